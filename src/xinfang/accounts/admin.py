@@ -1,0 +1,98 @@
+"""Admin screens for units, users and categories: the system administrator's tools.
+
+Access is by role, not by Django's is_superuser or model permissions, so that a
+superuser flag set by mistake opens nothing (三员分立). Petitions are not
+registered here: the system administrator sees no petition content. Nothing is
+deleted: units and users are deactivated instead.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.accounts.models import Role, Unit, User, UserRole
+from xinfang.petitions.models import Category
+
+
+class XinfangAdminSite(admin.AdminSite):
+    site_header = _("Xinfang administration")
+    site_title = _("Xinfang administration")
+    index_title = _("Organisation, accounts and lists")
+
+    def has_permission(self, request):
+        user = request.user
+        return user.is_active and user.is_authenticated and user.has_role(Role.SYSTEM_ADMIN)
+
+
+site = XinfangAdminSite(name="admin")
+
+
+class SystemAdminOnly:
+    """Everything allowed to the system administrator except deleting."""
+
+    def has_module_permission(self, request):
+        return request.user.has_role(Role.SYSTEM_ADMIN)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_role(Role.SYSTEM_ADMIN)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_role(Role.SYSTEM_ADMIN)
+
+    def has_add_permission(self, request):
+        return request.user.has_role(Role.SYSTEM_ADMIN)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Unit, site=site)
+class UnitAdmin(SystemAdminOnly, admin.ModelAdmin):
+    list_display = ("name", "code", "kind", "parent", "leader_in_charge", "active")
+    list_filter = ("kind", "active")
+    search_fields = ("name", "code")
+    ordering = ("path",)
+    autocomplete_fields = ("parent", "leader_in_charge")
+    fields = ("code", "name", "kind", "parent", "leader_in_charge", "active", "sort_order")
+
+
+class UserRoleInline(SystemAdminOnly, admin.TabularInline):
+    model = UserRole
+    extra = 1
+
+    def has_delete_permission(self, request, obj=None):
+        # Taking a role away is part of managing accounts.
+        return request.user.has_role(Role.SYSTEM_ADMIN)
+
+
+@admin.register(User, site=site)
+class UserAdmin(SystemAdminOnly, DjangoUserAdmin):
+    list_display = ("username", "name", "unit", "roles_display", "is_active", "last_login")
+    list_filter = ("is_active", "unit", "roles__role")
+    search_fields = ("username", "name")
+    ordering = ("username",)
+    autocomplete_fields = ("unit",)
+    inlines = [UserRoleInline]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Person"), {"fields": ("name", "unit", "email")}),
+        (_("Status"), {"fields": ("is_active", "last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "name", "unit", "password1", "password2")}),
+    )
+    readonly_fields = ("last_login", "date_joined")
+
+    @admin.display(description=_("roles"))
+    def roles_display(self, obj):
+        return ", ".join(str(r) for r in obj.roles.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("unit").prefetch_related("roles")
+
+
+@admin.register(Category, site=site)
+class CategoryAdmin(SystemAdminOnly, admin.ModelAdmin):
+    list_display = ("name", "name_en", "code", "active", "sort_order")
+    list_editable = ("active", "sort_order")
+    search_fields = ("name", "name_en", "code")

@@ -1,0 +1,20 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import BaseCommand, call_command
+
+
+class Command(BaseCommand):
+    help = "Migrate the database, collect static files and, with --demo, load the demo organisation on an empty database."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--demo", action="store_true", help="Create the demo organisation if the database is empty.")
+
+    def handle(self, *args, demo=False, **options):
+        Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("database migrated")
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if demo:
+            call_command("demo")
+

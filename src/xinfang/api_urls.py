@@ -1,0 +1,30 @@
+"""/api/v1/: the contract of API.md; the served OpenAPI document is the full reference."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from xinfang.accounts import api as accounts_api
+from xinfang.documents import api as documents_api
+from xinfang.petitions.api import views as petitions_api
+
+urlpatterns = [
+    path("auth/token", accounts_api.TokenView.as_view(), name="api-token"),
+    path("me", accounts_api.MeView.as_view(), name="api-me"),
+    path("units", accounts_api.UnitListView.as_view(), name="api-units"),
+    path("categories", petitions_api.CategoryListView.as_view(), name="api-categories"),
+    path("petitions", petitions_api.PetitionListView.as_view(), name="api-petitions"),
+    path("petitions/<str:number>", petitions_api.PetitionDetailView.as_view(), name="api-petition"),
+    path("petitions/<str:number>/events", petitions_api.EventListView.as_view(), name="api-petition-events"),
+    path(
+        "petitions/<str:number>/attachments",
+        documents_api.AttachmentListView.as_view(),
+        name="api-petition-attachments",
+    ),
+    path(
+        "petitions/<str:number>/attachments/<str:attachment_id>",
+        documents_api.AttachmentDownloadView.as_view(),
+        name="api-petition-attachment",
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/ui/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-schema-ui"),
+]

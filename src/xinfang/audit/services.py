@@ -1,0 +1,43 @@
+"""Appending to the event log. Called by petition services inside their transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from xinfang.audit.chain import GENESIS, compute_hash
+from xinfang.audit.models import Event, Source
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is acting and through what: passed from the edge into every service."""
+
+    actor: object  # accounts.User
+    source: str = Source.WEB
+    request_id: str = ""
+
+    @classmethod
+    def from_request(cls, request, source=Source.WEB):
+        return cls(actor=request.user, source=source, request_id=getattr(request, "request_id", ""))
+
+
+def append_event(petition, ctx: Context, action: str, data: dict | None = None) -> Event:
+    """Append one event. The caller holds the petition's row lock (or just created it),
+    so the sequence and the previous hash cannot change underneath us."""
+    last = Event.objects.filter(petition=petition).order_by("-seq").values("seq", "hash").first()
+    event = Event(
+        petition=petition,
+        seq=(last["seq"] + 1) if last else 1,
+        at=timezone.now(),
+        actor=ctx.actor if getattr(ctx.actor, "pk", None) else None,
+        action=action,
+        data=data or {},
+        source=ctx.source,
+        request_id=ctx.request_id,
+        prev_hash=last["hash"] if last else GENESIS,
+    )
+    event.hash = compute_hash(event.prev_hash, event)
+    event.save(force_insert=True)
+    return event

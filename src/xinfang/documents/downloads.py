@@ -1,0 +1,36 @@
+"""Serving attachments: only through here, only when the petition is visible and
+the attachment belongs to it, always as a download that no browser renders."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+
+from xinfang.documents.models import Attachment
+from xinfang.petitions.selectors import get_visible_petition
+
+
+def get_visible_attachment(user, number: str, attachment_id) -> Attachment:
+    petition = get_visible_petition(user, number)
+    try:
+        attachment_id = int(attachment_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    # Bound to its petition: the id of another petition's file is simply not found.
+    attachment = Attachment.objects.filter(petition=petition, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    return attachment
+
+
+def attachment_response(attachment: Attachment) -> FileResponse:
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "no-store"
+    return response

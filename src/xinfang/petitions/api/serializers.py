@@ -1,0 +1,231 @@
+"""API shapes of petitions. Input is validated by services.checks (one set of
+rules for every door); these classes describe the shapes for the OpenAPI
+document and render output, masking personal data per the caller's rights."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from xinfang.petitions.choices import Channel
+from xinfang.petitions.models import Petition
+from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
+
+
+def mask_id_number(value: str) -> str:
+    return f"{value[:4]}{'*' * 10}{value[-4:]}" if len(value) >= 8 else ("*" * len(value))
+
+
+def mask_phone(value: str) -> str:
+    return f"{value[:3]}****{value[-4:]}" if len(value) >= 7 else ("*" * len(value))
+
+
+def mask_address(value: str) -> str:
+    return f"{value[:6]}…" if value else ""
+
+
+# --- input shapes (documentation; see services/checks.py for the rules) ---------
+
+
+class PetitionerIn(serializers.Serializer):
+    name = serializers.CharField(max_length=50)
+    id_number = serializers.CharField(required=False, allow_blank=True, help_text="18 characters, checked")
+    phone = serializers.CharField(required=False, allow_blank=True)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    work_unit = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    is_representative = serializers.BooleanField(required=False)
+
+
+class InvolvedPersonIn(serializers.Serializer):
+    name = serializers.CharField(max_length=50)
+    unit = serializers.IntegerField(required=False, allow_null=True)
+    user = serializers.CharField(required=False, allow_null=True, help_text="username")
+
+
+class SuperiorIn(serializers.Serializer):
+    unit = serializers.IntegerField()
+    reference = serializers.CharField(max_length=64)
+    due_date = serializers.DateField()
+
+
+class ReceptionIn(serializers.Serializer):
+    notes = serializers.CharField()
+    explained = serializers.CharField(required=False, allow_blank=True)
+    visitors = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+
+class PetitionCreate(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    received_at = serializers.DateTimeField()
+    petitioners = PetitionerIn(many=True, required=False)
+    anonymous = serializers.BooleanField(required=False)
+    title = serializers.CharField(max_length=200)
+    content = serializers.CharField(max_length=20000)
+    requests = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    category = serializers.CharField(help_text="code from GET /api/v1/categories")
+    involved_units = serializers.ListField(child=serializers.IntegerField(), required=False)
+    involved_persons = InvolvedPersonIn(many=True, required=False)
+    important = serializers.BooleanField(required=False)
+    urgent = serializers.BooleanField(required=False)
+    superior = SuperiorIn(required=False, help_text="for channels superior and assistance")
+    reception = ReceptionIn(required=False, help_text="for visits and calls (Rule 4.2)")
+
+
+class PetitionPatch(PetitionCreate):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+
+# --- output -------------------------------------------------------------------
+
+
+class PetitionerOut(serializers.Serializer):
+    name = serializers.CharField()
+    id_number = serializers.CharField()
+    phone = serializers.CharField()
+    address = serializers.CharField()
+    work_unit = serializers.CharField()
+    is_representative = serializers.BooleanField()
+
+
+class DeadlineOut(serializers.Serializer):
+    name = serializers.CharField()
+    rule = serializers.CharField()
+    due_at = serializers.DateTimeField()
+    met_at = serializers.DateTimeField(allow_null=True)
+    overdue = serializers.BooleanField()
+
+
+class PetitionSummary(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    first_responder = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Petition
+        fields = [
+            "number", "status", "channel", "received_at", "title", "category", "important", "urgent",
+            "anonymous", "first_responder", "created_at", "overdue",
+        ]
+
+    def get_overdue(self, petition) -> bool:
+        return bool(getattr(petition, "is_overdue", False))
+
+
+class PetitionDetail(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    first_responder = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    petitioners = serializers.SerializerMethodField()
+    involved_units = serializers.SerializerMethodField()
+    involved_persons = serializers.SerializerMethodField()
+    superior = serializers.SerializerMethodField()
+    reception = serializers.SerializerMethodField()
+    deadlines = serializers.SerializerMethodField()
+    assignments = serializers.SerializerMethodField()
+    flags = serializers.SerializerMethodField()
+    attachments = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Petition
+        fields = [
+            "number", "status", "channel", "received_at", "petitioners", "anonymous", "title", "content",
+            "requests", "category", "involved_units", "involved_persons", "important", "urgent", "superior",
+            "reception", "first_responder", "created_at", "updated_at", "deadlines", "assignments", "flags",
+            "attachments", "allowed_actions",
+        ]
+
+    def _user(self):
+        return self.context["request"].user
+
+    def get_petitioners(self, petition) -> list[PetitionerOut]:
+        full = can_see_personal_data(self._user(), petition)
+        return [
+            {
+                "name": p.name,
+                "id_number": p.id_number if full else mask_id_number(p.id_number),
+                "phone": p.phone if full else mask_phone(p.phone),
+                "address": p.address if full else mask_address(p.address),
+                "work_unit": p.work_unit,
+                "is_representative": p.is_representative,
+            }
+            for p in petition.petitioners.all()
+        ]
+
+    def get_involved_units(self, petition) -> list[int]:
+        return [iu.unit_id for iu in petition.involved_units.all()]
+
+    def get_involved_persons(self, petition) -> list[dict]:
+        return [
+            {"name": p.name, "unit": p.unit_id, "user": p.user.username if p.user_id else None}
+            for p in petition.involved_persons.all()
+        ]
+
+    def get_superior(self, petition) -> dict | None:
+        if not petition.superior_unit_id:
+            return None
+        return {
+            "unit": petition.superior_unit_id,
+            "reference": petition.superior_reference,
+            "due_date": petition.superior_due_date,
+        }
+
+    def get_reception(self, petition) -> dict | None:
+        record = getattr(petition, "reception", None)
+        if record is None:
+            return None
+        return {"notes": record.notes, "explained": record.explained, "visitors": record.visitors}
+
+    def get_deadlines(self, petition) -> list[DeadlineOut]:
+        now = timezone.now()
+        return [
+            {
+                "name": d.name,
+                "rule": d.rule,
+                "due_at": timezone.localtime(d.due_at),
+                "met_at": d.met_at,
+                "overdue": d.met_at is None and d.due_at < now,
+            }
+            for d in petition.deadlines.all()
+        ]
+
+    def get_assignments(self, petition) -> list[dict]:
+        # Assignments to departments are made by the Rule 3 workflow (assign).
+        return []
+
+    def get_flags(self, petition) -> dict:
+        return {
+            "repeat_of": [p.number for p in petition.repeat_of.all()],
+            "group": petition.is_group,
+            "important": petition.important,
+            "urgent": petition.urgent,
+        }
+
+    def get_attachments(self, petition) -> list[dict]:
+        return [
+            {"id": a.pk, "name": a.name, "size": a.size, "sha256": a.sha256, "content_type": a.content_type}
+            for a in petition.attachments.all()
+        ]
+
+    def get_allowed_actions(self, petition) -> list[str]:
+        return allowed_actions(self._user(), petition)
+
+
+class EventOut(serializers.Serializer):
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.SerializerMethodField()
+    action = serializers.CharField()
+    data = serializers.JSONField()
+    hash = serializers.CharField()
+
+    def get_actor(self, event) -> str | None:
+        return event.actor.username if event.actor_id else None
+
+
+class CategoryOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()

@@ -1,0 +1,130 @@
+"""API views for petitions: parse, authorise, call a service or selector, render."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from xinfang.audit.models import Source
+from xinfang.audit.services import Context
+from xinfang.core.errors import InvalidInput
+from xinfang.petitions.api.serializers import (
+    CategoryOut,
+    EventOut,
+    PetitionCreate,
+    PetitionDetail,
+    PetitionPatch,
+    PetitionSummary,
+)
+from xinfang.petitions.models import Category
+from xinfang.petitions.selectors import (
+    get_visible_petition,
+    parse_filters,
+    petition_detail,
+    petition_list,
+    timeline,
+)
+from xinfang.petitions.services.checks import check_registration
+from xinfang.petitions.services.registration import correct_registration, fingerprint, register_petition
+
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+def api_context(request) -> Context:
+    return Context.from_request(request, source=Source.API)
+
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise InvalidInput({"non_field_errors": [_("Expected a JSON object.")]})
+    return request.data
+
+
+def _detail(request, number, *, status_code=200, headers=None):
+    petition = petition_detail(request.user, number)
+    return Response(
+        PetitionDetail(petition, context={"request": request}).data, status=status_code, headers=headers
+    )
+
+
+class CategoryListView(ListAPIView):
+    serializer_class = CategoryOut
+    pagination_class = None
+    queryset = Category.objects.filter(active=True)
+
+
+LIST_FILTERS = [
+    OpenApiParameter("status", str, description="a status, or `open`"),
+    OpenApiParameter("channel", str),
+    OpenApiParameter("category", str, description="category code"),
+    OpenApiParameter("overdue", bool),
+    OpenApiParameter("mine", bool, description="registered by me (first responder)"),
+    OpenApiParameter("q", str, description="words in the number, title, problem or requests"),
+    OpenApiParameter("received_after", OpenApiTypes.DATE),
+    OpenApiParameter("received_before", OpenApiTypes.DATE),
+]
+
+
+class PetitionListView(ListAPIView):
+    serializer_class = PetitionSummary
+
+    def get_queryset(self):
+        return petition_list(self.request.user, parse_filters(self.request.query_params))
+
+    @extend_schema(parameters=LIST_FILTERS)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=PetitionCreate,
+        responses={201: PetitionDetail},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    )
+    def post(self, request):
+        key = request.headers.get("Idempotency-Key", "")
+        if key and not _IDEMPOTENCY_KEY.match(key):
+            raise InvalidInput({"Idempotency-Key": [_("At most 200 printable ASCII characters.")]})
+        body = _body(request)
+        data = check_registration(body)
+        petition, created = register_petition(
+            ctx=api_context(request), data=data, idempotency_key=key, request_fingerprint=fingerprint(body)
+        )
+        headers = {"Location": f"/api/v1/petitions/{petition.number}"}
+        if not created:
+            headers["Idempotent-Replayed"] = "true"
+        return _detail(request, petition.number, status_code=status.HTTP_201_CREATED, headers=headers)
+
+
+class PetitionDetailView(APIView):
+    @extend_schema(responses=PetitionDetail)
+    def get(self, request, number):
+        return _detail(request, number)
+
+    @extend_schema(request=PetitionPatch, responses=PetitionDetail)
+    def patch(self, request, number):
+        petition = get_visible_petition(request.user, number)
+        correct_registration(ctx=api_context(request), petition=petition, changes=dict(_body(request)))
+        return _detail(request, number)
+
+    @extend_schema(exclude=True)
+    def delete(self, request, number):
+        # Nothing is ever deleted (Rule 4.4); a mistaken registration is voided instead.
+        raise exceptions.MethodNotAllowed("DELETE", detail=_("Petitions are never deleted."))
+
+    @extend_schema(exclude=True)
+    def put(self, request, number):
+        raise exceptions.MethodNotAllowed("PUT")
+
+
+class EventListView(APIView):
+    @extend_schema(responses=EventOut(many=True))
+    def get(self, request, number):
+        petition = get_visible_petition(request.user, number)
+        return Response(EventOut(timeline(petition), many=True).data)

@@ -1,0 +1,182 @@
+"""Petitions and what is registered with them (Rules 2.1, 3.1, 4.1, 4.2)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.accounts.models import Unit
+from xinfang.petitions.choices import Channel, Status
+from xinfang.petitions.querysets import PetitionQuerySet
+
+
+class Category(models.Model):
+    """A managed list of petition categories (问题分类), seeded with the usual ones."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    name_en = models.CharField(_("English name"), max_length=80, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return self.name
+
+    def localized_name(self, language: str) -> str:
+        return self.name_en if language.startswith("en") and self.name_en else self.name
+
+
+class NumberSequence(models.Model):
+    """The last number handed out per prefix and year (Rule 3.1 统一编号).
+
+    Incremented inside the registering transaction, so a rolled-back registration
+    gives its number back and the series stays gapless.
+    """
+
+    prefix = models.CharField(max_length=10)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="unique_number_sequence")]
+
+
+class Petition(models.Model):
+    number = models.CharField(_("petition number"), max_length=32, unique=True)
+    year = models.PositiveSmallIntegerField()
+    serial = models.PositiveIntegerField()
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.REGISTERED)
+    received_at = models.DateTimeField(_("received at"))
+    anonymous = models.BooleanField(_("anonymous"), default=False)
+    title = models.CharField(_("title"), max_length=200)
+    content = models.TextField(_("problem raised"), max_length=20000)
+    requests = models.TextField(_("requests"), max_length=5000, blank=True)
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT)
+    important = models.BooleanField(_("important"), default=False)
+    urgent = models.BooleanField(_("urgent"), default=False)
+    is_group = models.BooleanField(_("group petition"), default=False)
+    superior_unit = models.ForeignKey(
+        Unit, verbose_name=_("superior or requesting organ"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    superior_reference = models.CharField(_("superior's reference number"), max_length=64, blank=True)
+    superior_due_date = models.DateField(_("superior's due date"), null=True, blank=True)
+    first_responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("first responder"), on_delete=models.PROTECT, related_name="+"
+    )
+    repeat_of = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="repeats", verbose_name=_("repeat of")
+    )
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PetitionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(serial__gte=1), name="petition_serial_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-received_at"], name="petition_status_received"),
+            models.Index(fields=["first_responder", "status"], name="petition_responder_status"),
+            models.Index(fields=["-received_at", "-id"], name="petition_received_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+
+class Petitioner(models.Model):
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="petitioners")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=50)
+    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    work_unit = models.CharField(_("work unit"), max_length=100, blank=True)
+    is_representative = models.BooleanField(_("representative"), default=False)
+    # Keyed hashes (HMAC) of the normalised ID number and phone: exact look-ups for
+    # repeat detection without searching the personal data itself.
+    id_number_index = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["petition_id", "position"]
+        verbose_name = _("petitioner")
+        verbose_name_plural = _("petitioners")
+
+    def __str__(self):
+        return self.name
+
+
+class InvolvedUnit(models.Model):
+    """A unit the petition complains about (Rule 4.3): it must never see the petition."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="involved_units")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="involvements")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["petition", "unit"], name="unique_involved_unit")]
+
+
+class InvolvedPerson(models.Model):
+    """A person the petition complains about; linked to their account when they have one."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="involved_persons")
+    name = models.CharField(_("name"), max_length=50)
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="involvements"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+
+class ReceptionRecord(models.Model):
+    """Rule 4.2: what was said at a visit or on a call, and what was explained."""
+
+    petition = models.OneToOneField(Petition, on_delete=models.PROTECT, related_name="reception")
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    notes = models.TextField(_("conversation notes"), max_length=20000)
+    explained = models.TextField(_("policies and laws explained"), max_length=10000, blank=True)
+    visitors = models.PositiveSmallIntegerField(_("number of visitors"), null=True, blank=True)
+
+
+class Deadline(models.Model):
+    """A clock on a petition (Rule 4.6): due by `due_at`, met when its end event happens."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="deadlines")
+    name = models.CharField(max_length=40)
+    rule = models.CharField(max_length=16)
+    starts_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    met_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["petition", "name"], name="unique_deadline_name")]
+        indexes = [models.Index(fields=["met_at", "due_at"], name="deadline_open_due")]
+
+
+class IdempotencyKey(models.Model):
+    """Maps a client's Idempotency-Key to the petition its first request created."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key")]

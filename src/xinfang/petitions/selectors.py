@@ -1,0 +1,178 @@
+"""Reads of petitions. Every one starts from `Petition.objects.visible_to(user)`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.audit.models import Event
+from xinfang.core.errors import InvalidInput
+from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
+from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.models import Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
+
+MAX_QUERY_LENGTH = 100
+
+
+def get_visible_petition(user, number: str, *, for_update: bool = False) -> Petition:
+    """The petition `number` if `user` may see it; Http404 otherwise, the same for
+    missing and hidden (nothing to learn from the answer)."""
+    qs = Petition.objects.visible_to(user)
+    if for_update:
+        qs = qs.select_for_update()
+    petition = qs.filter(number=number).first() if isinstance(number, str) and len(number) <= 32 else None
+    if petition is None:
+        raise Http404
+    return petition
+
+
+def petition_detail(user, number: str) -> Petition:
+    """One visible petition with everything its page and API answer show, in a fixed
+    number of queries."""
+    qs = (
+        Petition.objects.visible_to(user)
+        .select_related("category", "first_responder", "superior_unit", "reception")
+        .prefetch_related(
+            Prefetch("petitioners", queryset=Petitioner.objects.order_by("position")),
+            Prefetch("involved_units", queryset=InvolvedUnit.objects.select_related("unit")),
+            Prefetch("involved_persons", queryset=InvolvedPerson.objects.select_related("unit", "user")),
+            Prefetch("deadlines", queryset=Deadline.objects.order_by("due_at")),
+            Prefetch("repeat_of", queryset=Petition.objects.only("id", "number")),
+            "attachments",
+        )
+    )
+    petition = qs.filter(number=number).first() if isinstance(number, str) and len(number) <= 32 else None
+    if petition is None:
+        raise Http404
+    return petition
+
+
+def timeline(petition: Petition) -> QuerySet[Event]:
+    return Event.objects.filter(petition=petition).select_related("actor").order_by("seq")
+
+
+@dataclass
+class PetitionFilters:
+    status: str = ""
+    channel: str = ""
+    category: str = ""
+    q: str = ""
+    received_after: datetime | None = None
+    received_before: datetime | None = None
+    overdue: bool = False
+    mine: bool = False
+
+
+def _as_datetime(value: str, *, end: bool) -> datetime | None:
+    parsed = parse_datetime(value)
+    if parsed is None:
+        day = parse_date(value)
+        if day is None:
+            return None
+        parsed = datetime.combine(day, datetime.max.time() if end else datetime.min.time())
+    if timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=office_tz())
+    return parsed
+
+
+def parse_filters(params) -> PetitionFilters:
+    """Filters from query parameters; InvalidInput on values that mean nothing."""
+    errors: dict[str, list] = {}
+    f = PetitionFilters()
+    status = params.get("status", "").strip()
+    if status and status not in Status.values and status != "open":
+        errors["status"] = [_("Unknown status.")]
+    f.status = status
+    channel = params.get("channel", "").strip()
+    if channel and channel not in Channel.values:
+        errors["channel"] = [_("Unknown channel.")]
+    f.channel = channel
+    f.category = params.get("category", "").strip()[:32]
+    q = params.get("q", "").strip()
+    if len(q) > MAX_QUERY_LENGTH:
+        errors["q"] = [_("At most %(max)d characters.") % {"max": MAX_QUERY_LENGTH}]
+    f.q = q.replace("\x00", "")
+    for name, end in (("received_after", False), ("received_before", True)):
+        raw = params.get(name, "").strip()
+        if raw:
+            try:
+                value = _as_datetime(raw, end=end)
+            except ValueError:
+                value = None
+            if value is None:
+                errors[name] = [_("Not a valid date (use YYYY-MM-DD).")]
+            setattr(f, name, value)
+    for name in ("overdue", "mine"):
+        raw = params.get(name, "").strip().lower()
+        if raw in ("true", "1", "on", "yes"):
+            setattr(f, name, True)
+        elif raw not in ("", "false", "0", "off", "no"):
+            errors[name] = [_("Must be true or false.")]
+    if errors:
+        raise InvalidInput(errors)
+    return f
+
+
+def petition_list(user, filters: PetitionFilters) -> QuerySet[Petition]:
+    qs = Petition.objects.visible_to(user)
+    if filters.status == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.category:
+        qs = qs.filter(category__code=filters.category)
+    if filters.received_after:
+        qs = qs.filter(received_at__gte=filters.received_after)
+    if filters.received_before:
+        qs = qs.filter(received_at__lte=filters.received_before)
+    if filters.mine:
+        qs = qs.filter(first_responder=user)
+    if filters.overdue:
+        qs = qs.filter(Exists(overdue_deadlines().filter(petition=OuterRef("pk"))))
+    if filters.q:
+        qs = qs.filter(_text_match(filters.q))
+    return (
+        qs.select_related("category", "first_responder")
+        .annotate(is_overdue=Exists(overdue_deadlines().filter(petition=OuterRef("pk"))))
+        .order_by("-received_at", "-id")
+    )
+
+
+def _text_match(q: str) -> Q:
+    """Search in the number, title, problem and requests. Each word must match."""
+    condition = Q()
+    for word in q.split()[:8]:
+        condition &= (
+            Q(number__iexact=word) | Q(title__icontains=word) | Q(content__icontains=word)
+            | Q(requests__icontains=word)
+        )
+    return condition
+
+
+def overdue_deadlines() -> QuerySet[Deadline]:
+    return Deadline.objects.filter(met_at__isnull=True, due_at__lt=timezone.now())
+
+
+def my_work(user) -> dict:
+    """The home page's counts for the signed-in user."""
+    visible = Petition.objects.visible_to(user)
+    open_mine = visible.filter(first_responder=user, status__in=OPEN_STATUSES)
+    return {
+        "open_as_first_responder": open_mine.count(),
+        "registered": visible.filter(status=Status.REGISTERED).count(),
+        "open": visible.filter(status__in=OPEN_STATUSES).count(),
+        "overdue": visible.filter(status__in=OPEN_STATUSES)
+        .filter(Exists(overdue_deadlines().filter(petition=OuterRef("pk"))))
+        .count(),
+        "recent_mine": list(
+            open_mine.select_related("category").order_by("-received_at", "-id")[:10]
+        ),
+    }

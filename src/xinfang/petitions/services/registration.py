@@ -1,0 +1,314 @@
+"""Registering petitions (Rules 2.1, 3.1, 4.1) and correcting a registration."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.audit.services import Context, append_event
+from xinfang.core.errors import Conflict, Forbidden
+from xinfang.petitions.choices import Status
+from xinfang.petitions.deadlines import office_tz, restart_registration_clocks, start_registration_clocks
+from xinfang.petitions.models import (
+    IdempotencyKey,
+    InvolvedPerson,
+    InvolvedUnit,
+    Petition,
+    Petitioner,
+    ReceptionRecord,
+)
+from xinfang.petitions.numbering import allocate_number
+from xinfang.petitions.services.checks import RegistrationInput, check_registration
+
+# How many earlier petitions by the same person are linked as "repeat of".
+MAX_REPEAT_LINKS = 20
+
+
+def blind_index(kind: str, value: str) -> str:
+    """Keyed hash for exact look-ups of personal data (empty stays empty)."""
+    if not value:
+        return ""
+    return hmac.new(settings.INDEX_KEY.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def may_register(user) -> bool:
+    """Any member of staff of the petition office or its leadership may register; the
+    registering user becomes the first responder (Rule 4.1)."""
+    from xinfang.accounts.models import OFFICE_ROLES
+
+    return user.is_authenticated and user.has_role(*OFFICE_ROLES)
+
+
+def fingerprint(payload) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def register_petition(
+    *, ctx: Context, data: RegistrationInput, idempotency_key: str = "", request_fingerprint: str = ""
+) -> tuple[Petition, bool]:
+    """Register a petition and return it with `created` (False when an Idempotency-Key
+    repeats an earlier request: that request's petition is returned unchanged).
+
+    The caller validated `data` with check_registration; permission is checked here
+    because every door (page, API, command) must agree on it.
+    """
+    if not may_register(ctx.actor):
+        raise Forbidden(_("Only petition office staff and leaders register petitions."))
+    if idempotency_key:
+        existing = _replay(ctx.actor, idempotency_key, request_fingerprint)
+        if existing:
+            return existing, False
+    try:
+        with transaction.atomic():
+            petition = _create(ctx, data)
+            if idempotency_key:
+                IdempotencyKey.objects.create(
+                    user=ctx.actor, key=idempotency_key, fingerprint=request_fingerprint, petition=petition
+                )
+    except IntegrityError:
+        # Two requests with one key raced: the other committed first; answer as it did.
+        existing = _replay(ctx.actor, idempotency_key, request_fingerprint) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing, False
+    return petition, True
+
+
+def _replay(user, key: str, request_fingerprint: str) -> Petition | None:
+    record = IdempotencyKey.objects.filter(user=user, key=key).select_related("petition").first()
+    if record is None:
+        return None
+    if request_fingerprint and record.fingerprint and record.fingerprint != request_fingerprint:
+        raise IdempotencyMismatch()
+    return record.petition
+
+
+class IdempotencyMismatch(Conflict):
+    status = 422
+    default_message = _("This Idempotency-Key was already used for a different petition.")
+
+
+def _create(ctx: Context, data: RegistrationInput) -> Petition:
+    now = timezone.now()
+    year = now.astimezone(office_tz()).year
+    number, serial = allocate_number(year)
+    petition = Petition.objects.create(
+        number=number,
+        year=year,
+        serial=serial,
+        channel=data.channel,
+        status=Status.REGISTERED,
+        received_at=data.received_at,
+        anonymous=data.anonymous,
+        title=data.title,
+        content=data.content,
+        requests=data.requests,
+        category=data.category,
+        important=data.important,
+        urgent=data.urgent,
+        is_group=data.is_group,
+        superior_unit=data.superior_unit,
+        superior_reference=data.superior_reference,
+        superior_due_date=data.superior_due_date,
+        first_responder=ctx.actor,
+    )
+    _write_parties(petition, data)
+    if data.reception:
+        ReceptionRecord.objects.create(
+            petition=petition,
+            received_by=ctx.actor,
+            notes=data.reception.notes,
+            explained=data.reception.explained,
+            visitors=data.reception.visitors,
+        )
+    repeats = _link_repeats(petition)
+    start_registration_clocks(petition)
+    append_event(
+        petition,
+        ctx,
+        "petition.registered",
+        {
+            "number": number,
+            "channel": data.channel,
+            "category": data.category.code,
+            "petitioners": len(data.petitioners),
+            "involved_units": [u.pk for u in data.involved_units],
+            "important": data.important,
+            "urgent": data.urgent,
+            "group": data.is_group,
+            "repeat_of": repeats,
+        },
+    )
+    return petition
+
+
+def _write_parties(petition: Petition, data: RegistrationInput) -> None:
+    Petitioner.objects.bulk_create(
+        Petitioner(
+            petition=petition,
+            position=i,
+            name=p.name,
+            id_number=p.id_number,
+            phone=p.phone,
+            address=p.address,
+            work_unit=p.work_unit,
+            is_representative=p.is_representative,
+            id_number_index=blind_index("id", p.id_number),
+            phone_index=blind_index("phone", p.phone),
+        )
+        for i, p in enumerate(data.petitioners)
+    )
+    InvolvedUnit.objects.bulk_create(InvolvedUnit(petition=petition, unit=u) for u in data.involved_units)
+    InvolvedPerson.objects.bulk_create(
+        InvolvedPerson(petition=petition, name=p.name, unit=p.unit, user=p.user) for p in data.involved_persons
+    )
+
+
+def _link_repeats(petition: Petition) -> list[str]:
+    """Earlier petitions by the same person (same ID number or phone) are marked as
+    ones this petition repeats (重复信访), most recent first."""
+    indexes = Petitioner.objects.filter(petition=petition)
+    id_keys = [k for k in indexes.values_list("id_number_index", flat=True) if k]
+    phone_keys = [k for k in indexes.values_list("phone_index", flat=True) if k]
+    if not id_keys and not phone_keys:
+        return []
+    from django.db.models import Q
+
+    match = Q(petitioners__id_number_index__in=id_keys) | Q(petitioners__phone_index__in=phone_keys)
+    earlier = list(
+        Petition.objects.filter(match)
+        .exclude(pk=petition.pk)
+        .exclude(status=Status.VOID)
+        .order_by("-received_at", "-id")
+        .values_list("pk", "number")
+        .distinct()[:MAX_REPEAT_LINKS]
+    )
+    petition.repeat_of.add(*[pk for pk, _number in earlier])
+    return [number for _pk, number in earlier]
+
+
+# --- Correcting a registration (PATCH while registered) -------------------------
+
+CORRECTABLE = (
+    "channel", "received_at", "anonymous", "title", "content", "requests", "category", "important", "urgent",
+    "petitioners", "involved_units", "involved_persons", "superior", "reception",
+)
+# Changes to these are logged by field name only: the event log carries no personal data.
+PERSONAL = {"petitioners", "reception"}
+
+
+def registration_as_data(petition: Petition) -> dict:
+    """The petition's registration in the shape check_registration accepts."""
+    reception = getattr(petition, "reception", None)
+    return {
+        "channel": petition.channel,
+        "received_at": petition.received_at,
+        "anonymous": petition.anonymous,
+        "title": petition.title,
+        "content": petition.content,
+        "requests": petition.requests,
+        "category": petition.category.code,
+        "important": petition.important,
+        "urgent": petition.urgent,
+        "petitioners": [
+            {
+                "name": p.name,
+                "id_number": p.id_number,
+                "phone": p.phone,
+                "address": p.address,
+                "work_unit": p.work_unit,
+                "is_representative": p.is_representative,
+            }
+            for p in petition.petitioners.all()
+        ],
+        "involved_units": [iu.unit_id for iu in petition.involved_units.all()],
+        "involved_persons": [
+            {"name": p.name, "unit": p.unit_id, "user": p.user.username if p.user_id else None}
+            for p in petition.involved_persons.select_related("user")
+        ],
+        "superior": (
+            {
+                "unit": petition.superior_unit_id,
+                "reference": petition.superior_reference,
+                "due_date": petition.superior_due_date,
+            }
+            if petition.superior_unit_id
+            else None
+        ),
+        "reception": (
+            {"notes": reception.notes, "explained": reception.explained, "visitors": reception.visitors}
+            if reception
+            else None
+        ),
+    }
+
+
+def _comparable(value):
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def correct_registration(*, ctx: Context, petition: Petition, changes: dict) -> Petition:
+    """Correct registration fields while the petition is still `registered` (logged).
+
+    The merged registration is validated as a whole, as at registration.
+    """
+    if not may_register(ctx.actor):
+        raise Forbidden(_("Only petition office staff and leaders correct registrations."))
+    unknown = sorted(set(changes) - set(CORRECTABLE))
+    if unknown:
+        from xinfang.core.errors import InvalidInput
+
+        raise InvalidInput({k: [_("This field cannot be changed here.")] for k in unknown})
+    with transaction.atomic():
+        locked = Petition.objects.select_for_update().get(pk=petition.pk)
+        if locked.status != Status.REGISTERED:
+            raise Conflict(_("A registration can only be corrected before the proposed handling is made."))
+        before = registration_as_data(locked)
+        merged = {**before, **changes}
+        data = check_registration(merged, now=timezone.now())
+        changed = [k for k in CORRECTABLE if k in changes and _comparable(before[k]) != _comparable(merged[k])]
+        if not changed:
+            return locked
+        for name in ("channel", "received_at", "anonymous", "title", "content", "requests", "category",
+                     "important", "urgent"):
+            setattr(locked, name, getattr(data, name))
+        locked.superior_unit = data.superior_unit
+        locked.superior_reference = data.superior_reference
+        locked.superior_due_date = data.superior_due_date
+        locked.is_group = data.is_group
+        locked.save()
+        if {"petitioners", "involved_units", "involved_persons"} & set(changed):
+            # Parties are replaced wholesale: they are part of the registration, not history.
+            locked.petitioners.all().delete()
+            locked.involved_units.all().delete()
+            locked.involved_persons.all().delete()
+            _write_parties(locked, data)
+        if "reception" in changed or "channel" in changed:
+            ReceptionRecord.objects.filter(petition=locked).delete()
+            if data.reception:
+                ReceptionRecord.objects.create(
+                    petition=locked, received_by=ctx.actor, notes=data.reception.notes,
+                    explained=data.reception.explained, visitors=data.reception.visitors,
+                )
+        if {"received_at", "superior", "channel"} & set(changed):
+            restart_registration_clocks(locked)
+        append_event(
+            locked,
+            ctx,
+            "petition.corrected",
+            {
+                "fields": changed,
+                "changes": {
+                    k: {"old": _comparable(before[k]), "new": _comparable(merged[k])}
+                    for k in changed
+                    if k not in PERSONAL
+                },
+            },
+        )
+    return locked

@@ -1,0 +1,15 @@
+"""Fixtures shared by every test."""
+
+import pytest
+
+
+@pytest.fixture
+def demo_org(db):
+    """The demo organisation of API.md, returned as {username: user} and {code: unit}."""
+    from xinfang.accounts.demo import create_demo_organisation
+    from xinfang.accounts.models import Unit, User
+
+    create_demo_organisation("demo-pass-2026")
+    users = {u.username: u for u in User.objects.select_related("unit")}
+    units = {u.code: u for u in Unit.objects.all()}
+    return users, units

@@ -1,0 +1,15 @@
+"""Settings for the test suite: the production settings module, read with a test
+environment (plain HTTP, a throwaway data directory, static files from the
+finders, a fixed secret). DATABASE_URL passes through to choose PostgreSQL."""
+
+import os
+import tempfile
+
+os.environ.setdefault("XINFANG_SECRET_KEY", "test-secret-key-" + "x" * 48)
+os.environ.setdefault("XINFANG_HTTPS", "0")
+os.environ.setdefault("XINFANG_STATIC_MANIFEST", "0")
+os.environ.setdefault("XINFANG_DATA_DIR", tempfile.mkdtemp(prefix="xinfang-test-"))
+
+from xinfang.settings import *  # noqa: E402,F403  (the settings under test, unchanged)
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
