@@ -4,6 +4,7 @@ finders, a fixed secret). DATABASE_URL passes through to choose PostgreSQL."""
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("XINFANG_SECRET_KEY", "test-secret-key-" + "x" * 48)
 os.environ.setdefault("XINFANG_HTTPS", "0")
@@ -13,3 +14,6 @@ os.environ.setdefault("XINFANG_DATA_DIR", tempfile.mkdtemp(prefix="xinfang-test-
 from xinfang.settings import *  # noqa: E402,F403  (the settings under test, unchanged)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# WhiteNoise warns when STATIC_ROOT is missing; tests serve static files from the finders.
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from django.http import FileResponse, Http404
 
+from xinfang.core.ids import parse_id
 from xinfang.documents.models import Attachment
 from xinfang.petitions.selectors import get_visible_petition
 
 
 def get_visible_attachment(user, number: str, attachment_id) -> Attachment:
     petition = get_visible_petition(user, number)
-    try:
-        attachment_id = int(attachment_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    attachment_id = parse_id(attachment_id)
+    if attachment_id is None:
+        raise Http404
     # Bound to its petition: the id of another petition's file is simply not found.
     attachment = Attachment.objects.filter(petition=petition, pk=attachment_id).first()
     if attachment is None:

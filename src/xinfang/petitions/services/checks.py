@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import Unit, UnitKind
 from xinfang.core.errors import InvalidInput
+from xinfang.core.ids import parse_id
 from xinfang.petitions.choices import GROUP_PETITION_SIZE, RECEPTION_CHANNELS, Channel
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Category, InvolvedPerson, Petition, Petitioner, ReceptionRecord
@@ -184,21 +185,17 @@ def _unit_ids(errors, values, path) -> list[int]:
         return []
     ids = []
     for value in values:
-        if isinstance(value, Unit):
-            ids.append(value.pk)
-            continue
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
+        unit_id = value.pk if isinstance(value, Unit) else parse_id(value)
+        if unit_id is None:
             errors.add(path, _("“%(value)s” is not a unit id.") % {"value": str(value)[:40]})
+        else:
+            ids.append(unit_id)
     return ids
 
 
-def _load_units(errors, ids, path) -> dict[int, Unit]:
-    units = {u.pk: u for u in Unit.objects.filter(pk__in=ids, active=True)}
+def _require_units(errors, units: dict[int, Unit], ids, path) -> None:
     for missing in sorted(set(ids) - set(units)):
         errors.add(path, _("Unit %(id)s does not exist.") % {"id": missing})
-    return units
 
 
 def _petitioners(errors, raw, anonymous) -> list[PetitionerInput]:
@@ -307,17 +304,23 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
     if len(raw_persons) > MAX_INVOLVED:
         errors.add("involved_persons", _("At most %(max)d persons.") % {"max": MAX_INVOLVED})
         raw_persons = []
-    person_unit_ids = []
+    person_unit_ids: dict[int, list[int]] = {}
     for i, person in enumerate(raw_persons):
         if isinstance(person, Mapping) and person.get("unit") not in (None, ""):
-            person_unit_ids += _unit_ids(errors, [person.get("unit")], f"involved_persons.{i}.unit")
+            person_unit_ids[i] = _unit_ids(errors, [person.get("unit")], f"involved_persons.{i}.unit")
     superior = data.get("superior") or {}
     if not isinstance(superior, Mapping):
         errors.add("superior", _("Must be an object with unit, reference and due_date."))
         superior = {}
     superior_ids = _unit_ids(errors, [superior["unit"]], "superior.unit") if superior.get("unit") else []
 
-    units = _load_units(errors, set(unit_ids + person_unit_ids + superior_ids), "involved_units")
+    wanted = set(unit_ids + superior_ids + [i for ids in person_unit_ids.values() for i in ids])
+    units = {u.pk: u for u in Unit.objects.filter(pk__in=wanted, active=True)}
+    _require_units(errors, units, unit_ids, "involved_units")
+    for i, ids in person_unit_ids.items():
+        _require_units(errors, units, ids, f"involved_persons.{i}.unit")
+    _require_units(errors, units, superior_ids if channel in (Channel.SUPERIOR, Channel.ASSISTANCE) else [],
+                   "superior.unit")
     involved_units = [units[i] for i in dict.fromkeys(unit_ids) if i in units]
 
     usernames = [p.get("user") for p in raw_persons if isinstance(p, Mapping) and p.get("user")]
@@ -333,12 +336,8 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
             continue
         name = _text(errors, person, "name", f"{path}.name", max_length=_max_length(InvolvedPerson, "name"),
                      required=True)
-        unit = None
-        if person.get("unit") not in (None, ""):
-            try:
-                unit = units.get(int(person["unit"]))
-            except (TypeError, ValueError):
-                unit = None
+        unit_ids_here = person_unit_ids.get(i, [])
+        unit = units.get(unit_ids_here[0]) if unit_ids_here else None
         user = None
         if person.get("user"):
             user = users.get(str(person["user"]))
