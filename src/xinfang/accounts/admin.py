@@ -39,7 +39,7 @@ class SystemAdminOnly:
     def has_change_permission(self, request, obj=None):
         return request.user.has_role(Role.SYSTEM_ADMIN)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):  # inlines pass the parent object
         return request.user.has_role(Role.SYSTEM_ADMIN)
 
     def has_delete_permission(self, request, obj=None):
