@@ -8,7 +8,11 @@ def demo_org(db):
     """The demo organisation of API.md, returned as {username: user} and {code: unit}."""
     from xinfang.accounts.demo import create_demo_organisation
     from xinfang.accounts.models import Unit, User
+    from xinfang.petitions.categories import seed_categories
+    from xinfang.petitions.models import Category
 
+    # Transactional tests flush the database afterwards, seeded rows included.
+    seed_categories(Category)
     create_demo_organisation("demo-pass-2026")
     users = {u.username: u for u in User.objects.select_related("unit")}
     units = {u.code: u for u in Unit.objects.all()}

@@ -14,6 +14,11 @@ urlpatterns = [
     path("categories", petitions_api.CategoryListView.as_view(), name="api-categories"),
     path("petitions", petitions_api.PetitionListView.as_view(), name="api-petitions"),
     path("petitions/<str:number>", petitions_api.PetitionDetailView.as_view(), name="api-petition"),
+    path(
+        "petitions/<str:number>/actions/<str:action>",
+        petitions_api.ActionView.as_view(),
+        name="api-petition-action",
+    ),
     path("petitions/<str:number>/events", petitions_api.EventListView.as_view(), name="api-petition-events"),
     path(
         "petitions/<str:number>/attachments",

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "xinfang.audit",
     "xinfang.petitions",
     "xinfang.documents",
+    "xinfang.notifications",
 ]
 
 MIDDLEWARE = [

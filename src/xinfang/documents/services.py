@@ -31,9 +31,14 @@ def clean_file_name(name: str, extension: str) -> str:
 
 
 def may_attach(user, petition) -> bool:
-    from xinfang.accounts.models import OFFICE_ROLES
+    """Office staff and leaders; handling officers whose unit works the petition
+    (materials of their investigation, Rule 3.3)."""
+    from xinfang.accounts.models import OFFICE_ROLES, Role
+    from xinfang.petitions.actors import Facts
 
-    return user.has_role(*OFFICE_ROLES)
+    if user.has_role(*OFFICE_ROLES):
+        return True
+    return user.has_role(Role.HANDLER) and bool(Facts(user, petition).my_assignments)
 
 
 def add_attachment(*, ctx: Context, petition: Petition, upload: UploadedFile) -> Attachment:

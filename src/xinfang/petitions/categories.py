@@ -24,3 +24,12 @@ SEED_CATEGORIES = [
     ("proposals", "意见建议", "Opinions and suggestions"),
     ("other", "其他", "Other"),
 ]
+
+
+def seed_categories(category_model) -> None:
+    """Create the seed categories that are missing (idempotent). Takes the model as an
+    argument so the data migration can pass its historical version."""
+    for order, (code, name, name_en) in enumerate(SEED_CATEGORIES):
+        category_model.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, "sort_order": order}
+        )

@@ -73,3 +73,40 @@ def restart_registration_clocks(petition) -> None:
     """After a correction of `received_at` or the superior's due date, while registered."""
     Deadline.objects.filter(petition=petition, name__in=["handling", "reply", "superior_report"]).delete()
     start_registration_clocks(petition)
+
+
+TRANSFER_DAYS = 2  # Rule 4.6: passed on within two days of the leader's review
+
+
+def start_transfer_clock(petition, instructed_at: datetime) -> None:
+    """The first instruction starts the transfer clock; later instructions do not move it."""
+    day = instructed_at.astimezone(office_tz()).date()
+    Deadline.objects.get_or_create(
+        petition=petition,
+        name="transfer",
+        defaults={
+            "rule": "4.6",
+            "starts_at": instructed_at,
+            "due_at": end_of_day(day + timedelta(days=TRANSFER_DAYS)),
+        },
+    )
+
+
+def start_assignment_clock(petition, assignment, at: datetime) -> None:
+    if assignment.due_date is None:
+        return
+    Deadline.objects.update_or_create(
+        petition=petition,
+        name=f"assignment:{assignment.unit_id}",
+        defaults={"rule": "2.2", "starts_at": at, "due_at": end_of_day(assignment.due_date), "met_at": None},
+    )
+
+
+def meet(petition, names, at: datetime) -> None:
+    """Mark the named clocks met at `at` (those already met keep their time)."""
+    Deadline.objects.filter(petition=petition, name__in=list(names), met_at__isnull=True).update(met_at=at)
+
+
+def stop_all(petition, at: datetime) -> None:
+    """A petition that left the procedure (voided, merged) has no clocks running."""
+    Deadline.objects.filter(petition=petition, met_at__isnull=True).update(met_at=at)

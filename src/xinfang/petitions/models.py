@@ -74,6 +74,16 @@ class Petition(models.Model):
     repeat_of = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="repeats", verbose_name=_("repeat of")
     )
+    # Where the procedure ended (Rule 4.4: every petition has an outcome).
+    outcome = models.TextField(_("outcome"), max_length=10000, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    archive_number = models.CharField(_("archive number"), max_length=64, blank=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    void_reason = models.TextField(_("reason for voiding"), max_length=5000, blank=True)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="merged_petitions",
+    )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -85,6 +95,9 @@ class Petition(models.Model):
         verbose_name_plural = _("petitions")
         constraints = [
             models.CheckConstraint(condition=models.Q(serial__gte=1), name="petition_serial_positive"),
+            models.UniqueConstraint(
+                fields=["archive_number"], condition=~models.Q(archive_number=""), name="unique_archive_number"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "-received_at"], name="petition_status_received"),
@@ -180,3 +193,18 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key")]
+
+
+# The procedure's records live in their own module; importing them here registers them.
+from xinfang.petitions.workflow_models import (  # noqa: E402,F401
+    Assignment,
+    Coordination,
+    Instruction,
+    PersuasionRecord,
+    PoliceReferral,
+    Proposal,
+    Reply,
+    Report,
+    Result,
+    Signoff,
+)

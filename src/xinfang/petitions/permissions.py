@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from xinfang.accounts.models import OFFICE_ROLES
+from xinfang.accounts.models import OFFICE_ROLES, Role
+from xinfang.documents.services import may_attach
+from xinfang.petitions.actors import Facts, matches
 from xinfang.petitions.choices import OPEN_STATUSES, Status
+from xinfang.petitions.workflow import actions_from
 
 
 def can_see_personal_data(user, petition) -> bool:
     """Petition office staff and leaders see petitioners' ID numbers, phones and
-    addresses; anyone else who can see the petition gets them masked."""
-    return user.has_role(*OFFICE_ROLES)
+    addresses; a handling officer only where the assignment to their unit shares
+    them; anyone else who can see the petition gets them masked."""
+    if user.has_role(*OFFICE_ROLES):
+        return True
+    if user.has_role(Role.HANDLER):
+        return any(a.share_contact for a in Facts(user, petition).my_assignments)
+    return False
 
 
 def allowed_actions(user, petition) -> list[str]:
-    """What `user` may do to `petition` now, by the names of the API's operations."""
-    actions = []
-    if user.has_role(*OFFICE_ROLES):
-        if petition.status == Status.REGISTERED:
-            actions.append("correct")
-        if petition.status in OPEN_STATUSES:
-            actions.append("attach")
+    """What `user` may do to `petition` now: the workflow table's actions whose
+    actor checks fit (guards are checked when acting), then registration edits."""
+    facts = Facts(user, petition)
+    actions = [t.action for t in actions_from(petition.status) if matches(t.who, facts)]
+    if user.has_role(*OFFICE_ROLES) and petition.status == Status.REGISTERED:
+        actions.append("correct")
+    if petition.status in OPEN_STATUSES and may_attach(user, petition):
+        actions.append("attach")
     return actions

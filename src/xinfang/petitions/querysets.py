@@ -11,15 +11,27 @@ class PetitionQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Petitions `user` may read. Deny by default: a user without a role that
         grants reading sees nothing, and `is_superuser` grants nothing."""
-        from xinfang.accounts.models import OFFICE_ROLES
+        from xinfang.accounts.models import OFFICE_ROLES, Role
 
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
-        if not user.has_role(*OFFICE_ROLES):
-            # Handlers gain their unit's assigned petitions with the workflow
-            # (assignments); administrators never read petition content.
-            return self.none()
-        return self.exclude(self._firewall(user))
+        if user.has_role(*OFFICE_ROLES):
+            return self.exclude(self._firewall(user))
+        if user.has_role(Role.HANDLER) and user.unit_id:
+            # Handlers see what is assigned to their unit (or a unit above it, which
+            # hands work down), and nothing that involves them.
+            return self.filter(self._assigned_to(user)).exclude(self._firewall(user))
+        # Administrators never read petition content (三员分立).
+        return self.none()
+
+    @staticmethod
+    def _assigned_to(user) -> Q:
+        from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
+
+        live = Assignment.objects.filter(petition=OuterRef("pk"), unit_id__in=user.unit.ancestor_ids).exclude(
+            status=AssignmentStatus.WITHDRAWN
+        )
+        return Q(Exists(live))
 
     @staticmethod
     def _firewall(user) -> Q:

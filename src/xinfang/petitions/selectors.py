@@ -15,7 +15,7 @@ from xinfang.audit.models import Event
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
-from xinfang.petitions.models import Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
+from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
 
 MAX_QUERY_LENGTH = 100
 
@@ -44,6 +44,7 @@ def petition_detail(user, number: str) -> Petition:
             Prefetch("involved_persons", queryset=InvolvedPerson.objects.select_related("unit", "user")),
             Prefetch("deadlines", queryset=Deadline.objects.order_by("due_at")),
             Prefetch("repeat_of", queryset=Petition.objects.only("id", "number")),
+            Prefetch("assignments", queryset=Assignment.objects.select_related("unit", "handler").order_by("id")),
             "attachments",
         )
     )

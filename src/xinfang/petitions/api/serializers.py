@@ -192,8 +192,21 @@ class PetitionDetail(serializers.ModelSerializer):
         ]
 
     def get_assignments(self, petition) -> list[dict]:
-        # Assignments to departments are made by the Rule 3 workflow (assign).
-        return []
+        return [
+            {
+                "id": a.pk,
+                "unit": a.unit_id,
+                "unit_name": a.unit.name,
+                "role": a.role,
+                "kind": a.kind,
+                "status": a.status,
+                "due_date": a.due_date,
+                "handler": a.handler.username if a.handler_id else None,
+                "share_contact": a.share_contact,
+                "note": a.note,
+            }
+            for a in petition.assignments.all()
+        ]
 
     def get_flags(self, petition) -> dict:
         return {

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from xinfang.audit.models import Source
 from xinfang.audit.services import Context
 from xinfang.core.errors import InvalidInput
+from xinfang.petitions.actions import REGISTRY, perform
 from xinfang.petitions.api.serializers import (
     CategoryOut,
     EventOut,
@@ -128,3 +129,20 @@ class EventListView(APIView):
     def get(self, request, number):
         petition = get_visible_petition(request.user, number)
         return Response(EventOut(timeline(petition), many=True).data)
+
+
+class ActionView(APIView):
+    """POST /petitions/{number}/actions/{action}: one step of the procedure (API.md)."""
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses={200: PetitionDetail},
+        description="Body per action: see API.md. 409 when the state or a rule refuses; 403 when the caller "
+        "may see the petition but not act.",
+    )
+    def post(self, request, number, action):
+        if action not in REGISTRY:
+            raise exceptions.NotFound()
+        petition = get_visible_petition(request.user, number)
+        perform(api_context(request), petition, action, _body(request))
+        return _detail(request, number)

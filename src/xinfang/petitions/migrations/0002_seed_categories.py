@@ -1,12 +1,10 @@
 from django.db import migrations
 
-from xinfang.petitions.categories import SEED_CATEGORIES
+from xinfang.petitions.categories import seed_categories
 
 
 def seed(apps, schema_editor):
-    Category = apps.get_model("petitions", "Category")
-    for order, (code, name, name_en) in enumerate(SEED_CATEGORIES):
-        Category.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en, "sort_order": order})
+    seed_categories(apps.get_model("petitions", "Category"))
 
 
 class Migration(migrations.Migration):

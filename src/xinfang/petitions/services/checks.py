@@ -15,14 +15,21 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import Unit, UnitKind
 from xinfang.core.errors import InvalidInput
-from xinfang.core.ids import parse_id
 from xinfang.petitions.choices import GROUP_PETITION_SIZE, RECEPTION_CHANNELS, Channel
 from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.inputs import (
+    Errors,
+    read_bool,
+    read_date,
+    read_datetime,
+    read_text,
+    read_unit_ids,
+    require_units,
+)
 from xinfang.petitions.models import Category, InvolvedPerson, Petition, Petitioner, ReceptionRecord
 from xinfang.petitions.validators import (
     id_number_problem,
@@ -90,114 +97,6 @@ class RegistrationInput:
         return len(self.petitioners) >= GROUP_PETITION_SIZE
 
 
-class _Errors:
-    def __init__(self):
-        self.by_field: dict[str, list] = {}
-
-    def add(self, path: str, message) -> None:
-        self.by_field.setdefault(path, []).append(message)
-
-    def __bool__(self):
-        return bool(self.by_field)
-
-
-def _text(errors, data, key, path, *, max_length, required=False, label=None) -> str:
-    value = data.get(key, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors.add(path, _("Must be text."))
-        return ""
-    value = value.strip()
-    if "\x00" in value:
-        errors.add(path, _("Must not contain NUL characters."))
-        return ""
-    if required and not value:
-        errors.add(path, _("This field is required."))
-    elif len(value) > max_length:
-        errors.add(
-            path,
-            _("At most %(max)d characters (this has %(count)d).") % {"max": max_length, "count": len(value)},
-        )
-    return value
-
-
-def _bool(errors, data, key, path) -> bool:
-    value = data.get(key, False)
-    if value in (None, ""):
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in {"true", "on", "1", "yes"}:
-        return True
-    if isinstance(value, str) and value.lower() in {"false", "off", "0", "no"}:
-        return False
-    errors.add(path, _("Must be true or false."))
-    return False
-
-
-def _datetime(errors, value, path) -> datetime | None:
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str) and value.strip():
-        try:
-            parsed = parse_datetime(value.strip())
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            errors.add(path, _("Not a valid date and time (use e.g. 2026-11-26T09:30+08:00)."))
-            return None
-    elif value in (None, ""):
-        errors.add(path, _("This field is required."))
-        return None
-    else:
-        errors.add(path, _("Not a valid date and time (use e.g. 2026-11-26T09:30+08:00)."))
-        return None
-    if timezone.is_naive(parsed):
-        # Times typed on a form without an offset are the office's local time.
-        parsed = parsed.replace(tzinfo=office_tz())
-    return parsed
-
-
-def _date(errors, value, path) -> date | None:
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value.strip():
-        try:
-            parsed = parse_date(value.strip())
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            errors.add(path, _("Not a valid date (use YYYY-MM-DD)."))
-        return parsed
-    if value not in (None, ""):
-        errors.add(path, _("Not a valid date (use YYYY-MM-DD)."))
-    return None
-
-
-def _unit_ids(errors, values, path) -> list[int]:
-    if values in (None, ""):
-        return []
-    if not isinstance(values, (list, tuple)):
-        errors.add(path, _("Must be a list of unit ids."))
-        return []
-    ids = []
-    for value in values:
-        unit_id = value.pk if isinstance(value, Unit) else parse_id(value)
-        if unit_id is None:
-            errors.add(path, _("“%(value)s” is not a unit id.") % {"value": str(value)[:40]})
-        else:
-            ids.append(unit_id)
-    return ids
-
-
-def _require_units(errors, units: dict[int, Unit], ids, path) -> None:
-    for missing in sorted(set(ids) - set(units)):
-        errors.add(path, _("Unit %(id)s does not exist.") % {"id": missing})
-
-
 def _petitioners(errors, raw, anonymous) -> list[PetitionerInput]:
     if raw in (None, ""):
         raw = []
@@ -219,9 +118,9 @@ def _petitioners(errors, raw, anonymous) -> list[PetitionerInput]:
         if not isinstance(item, Mapping):
             errors.add(path, _("Must be an object with the petitioner's details."))
             continue
-        name = _text(errors, item, "name", f"{path}.name", max_length=_max_length(Petitioner, "name"), required=True)
+        name = read_text(errors, item, "name", f"{path}.name", max_length=_max_length(Petitioner, "name"), required=True)
         id_number = normalize_id_number(
-            _text(errors, item, "id_number", f"{path}.id_number", max_length=30)
+            read_text(errors, item, "id_number", f"{path}.id_number", max_length=30)
         )
         if id_number:
             problem = id_number_problem(id_number, today=timezone.localdate())
@@ -238,17 +137,17 @@ def _petitioners(errors, raw, anonymous) -> list[PetitionerInput]:
                 )
             else:
                 seen_ids[id_number] = i
-        phone = normalize_phone(_text(errors, item, "phone", f"{path}.phone", max_length=30))
+        phone = normalize_phone(read_text(errors, item, "phone", f"{path}.phone", max_length=30))
         if phone and not is_valid_phone(phone):
             errors.add(
                 f"{path}.phone",
                 _("Not a phone number: give an 11-digit mobile or a landline with its area code."),
             )
-        address = _text(errors, item, "address", f"{path}.address", max_length=_max_length(Petitioner, "address"))
-        work_unit = _text(
+        address = read_text(errors, item, "address", f"{path}.address", max_length=_max_length(Petitioner, "address"))
+        work_unit = read_text(
             errors, item, "work_unit", f"{path}.work_unit", max_length=_max_length(Petitioner, "work_unit")
         )
-        rep = _bool(errors, item, "is_representative", f"{path}.is_representative")
+        rep = read_bool(errors, item, "is_representative", f"{path}.is_representative")
         result.append(PetitionerInput(name, id_number, phone, address, work_unit, rep))
     return result
 
@@ -257,26 +156,26 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
     if not isinstance(data, Mapping):
         raise InvalidInput({"non_field_errors": [_("Expected an object with the petition's fields.")]})
     now = now or timezone.now()
-    errors = _Errors()
+    errors = Errors()
 
     channel = data.get("channel")
     if channel not in Channel.values:
         errors.add("channel", _("Choose one of: %(choices)s.") % {"choices": ", ".join(Channel.values)})
         channel = None
 
-    received_at = _datetime(errors, data.get("received_at"), "received_at")
+    received_at = read_datetime(errors, data.get("received_at"), "received_at")
     if received_at is not None:
         if received_at > now + FUTURE_TOLERANCE:
             errors.add("received_at", _("The time of receipt cannot be in the future."))
         elif received_at.astimezone(office_tz()).date() < EARLIEST_RECEIVED:
             errors.add("received_at", _("The time of receipt is implausibly early."))
 
-    anonymous = _bool(errors, data, "anonymous", "anonymous")
-    title = _text(errors, data, "title", "title", max_length=_max_length(Petition, "title"), required=True)
-    content = _text(errors, data, "content", "content", max_length=_max_length(Petition, "content"), required=True)
-    requests = _text(errors, data, "requests", "requests", max_length=_max_length(Petition, "requests"))
-    important = _bool(errors, data, "important", "important")
-    urgent = _bool(errors, data, "urgent", "urgent")
+    anonymous = read_bool(errors, data, "anonymous", "anonymous")
+    title = read_text(errors, data, "title", "title", max_length=_max_length(Petition, "title"), required=True)
+    content = read_text(errors, data, "content", "content", max_length=_max_length(Petition, "content"), required=True)
+    requests = read_text(errors, data, "requests", "requests", max_length=_max_length(Petition, "requests"))
+    important = read_bool(errors, data, "important", "important")
+    urgent = read_bool(errors, data, "urgent", "urgent")
 
     category = data.get("category")
     if isinstance(category, Category):
@@ -293,7 +192,7 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
     petitioners = _petitioners(errors, data.get("petitioners"), anonymous)
 
     # Involved (complained-about) units and persons: the Rule 4.3 firewall.
-    unit_ids = _unit_ids(errors, data.get("involved_units"), "involved_units")
+    unit_ids = read_unit_ids(errors, data.get("involved_units"), "involved_units")
     if len(unit_ids) > MAX_INVOLVED:
         errors.add("involved_units", _("At most %(max)d units.") % {"max": MAX_INVOLVED})
         unit_ids = []
@@ -307,19 +206,19 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
     person_unit_ids: dict[int, list[int]] = {}
     for i, person in enumerate(raw_persons):
         if isinstance(person, Mapping) and person.get("unit") not in (None, ""):
-            person_unit_ids[i] = _unit_ids(errors, [person.get("unit")], f"involved_persons.{i}.unit")
+            person_unit_ids[i] = read_unit_ids(errors, [person.get("unit")], f"involved_persons.{i}.unit")
     superior = data.get("superior") or {}
     if not isinstance(superior, Mapping):
         errors.add("superior", _("Must be an object with unit, reference and due_date."))
         superior = {}
-    superior_ids = _unit_ids(errors, [superior["unit"]], "superior.unit") if superior.get("unit") else []
+    superior_ids = read_unit_ids(errors, [superior["unit"]], "superior.unit") if superior.get("unit") else []
 
     wanted = set(unit_ids + superior_ids + [i for ids in person_unit_ids.values() for i in ids])
     units = {u.pk: u for u in Unit.objects.filter(pk__in=wanted, active=True)}
-    _require_units(errors, units, unit_ids, "involved_units")
+    require_units(errors, units, unit_ids, "involved_units")
     for i, ids in person_unit_ids.items():
-        _require_units(errors, units, ids, f"involved_persons.{i}.unit")
-    _require_units(errors, units, superior_ids if channel in (Channel.SUPERIOR, Channel.ASSISTANCE) else [],
+        require_units(errors, units, ids, f"involved_persons.{i}.unit")
+    require_units(errors, units, superior_ids if channel in (Channel.SUPERIOR, Channel.ASSISTANCE) else [],
                    "superior.unit")
     involved_units = [units[i] for i in dict.fromkeys(unit_ids) if i in units]
 
@@ -334,7 +233,7 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
         if not isinstance(person, Mapping):
             errors.add(path, _("Must be an object with the person's name."))
             continue
-        name = _text(errors, person, "name", f"{path}.name", max_length=_max_length(InvolvedPerson, "name"),
+        name = read_text(errors, person, "name", f"{path}.name", max_length=_max_length(InvolvedPerson, "name"),
                      required=True)
         unit_ids_here = person_unit_ids.get(i, [])
         unit = units.get(unit_ids_here[0]) if unit_ids_here else None
@@ -356,9 +255,9 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
             superior_unit = units[superior_ids[0]]
             if superior_unit.kind not in allowed:
                 errors.add("superior.unit", _("This unit is not a superior or outside organ."))
-        superior_reference = _text(errors, superior, "reference", "superior.reference", max_length=64,
+        superior_reference = read_text(errors, superior, "reference", "superior.reference", max_length=64,
                                    required=channel == Channel.SUPERIOR)
-        superior_due_date = _date(errors, superior.get("due_date"), "superior.due_date")
+        superior_due_date = read_date(errors, superior.get("due_date"), "superior.due_date")
         if channel == Channel.SUPERIOR and superior_due_date is None and "superior.due_date" not in errors.by_field:
             errors.add("superior.due_date", _("Give the due date the superior set (Rule 4.6)."))
         if superior_due_date and received_at and superior_due_date < received_at.astimezone(office_tz()).date():
@@ -376,9 +275,9 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
         if isinstance(raw_reception, ReceptionInput):
             reception = raw_reception
         else:
-            notes = _text(errors, raw_reception, "notes", "reception.notes",
+            notes = read_text(errors, raw_reception, "notes", "reception.notes",
                           max_length=_max_length(ReceptionRecord, "notes"), required=True)
-            explained = _text(errors, raw_reception, "explained", "reception.explained",
+            explained = read_text(errors, raw_reception, "explained", "reception.explained",
                               max_length=_max_length(ReceptionRecord, "explained"))
             visitors = raw_reception.get("visitors")
             if visitors in (None, ""):

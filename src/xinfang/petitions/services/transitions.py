@@ -1,0 +1,92 @@
+"""The one way a petition changes state: `acting(ctx, petition, action)`.
+
+It locks the petition row, looks the action up in the workflow table (409 if the
+state does not allow it), checks who is acting (403), lets the service do its
+work, then writes the status, appends the event and leaves notifications to be
+sent on commit. Concurrent double clicks queue on the row lock; the second finds
+the state already moved and is refused with a sentence that says why.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.audit.services import Context, append_event
+from xinfang.core.errors import Conflict, Forbidden
+from xinfang.petitions.actors import Facts, matches
+from xinfang.petitions.models import Petition
+from xinfang.petitions.workflow import ACTION_LABELS, Transition, transition_for
+
+
+@dataclass
+class Step:
+    """What a service hands back while acting: the locked petition and its facts."""
+
+    petition: Petition
+    facts: Facts
+    transition: Transition
+    acting_as: list[str]
+    target: str | None = None
+    data: dict = field(default_factory=dict)
+
+    def move_to(self, state: str) -> None:
+        if state not in self.transition.targets:
+            raise AssertionError(f"{state} is not a target of {self.transition}")
+        self.target = state
+
+    def stay(self) -> None:
+        """Keep the current state (e.g. the first of two signatures)."""
+        self.target = self.petition.status
+
+
+def _state_label(status: str) -> str:
+    from xinfang.petitions.choices import Status
+
+    return str(Status(status).label) if status in Status.values else status
+
+
+@contextmanager
+def acting(ctx: Context, petition: Petition, action: str):
+    with transaction.atomic():
+        locked = (
+            Petition.objects.select_for_update(of=("self",)).select_related("first_responder__unit").get(pk=petition.pk)
+        )
+        transition = transition_for(locked.status, action)
+        if transition is None:
+            raise Conflict(
+                _("“%(action)s” is not possible while the petition is %(state)s.")
+                % {"action": ACTION_LABELS.get(action, action), "state": _state_label(locked.status)}
+            )
+        facts = Facts(ctx.actor, locked)
+        acting_as = matches(transition.who, facts)
+        if not acting_as:
+            raise Forbidden(
+                _("You may not “%(action)s” on this petition.") % {"action": ACTION_LABELS.get(action, action)}
+            )
+        step = Step(locked, facts, transition, acting_as)
+        if len(transition.targets) == 1:
+            step.target = transition.targets[0]
+        yield step
+        if step.target is None:
+            raise AssertionError(f"the service for {action} chose no next state")
+        before = locked.status
+        if step.target != before:
+            locked.status = step.target
+            locked.save(update_fields=["status", "updated_at"])
+        append_event(
+            locked,
+            ctx,
+            f"petition.{action}",
+            {**step.data, "from": before, "to": step.target},
+        )
+    petition.status = locked.status
+
+
+def may(user, petition: Petition, action: str) -> bool:
+    """Whether the table and the actor checks allow `action` now (guards aside)."""
+    transition = transition_for(petition.status, action)
+    return bool(transition and matches(transition.who, Facts(user, petition)))
