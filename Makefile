@@ -49,7 +49,7 @@ run: install $(SECRET_KEY_FILE)
 	$(RUN_ENV) $(PY) manage.py prepare_instance --demo
 	@echo "Xinfang on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(RUN_ENV) $(VENV)/bin/gunicorn xinfang.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
-	  --access-logfile - --forwarded-allow-ips=127.0.0.1
+	  --access-logfile - --forwarded-allow-ips=127.0.0.1 --no-control-socket
 
 demo: install $(SECRET_KEY_FILE)
 	$(RUN_ENV) $(PY) manage.py prepare_instance --demo
