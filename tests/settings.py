@@ -13,3 +13,6 @@ os.environ.setdefault("XINFANG_DATA_DIR", tempfile.mkdtemp(prefix="xinfang-test-
 from xinfang.settings import *  # noqa: E402,F403  (the settings under test, unchanged)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# WhiteNoise warns on every request when STATIC_ROOT is missing; tests serve from the finders.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
