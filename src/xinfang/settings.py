@@ -41,7 +41,7 @@ if not SECRET_KEY:
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfiguredEnv("XINFANG_SECRET_KEY must be at least 50 random characters long.")
 
-# The key that chains the event log; outside the database by design (see docs/security.md).
+# The key that chains the event log; outside the database by design (docs/configuration.md).
 AUDIT_KEY = env_secret("XINFANG_AUDIT_KEY") or SECRET_KEY
 # The key for blind indexes of personal data (exact look-ups of ID numbers and phones).
 INDEX_KEY = env_secret("XINFANG_INDEX_KEY") or SECRET_KEY
