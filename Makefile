@@ -55,10 +55,11 @@ demo: install $(SECRET_KEY_FILE)
 	$(RUN_ENV) $(PY) manage.py prepare_instance --demo
 
 # Two workers; tests that must not run side by side share an xdist_group.
-# DATABASE_URL (if set) selects PostgreSQL, as in production.
+# DATABASE_URL (if set) selects PostgreSQL, as in production. The shell's
+# XINFANG_* variables are dropped: tests/settings.py is the test environment.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	env $(foreach name,$(sort $(filter XINFANG_%,$(.VARIABLES))),-u $(name)) $(PY) -m pytest $(PYTEST_ARGS)
 
 # Four checks; `make -k lint` runs them all even when one fails (CI does).
 # The Django checks run on production settings (HTTPS on, DEBUG off): they must
