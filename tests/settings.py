@@ -4,7 +4,6 @@ finders, a fixed secret). DATABASE_URL passes through to choose PostgreSQL."""
 
 import os
 import tempfile
-from pathlib import Path
 
 os.environ.setdefault("XINFANG_SECRET_KEY", "test-secret-key-" + "x" * 48)
 os.environ.setdefault("XINFANG_HTTPS", "0")
@@ -15,5 +14,5 @@ from xinfang.settings import *  # noqa: E402,F403  (the settings under test, unc
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# WhiteNoise warns when STATIC_ROOT is missing; tests serve static files from the finders.
-Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405
+# WhiteNoise warns on every request when STATIC_ROOT is missing; tests serve from the finders.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.env import (
+    ImproperlyConfiguredEnv,
     env_bool,
     env_choice,
+    env_database,
+    env_hosts,
     env_int,
     env_list,
+    env_match,
     env_path,
     env_secret,
     env_str,
+    env_timezone,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -31,18 +34,19 @@ HTTPS = env_bool("XINFANG_HTTPS", True)
 
 SECRET_KEY = env_secret("XINFANG_SECRET_KEY")
 if not SECRET_KEY:
-    raise ImproperlyConfigured(
+    raise ImproperlyConfiguredEnv(
         "XINFANG_SECRET_KEY or XINFANG_SECRET_KEY_FILE must be set (`make run` creates one under var/)."
     )
-if len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("XINFANG_SECRET_KEY must be at least 50 characters long.")
+# Django's deployment check wants 50+ characters with at least 5 different ones.
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    raise ImproperlyConfiguredEnv("XINFANG_SECRET_KEY must be at least 50 random characters long.")
 
-# The key that chains the event log; outside the database by design (see docs/security.md).
+# The key that chains the event log; outside the database by design (docs/configuration.md).
 AUDIT_KEY = env_secret("XINFANG_AUDIT_KEY") or SECRET_KEY
 # The key for blind indexes of personal data (exact look-ups of ID numbers and phones).
 INDEX_KEY = env_secret("XINFANG_INDEX_KEY") or SECRET_KEY
 
-ALLOWED_HOSTS = env_list("XINFANG_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+ALLOWED_HOSTS = env_hosts("XINFANG_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("XINFANG_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -103,9 +107,9 @@ TEMPLATES = [
 # file under XINFANG_DATA_DIR is used. SQLite runs in WAL mode and opens every
 # transaction IMMEDIATE, so concurrent writers queue on the busy timeout instead
 # of failing with "database is locked" when a read transaction upgrades.
-_database_url = env_str("DATABASE_URL")
-if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+_database = env_database("DATABASE_URL", conn_max_age=60, conn_health_checks=True)
+if _database:
+    DATABASES = {"default": _database}
 else:
     DATABASES = {
         "default": {
@@ -144,13 +148,15 @@ API_TOKEN_TTL_HOURS = env_int("XINFANG_API_TOKEN_HOURS", 12, minimum=1, maximum=
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
-TIME_ZONE = env_str("XINFANG_TIME_ZONE", "Asia/Shanghai")
+TIME_ZONE = env_timezone("XINFANG_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
 # --- Files --------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The project's own assets (vendored htmx, CSS, JS) live in the package, which is not an app.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "files"
 _static_backend = (
     "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -178,9 +184,10 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # --- Petitions ----------------------------------------------------------------
-NUMBER_PREFIX = env_str("XINFANG_NUMBER_PREFIX", "XF")
-if not NUMBER_PREFIX.isascii() or not NUMBER_PREFIX.replace("_", "").isalnum() or len(NUMBER_PREFIX) > 10:
-    raise ImproperlyConfigured("XINFANG_NUMBER_PREFIX must be 1-10 ASCII letters, digits or underscores.")
+# Part of every petition number (PREFIX-2026-000123) and of URLs: no hyphens or spaces.
+NUMBER_PREFIX = env_match(
+    "XINFANG_NUMBER_PREFIX", "XF", r"[A-Za-z0-9_]{1,10}", "1-10 ASCII letters, digits or underscores"
+)
 OFFICE_NAME = env_str("XINFANG_OFFICE_NAME", "")
 
 # --- API ----------------------------------------------------------------------
@@ -198,7 +205,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "xinfang.core.api.Pagination",
     "EXCEPTION_HANDLER": "xinfang.core.api.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"token": env_str("XINFANG_TOKEN_THROTTLE", "20/min")},
+    # DRF reads "N/period" by the period's first letter (s, m, h, d) and would only fail at request time.
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env_match(
+            "XINFANG_TOKEN_THROTTLE", "20/min", r"[0-9]+/[smhd][a-z]*", "a rate such as 20/min"
+        )
+    },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -25,6 +25,11 @@ class TokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
+    def get_authenticate_header(self, request):
+        # No authenticators run here, so DRF would turn a failed sign-in into 403;
+        # API.md says 401 (and 401 must carry WWW-Authenticate).
+        return "Bearer"
+
     @extend_schema(
         request=TokenRequestSerializer,
         responses=inline_serializer(

@@ -5,6 +5,7 @@ document and render output, masking personal data per the caller's rights."""
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from xinfang.petitions.choices import Channel
@@ -140,6 +141,7 @@ class PetitionDetail(serializers.ModelSerializer):
     def _user(self):
         return self.context["request"].user
 
+    @extend_schema_field(PetitionerOut(many=True))
     def get_petitioners(self, petition) -> list[PetitionerOut]:
         full = can_see_personal_data(self._user(), petition)
         return [
@@ -178,6 +180,7 @@ class PetitionDetail(serializers.ModelSerializer):
             return None
         return {"notes": record.notes, "explained": record.explained, "visitors": record.visitors}
 
+    @extend_schema_field(DeadlineOut(many=True))
     def get_deadlines(self, petition) -> list[DeadlineOut]:
         now = timezone.now()
         return [
