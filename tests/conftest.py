@@ -17,3 +17,13 @@ def demo_org(db):
     users = {u.username: u for u in User.objects.select_related("unit")}
     units = {u.code: u for u in Unit.objects.all()}
     return users, units
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The API's throttles count in the cache; one test's requests must not limit another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

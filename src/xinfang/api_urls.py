@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from xinfang.accounts import api as accounts_api
 from xinfang.documents import api as documents_api
+from xinfang.notifications import api as notifications_api
 from xinfang.petitions.api import views as petitions_api
 
 urlpatterns = [
@@ -30,6 +31,9 @@ urlpatterns = [
         documents_api.AttachmentDownloadView.as_view(),
         name="api-petition-attachment",
     ),
+    path("queues", petitions_api.QueueListView.as_view(), name="api-queues"),
+    path("notifications", notifications_api.NotificationListView.as_view(), name="api-notifications"),
+    path("notifications/read", notifications_api.MarkReadView.as_view(), name="api-notifications-read"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("schema/ui/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-schema-ui"),
 ]

@@ -25,6 +25,7 @@ from xinfang.petitions.api.serializers import (
     PetitionSummary,
 )
 from xinfang.petitions.models import Category
+from xinfang.petitions.queues import queues_for
 from xinfang.petitions.selectors import (
     get_visible_petition,
     parse_filters,
@@ -146,3 +147,29 @@ class ActionView(APIView):
         petition = get_visible_petition(request.user, number)
         perform(api_context(request), petition, action, _body(request))
         return _detail(request, number)
+
+
+class QueueListView(APIView):
+    """GET /queues: the caller's work queues with counts and the first petitions in each."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int, description="petitions listed per queue (0-50, default 20)")]
+    )
+    def get(self, request):
+        try:
+            limit = int(request.query_params.get("limit", 20))
+        except ValueError:
+            raise InvalidInput({"limit": [_("Must be a whole number.")]}) from None
+        if not 0 <= limit <= 50:
+            raise InvalidInput({"limit": [_("Must be between 0 and 50.")]})
+        return Response(
+            [
+                {
+                    "name": queue.name,
+                    "label": str(queue.label),
+                    "count": queue.count,
+                    "results": PetitionSummary(list(queue.petitions[:limit]), many=True).data,
+                }
+                for queue in queues_for(request.user)
+            ]
+        )
