@@ -150,6 +150,8 @@ USE_TZ = True
 # --- Files --------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The project's own assets (CSS, JS, vendored htmx) live beside the templates, not in an app.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "files"
 _static_backend = (
     "whitenoise.storage.CompressedManifestStaticFilesStorage"

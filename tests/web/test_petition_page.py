@@ -26,7 +26,7 @@ def test_the_page_shows_the_registration_deadlines_and_timeline(client_for, make
     assert VALID_ID in html and "13800138000" in html  # office staff see personal data in full
     assert "办理期限" in html and "答复期限" in html
     assert "张丽 登记了信访事项，统一编号" in html and "并成为首问责任人" in html
-    assert 'href="/petitions/{}/edit/"'.format(petition.number) in html
+    assert f'href="/petitions/{petition.number}/edit/"' in html
 
 
 def test_repeat_petitions_link_to_the_earlier_one(client_for, make_petition):
@@ -42,12 +42,15 @@ def test_a_petition_that_involves_the_viewer_is_not_found(client_for, make_petit
     _users, units = demo_org
     petition = make_petition(involved_units=[units["SECGEN"].pk])
     attachment = add_attachment(
-        ctx=Context(actor=demo_org[0]["clerk"]), petition=petition, upload=SimpleUploadedFile("a.pdf", PDF_BYTES)
+        ctx=Context(actor=demo_org[0]["clerk"]),
+        petition=petition,
+        upload=SimpleUploadedFile("a.pdf", PDF_BYTES),
     )
     secgen = client_for("secgen")
     missing = secgen.get("/petitions/XF-2000-000999/")
     hidden = secgen.get(f"/petitions/{petition.number}/")
     assert hidden.status_code == missing.status_code == 404
+
     def main(response):  # the page body: the header carries per-request CSRF tokens
         return response.content.decode().split("<main", 1)[1].split("</main>", 1)[0]
 
@@ -69,7 +72,9 @@ def test_administrators_see_no_petition(client_for, make_petition):
 def test_attachment_download_is_always_a_download(client_for, make_petition, demo_org):
     petition = make_petition()
     attachment = add_attachment(
-        ctx=Context(actor=demo_org[0]["clerk"]), petition=petition, upload=SimpleUploadedFile("材料.pdf", PDF_BYTES)
+        ctx=Context(actor=demo_org[0]["clerk"]),
+        petition=petition,
+        upload=SimpleUploadedFile("材料.pdf", PDF_BYTES),
     )
     response = client_for("clerk2").get(f"/petitions/{petition.number}/attachments/{attachment.pk}/")
     assert response.status_code == 200
@@ -79,18 +84,24 @@ def test_attachment_download_is_always_a_download(client_for, make_petition, dem
     assert b"".join(response.streaming_content) == PDF_BYTES
     other = make_petition()
     # Another petition's id under this number is simply not found.
-    assert client_for("clerk").get(f"/petitions/{other.number}/attachments/{attachment.pk}/").status_code == 404
+    assert (
+        client_for("clerk").get(f"/petitions/{other.number}/attachments/{attachment.pk}/").status_code == 404
+    )
 
 
 def test_upload_with_htmx_swaps_the_attachment_list(client_for, make_petition):
     petition = make_petition()
     client = client_for("clerk")
     url = f"/petitions/{petition.number}/attachments/"
-    response = client.post(url, {"file": SimpleUploadedFile("扫描件.pdf", PDF_BYTES)}, headers={"HX-Request": "true"})
+    response = client.post(
+        url, {"file": SimpleUploadedFile("扫描件.pdf", PDF_BYTES)}, headers={"HX-Request": "true"}
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert html.startswith('<section class="panel" id="attachments">') and "扫描件.pdf" in html
-    refused = client.post(url, {"file": SimpleUploadedFile("x.pdf", b"<html></html>")}, headers={"HX-Request": "true"})
+    refused = client.post(
+        url, {"file": SimpleUploadedFile("x.pdf", b"<html></html>")}, headers={"HX-Request": "true"}
+    )
     assert refused.status_code == 400
     assert "“x.pdf”: 不接受此类文件" in refused.content.decode()
     assert Attachment.objects.count() == 1
@@ -101,7 +112,9 @@ def test_upload_with_htmx_swaps_the_attachment_list(client_for, make_petition):
 def test_upload_without_htmx_redirects_back(client_for, make_petition):
     petition = make_petition()
     client = client_for("clerk")
-    response = client.post(f"/petitions/{petition.number}/attachments/", {"file": SimpleUploadedFile("a.pdf", PDF_BYTES)})
+    response = client.post(
+        f"/petitions/{petition.number}/attachments/", {"file": SimpleUploadedFile("a.pdf", PDF_BYTES)}
+    )
     assert response.status_code == 302 and response["Location"] == f"/petitions/{petition.number}/"
     assert "附件已添加" in client.get(response["Location"]).content.decode()
 
@@ -120,8 +133,11 @@ def test_an_oversized_upload_is_a_413_with_a_message(client_for, make_petition, 
 
 def test_the_timeline_names_attachments(client_for, make_petition, demo_org):
     petition = make_petition()
-    add_attachment(ctx=Context(actor=demo_org[0]["clerk2"]), petition=petition,
-                   upload=SimpleUploadedFile("照片.pdf", PDF_BYTES))
+    add_attachment(
+        ctx=Context(actor=demo_org[0]["clerk2"]),
+        petition=petition,
+        upload=SimpleUploadedFile("照片.pdf", PDF_BYTES),
+    )
     html = client_for("clerk").get(f"/petitions/{petition.number}/").content.decode()
     assert "李强 添加了附件“照片.pdf”。" in html
 
@@ -134,8 +150,11 @@ def test_detail_query_count_is_fixed(client_for, make_petition, demo_org, django
         involved_persons=[{"name": "某人", "unit": units["HOUSING"].pk}],
     )
     for name in ("a.pdf", "b.pdf"):
-        add_attachment(ctx=Context(actor=demo_org[0]["clerk"]), petition=petition,
-                       upload=SimpleUploadedFile(name, PDF_BYTES))
+        add_attachment(
+            ctx=Context(actor=demo_org[0]["clerk"]),
+            petition=petition,
+            upload=SimpleUploadedFile(name, PDF_BYTES),
+        )
     client = client_for("clerk")
     client.get(f"/petitions/{petition.number}/")
     with django_assert_num_queries(12):

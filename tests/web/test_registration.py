@@ -65,9 +65,15 @@ def test_register_a_letter_with_two_petitioners_and_an_attachment(client_for, de
 
 
 def _visit(**extra):
-    return letter_post(**{"channel": "visit", "reception-notes": "来访人情绪稳定，陈述了情况。",
-                                            "reception-explained": "解释了相关政策。",
-                                            "reception-visitors": "2"} | extra)
+    return letter_post(
+        **{
+            "channel": "visit",
+            "reception-notes": "来访人情绪稳定，陈述了情况。",
+            "reception-explained": "解释了相关政策。",
+            "reception-visitors": "2",
+        }
+        | extra
+    )
 
 
 @pytest.mark.parametrize("channel", ["visit", "call"])
@@ -100,8 +106,11 @@ def test_register_matters_from_a_superior_or_assistance_requests(client_for, dem
     due = (timezone.localdate() + timezone.timedelta(days=20)).isoformat()
     post = letter_post(
         channel=channel,
-        **{"superior-unit": str(units["SUPERIOR"].pk), "superior-reference": "市信转〔2026〕12号",
-           "superior-due_date": due},
+        **{
+            "superior-unit": str(units["SUPERIOR"].pk),
+            "superior-reference": "市信转〔2026〕12号",
+            "superior-due_date": due,
+        },
     )
     response = client_for("clerk").post("/petitions/new/", post)
     assert response.status_code == 302, response.content.decode()
@@ -112,8 +121,9 @@ def test_register_matters_from_a_superior_or_assistance_requests(client_for, dem
 
 def test_superior_matter_without_due_date_is_refused_in_place(client_for, demo_org):
     _users, units = demo_org
-    post = letter_post(channel="superior", **{"superior-unit": str(units["SUPERIOR"].pk),
-                                               "superior-reference": "12"})
+    post = letter_post(
+        channel="superior", **{"superior-unit": str(units["SUPERIOR"].pk), "superior-reference": "12"}
+    )
     response = client_for("clerk").post("/petitions/new/", post)
     assert response.status_code == 400
     assert "请填写上级要求的办结日期" in response.content.decode()
@@ -124,8 +134,11 @@ def test_field_errors_are_shown_in_place_and_input_kept(client_for):
     post = letter_post(
         title="",
         received_at=future,
-        **{"petitioners-0-id_number": BAD_CHECKSUM_ID, "petitioners-1-name": "钱七",
-           "petitioners-1-phone": "12345"},
+        **{
+            "petitioners-0-id_number": BAD_CHECKSUM_ID,
+            "petitioners-1-name": "钱七",
+            "petitioners-1-phone": "12345",
+        },
     )
     response = client_for("clerk").post("/petitions/new/", post)
     html = response.content.decode()
@@ -151,7 +164,9 @@ def test_nothing_at_all_gives_errors_not_a_500(client_for):
 
 
 def test_a_refused_file_registers_nothing(client_for):
-    disguised = SimpleUploadedFile("scan.pdf", b"<html><script>alert(1)</script></html>", content_type="application/pdf")
+    disguised = SimpleUploadedFile(
+        "scan.pdf", b"<html><script>alert(1)</script></html>", content_type="application/pdf"
+    )
     good = SimpleUploadedFile("ok.pdf", PDF_BYTES, content_type="application/pdf")
     response = client_for("clerk").post("/petitions/new/", letter_post(files=[good, disguised]))
     assert response.status_code == 400
@@ -207,8 +222,11 @@ def test_correcting_a_registration(client_for, make_petition):
     form = {
         "channel": "letter",
         "received_at": timezone.localtime(petition.received_at).strftime("%Y-%m-%dT%H:%M"),
-        "title": "原标题", "content": "问题内容", "category": "urban_construction",
-        "petitioners-0-name": "王五", "petitioners-0-id_number": VALID_ID,
+        "title": "原标题",
+        "content": "问题内容",
+        "category": "urban_construction",
+        "petitioners-0-name": "王五",
+        "petitioners-0-id_number": VALID_ID,
     }
     assert client.post(f"/petitions/{petition.number}/edit/", form).status_code == 302
     assert petition.events.count() == 1
@@ -222,7 +240,9 @@ def test_correcting_a_registration(client_for, make_petition):
     assert event.action == "petition.corrected" and event.data["fields"] == ["title"]
     page = client.get(f"/petitions/{petition.number}/").content.decode()
     assert "更正了登记信息：标题" in page
-    bad = client.post(f"/petitions/{petition.number}/edit/", form | {"petitioners-0-id_number": BAD_CHECKSUM_ID})
+    bad = client.post(
+        f"/petitions/{petition.number}/edit/", form | {"petitioners-0-id_number": BAD_CHECKSUM_ID}
+    )
     assert bad.status_code == 400 and "身份证号校验位不正确" in bad.content.decode()
 
 
@@ -233,7 +253,13 @@ def test_correcting_after_registration_is_a_conflict(client_for, make_petition):
     response = client.get(f"/petitions/{petition.number}/edit/")
     assert response.status_code == 409
     assert "登记信息只能在提出拟办意见之前更正" in response.content.decode()
-    form = {"channel": "letter", "title": "新", "content": "x", "category": "urban_construction",
-            "received_at": "2026-01-01T09:00", "petitioners-0-name": "王五"}
+    form = {
+        "channel": "letter",
+        "title": "新",
+        "content": "x",
+        "category": "urban_construction",
+        "received_at": "2026-01-01T09:00",
+        "petitioners-0-name": "王五",
+    }
     response = client.post(f"/petitions/{petition.number}/edit/", form)
     assert response.status_code == 409

@@ -76,7 +76,9 @@ def _registered(event: Event, actor: str) -> str:
 
     channel = event.data.get("channel", "")
     label = Channel(channel).label if channel in Channel.values else channel
-    return _("%(actor)s registered the petition as %(number)s (%(channel)s) and became its first responder.") % {
+    return _(
+        "%(actor)s registered the petition as %(number)s (%(channel)s) and became its first responder."
+    ) % {
         "actor": actor,
         "number": event.data.get("number", ""),
         "channel": label,
@@ -94,4 +96,7 @@ def _corrected(event: Event, actor: str) -> str:
 
 @register("attachment.added")
 def _attachment_added(event: Event, actor: str) -> str:
-    return _("%(actor)s added the attachment “%(name)s”.") % {"actor": actor, "name": event.data.get("name", "")}
+    return _("%(actor)s added the attachment “%(name)s”.") % {
+        "actor": actor,
+        "name": event.data.get("name", ""),
+    }

@@ -101,7 +101,8 @@ def data_from_form(form: dict) -> dict:
     data["petitioners"] = [dict(row) for row in form["petitioners"]]
     data["involved_units"] = list(form["involved_units"])
     data["involved_persons"] = [
-        {"name": p["name"], "unit": p["unit"] or None, "user": p["user"] or None} for p in form["involved_persons"]
+        {"name": p["name"], "unit": p["unit"] or None, "user": p["user"] or None}
+        for p in form["involved_persons"]
     ]
     superior = form["superior"]
     data["superior"] = dict(superior) if channel in SUPERIOR_CHANNELS or any(superior.values()) else None
@@ -125,7 +126,10 @@ def form_from_data(data: dict) -> dict:
     form = {name: _text(data.get(name)) for name in TEXT_FIELDS}
     form.update({name: bool(data.get(name)) for name in FLAG_FIELDS})
     form["petitioners"] = [
-        {name: (bool(p.get(name)) if name == "is_representative" else _text(p.get(name))) for name in PETITIONER_FIELDS}
+        {
+            name: (bool(p.get(name)) if name == "is_representative" else _text(p.get(name)))
+            for name in PETITIONER_FIELDS
+        }
         for p in data.get("petitioners") or []
     ]
     form["involved_units"] = [str(u) for u in data.get("involved_units") or []]
@@ -183,9 +187,20 @@ def errors_by_place(errors: dict) -> tuple[dict, dict, dict, list]:
         else:
             fields.setdefault("__".join(parts), []).extend(messages)
     placed = {
-        *TEXT_FIELDS, *FLAG_FIELDS, "petitioners", "involved_units", "involved_persons", "superior",
-        "superior__unit", "superior__reference", "superior__due_date", "reception", "reception__notes",
-        "reception__explained", "reception__visitors", "files",
+        *TEXT_FIELDS,
+        *FLAG_FIELDS,
+        "petitioners",
+        "involved_units",
+        "involved_persons",
+        "superior",
+        "superior__unit",
+        "superior__reference",
+        "superior__due_date",
+        "reception",
+        "reception__notes",
+        "reception__explained",
+        "reception__visitors",
+        "files",
     }
     elsewhere = [m for key, msgs in fields.items() if key not in placed for m in msgs]
     return fields, petitioners, persons, elsewhere

@@ -12,7 +12,6 @@ from xinfang.petitions.masking import mask_address, mask_id_number, mask_phone
 from xinfang.petitions.models import Petition
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
 
-
 # --- input shapes (documentation; see services/checks.py for the rules) ---------
 
 

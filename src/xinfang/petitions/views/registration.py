@@ -48,8 +48,15 @@ def _unit_choices():
 
     def walk(parent_id, depth):
         for unit in by_parent.get(parent_id, []):
-            ordered.append({"id": str(unit.pk), "name": unit.name, "kind": unit.kind, "depth": depth,
-                            "indent": "\u3000" * depth})
+            ordered.append(
+                {
+                    "id": str(unit.pk),
+                    "name": unit.name,
+                    "kind": unit.kind,
+                    "depth": depth,
+                    "indent": "\u3000" * depth,
+                }
+            )
             walk(unit.pk, depth + 1)
 
     known = {u.pk for u in units}
@@ -57,7 +64,9 @@ def _unit_choices():
     # Units under an inactive parent still appear, at the top level.
     for unit in units:
         if unit.parent_id and unit.parent_id not in known:
-            ordered.append({"id": str(unit.pk), "name": unit.name, "kind": unit.kind, "depth": 0, "indent": ""})
+            ordered.append(
+                {"id": str(unit.pk), "name": unit.name, "kind": unit.kind, "depth": 0, "indent": ""}
+            )
             walk(unit.pk, 1)
     return ordered
 
@@ -66,14 +75,17 @@ def _form_context(request, form: dict, errors: dict | None = None) -> dict:
     fields, petitioner_errors, person_errors, elsewhere = forms.errors_by_place(errors or {})
     language = get_language() or settings.LANGUAGE_CODE
     units = _unit_choices()
-    petitioners = form["petitioners"] or [dict.fromkeys(forms.PETITIONER_FIELDS, "") | {"is_representative": False}]
+    petitioners = form["petitioners"] or [
+        dict.fromkeys(forms.PETITIONER_FIELDS, "") | {"is_representative": False}
+    ]
     return {
         "form": form,
         "errors": fields,
         "error_count": sum(len(m) for m in (errors or {}).values()),
         "other_errors": elsewhere,
         "petitioner_rows": [
-            {"index": i, "values": row, "errors": petitioner_errors.get(i, {})} for i, row in enumerate(petitioners)
+            {"index": i, "values": row, "errors": petitioner_errors.get(i, {})}
+            for i, row in enumerate(petitioners)
         ],
         "person_rows": [
             {"index": i, "values": row, "errors": person_errors.get(i, {})}
