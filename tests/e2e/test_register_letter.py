@@ -114,3 +114,23 @@ def test_a_clerk_registers_a_letter(live_server, organisation, browser_page, tmp
     assert "王五" in body
     assert "登记了信访事项" in body
     page.screenshot(path=str(IMG_DIR / "petition-page.png"), full_page=True)
+
+    # htmx: a second file from the petition page swaps the attachment list in place
+    # (the CSRF token travels in hx-headers).
+    second = tmp_path / "补充材料.pdf"
+    second.write_bytes(PDF)
+    page.set_input_files("#id_file", str(second))
+    page.click("#attachments button[type=submit]")
+    page.wait_for_selector("#attachments >> text=补充材料.pdf")
+    assert page.url.endswith(f"/petitions/{number}/")
+    assert "添加了附件“补充材料.pdf”" not in page.inner_text(".timeline")  # only the list was swapped
+
+    # htmx: the list's filter form swaps the results and puts the filters in the address.
+    page.goto(f"{live_server.url}/petitions/")
+    page.fill("#f-q", "没有这样的词")
+    page.press("#f-q", "Enter")
+    page.wait_for_url(re.compile(r".*[?&]q=.*"))
+    page.wait_for_selector("#results >> text=没有符合筛选条件的信访事项")
+    page.fill("#f-q", "路灯")
+    page.press("#f-q", "Enter")
+    page.wait_for_selector(f"#results >> text={number}")

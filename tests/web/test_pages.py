@@ -95,6 +95,7 @@ def test_list_filters_by_text_channel_and_mine(client_for, make_petition):
     assert "噪音扰民" not in html and "拖欠工资" in html
     html = client.get("/petitions/", {"channel": "visit"}).content.decode()
     assert "噪音扰民" not in html and "拖欠工资" not in html
+    assert "没有符合筛选条件的信访事项" in html
 
 
 def test_list_pages_by_25_and_page_links_keep_the_filters(client_for, make_petition):

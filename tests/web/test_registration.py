@@ -263,3 +263,15 @@ def test_correcting_after_registration_is_a_conflict(client_for, make_petition):
     }
     response = client.post(f"/petitions/{petition.number}/edit/", form)
     assert response.status_code == 409
+
+
+def test_a_sender_on_a_letter_is_refused_where_it_was_typed(client_for, demo_org):
+    _users, units = demo_org
+    post = letter_post(**{"superior-unit": str(units["SUPERIOR"].pk)})
+    response = client_for("clerk").post("/petitions/new/", post)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "只有上级交办和协查事项才有交办机关" in html
+    # The block is shown (not hidden) so the message can be read and the input removed.
+    assert 'id="superior-block" data-channels="assistance superior">' in html
+    assert not Petition.objects.exists()

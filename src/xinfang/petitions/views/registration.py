@@ -94,8 +94,14 @@ def _form_context(request, form: dict, errors: dict | None = None) -> dict:
         "channels": Channel.choices,
         "reception_channels": sorted(RECEPTION_CHANNELS),
         "superior_channels": sorted(forms.SUPERIOR_CHANNELS),
-        "shows_reception": form["channel"] in RECEPTION_CHANNELS,
-        "shows_superior": form["channel"] in forms.SUPERIOR_CHANNELS,
+        # A block the channel does not use still shows when it holds input or an error,
+        # so that "only visits and calls have a reception record" is seen where it applies.
+        "shows_reception": form["channel"] in RECEPTION_CHANNELS
+        or any(form["reception"].values())
+        or any(k.startswith("reception") for k in fields),
+        "shows_superior": form["channel"] in forms.SUPERIOR_CHANNELS
+        or any(form["superior"].values())
+        or any(k.startswith("superior") for k in fields),
         "categories": [(c.code, c.localized_name(language)) for c in Category.objects.filter(active=True)],
         "units": units,
         "superior_units": [u for u in units if u["kind"] in SUPERIOR_KINDS],

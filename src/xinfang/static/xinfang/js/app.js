@@ -85,7 +85,8 @@
       form.addEventListener("change", function (event) {
         if (event.target.name === "channel") syncChannelBlocks(form);
       });
-      syncChannelBlocks(form);
+      // No sync on load: the server shows a block the channel does not use when it holds
+      // input or an error, so that the message is seen.
     });
   }
 
