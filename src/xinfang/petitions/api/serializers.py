@@ -9,21 +9,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from xinfang.petitions.choices import Channel
+from xinfang.petitions.masking import mask_address, mask_id_number, mask_phone
 from xinfang.petitions.models import Petition
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
-
-
-def mask_id_number(value: str) -> str:
-    return f"{value[:4]}{'*' * 10}{value[-4:]}" if len(value) >= 8 else ("*" * len(value))
-
-
-def mask_phone(value: str) -> str:
-    return f"{value[:3]}****{value[-4:]}" if len(value) >= 7 else ("*" * len(value))
-
-
-def mask_address(value: str) -> str:
-    return f"{value[:6]}…" if value else ""
-
 
 # --- input shapes (documentation; see services/checks.py for the rules) ---------
 

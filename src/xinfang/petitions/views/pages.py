@@ -1,0 +1,160 @@
+"""Reading pages: my work, the petition list and the petition page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from xinfang.accounts.models import OFFICE_ROLES, Role
+from xinfang.audit.display import describe
+from xinfang.core.errors import InvalidInput
+from xinfang.petitions.choices import Channel, Status
+from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.masking import mask_address, mask_id_number, mask_phone
+from xinfang.petitions.models import Category
+from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
+from xinfang.petitions.selectors import my_work, parse_filters, petition_detail, petition_list, timeline
+from xinfang.petitions.services.registration import may_register
+
+PAGE_SIZE = 25
+FILTER_KEYS = ("q", "status", "channel", "category", "received_after", "received_before", "overdue", "mine")
+
+
+@login_required
+@require_GET
+def home(request):
+    user = request.user
+    if not user.has_role(*OFFICE_ROLES):
+        # Administrators and (for now) handlers see no petition content here (三员分立).
+        return render(
+            request,
+            "petitions/home_other.html",
+            {
+                "is_system_admin": user.has_role(Role.SYSTEM_ADMIN),
+                "is_audit_admin": user.has_role(Role.AUDIT_ADMIN),
+                "is_handler": user.has_role(Role.HANDLER),
+            },
+        )
+    return render(request, "petitions/home.html", {"work": my_work(user), "may_register": may_register(user)})
+
+
+def filter_labels() -> dict:
+    return {
+        "q": _("Search"),
+        "status": _("Status"),
+        "channel": _("Channel"),
+        "category": _("Category"),
+        "received_after": _("Received from"),
+        "received_before": _("Received to"),
+        "overdue": _("Overdue only"),
+        "mine": _("I am first responder"),
+    }
+
+
+def _filter_query(params) -> str:
+    """The filters as a query string, for page links that keep them."""
+    return urlencode([(k, params.get(k)) for k in FILTER_KEYS if params.get(k)])
+
+
+def _page_number(raw) -> int:
+    try:
+        return max(1, int(raw))
+    except (TypeError, ValueError):
+        return 1
+
+
+@login_required
+@require_GET
+def petition_list_page(request):
+    params = request.GET
+    errors = []
+    page = None
+    try:
+        filters = parse_filters(params)
+    except InvalidInput as exc:
+        labels = filter_labels()
+        errors = [(labels.get(k, k), [str(m) for m in v]) for k, v in exc.errors.items()]
+    else:
+        paginator = Paginator(petition_list(request.user, filters), PAGE_SIZE)
+        # An out-of-range page shows the last one rather than an error.
+        page = paginator.get_page(_page_number(params.get("page")))
+    language = get_language() or "zh-hans"
+    context = {
+        "page": page,
+        "errors": errors,
+        "values": {k: params.get(k, "") for k in FILTER_KEYS},
+        "query": _filter_query(params),
+        "statuses": Status.choices,
+        "channels": Channel.choices,
+        "categories": [(c.code, c.localized_name(language)) for c in Category.objects.filter(active=True)],
+    }
+    status = 400 if errors else 200
+    # The filter form swaps only the results; a history restore needs the whole page.
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "petitions/htmx/results.html" if fragment else "petitions/list.html"
+    response = render(request, template, context, status=status)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def _petitioners(user, petition) -> list[dict]:
+    full = can_see_personal_data(user, petition)
+    return [
+        {
+            "name": p.name,
+            "id_number": p.id_number if full else mask_id_number(p.id_number),
+            "phone": p.phone if full else mask_phone(p.phone),
+            "address": p.address if full else mask_address(p.address),
+            "work_unit": p.work_unit,
+            "is_representative": p.is_representative,
+        }
+        for p in petition.petitioners.all()
+    ]
+
+
+def deadline_rows(petition) -> list[dict]:
+    now = timezone.now()
+    return [
+        {
+            "name": d.name,
+            "due_at": timezone.localtime(d.due_at, office_tz()),
+            "met_at": timezone.localtime(d.met_at, office_tz()) if d.met_at else None,
+            "overdue": d.met_at is None and d.due_at < now,
+            "rule": d.rule,
+        }
+        for d in petition.deadlines.all()
+    ]
+
+
+def detail_context(request, petition) -> dict:
+    actions = allowed_actions(request.user, petition)
+    deadlines = deadline_rows(petition)
+    return {
+        "petition": petition,
+        "reception": getattr(petition, "reception", None),
+        "petitioners": _petitioners(request.user, petition),
+        "deadlines": deadlines,
+        "overdue": any(d["overdue"] for d in deadlines),
+        "attachments": list(petition.attachments.all()),
+        "may_attach": "attach" in actions,
+        "may_correct": "correct" in actions,
+        "category_name": petition.category.localized_name(get_language() or "zh-hans"),
+        "events": [
+            {"at": timezone.localtime(e.at, office_tz()), "sentence": describe(e), "seq": e.seq}
+            for e in timeline(petition)
+        ],
+    }
+
+
+@login_required
+@require_GET
+def petition_page(request, number):
+    petition = petition_detail(request.user, number)
+    return render(request, "petitions/detail.html", detail_context(request, petition))

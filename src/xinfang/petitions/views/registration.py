@@ -1,0 +1,228 @@
+"""The registration form (Rules 2.1, 3.1, 4.1-4.3) and the correction of a registration.
+
+One screen for every channel. The page gathers the fields into API.md's data
+shape (petitions/forms.py); check_registration decides what is valid, the
+registration service registers, and documents.services stores the materials.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from xinfang.accounts.models import Unit, UnitKind
+from xinfang.audit.services import Context
+from xinfang.core.errors import Conflict, DomainError, InvalidInput
+from xinfang.documents.services import add_attachment
+from xinfang.documents.sniffing import HEAD_BYTES, sniff
+from xinfang.petitions import forms
+from xinfang.petitions.choices import RECEPTION_CHANNELS, Channel
+from xinfang.petitions.models import Category
+from xinfang.petitions.selectors import get_visible_petition, petition_detail
+from xinfang.petitions.services.checks import check_registration
+from xinfang.petitions.services.registration import (
+    correct_registration,
+    may_register,
+    register_petition,
+    registration_as_data,
+)
+
+SUPERIOR_KINDS = (UnitKind.SUPERIOR, UnitKind.EXTERNAL, UnitKind.PUBLIC_SECURITY)
+
+
+def _unit_choices():
+    """Active units in tree order, each with its depth for indentation."""
+    units = sorted(Unit.objects.filter(active=True), key=lambda u: (u.path.count("/"), u.sort_order, u.code))
+    by_parent: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        by_parent.setdefault(unit.parent_id, []).append(unit)
+    ordered = []
+
+    def walk(parent_id, depth):
+        for unit in by_parent.get(parent_id, []):
+            ordered.append(
+                {
+                    "id": str(unit.pk),
+                    "name": unit.name,
+                    "kind": unit.kind,
+                    "depth": depth,
+                    "indent": "\u3000" * depth,
+                }
+            )
+            walk(unit.pk, depth + 1)
+
+    known = {u.pk for u in units}
+    walk(None, 0)
+    # Units under an inactive parent still appear, at the top level.
+    for unit in units:
+        if unit.parent_id and unit.parent_id not in known:
+            ordered.append(
+                {"id": str(unit.pk), "name": unit.name, "kind": unit.kind, "depth": 0, "indent": ""}
+            )
+            walk(unit.pk, 1)
+    return ordered
+
+
+def _form_context(request, form: dict, errors: dict | None = None) -> dict:
+    fields, petitioner_errors, person_errors, elsewhere = forms.errors_by_place(errors or {})
+    language = get_language() or settings.LANGUAGE_CODE
+    units = _unit_choices()
+    petitioners = form["petitioners"] or [
+        dict.fromkeys(forms.PETITIONER_FIELDS, "") | {"is_representative": False}
+    ]
+    return {
+        "form": form,
+        "errors": fields,
+        "error_count": sum(len(m) for m in (errors or {}).values()),
+        "other_errors": elsewhere,
+        "petitioner_rows": [
+            {"index": i, "values": row, "errors": petitioner_errors.get(i, {})}
+            for i, row in enumerate(petitioners)
+        ],
+        "person_rows": [
+            {"index": i, "values": row, "errors": person_errors.get(i, {})}
+            for i, row in enumerate(form["involved_persons"])
+        ],
+        "channels": Channel.choices,
+        "reception_channels": sorted(RECEPTION_CHANNELS),
+        "superior_channels": sorted(forms.SUPERIOR_CHANNELS),
+        # A block the channel does not use still shows when it holds input or an error,
+        # so that "only visits and calls have a reception record" is seen where it applies.
+        "shows_reception": form["channel"] in RECEPTION_CHANNELS
+        or any(form["reception"].values())
+        or any(k.startswith("reception") for k in fields),
+        "shows_superior": form["channel"] in forms.SUPERIOR_CHANNELS
+        or any(form["superior"].values())
+        or any(k.startswith("superior") for k in fields),
+        "categories": [(c.code, c.localized_name(language)) for c in Category.objects.filter(active=True)],
+        "units": units,
+        "superior_units": [u for u in units if u["kind"] in SUPERIOR_KINDS],
+        "max_upload_mb": settings.MAX_UPLOAD_BYTES // 2**20,
+    }
+
+
+def _check_files(files) -> list[str]:
+    """The same refusals as add_attachment, made before anything is registered so that
+    they are shown together with the form's other errors."""
+    problems = []
+    for upload in files:
+        if upload.size is not None and upload.size > settings.MAX_UPLOAD_BYTES:
+            problems.append(
+                _("“%(name)s” is larger than the limit of %(mb)d MB.")
+                % {"name": upload.name, "mb": settings.MAX_UPLOAD_BYTES // 2**20}
+            )
+        elif not upload.size:
+            problems.append(_("“%(name)s” is empty.") % {"name": upload.name})
+        else:
+            upload.seek(0)
+            if sniff(upload.read(HEAD_BYTES)) is None:
+                problems.append(
+                    _(
+                        "“%(name)s”: this kind of file is not accepted. Accepted: PDF, images, Office documents, "
+                        "audio recordings and MP4 video."
+                    )
+                    % {"name": upload.name}
+                )
+            upload.seek(0)
+    return problems
+
+
+def _file_errors(exc: DomainError, upload) -> list[str]:
+    if isinstance(exc, InvalidInput):
+        return [f"“{upload.name}”: {m}" for msgs in exc.errors.values() for m in msgs]
+    return [f"“{upload.name}”: {exc.message}"]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register(request):
+    if not may_register(request.user):
+        raise PermissionDenied
+    if request.method == "GET":
+        return render(request, "petitions/register.html", _form_context(request, forms.empty_form()))
+
+    form = forms.form_from_post(request.POST)
+    files = request.FILES.getlist("files")
+    errors: dict[str, list] = {}
+    file_problems = _check_files(files)
+    if file_problems:
+        errors["files"] = file_problems
+    try:
+        data = check_registration(forms.data_from_form(form))
+    except InvalidInput as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        return render(request, "petitions/register.html", _form_context(request, form, errors), status=400)
+
+    ctx = Context.from_request(request)
+    stored = []
+    try:
+        # One transaction: a refused file leaves no petition behind and gives its number back.
+        with transaction.atomic():
+            petition, _created = register_petition(ctx=ctx, data=data)
+            for upload in files:
+                try:
+                    stored.append(add_attachment(ctx=ctx, petition=petition, upload=upload))
+                except DomainError as exc:
+                    exc.upload = upload
+                    raise
+    except DomainError as exc:
+        # The files stored before the refused one belong to a petition that no longer exists.
+        for attachment in stored:
+            attachment.file.storage.delete(attachment.file.name)
+        upload = getattr(exc, "upload", None)
+        if upload is not None:
+            errors = {"files": _file_errors(exc, upload)}
+        elif isinstance(exc, InvalidInput):
+            errors = exc.errors
+        else:
+            errors = {"non_field_errors": [exc.message]}
+        return render(
+            request, "petitions/register.html", _form_context(request, form, errors), status=exc.status
+        )
+    messages.success(request, _("Petition registered as %(number)s.") % {"number": petition.number})
+    return redirect(reverse("petition", args=[petition.number]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def correct(request, number):
+    petition = get_visible_petition(request.user, number)
+    if not may_register(request.user):
+        raise PermissionDenied
+    stored = forms.form_from_data(registration_as_data(petition_detail(request.user, number)))
+    base = {"petition": petition}
+    if request.method == "GET":
+        status = 200
+        context = _form_context(request, stored)
+        if petition.status != "registered":
+            status = 409
+            context["conflict"] = _(
+                "A registration can only be corrected before the proposed handling is made."
+            )
+        return render(request, "petitions/correct.html", base | context, status=status)
+
+    form = forms.form_from_post(request.POST)
+    changes = forms.changed_data(stored, form)
+    try:
+        correct_registration(ctx=Context.from_request(request), petition=petition, changes=changes)
+    except InvalidInput as exc:
+        return render(
+            request, "petitions/correct.html", base | _form_context(request, form, exc.errors), status=400
+        )
+    except Conflict as exc:
+        context = base | _form_context(request, form) | {"conflict": exc.message}
+        return render(request, "petitions/correct.html", context, status=409)
+    if changes:
+        messages.success(request, _("The registration of %(number)s was corrected.") % {"number": number})
+    else:
+        messages.info(request, _("Nothing was changed."))
+    return redirect(reverse("petition", args=[number]))

@@ -1,0 +1,105 @@
+/* Xinfang page behaviour. No inline scripts anywhere: everything is wired here from
+   data- attributes, so a strict Content-Security-Policy can forbid inline code.
+   Every page works without this file; it only saves keystrokes. */
+(function () {
+  "use strict";
+
+  // The language menu switches as soon as a language is chosen.
+  function wireAutosubmit(root) {
+    root.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () {
+        select.form.requestSubmit ? select.form.requestSubmit() : select.form.submit();
+      });
+    });
+    document.documentElement.classList.add("js");
+  }
+
+  // Ctrl+Enter (⌘+Enter on a Mac) submits forms marked data-ctrl-enter, from any field:
+  // clerks register dozens of letters a day without reaching for the mouse.
+  function wireCtrlEnter() {
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+      var form = event.target.closest && event.target.closest("form[data-ctrl-enter]");
+      if (!form) return;
+      event.preventDefault();
+      if (form.requestSubmit) form.requestSubmit(); else form.submit();
+    });
+  }
+
+  // Repeating rows (petitioners, involved persons): a <template> holds one row whose
+  // field names contain __prefix__, replaced by the next free index.
+  function renumber(container) {
+    container.querySelectorAll("[data-row-number]").forEach(function (span, i) {
+      span.textContent = String(i + 1);
+    });
+  }
+
+  function addRow(button) {
+    var template = document.getElementById(button.dataset.addRow);
+    var container = document.getElementById(button.dataset.target);
+    if (!template || !container) return;
+    var index = parseInt(container.dataset.nextIndex || "0", 10);
+    container.dataset.nextIndex = String(index + 1);
+    var html = template.innerHTML.replace(/__prefix__/g, String(index));
+    var holder = document.createElement("div");
+    holder.innerHTML = html;
+    var row = holder.firstElementChild;
+    container.appendChild(row);
+    renumber(container);
+    var first = row.querySelector("input, select, textarea");
+    if (first) first.focus();
+  }
+
+  function removeRow(button) {
+    var row = button.closest("[data-row]");
+    var container = row && row.parentElement;
+    if (!row) return;
+    row.remove();
+    if (container) renumber(container);
+  }
+
+  function wireRows() {
+    document.addEventListener("click", function (event) {
+      var add = event.target.closest("[data-add-row]");
+      if (add) { event.preventDefault(); addRow(add); return; }
+      var remove = event.target.closest("[data-remove-row]");
+      if (remove) { event.preventDefault(); removeRow(remove); }
+    });
+  }
+
+  // Blocks that belong to some channels only (reception record: visit and call, Rule 4.2;
+  // sending organ: superior and assistance). A hidden block is also disabled so that it
+  // is not submitted; the server decides what is valid either way.
+  function syncChannelBlocks(form) {
+    var checked = form.querySelector("input[name=channel]:checked");
+    var channel = checked ? checked.value : "";
+    form.querySelectorAll("fieldset[data-channels]").forEach(function (block) {
+      var show = block.dataset.channels.split(" ").indexOf(channel) !== -1;
+      block.hidden = !show;
+      block.disabled = !show;
+    });
+  }
+
+  function wireChannels() {
+    document.querySelectorAll("form.registration").forEach(function (form) {
+      form.addEventListener("change", function (event) {
+        if (event.target.name === "channel") syncChannelBlocks(form);
+      });
+      // No sync on load: the server shows a block the channel does not use when it holds
+      // input or an error, so that the message is seen.
+    });
+  }
+
+  function start() {
+    wireAutosubmit(document);
+    wireCtrlEnter();
+    wireRows();
+    wireChannels();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

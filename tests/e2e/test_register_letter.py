@@ -1,0 +1,136 @@
+"""A clerk registers a letter in a real browser (headless Chromium through Playwright).
+
+Also produces the user guide's screenshots (docs/user-guide/img/).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+IMG_DIR = Path(__file__).resolve().parents[2] / "docs" / "user-guide" / "img"
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+@pytest.fixture
+def browser_page():
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the
+    # test body are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        page = context.new_page()
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.fixture
+def organisation(transactional_db):
+    from xinfang.accounts.demo import create_demo_organisation
+    from xinfang.petitions.categories import SEED_CATEGORIES
+    from xinfang.petitions.models import Category
+
+    create_demo_organisation("demo-pass-2026")
+    # Transactional tests empty the tables afterwards, the seeded categories included.
+    for order, (code, name, name_en) in enumerate(SEED_CATEGORIES):
+        Category.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, "sort_order": order}
+        )
+
+
+def test_a_clerk_registers_a_letter(live_server, organisation, browser_page, tmp_path):
+    page = browser_page
+    scan = tmp_path / "来信扫描.pdf"
+    scan.write_bytes(PDF)
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "clerk")
+    page.fill("#id_password", "demo-pass-2026")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    assert "我的工作" in page.content()
+
+    page.goto(f"{live_server.url}/petitions/new/")
+    # The channel has the focus; the reception block only shows for visits and calls.
+    assert page.evaluate("document.activeElement.name") == "channel"
+    assert page.is_hidden("#reception-block")
+    page.check("input[name=channel][value=visit]")
+    assert page.is_visible("#reception-block")
+    page.check("input[name=channel][value=letter]")
+    assert page.is_hidden("#reception-block")
+
+    page.fill("#id_title", "小区路灯损坏三个月无人修理")
+    page.fill("#id_content", "本人居住的小区内路灯损坏已有三个月，夜间出行不便，多次向物业反映无果。")
+    page.fill("#id_requests", "请有关部门督促尽快修复路灯。")
+    page.select_option("#id_category", "urban_construction")
+    page.fill("#petitioners-0-name", "王五")
+    page.fill("#petitioners-0-id_number", "11010519491231002X")
+    page.fill("#petitioners-0-phone", "13800138000")
+    page.fill("#petitioners-0-address", "某市某区幸福路 1 号")
+    # Add a row from the <template> and take it away again.
+    page.click("button[data-add-row=petitioner-template]")
+    assert page.locator("#petitioner-rows [data-row]").count() == 2
+    assert page.evaluate("document.activeElement.name") == "petitioners-1-name"
+    page.locator("#petitioner-rows [data-row]").nth(1).locator("[data-remove-row]").click()
+    assert page.locator("#petitioner-rows [data-row]").count() == 1
+    page.set_input_files("#id_files", str(scan))
+    IMG_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(IMG_DIR / "registration-form.png"), full_page=True)
+
+    # Ctrl+Enter from the text area registers (app.js).
+    page.focus("#id_content")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(re.compile(r".*/petitions/XF-\d{4}-\d{6}/$"))
+
+    number = f"XF-{timezone.localdate().year}-000001"
+    assert page.url.endswith(f"/petitions/{number}/")
+    body = page.inner_text("main")
+    assert number in body
+    assert "来信扫描.pdf" in body
+    assert "王五" in body
+    assert "登记了信访事项" in body
+    page.screenshot(path=str(IMG_DIR / "petition-page.png"), full_page=True)
+
+    # htmx: a second file from the petition page swaps the attachment list in place
+    # (the CSRF token travels in hx-headers).
+    second = tmp_path / "补充材料.pdf"
+    second.write_bytes(PDF)
+    page.set_input_files("#id_file", str(second))
+    page.click("#attachments button[type=submit]")
+    page.wait_for_selector("#attachments >> text=补充材料.pdf")
+    assert page.url.endswith(f"/petitions/{number}/")
+    assert "添加了附件“补充材料.pdf”" not in page.inner_text(".timeline")  # only the list was swapped
+
+    # htmx: the list's filter form swaps the results and puts the filters in the address.
+    page.goto(f"{live_server.url}/petitions/")
+    page.fill("#f-q", "没有这样的词")
+    page.press("#f-q", "Enter")
+    page.wait_for_url(re.compile(r".*[?&]q=.*"))
+    page.wait_for_selector("#results >> text=没有符合筛选条件的信访事项")
+    page.fill("#f-q", "路灯")
+    page.press("#f-q", "Enter")
+    page.wait_for_selector(f"#results >> text={number}")

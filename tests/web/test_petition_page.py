@@ -1,0 +1,179 @@
+"""The petition page: what it shows, the firewall, attachments, language."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.web.conftest import PDF_BYTES, VALID_ID
+from xinfang.audit.services import Context
+from xinfang.documents.models import Attachment
+from xinfang.documents.services import add_attachment
+
+
+def test_the_page_shows_the_registration_deadlines_and_timeline(client_for, make_petition, demo_org):
+    _users, units = demo_org
+    petition = make_petition(
+        title="噪音扰民",
+        important=True,
+        urgent=True,
+        petitioners=[{"name": "王五", "id_number": VALID_ID, "phone": "13800138000"}],
+        involved_units=[units["HOUSING"].pk],
+    )
+    html = client_for("clerk").get(f"/petitions/{petition.number}/").content.decode()
+    assert petition.number in html and "噪音扰民" in html
+    assert "badge--important" in html and "badge--urgent" in html
+    assert "市住房和城乡建设局" in html  # involved units are shown to the office, marked confidential
+    assert VALID_ID in html and "13800138000" in html  # office staff see personal data in full
+    assert "办理期限" in html and "答复期限" in html
+    assert "张丽 登记了信访事项，统一编号" in html and "并成为首问责任人" in html
+    assert f'href="/petitions/{petition.number}/edit/"' in html
+
+
+def test_repeat_petitions_link_to_the_earlier_one(client_for, make_petition):
+    first = make_petition(petitioners=[{"name": "王五", "id_number": VALID_ID}])
+    second = make_petition(petitioners=[{"name": "王五", "id_number": VALID_ID}])
+    html = client_for("clerk").get(f"/petitions/{second.number}/").content.decode()
+    assert f'<a href="/petitions/{first.number}/">{first.number}</a>' in html
+
+
+def test_a_petition_that_involves_the_viewer_is_not_found(client_for, make_petition, demo_org):
+    """Rule 4.3: the Secretary-General's unit is involved, so he gets the same 404 as
+    for a petition that does not exist; the attachment and the edit page too."""
+    _users, units = demo_org
+    petition = make_petition(involved_units=[units["SECGEN"].pk])
+    attachment = add_attachment(
+        ctx=Context(actor=demo_org[0]["clerk"]),
+        petition=petition,
+        upload=SimpleUploadedFile("a.pdf", PDF_BYTES),
+    )
+    secgen = client_for("secgen")
+    missing = secgen.get("/petitions/XF-2000-000999/")
+    hidden = secgen.get(f"/petitions/{petition.number}/")
+    assert hidden.status_code == missing.status_code == 404
+
+    def main(response):  # the page body: the header carries per-request CSRF tokens
+        return response.content.decode().split("<main", 1)[1].split("</main>", 1)[0]
+
+    assert main(hidden) == main(missing)
+    assert petition.title not in hidden.content.decode()
+    assert secgen.get(f"/petitions/{petition.number}/edit/").status_code == 404
+    assert secgen.get(f"/petitions/{petition.number}/attachments/{attachment.pk}/").status_code == 404
+    assert secgen.post(f"/petitions/{petition.number}/attachments/", {}).status_code == 404
+    assert petition.number not in secgen.get("/petitions/").content.decode()
+    assert client_for("clerk").get(f"/petitions/{petition.number}/").status_code == 200
+
+
+def test_administrators_see_no_petition(client_for, make_petition):
+    petition = make_petition()
+    for username in ("admin", "auditor", "housing"):
+        assert client_for(username).get(f"/petitions/{petition.number}/").status_code == 404
+
+
+def test_attachment_download_is_always_a_download(client_for, make_petition, demo_org):
+    petition = make_petition()
+    attachment = add_attachment(
+        ctx=Context(actor=demo_org[0]["clerk"]),
+        petition=petition,
+        upload=SimpleUploadedFile("材料.pdf", PDF_BYTES),
+    )
+    response = client_for("clerk2").get(f"/petitions/{petition.number}/attachments/{attachment.pk}/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content) == PDF_BYTES
+    other = make_petition()
+    # Another petition's id under this number is simply not found.
+    assert (
+        client_for("clerk").get(f"/petitions/{other.number}/attachments/{attachment.pk}/").status_code == 404
+    )
+
+
+def test_upload_with_htmx_swaps_the_attachment_list(client_for, make_petition):
+    petition = make_petition()
+    client = client_for("clerk")
+    url = f"/petitions/{petition.number}/attachments/"
+    response = client.post(
+        url, {"file": SimpleUploadedFile("扫描件.pdf", PDF_BYTES)}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.startswith('<section class="panel" id="attachments">') and "扫描件.pdf" in html
+    refused = client.post(
+        url, {"file": SimpleUploadedFile("x.pdf", b"<html></html>")}, headers={"HX-Request": "true"}
+    )
+    assert refused.status_code == 400
+    assert "“x.pdf”: 不接受此类文件" in refused.content.decode()
+    assert Attachment.objects.count() == 1
+    empty = client.post(url, {}, headers={"HX-Request": "true"})
+    assert empty.status_code == 400 and "请选择要上传的文件" in empty.content.decode()
+
+
+def test_upload_without_htmx_redirects_back(client_for, make_petition):
+    petition = make_petition()
+    client = client_for("clerk")
+    response = client.post(
+        f"/petitions/{petition.number}/attachments/", {"file": SimpleUploadedFile("a.pdf", PDF_BYTES)}
+    )
+    assert response.status_code == 302 and response["Location"] == f"/petitions/{petition.number}/"
+    assert "附件已添加" in client.get(response["Location"]).content.decode()
+
+
+def test_an_oversized_upload_is_a_413_with_a_message(client_for, make_petition, settings):
+    settings.MAX_UPLOAD_BYTES = 1024 * 1024
+    petition = make_petition()
+    big = SimpleUploadedFile("big.pdf", PDF_BYTES + b"0" * (1024 * 1024 + 200 * 1024))
+    response = client_for("clerk").post(
+        f"/petitions/{petition.number}/attachments/", {"file": big}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 413
+    assert "文件超过 1 MB 的上限" in response.content.decode()
+    assert not Attachment.objects.exists()
+
+
+def test_the_timeline_names_attachments(client_for, make_petition, demo_org):
+    petition = make_petition()
+    add_attachment(
+        ctx=Context(actor=demo_org[0]["clerk2"]),
+        petition=petition,
+        upload=SimpleUploadedFile("照片.pdf", PDF_BYTES),
+    )
+    html = client_for("clerk").get(f"/petitions/{petition.number}/").content.decode()
+    assert "李强 添加了附件“照片.pdf”。" in html
+
+
+def test_detail_query_count_is_fixed(client_for, make_petition, demo_org, django_assert_num_queries):
+    _users, units = demo_org
+    petition = make_petition(
+        petitioners=[{"name": "甲"}, {"name": "乙"}],
+        involved_units=[units["HOUSING"].pk, units["LABOUR"].pk],
+        involved_persons=[{"name": "某人", "unit": units["HOUSING"].pk}],
+    )
+    for name in ("a.pdf", "b.pdf"):
+        add_attachment(
+            ctx=Context(actor=demo_org[0]["clerk"]),
+            petition=petition,
+            upload=SimpleUploadedFile(name, PDF_BYTES),
+        )
+    client = client_for("clerk")
+    client.get(f"/petitions/{petition.number}/")
+    with django_assert_num_queries(12):
+        # 1 session, 2 user, 3 roles, 4 unit (firewall, header); the petition with category,
+        # first responder, superior unit and reception (5), prefetched: 6 petitioners,
+        # 7 involved units with their units, 8 involved persons with unit and user,
+        # 9 deadlines, 10 repeat_of, 11 attachments; 12 the timeline with actors.
+        client.get(f"/petitions/{petition.number}/")
+
+
+def test_language_switch_and_accept_language(client_for, make_petition):
+    petition = make_petition()
+    client = client_for("clerk")
+    assert "登记信息" in client.get(f"/petitions/{petition.number}/").content.decode()
+    english = client_for("clerk", HTTP_ACCEPT_LANGUAGE="en").get(f"/petitions/{petition.number}/")
+    assert "Registration" in english.content.decode() and "登记信息" not in english.content.decode()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": f"/petitions/{petition.number}/"})
+    assert response.status_code == 302 and response["Location"] == f"/petitions/{petition.number}/"
+    html = client.get(f"/petitions/{petition.number}/").content.decode()
+    assert 'lang="en"' in html and "Handling deadline" in html and "registered the petition as" in html
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "办理期限" in client.get(f"/petitions/{petition.number}/").content.decode()
