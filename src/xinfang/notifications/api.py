@@ -1,7 +1,7 @@
 """API: the caller's notifications."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -38,6 +38,7 @@ class MarkReadView(APIView):
     @extend_schema(
         request={"application/json": {"type": "object", "properties": {"ids": {"type": "array",
                                                                                "items": {"type": "integer"}}}}},
+        responses=inline_serializer("Marked", {"marked": serializers.IntegerField()}),
         description="Mark the given notifications read, or all of the caller's when `ids` is absent.",
     )
     def post(self, request):

@@ -6,8 +6,8 @@ import re
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -153,7 +153,17 @@ class QueueListView(APIView):
     """GET /queues: the caller's work queues with counts and the first petitions in each."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int, description="petitions listed per queue (0-50, default 20)")]
+        parameters=[OpenApiParameter("limit", int, description="petitions listed per queue (0-50, default 20)")],
+        responses=inline_serializer(
+            "Queue",
+            {
+                "name": serializers.CharField(),
+                "label": serializers.CharField(),
+                "count": serializers.IntegerField(),
+                "results": PetitionSummary(many=True),
+            },
+            many=True,
+        ),
     )
     def get(self, request):
         try:
