@@ -43,6 +43,9 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
 
 # The key that chains the event log; outside the database by design (docs/configuration.md).
 AUDIT_KEY = env_secret("XINFANG_AUDIT_KEY") or SECRET_KEY
+# Keys sealing personal data at rest (core/crypto.py): "id:base64key,…", the first current.
+PII_KEYS = env_secret("XINFANG_PII_KEYS") or ""
+PII_CIPHER = env_choice("XINFANG_PII_CIPHER", "sm4-gcm", {"sm4-gcm", "aes-256-gcm"})
 # The key for blind indexes of personal data (exact look-ups of ID numbers and phones).
 INDEX_KEY = env_secret("XINFANG_INDEX_KEY") or SECRET_KEY
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import Unit
+from xinfang.core.fields import EncryptedTextField
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.querysets import PetitionQuerySet
 
@@ -113,9 +114,10 @@ class Petitioner(models.Model):
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="petitioners")
     position = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(_("name"), max_length=50)
-    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
-    address = models.CharField(_("address"), max_length=200, blank=True)
+    # Sealed in the database (core/crypto.py); max_length is the limit of the plain value.
+    id_number = EncryptedTextField(_("ID number"), max_length=18, blank=True, purpose="petitioner.id_number")
+    phone = EncryptedTextField(_("phone"), max_length=30, blank=True, purpose="petitioner.phone")
+    address = EncryptedTextField(_("address"), max_length=200, blank=True, purpose="petitioner.address")
     work_unit = models.CharField(_("work unit"), max_length=100, blank=True)
     is_representative = models.BooleanField(_("representative"), default=False)
     # Keyed hashes (HMAC) of the normalised ID number and phone: exact look-ups for
