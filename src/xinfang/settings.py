@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "xinfang.core.middleware.RequestIdMiddleware",
+    "xinfang.audit.access.AccessContextMiddleware",
 ]
 
 ROOT_URLCONF = "xinfang.urls"
@@ -193,6 +194,10 @@ NUMBER_PREFIX = env_match(
 )
 OFFICE_NAME = env_str("XINFANG_OFFICE_NAME", "")
 
+# --- Audit ----------------------------------------------------------------------
+# The access log is kept at least 184 days (six months, Cybersecurity Law Art. 21).
+ACCESS_LOG_RETENTION_DAYS = env_int("XINFANG_ACCESS_LOG_RETENTION_DAYS", 365, minimum=184)
+
 # --- API ----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -244,7 +249,8 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-if env_bool("XINFANG_BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("XINFANG_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS: list[str] = []
 

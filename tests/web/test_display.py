@@ -8,6 +8,7 @@ from tests.web.conftest import VALID_ID
 from xinfang.audit.display import _SENTENCES, describe, register
 from xinfang.audit.models import Event
 from xinfang.petitions.masking import mask_address, mask_id_number, mask_phone
+from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.views.pages import _petitioners
 
 
@@ -31,8 +32,10 @@ def test_readers_without_the_right_get_masked_personal_data(make_petition, demo_
             {"name": "王五", "id_number": VALID_ID, "phone": "13800138000", "address": "某市某区幸福路1号"}
         ]
     )
-    full = _petitioners(users["clerk"], petition)[0]
-    masked = _petitioners(users["housing"], petition)[0]
+    # The page masks for everyone; the entitled reveal explicitly (petitioner_rows(reveal=True)).
+    assert _petitioners(users["clerk"], petition)[0]["id_number"] == "1101**********002X"
+    full = petitioner_rows(users["clerk"], petition, reveal=True)[0]
+    masked = petitioner_rows(users["housing"], petition, reveal=True)[0]
     assert full["id_number"] == VALID_ID and full["phone"] == "13800138000"
     assert masked["id_number"] == "1101**********002X" and masked["phone"] == "138****8000"
     assert masked["address"] == "某市某区幸福…" and masked["name"] == "王五"

@@ -37,3 +37,52 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.petition_id}#{self.seq} {self.action}"
+
+
+class Outcome(models.TextChoices):
+    ALLOWED = "allowed", _("allowed")
+    DENIED = "denied", _("denied")
+
+
+class AccessLog(models.Model):
+    """Who read what, from where, and whether it was allowed (等级保护 CES1-12/13).
+
+    Kept at least 184 days (Cybersecurity Law Art. 21); holds references (petition
+    numbers, attachment ids, usernames), never personal data of petitioners.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    username = models.CharField(max_length=160, blank=True)  # as typed, for failed sign-ins; escaped
+    unit = models.ForeignKey("accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=20, blank=True)
+    object_ref = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    detail = models.CharField(max_length=200, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-at"], name="access_user_at"),
+            models.Index(fields=["object_type", "object_ref"], name="access_object"),
+        ]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+
+
+class ChainHead(models.Model):
+    """The last event of each petition's chain, sealed with the audit key.
+
+    The chain shows an edited, removed or reordered event; only the head shows
+    that events were cut off the end, or all of them removed.
+    """
+
+    petition = models.OneToOneField("petitions.Petition", on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from xinfang.audit.chain import GENESIS, compute_hash
-from xinfang.audit.models import Event, Source
+from xinfang.audit.chain import GENESIS, compute_hash, head_mac
+from xinfang.audit.models import ChainHead, Event, Source
 
 
 @dataclass(frozen=True)
@@ -40,4 +40,8 @@ def append_event(petition, ctx: Context, action: str, data: dict | None = None) 
     )
     event.hash = compute_hash(event.prev_hash, event)
     event.save(force_insert=True)
+    ChainHead.objects.update_or_create(
+        petition=petition,
+        defaults={"seq": event.seq, "hash": event.hash, "mac": head_mac(petition.pk, event.seq, event.hash)},
+    )
     return event

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.http import FileResponse, Http404
 
+from xinfang.audit.access import record
+from xinfang.audit.models import Outcome
 from xinfang.core.ids import parse_id
 from xinfang.documents.models import Attachment
 from xinfang.petitions.selectors import get_visible_petition
@@ -18,7 +20,13 @@ def get_visible_attachment(user, number: str, attachment_id) -> Attachment:
     # Bound to its petition: the id of another petition's file is simply not found.
     attachment = Attachment.objects.filter(petition=petition, pk=attachment_id).first()
     if attachment is None:
+        if Attachment.objects.filter(pk=attachment_id).exists():
+            # Another petition's file asked for under this one: a guess worth recording.
+            record("attachment.download", outcome=Outcome.DENIED, object_type="attachment",
+                   object_ref=str(attachment_id), detail=f"under {petition.number}", user=user)
         raise Http404
+    record("attachment.download", object_type="attachment", object_ref=str(attachment.pk),
+           detail=petition.number, user=user)
     return attachment
 
 

@@ -11,13 +11,22 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from xinfang.audit.models import Event
+from xinfang.audit.access import record
+from xinfang.audit.models import Event, Outcome
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
 
 MAX_QUERY_LENGTH = 100
+
+
+def _refuse(user, number) -> None:
+    """Not visible: log the refusal when the petition exists (a probe or a leak attempt),
+    then answer exactly as for a petition that does not exist."""
+    if isinstance(number, str) and len(number) <= 32 and Petition.objects.filter(number=number).exists():
+        record("petition.read", outcome=Outcome.DENIED, object_type="petition", object_ref=number, user=user)
+    raise Http404
 
 
 def get_visible_petition(user, number: str, *, for_update: bool = False) -> Petition:
@@ -28,7 +37,7 @@ def get_visible_petition(user, number: str, *, for_update: bool = False) -> Peti
         qs = qs.select_for_update()
     petition = qs.filter(number=number).first() if isinstance(number, str) and len(number) <= 32 else None
     if petition is None:
-        raise Http404
+        _refuse(user, number)
     return petition
 
 
@@ -50,7 +59,8 @@ def petition_detail(user, number: str) -> Petition:
     )
     petition = qs.filter(number=number).first() if isinstance(number, str) and len(number) <= 32 else None
     if petition is None:
-        raise Http404
+        _refuse(user, number)
+    record("petition.view", object_type="petition", object_ref=petition.number, user=user)
     return petition
 
 

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from xinfang.petitions.choices import Channel
-from xinfang.petitions.masking import mask_address, mask_id_number, mask_phone
+from xinfang.petitions.masking import petitioner_rows, mask_address, mask_id_number, mask_phone
 from xinfang.petitions.models import Petition
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
 
@@ -131,18 +131,8 @@ class PetitionDetail(serializers.ModelSerializer):
 
     @extend_schema_field(PetitionerOut(many=True))
     def get_petitioners(self, petition) -> list[PetitionerOut]:
-        full = can_see_personal_data(self._user(), petition)
-        return [
-            {
-                "name": p.name,
-                "id_number": p.id_number if full else mask_id_number(p.id_number),
-                "phone": p.phone if full else mask_phone(p.phone),
-                "address": p.address if full else mask_address(p.address),
-                "work_unit": p.work_unit,
-                "is_representative": p.is_representative,
-            }
-            for p in petition.petitioners.all()
-        ]
+        # Integrations need the contact details they are entitled to; each such answer is logged.
+        return petitioner_rows(self._user(), petition, reveal=True)
 
     def get_involved_units(self, petition) -> list[int]:
         return [iu.unit_id for iu in petition.involved_units.all()]

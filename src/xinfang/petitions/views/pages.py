@@ -17,7 +17,7 @@ from xinfang.audit.display import describe
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
-from xinfang.petitions.masking import mask_address, mask_id_number, mask_phone
+from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
 from xinfang.petitions.selectors import my_work, parse_filters, petition_detail, petition_list, timeline
@@ -105,18 +105,8 @@ def petition_list_page(request):
 
 
 def _petitioners(user, petition) -> list[dict]:
-    full = can_see_personal_data(user, petition)
-    return [
-        {
-            "name": p.name,
-            "id_number": p.id_number if full else mask_id_number(p.id_number),
-            "phone": p.phone if full else mask_phone(p.phone),
-            "address": p.address if full else mask_address(p.address),
-            "work_unit": p.work_unit,
-            "is_representative": p.is_representative,
-        }
-        for p in petition.petitioners.all()
-    ]
+    # Masked on the page; the entitled reveal them explicitly (logged), see personal_data().
+    return petitioner_rows(user, petition, reveal=False)
 
 
 def deadline_rows(petition) -> list[dict]:
@@ -140,6 +130,7 @@ def detail_context(request, petition) -> dict:
         "petition": petition,
         "reception": getattr(petition, "reception", None),
         "petitioners": _petitioners(request.user, petition),
+        "may_reveal": can_see_personal_data(request.user, petition),
         "deadlines": deadlines,
         "overdue": any(d["overdue"] for d in deadlines),
         "attachments": list(petition.attachments.all()),
