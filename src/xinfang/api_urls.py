@@ -4,6 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from xinfang.accounts import api as accounts_api
+from xinfang.audit import api as audit_api
 from xinfang.documents import api as documents_api
 from xinfang.notifications import api as notifications_api
 from xinfang.petitions.api import views as petitions_api
@@ -34,6 +35,8 @@ urlpatterns = [
     path("queues", petitions_api.QueueListView.as_view(), name="api-queues"),
     path("notifications", notifications_api.NotificationListView.as_view(), name="api-notifications"),
     path("notifications/read", notifications_api.MarkReadView.as_view(), name="api-notifications-read"),
+    path("audit/access-log", audit_api.AccessLogView.as_view(), name="api-audit-access-log"),
+    path("audit/events", audit_api.EventMetaView.as_view(), name="api-audit-events"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("schema/ui/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-schema-ui"),
 ]
