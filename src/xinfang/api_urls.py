@@ -1,7 +1,7 @@
 """/api/v1/: the contract of API.md; the served OpenAPI document is the full reference."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from xinfang.accounts import api as accounts_api
 from xinfang.audit import api as audit_api
@@ -38,5 +38,5 @@ urlpatterns = [
     path("audit/access-log", audit_api.AccessLogView.as_view(), name="api-audit-access-log"),
     path("audit/events", audit_api.EventMetaView.as_view(), name="api-audit-events"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("schema/ui/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-schema-ui"),
+    path("schema/ui/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-schema-ui"),
 ]
