@@ -313,3 +313,33 @@ def test_double_click_on_assign_gives_one_transition_and_one_refusal(demo_org, d
         t.join()
     assert sorted(outcomes) == ["ok", "refused"], outcomes
     assert Assignment.objects.filter(petition=petition).count() == 1
+
+
+def test_involvement_found_later_is_recorded_and_hides_the_petition(drive, act, demo_org):
+    users, units = demo_org
+    petition = drive("assigned")
+    act("clerk", petition, "record_involvement", {"units": [units["CHAIR"].pk]})
+    assert not Petition.objects.visible_to(users["chair"]).filter(pk=petition.pk).exists()
+
+
+def test_an_assigned_unit_cannot_be_recorded_as_involved(drive, act, demo_org):
+    from xinfang.audit.models import AccessLog
+
+    _users, units = demo_org
+    petition = drive("assigned")
+    with pytest.raises(Conflict) as refused:
+        act("clerk", petition, "record_involvement", {"units": [units["HOUSING"].pk]})
+    assert "市住房和城乡建设局" in str(refused.value.message)
+    assert AccessLog.objects.filter(action="firewall.refused", object_ref=petition.number).exists()
+    assert not petition.involved_units.exists()
+
+
+def test_refused_assignment_to_an_involved_unit_is_logged(drive, act, demo_org):
+    from xinfang.audit.models import AccessLog
+
+    _users, units = demo_org
+    petition = drive("instructed", involved_units=[units["HOUSING"].pk])
+    with pytest.raises(Conflict):
+        act("clerk", petition, "assign", {"assignments": [{"unit": units["HOUSING"].pk, "role": "lead"}]})
+    entry = AccessLog.objects.get(action="firewall.refused")
+    assert entry.outcome == "denied" and entry.user.username == "clerk" and str(units["HOUSING"].pk) in entry.detail

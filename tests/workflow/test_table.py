@@ -72,6 +72,8 @@ def recipe(state, action, units):
         actor, body = "secgen", {"reason": "误登记"}
     elif action == "merge":
         body = None  # needs another petition: filled in by the test
+    elif action == "record_involvement":
+        body = {"units": [units["CHAIR"].pk], "persons": [{"name": "某干部", "user": "police"}]}
     else:
         raise AssertionError(f"no recipe for {action}: add one")
     if state == "investigating" and action == "send_back":

@@ -13,8 +13,11 @@ class DomainError(Exception):
     status = 400
     default_message = _("The request could not be carried out.")
 
-    def __init__(self, message=None):
+    def __init__(self, message=None, *, access_log: dict | None = None):
         self.message = message or self.default_message
+        # An access log entry to write once the refused transaction has rolled back
+        # (writing it inside would roll it back too): see petitions.services.transitions.
+        self.access_log = access_log
         super().__init__(str(self.message))
 
 

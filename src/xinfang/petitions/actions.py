@@ -165,6 +165,32 @@ def _archive(data, errors):
     return {"archive_number": number}
 
 
+def _involvement(data, errors):
+    from xinfang.petitions.services.checks import InvolvedPersonInput
+
+    ids = read_unit_ids(errors, data.get("units"), "units")
+    persons = []
+    raw = data.get("persons") or []
+    if not isinstance(raw, (list, tuple)) or len(raw) > 50:
+        errors.add("persons", _("Must be a list of at most 50 persons."))
+        raw = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            errors.add(f"persons.{i}", _("Must be an object with the person's name."))
+            continue
+        name = read_text(errors, item, "name", f"persons.{i}.name", max_length=50, required=True)
+        unit = _one_unit(errors, item, "unit", required=False) if item.get("unit") not in (None, "") else None
+        user = None
+        if item.get("user"):
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model().objects.filter(username=str(item["user"])[:150]).first()
+            if user is None:
+                errors.add(f"persons.{i}.user", _("No user “%(name)s”.") % {"name": str(item["user"])[:40]})
+        persons.append(InvolvedPersonInput(name, unit, user))
+    return {"units": _units(errors, ids, "units"), "persons": persons}
+
+
 def _merge(data, errors):
     number = data.get("into")
     if not isinstance(number, str) or not number.strip():
@@ -198,6 +224,7 @@ REGISTRY: dict[str, Action] = {
         Action("refer_to_police", _refer, dispositions.refer_to_police),
         Action("merge", _merge, dispositions.merge),
         Action("void", _text("reason"), dispositions.void),
+        Action("record_involvement", _involvement, handling.record_involvement),
     ]
 }
 assert set(REGISTRY) == set(ACTIONS), "every action in the table can be called"

@@ -54,6 +54,7 @@ ACTION_LABELS = {
     "conclude_persuasion": _("Conclude: persuaded to stop"),
     "refer_to_police": _("Refer to public security"),
     "merge": _("Merge into an open petition"),
+    "record_involvement": _("Record involved units or persons"),
     "void": _("Void"),
 }
 
@@ -110,6 +111,8 @@ for _state in sorted(OPEN_STATUSES):
                    "a reason; the public security unit is not involved"),
         Transition(_state, "void", (S.VOID,), ("leader",), "4.1",
                    "a reason; a mistaken registration is voided, never deleted"),
+        Transition(_state, "record_involvement", (_state,), ("staff",), "4.3",
+                   "refused for a unit that already holds an assignment"),
     ]
 for _state in (S.REGISTERED, S.PROPOSED):
     _rows.append(

@@ -9,9 +9,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from xinfang.petitions.choices import Channel
-from xinfang.petitions.masking import petitioner_rows, mask_address, mask_id_number, mask_phone
+from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Petition
-from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
+from xinfang.petitions.permissions import allowed_actions
 
 # --- input shapes (documentation; see services/checks.py for the rules) ---------
 

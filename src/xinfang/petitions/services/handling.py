@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -11,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import Unit, UnitKind
+from xinfang.audit.models import Outcome
 from xinfang.audit.services import Context
 from xinfang.core.errors import Conflict, InvalidInput
 from xinfang.notifications.services import notify
@@ -28,8 +28,6 @@ from xinfang.petitions.workflow_models import (
     Coordination,
     Result,
 )
-
-security_log = logging.getLogger("xinfang.security")
 
 # Units that can be sent a petition to act on.
 ASSIGNABLE_KINDS = frozenset({UnitKind.DEPARTMENT, UnitKind.PUBLIC_SECURITY, UnitKind.EXTERNAL})
@@ -56,14 +54,16 @@ def involved_among(petition: Petition, units) -> list[Unit]:
 def refuse_involved(ctx: Context, petition: Petition, units, action: str) -> None:
     hit = involved_among(petition, units)
     if hit:
-        security_log.warning(
-            "refused %s of petition %s to involved unit(s) %s by user %s",
-            action, petition.pk, [u.pk for u in hit], ctx.actor.pk,
-        )
         raise Conflict(
             _("%(units)s is involved in this petition and must never receive it (Rule 4.3).")
-            % {"units": "、".join(u.name for u in hit)}
+            % {"units": "、".join(u.name for u in hit)},
+            access_log=_firewall_entry(ctx, petition, f"{action} to unit(s) {','.join(str(u.pk) for u in hit)}"),
         )
+
+
+def _firewall_entry(ctx, petition, detail) -> dict:
+    return {"action": "firewall.refused", "outcome": Outcome.DENIED, "object_type": "petition",
+            "object_ref": petition.number, "detail": detail, "user": ctx.actor}
 
 
 def _default_due() -> date:
@@ -223,7 +223,33 @@ def coordinate(*, ctx: Context, petition: Petition, lead_unit: Unit, units: list
     return petition
 
 
-__all__ = [
-    "AssignmentSpec", "assign", "investigate", "accept_assignment", "contribute", "submit_result", "coordinate",
-    "involved_among", "refuse_involved",
-]
+
+
+def record_involvement(*, ctx: Context, petition: Petition, units: list[Unit], persons: list) -> Petition:
+    """Units or persons found to be involved after registration (Rule 4.3). Refused,
+    and logged, where such a unit already holds an assignment: the complaint would
+    already have reached it; the clerk must withdraw that first."""
+    from xinfang.petitions.models import InvolvedPerson
+
+    if not units and not persons:
+        raise InvalidInput({"units": [_("Name at least one unit or person.")]})
+    with acting(ctx, petition, "record_involvement") as step:
+        p = step.petition
+        holding = [
+            a.unit for a in step.facts.live_assignments if set(a.unit.ancestor_ids) & {u.pk for u in units}
+        ]
+        if holding:
+            raise Conflict(
+                _("%(units)s already holds an assignment on this petition; withdraw it before recording the "
+                  "unit as involved (Rule 4.3).") % {"units": "、".join(u.name for u in holding)},
+                access_log=_firewall_entry(
+                    ctx, p, f"involvement of assigned unit(s) {','.join(str(u.pk) for u in holding)}"
+                ),
+            )
+        existing = set(InvolvedUnit.objects.filter(petition=p).values_list("unit_id", flat=True))
+        InvolvedUnit.objects.bulk_create(InvolvedUnit(petition=p, unit=u) for u in units if u.pk not in existing)
+        InvolvedPerson.objects.bulk_create(
+            InvolvedPerson(petition=p, name=person.name, unit=person.unit, user=person.user) for person in persons
+        )
+        step.data = {"units": [u.pk for u in units], "persons": len(persons)}
+    return petition

@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.audit.services import Context, append_event
-from xinfang.core.errors import Conflict, Forbidden
+from xinfang.audit.access import record
+from xinfang.core.errors import Conflict, DomainError, Forbidden
 from xinfang.petitions.actors import Facts, matches
 from xinfang.petitions.models import Petition
 from xinfang.petitions.workflow import ACTION_LABELS, Transition, transition_for
@@ -51,6 +52,17 @@ def _state_label(status: str) -> str:
 
 @contextmanager
 def acting(ctx: Context, petition: Petition, action: str):
+    try:
+        with _acting(ctx, petition, action) as step:
+            yield step
+    except DomainError as refusal:
+        if refusal.access_log:
+            record(**refusal.access_log)  # after the rollback, so that it stays
+        raise
+
+
+@contextmanager
+def _acting(ctx: Context, petition: Petition, action: str):
     with transaction.atomic():
         locked = (
             Petition.objects.select_for_update(of=("self",)).select_related("first_responder__unit").get(pk=petition.pk)
