@@ -4,6 +4,7 @@ that registers them through the service layer (check, then register)."""
 from __future__ import annotations
 
 from bench.generator import PetitionGenerator, demo_unit_ids
+
 from xinfang.audit.services import Context
 from xinfang.petitions.services.checks import check_registration
 from xinfang.petitions.services.registration import register_petition

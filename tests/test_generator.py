@@ -5,8 +5,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-
 from bench.generator import OFFICE_TZ, PetitionGenerator, real_messages
+
 from tests.factories import generator
 from xinfang.petitions.services.checks import check_registration
 from xinfang.petitions.validators import id_number_problem

@@ -109,7 +109,11 @@ def test_processes_get_gapless_numbers(demo_org):
     workers = [
         subprocess.Popen(
             [sys.executable, str(WORKER), "clerk", "20", str(100 + i)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
         )
         for i in range(3)
     ]
@@ -165,7 +169,9 @@ def test_same_idempotency_key_from_five_threads_makes_one_petition(demo_org):
     def work(_i):
         user = User.objects.get(username="clerk")
         petition, created = register_petition(
-            ctx=Context(actor=user), data=check_registration(body), idempotency_key=key,
+            ctx=Context(actor=user),
+            data=check_registration(body),
+            idempotency_key=key,
             request_fingerprint=fingerprint(body),
         )
         return petition.pk, petition.number, created
