@@ -1,0 +1,120 @@
+"""Benchmark stage run inside Django (a subprocess of bench/run.py, with the
+database chosen by DATABASE_URL): migrate, create the demo organisation, register
+petitions through the service layer, and print the measurements as JSON.
+
+Only check_registration + register_petition are timed; the synthetic petitions are
+generated beforehand in batches, so the generator's own cost is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinfang.settings")
+
+BATCH = 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--petitions", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--max-seconds", type=float, default=0, help="stop registering after this long (0: never)"
+    )
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.generator import PetitionGenerator, demo_unit_ids, real_messages
+    from xinfang.accounts.demo import create_demo_organisation, database_is_empty
+    from xinfang.accounts.models import ApiToken, User
+    from xinfang.audit.models import Source
+    from xinfang.audit.services import Context
+    from xinfang.petitions.models import Petition
+    from xinfang.petitions.services.checks import check_registration
+    from xinfang.petitions.services.registration import register_petition
+
+    Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
+    (Path(settings.DATA_DIR) / "static").mkdir(exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    if database_is_empty():
+        create_demo_organisation("bench-pass-2026")
+    clerk = User.objects.get(username="clerk")
+    ctx = Context(actor=clerk, source=Source.COMMAND)
+    units = demo_unit_ids()
+    messages = real_messages(ROOT) if os.environ.get("BENCH_REAL_MESSAGES") == "1" else []
+    gen = PetitionGenerator(args.seed, units=units, messages=messages)
+
+    batch_seconds: list[tuple[int, float]] = []  # (petitions, seconds) per batch
+    done = 0
+    last_report = time.monotonic()
+    stopped_early = False
+    while done < args.petitions:
+        if args.max_seconds and sum(s for _n, s in batch_seconds) >= args.max_seconds:
+            stopped_early = True  # the time budget is spent: report the rate and a projection
+            break
+        size = min(BATCH, args.petitions - done)
+        batch = list(gen.registrations(size))
+        started = time.perf_counter()
+        for data in batch:
+            register_petition(ctx=ctx, data=check_registration(data))
+        batch_seconds.append((size, time.perf_counter() - started))
+        done += size
+        if time.monotonic() - last_report > 60 or done == args.petitions:
+            elapsed = sum(s for _n, s in batch_seconds)
+            print(
+                f"  registered {done:,} in {elapsed:,.0f} s ({done / elapsed:,.0f}/s)",
+                file=sys.stderr,
+                flush=True,
+            )
+            last_report = time.monotonic()
+
+    total_seconds = sum(s for _n, s in batch_seconds)
+    if stopped_early:
+        print(f"  time budget spent: stopped at {done:,} of {args.petitions:,}", file=sys.stderr, flush=True)
+    first = batch_seconds[0]
+    last = batch_seconds[-1]
+    _token, raw = ApiToken.issue(clerk)
+    numbers = list(Petition.objects.order_by("serial").values_list("number", flat=True)[:1])
+    result = {
+        "database": connection.vendor,
+        "server_version": _server_version(connection),
+        "petitions": Petition.objects.count(),
+        "requested": args.petitions,
+        "registered": done,
+        "stopped_early": stopped_early,
+        "projected_seconds_for_requested": round(args.petitions * total_seconds / done, 0) if done else None,
+        "service_seconds": round(total_seconds, 3),
+        "service_per_second": round(done / total_seconds, 1) if total_seconds else None,
+        "first_batch": {"petitions": first[0], "per_second": round(first[0] / first[1], 1)},
+        "last_batch": {"petitions": last[0], "per_second": round(last[0] / last[1], 1)},
+        "number_pattern": numbers[0].rsplit("-", 1)[0] if numbers else "",
+        "units": units,
+        "token": raw,
+        "real_messages": len(messages),
+    }
+    connection.close()
+    print(json.dumps(result), flush=True)
+
+
+def _server_version(connection) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("select sqlite_version()" if connection.vendor == "sqlite" else "show server_version")
+        return str(cursor.fetchone()[0])
+
+
+if __name__ == "__main__":
+    main()

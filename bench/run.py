@@ -1,0 +1,266 @@
+"""`make bench`: registration throughput and API latencies at 10⁵ petitions, on
+SQLite and on PostgreSQL. What each figure means: docs/benchmarks.md.
+
+For each database in turn, on a fresh database:
+  1. bench/load.py (a subprocess with the database in DATABASE_URL) migrates,
+     creates the demo organisation and registers N synthetic petitions through
+     the service layer (check_registration + register_petition);
+  2. gunicorn (2 workers, loopback only) serves that database; M petitions are
+     POSTed to /api/v1/petitions from 4 client threads;
+  3. the list and detail endpoints are timed client-side, one request at a time.
+Everything is bounded in count and stops by itself; gunicorn is stopped at the end.
+
+Environment (or the matching option): BENCH_PETITIONS (default 100000),
+BENCH_API_PETITIONS (2000), BENCH_REQUESTS (300 per endpoint), BENCH_QUICK=1
+(2000 / 200 / 50), BENCH_DATABASES (sqlite,postgresql), BENCH_DATABASE_URL
+(postgresql://postgres@127.0.0.1:5432/xf_bench_load; created and dropped here),
+BENCH_DIR (var/bench), BENCH_REAL_MESSAGES=1 (mix in local real texts if present),
+BENCH_MAX_LOAD_MINUTES (25: the service-layer load of one database stops after
+this long and reports its rate and the projected time for all N; the HTTP part
+then runs at the size reached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+from bench.api_load import Server, measure_reads, register_over_http  # noqa: E402
+from bench.generator import PetitionGenerator  # noqa: E402
+
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/xf_bench_load"
+BENCH_SECRET = "bench-only-secret-" + "k" * 48  # a throwaway database; never a deployment's key
+
+
+def options() -> argparse.Namespace:
+    quick = os.environ.get("BENCH_QUICK", "") == "1"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", default=quick, help="2000 petitions, 200 over HTTP, 50 reads"
+    )
+    parser.add_argument("--petitions", type=int, default=None)
+    parser.add_argument("--api-petitions", type=int, default=None)
+    parser.add_argument("--requests", type=int, default=None, help="measured requests per read endpoint")
+    parser.add_argument("--databases", default=os.environ.get("BENCH_DATABASES", "sqlite,postgresql"))
+    parser.add_argument(
+        "--max-load-minutes", type=float, default=float(os.environ.get("BENCH_MAX_LOAD_MINUTES") or 25)
+    )
+    parser.add_argument("--service-only", action="store_true", help="skip the HTTP part")
+    parser.add_argument("--dir", type=Path, default=Path(os.environ.get("BENCH_DIR", ROOT / "var" / "bench")))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    args = parser.parse_args()
+    defaults = (2000, 200, 50) if args.quick else (100_000, 2000, 300)
+    env_names = ("BENCH_PETITIONS", "BENCH_API_PETITIONS", "BENCH_REQUESTS")
+    for attr, env, default in zip(
+        ("petitions", "api_petitions", "requests"), env_names, defaults, strict=True
+    ):
+        if getattr(args, attr) is None:
+            setattr(args, attr, int(os.environ.get(env) or default))
+    return args
+
+
+def base_env(data_dir: Path, database_url: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XINFANG_", "DJANGO_", "PYTHONPATH"))}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "xinfang.settings",
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+            "DATABASE_URL": database_url,
+            "XINFANG_DATA_DIR": str(data_dir),
+            "XINFANG_SECRET_KEY": BENCH_SECRET,
+            "XINFANG_HTTPS": "0",
+            "XINFANG_STATIC_MANIFEST": "0",
+            "XINFANG_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "XINFANG_LOG_LEVEL": "WARNING",
+        }
+    )
+    return env
+
+
+def _maintenance_url(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
+
+
+def recreate_postgres(url: str) -> str | None:
+    """Drop and create the benchmark database; returns why not, if the server is unreachable."""
+    try:
+        import psycopg
+        from psycopg import sql
+    except ImportError:
+        return "psycopg is not installed"
+    admin_url, name = _maintenance_url(url)
+    try:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0]
+    return None
+
+
+def drop_postgres(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    admin_url, name = _maintenance_url(url)
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def bench_database(kind: str, args, pg_url: str) -> dict:
+    data_dir = (args.dir / kind).resolve()
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    if kind == "sqlite":
+        url = f"sqlite:///{data_dir / 'bench.sqlite3'}"
+    else:
+        why = recreate_postgres(pg_url)
+        if why:
+            print(f"[{kind}] skipped: cannot reach PostgreSQL ({why})", flush=True)
+            return {"skipped": why}
+        url = pg_url
+    env = base_env(data_dir, url)
+    print(f"[{kind}] registering {args.petitions:,} petitions through the service layer …", flush=True)
+    started = time.monotonic()
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "load.py"),
+            "--petitions",
+            str(args.petitions),
+            "--max-seconds",
+            str(args.max_load_minutes * 60),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    load = json.loads(done.stdout.strip().splitlines()[-1])
+    token = load.pop("token")
+    result = {"load": load, "load_wall_seconds": round(time.monotonic() - started, 1)}
+    if not args.service_only:
+        server = Server(env, data_dir / "gunicorn.log")
+        try:
+            server.wait_ready(token)
+            print(
+                f"[{kind}] POSTing {args.api_petitions:,} petitions to {server.base} from 4 threads …",
+                flush=True,
+            )
+            gen = PetitionGenerator(7, units=load["units"])
+            bodies = list(gen.registrations(args.api_petitions))
+            result["api_registration"] = register_over_http(server.base, token, bodies, threads=4)
+            total = load["petitions"] + result["api_registration"]["created"]
+            print(
+                f"[{kind}] timing reads at {total:,} petitions, {args.requests} requests each …", flush=True
+            )
+            result["reads"] = measure_reads(
+                server.base,
+                token,
+                number_pattern=load["number_pattern"],
+                serials=load["petitions"],
+                requests=args.requests,
+                seed=11,
+            )
+            result["petitions_at_read_time"] = total
+        finally:
+            server.stop()
+    if kind == "postgresql" and os.environ.get("BENCH_KEEP") != "1":
+        drop_postgres(pg_url)
+    return result
+
+
+def table(results: dict) -> str:
+    dbs = [k for k, v in results["databases"].items() if "skipped" not in v]
+    rows: list[tuple[str, ...]] = [("", *dbs)]
+
+    def row(label, get):
+        values = []
+        for db in dbs:
+            try:
+                values.append(get(results["databases"][db]))
+            except (KeyError, TypeError):
+                values.append("–")
+        rows.append((label, *values))
+
+    row("petitions registered (service layer)", lambda r: f"{r['load']['registered']:,}")
+    row(
+        "  time budget hit: projected time for all",
+        lambda r: (
+            f"{r['load']['projected_seconds_for_requested'] / 60:,.0f} min for {r['load']['requested']:,}"
+            if r["load"]["stopped_early"]
+            else "no"
+        ),
+    )
+    row("  registrations/s, whole run", lambda r: f"{r['load']['service_per_second']:,.0f}")
+    row("  registrations/s, first 1,000", lambda r: f"{r['load']['first_batch']['per_second']:,.0f}")
+    row("  registrations/s, last 1,000", lambda r: f"{r['load']['last_batch']['per_second']:,.0f}")
+    row("petitions POSTed over HTTP (4 threads)", lambda r: f"{r['api_registration']['requests']:,}")
+    row("  registrations/s over HTTP", lambda r: f"{r['api_registration']['per_second']:,.0f}")
+    row(
+        "  POST p50 / p95 ms", lambda r: "{p50:.0f} / {p95:.0f}".format(**r["api_registration"]["latency_ms"])
+    )
+    row("petitions in the database for reads", lambda r: f"{r['petitions_at_read_time']:,}")
+    first = next((results["databases"][db] for db in dbs if "reads" in results["databases"][db]), None)
+    for name in (first or {}).get("reads", {}):
+        row(
+            f"GET {name}: p50 / p95 / mean ms",
+            lambda r, n=name: "{p50:.1f} / {p95:.1f} / {mean:.1f}".format(**r["reads"][n]),
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    for db, r in results["databases"].items():
+        if "skipped" in r:
+            lines.append(f"{db}: skipped ({r['skipped']})")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    args = options()
+    pg_url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_PG_URL
+    results = {
+        "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "config": {
+            "petitions": args.petitions,
+            "api_petitions": args.api_petitions,
+            "requests_per_endpoint": args.requests,
+            "gunicorn_workers": 2,
+            "client_threads": 4,
+        },
+        "databases": {},
+    }
+    for kind in [d.strip() for d in args.databases.split(",") if d.strip()]:
+        if kind not in ("sqlite", "postgresql"):
+            raise SystemExit(f"unknown database {kind!r}: use sqlite and/or postgresql")
+        results["databases"][kind] = bench_database(kind, args, pg_url)
+    for r in results["databases"].values():
+        r.get("load", {}).pop("units", None)  # ids of this run's units: of no use later
+    results["finished_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
+    print()
+    print(table(results))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\nresults written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
