@@ -1,0 +1,284 @@
+"""The permission matrix (AC-1, AC-7, AC-8, AC-10): every persona × every route ×
+petitions in several states. The URL configuration is walked, so a new route
+without an entry in ROUTES fails `test_every_route_is_in_the_matrix`.
+
+Expected answers follow one policy: not visible → 404 (the same as missing);
+visible but not allowed → 403 (or 409 where the state refuses first); signed
+out → the sign-in page (web) or 401 (API). Refused writes change nothing.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLResolver, get_resolver
+
+from tests.api.conftest import PDF
+from tests.security.conftest import PERSONAS
+from xinfang.accounts.models import LEADER_ROLES, OFFICE_ROLES, ApiToken, Role
+from xinfang.petitions.models import Petition
+from xinfang.petitions.permissions import can_see_personal_data, can_view
+
+
+def walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from walk(p.url_patterns, prefix + str(p.pattern))
+        else:
+            yield prefix + str(p.pattern), p.name
+
+
+@dataclass
+class Case:
+    user: object  # None for the anonymous visitor
+    petition: Petition | None
+
+    @property
+    def anonymous(self):
+        return self.user is None
+
+    @property
+    def visible(self):
+        return self.user is not None and can_view(self.user, self.petition)
+
+    def role(self, *roles):
+        return self.user is not None and self.user.has_role(*roles)
+
+
+def web_page(case):  # any signed-in person
+    return {302} if case.anonymous else {200}
+
+
+def web_office_page(case):
+    if case.anonymous:
+        return {302}
+    return {200} if case.role(*OFFICE_ROLES) else {403}
+
+
+def web_petition_read(case):
+    return {302} if case.anonymous else ({200} if case.visible else {404})
+
+
+def web_personal_data(case):
+    if case.anonymous:
+        return {302}
+    if not case.visible:
+        return {404}
+    return {200} if can_see_personal_data(case.user, case.petition) else {403}
+
+
+def web_correct(case):
+    if case.anonymous:
+        return {302}
+    if not case.visible:
+        return {404}
+    if not case.role(*OFFICE_ROLES):
+        return {403}
+    return {200} if case.petition.status == "registered" else {200, 409}
+
+
+def web_upload(case):
+    if case.anonymous:
+        return {302}
+    if not case.visible:
+        return {404}
+    if case.petition.status == "closed":
+        return {403, 409}
+    return {200, 201, 302}
+
+
+def audit_page(case):
+    if case.anonymous:
+        return {302}
+    return {200} if case.role(Role.AUDIT_ADMIN) else {403}
+
+
+def api_any(case):
+    return {401} if case.anonymous else {200}
+
+
+def api_petition_read(case):
+    return {401} if case.anonymous else ({200} if case.visible else {404})
+
+
+def api_audit(case):
+    return {401} if case.anonymous else ({200} if case.role(Role.AUDIT_ADMIN) else {403})
+
+
+def api_register(case):
+    return {401} if case.anonymous else ({201} if case.role(*OFFICE_ROLES) else {403})
+
+
+def api_patch(case):
+    if case.anonymous:
+        return {401}
+    if not case.visible:
+        return {404}
+    if not case.role(*OFFICE_ROLES):
+        return {403}
+    return {200} if case.petition.status == "registered" else {409}
+
+
+def api_action_flag_urgent(case):
+    """A side action open to staff in every open state; leaders and clerks may, others not."""
+    if case.anonymous:
+        return {401}
+    if not case.visible:
+        return {404}
+    if case.petition.status == "closed":
+        return {409}
+    return {200} if case.role(*OFFICE_ROLES) else {403}
+
+
+def api_upload(case):
+    if case.anonymous:
+        return {401}
+    if not case.visible:
+        return {404}
+    return {409} if case.petition.status == "closed" else {201}
+
+
+def public(case):
+    return {200, 302}
+
+
+def setlang(case):
+    return {302}
+
+
+def api_token(case):
+    return {200, 401}
+
+
+def logout(case):
+    return {302}
+
+
+# route name → [(method, path template, body, expectation)]; {n} is the petition number,
+# {a} one of its attachments. Petition-free routes ignore the petition.
+ROUTES = {
+    "set_language": [("post", "/i18n/setlang/", {"language": "en"}, setlang)],
+    "api-token": [("post", "/api/v1/auth/token", {"username": "clerk", "password": "x"}, api_token)],
+    "api-me": [("get", "/api/v1/me", None, api_any)],
+    "api-units": [("get", "/api/v1/units", None, api_any)],
+    "api-categories": [("get", "/api/v1/categories", None, api_any)],
+    "api-petitions": [("get", "/api/v1/petitions", None, api_any), ("post", "/api/v1/petitions", "petition", api_register)],
+    "api-petition": [("get", "/api/v1/petitions/{n}", None, api_petition_read),
+                     ("patch", "/api/v1/petitions/{n}", {"title": "改"}, api_patch)],
+    "api-petition-action": [("post", "/api/v1/petitions/{n}/actions/flag_urgent", {"reason": "紧急"},
+                             api_action_flag_urgent)],
+    "api-petition-events": [("get", "/api/v1/petitions/{n}/events", None, api_petition_read)],
+    "api-petition-attachments": [("post", "/api/v1/petitions/{n}/attachments", "file", api_upload)],
+    "api-petition-attachment": [("get", "/api/v1/petitions/{n}/attachments/{a}", None, api_petition_read)],
+    "api-queues": [("get", "/api/v1/queues", None, api_any)],
+    "api-notifications": [("get", "/api/v1/notifications", None, api_any)],
+    "api-notifications-read": [("post", "/api/v1/notifications/read", {}, api_any)],
+    "api-audit-access-log": [("get", "/api/v1/audit/access-log", None, api_audit)],
+    "api-audit-events": [("get", "/api/v1/audit/events", None, api_audit)],
+    "api-schema": [("get", "/api/v1/schema/", None, public)],
+    "api-schema-ui": [("get", "/api/v1/schema/ui/", None, public)],
+    "login": [("get", "/accounts/login/", None, public)],
+    "logout": [("post", "/accounts/logout/", {}, logout)],
+    "audit_access_log": [("get", "/audit/", None, audit_page)],
+    "audit_access_log_csv": [("get", "/audit/access-log.csv", None, audit_page)],
+    "audit_events": [("get", "/audit/events/", None, audit_page)],
+    "home": [("get", "/", None, web_page)],
+    "petition_list": [("get", "/petitions/", None, web_page)],
+    "register": [("get", "/petitions/new/", None, web_office_page)],
+    "petition": [("get", "/petitions/{n}/", None, web_petition_read)],
+    "correct": [("get", "/petitions/{n}/edit/", None, web_correct)],
+    "personal_data": [("get", "/petitions/{n}/personal-data/", None, web_personal_data)],
+    "attachment_upload": [("post", "/petitions/{n}/attachments/", "file", web_upload)],
+    "attachment_download": [("get", "/petitions/{n}/attachments/{a}/", None, web_petition_read)],
+}
+# The admin site is the system administrator's (tests/accounts/test_admin.py) and is
+# checked here by prefix: everyone else is sent to its sign-in page.
+ADMIN_PREFIX = "admin/"
+
+
+def test_every_route_is_in_the_matrix():
+    names = {name for route, name in walk(get_resolver().url_patterns) if not route.startswith(ADMIN_PREFIX)}
+    assert names - set(ROUTES) == set(), "add the new route(s) to ROUTES"
+    assert set(ROUTES) - names == set(), "ROUTES names a route that no longer exists"
+
+
+def _client(user):
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _api_client(user):
+    if user is None:
+        return Client()
+    return Client(HTTP_AUTHORIZATION=f"Bearer {ApiToken.issue(user)[1]}")
+
+
+def _body(kind):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.api.conftest import body
+
+    if kind == "file":
+        return {"file": SimpleUploadedFile("more.pdf", PDF)}, None
+    if kind == "petition":
+        return body(), "application/json"
+    return kind, "application/json"
+
+
+def _fingerprint(petition):
+    petition.refresh_from_db()
+    return (petition.status, petition.title, petition.urgent, petition.events.count(), petition.attachments.count())
+
+
+@pytest.mark.parametrize("state", ["registered", "assigned", "closed"])
+def test_matrix(world, state):
+    """One test per state, every persona inside it (the world is costly to build)."""
+    users, _units, petitions = world
+    failures = []
+    for persona, username in PERSONAS.items():
+        failures += _check_persona(users[username] if username else None, persona, petitions[state], state)
+    assert not failures, "\n".join(failures)
+
+
+def _check_persona(user, persona, petition, state) -> list[str]:
+    attachment = petition.attachments.first().pk
+    failures = []
+    for _name, requests in ROUTES.items():
+        for method, template, kind, expectation in requests:
+            if "{n}" not in template and state != "registered":
+                continue  # routes without a petition are checked once
+            path = template.format(n=petition.number, a=attachment)
+            before = _fingerprint(petition)
+            client = _api_client(user) if path.startswith("/api/") else _client(user)
+            data, content_type = _body(kind) if kind is not None else (None, None)
+            call = getattr(client, method)
+            if method == "get":
+                response = call(path)
+            elif content_type:
+                response = call(path, data, content_type=content_type)
+            else:
+                response = call(path, data)
+            expected = expectation(Case(user, petition))
+            if response.status_code not in expected:
+                failures.append(f"{method.upper()} {path} as {persona}: {response.status_code}, expected {expected}")
+            if response.status_code in (401, 403, 404, 409) and method != "get":
+                if _fingerprint(petition) != before:
+                    failures.append(f"{method.upper()} {path} as {persona}: refused but the petition changed")
+            if response.status_code == 302 and user is None and not path.startswith(("/i18n/", "/accounts/")):
+                if "/accounts/login/" not in response["Location"]:
+                    failures.append(f"{path} as anonymous: redirected to {response['Location']}")
+    return failures
+
+
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "system_admin"])
+def test_admin_site_is_the_system_administrators(world, persona):
+    users, _units, _petitions = world
+    user = users[PERSONAS[persona]] if PERSONAS[persona] else None
+    response = _client(user).get("/admin/accounts/user/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_leaders_are_office_roles():
+    assert LEADER_ROLES <= OFFICE_ROLES
