@@ -53,11 +53,15 @@ class TokenView(APIView):
             if not twofactor.has_second_factor(user):
                 raise AuthenticationFailed(_("Set up two-factor sign-in on the web first, then ask again."))
             if not body.validated_data.get("otp"):
-                raise AuthenticationFailed(_("This account needs the code of its authenticator app in \"otp\"."))
+                raise AuthenticationFailed(
+                    _('This account needs the code of its authenticator app in "otp".')
+                )
             if twofactor.verify_code(user, body.validated_data["otp"]) is not Outcome.ACCEPTED:
                 user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
                 raise AuthenticationFailed(
-                    _("The code is not correct, or the account is temporarily locked after too many failed attempts.")
+                    _(
+                        "The code is not correct, or the account is temporarily locked after too many failed attempts."
+                    )
                 )
         if password_expired(user):
             raise AuthenticationFailed(_("Your password has expired. Change it on the web first."))

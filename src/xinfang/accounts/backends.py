@@ -25,7 +25,9 @@ class LockoutBackend(ModelBackend):
         found = []
 
         def check() -> bool:
-            found.append(super(LockoutBackend, self).authenticate(request, username=username, password=password))
+            found.append(
+                super(LockoutBackend, self).authenticate(request, username=username, password=password)
+            )
             return found[0] is not None
 
         def reset_on_success() -> bool:

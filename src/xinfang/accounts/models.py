@@ -37,7 +37,9 @@ class Role(models.TextChoices):
 
 
 # Roles that read and work petitions across the organisation (subject to the Rule 4.3 firewall).
-OFFICE_ROLES = frozenset({Role.CLERK, Role.SECRETARY_GENERAL, Role.PRINCIPAL_LEADER, Role.DEPUTY_SECRETARY_GENERAL})
+OFFICE_ROLES = frozenset(
+    {Role.CLERK, Role.SECRETARY_GENERAL, Role.PRINCIPAL_LEADER, Role.DEPUTY_SECRETARY_GENERAL}
+)
 LEADER_ROLES = frozenset({Role.SECRETARY_GENERAL, Role.PRINCIPAL_LEADER, Role.DEPUTY_SECRETARY_GENERAL})
 
 
@@ -53,7 +55,12 @@ class Unit(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
     leader_in_charge = models.ForeignKey(
@@ -186,7 +193,9 @@ class ApiToken(models.Model):
 
     @classmethod
     def find_live(cls, raw: str) -> ApiToken | None:
-        return cls.objects.live().select_related("user", "user__unit").filter(key_hash=_hash_token(raw)).first()
+        return (
+            cls.objects.live().select_related("user", "user__unit").filter(key_hash=_hash_token(raw)).first()
+        )
 
     def revoke(self) -> None:
         ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -17,11 +17,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+
 def character_classes(password: str) -> int:
     """How many of upper case, lower case, digit and other (symbol, space, Chinese…) occur."""
     return len(
         {
-            "upper" if char.isupper() else "lower" if char.islower() else "digit" if char.isdigit() else "other"
+            "upper"
+            if char.isupper()
+            else "lower"
+            if char.islower()
+            else "digit"
+            if char.isdigit()
+            else "other"
             for char in password
         }
     )

@@ -86,9 +86,7 @@ class CodeForm(forms.Form):
 
 
 def _code_failed(request, user, outcome: Outcome, form: CodeForm):
-    user_login_failed.send(
-        sender=__name__, credentials={"username": user.get_username()}, request=request
-    )
+    user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
     if outcome is Outcome.LOCKED:
         request.session.pop(PENDING, None)
     form.add_error(
