@@ -38,6 +38,7 @@ class SessionLimitsMiddleware:
 
     def enforce(self, request, session):
         now = int(time.time())
+        # Sessions made without the sign-in page (tests' force_login) start counting here.
         signed_in = session.setdefault(SIGNED_IN_AT, now)
         last_seen = session.setdefault(LAST_SEEN, now)
         if now - signed_in > settings.SESSION_COOKIE_AGE:

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from xinfang.accounts.models import User
-from xinfang.accounts.services import end_access, stamp_sign_in
-
-
-@receiver(user_logged_in, dispatch_uid="xinfang-stamp-sign-in")
-def _stamp_sign_in(sender, request, user, **kwargs):
-    # The API token endpoint sends user_logged_in too, without a signed-in session.
-    session = getattr(request, "session", None)
-    if session is not None:
-        stamp_sign_in(session)
+from xinfang.accounts.services import end_access
 
 
 @receiver(post_save, sender=User, dispatch_uid="xinfang-inactive-user-loses-access")

@@ -26,7 +26,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from xinfang.accounts import twofactor
 from xinfang.accounts.lockout import Outcome
 from xinfang.accounts.passwords import password_expired
-from xinfang.accounts.services import PASSWORD_EXPIRED
+from xinfang.accounts.services import PASSWORD_EXPIRED, stamp_sign_in
 
 PENDING = "xf_pending_sign_in"
 PENDING_SECONDS = 5 * 60
@@ -58,6 +58,9 @@ def complete_sign_in(request, user, backend: str, next_url: str):
     """The last step of every web sign-in: Django's login (new session key), then the password's age."""
     request.session.pop(PENDING, None)
     login(request, user, backend=backend)
+    # Explicitly here, not on user_logged_in: the API token endpoint sends that signal too,
+    # and a browser's session must not have its lifetime restarted by a token request.
+    stamp_sign_in(request.session)
     if password_expired(user):
         request.session[PASSWORD_EXPIRED] = True
         messages.warning(request, _("Your password has expired. Please choose a new one."))
