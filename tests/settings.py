@@ -8,6 +8,8 @@ import tempfile
 os.environ.setdefault("XINFANG_SECRET_KEY", "test-secret-key-" + "x" * 48)
 os.environ.setdefault("XINFANG_HTTPS", "0")
 os.environ.setdefault("XINFANG_STATIC_MANIFEST", "0")
+# Two-factor sign-in is tested on its own (tests/accounts); elsewhere a password signs in.
+os.environ.setdefault("XINFANG_REQUIRE_2FA", "0")
 os.environ.setdefault("XINFANG_DATA_DIR", tempfile.mkdtemp(prefix="xinfang-test-"))
 
 from xinfang.settings import *  # noqa: E402,F403  (the settings under test, unchanged)

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "xinfang.core",
     "xinfang.accounts",
     "xinfang.audit",
@@ -82,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: it tells the user why they were signed out.
+    "xinfang.accounts.middleware.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "xinfang.core.middleware.RequestIdMiddleware",
@@ -138,7 +142,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -----------------------------------------------------------------
+# Demo mode (`make run`) relaxes what a throwaway local instance with published
+# passwords cannot use: forced two-factor enrolment and password expiry.
+DEMO = env_bool("XINFANG_DEMO", False)
 AUTH_USER_MODEL = "accounts.User"
+# Every sign-in, web or API, goes through the lock-out (docs/security.md).
+AUTHENTICATION_BACKENDS = ["xinfang.accounts.backends.LockoutBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -147,10 +156,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "xinfang.accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "xinfang.accounts.passwords.PasswordHistoryValidator", "OPTIONS": {"remembered": 5}},
 ]
+PASSWORD_MAX_AGE_DAYS = env_int("XINFANG_PASSWORD_MAX_AGE_DAYS", 0 if DEMO else 90, minimum=0, maximum=3650)
+LOCKOUT_FAILURES = env_int("XINFANG_LOCKOUT_FAILURES", 5, minimum=1, maximum=100)
+LOCKOUT_MINUTES = env_int("XINFANG_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
+REQUIRE_2FA = env_bool("XINFANG_REQUIRE_2FA", not DEMO)
+# Sessions are rows that name their user, so that disabling an account ends them all.
+SESSION_ENGINE = "xinfang.accounts.sessions"
 SESSION_COOKIE_AGE = env_int("XINFANG_SESSION_HOURS", 8, minimum=1, maximum=24) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+IDLE_MINUTES = env_int("XINFANG_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
 API_TOKEN_TTL_HOURS = env_int("XINFANG_API_TOKEN_HOURS", 12, minimum=1, maximum=24 * 30)
+# Our lock-out counts wrong codes together with wrong passwords; django-otp's own
+# per-device delay on top would make a mistyped code lock the user out for seconds.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_TOTP_ISSUER = "Xinfang"
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -6,10 +6,14 @@ registered here: the system administrator sees no petition content. Nothing is
 deleted: units and users are deactivated instead.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.accounts import lockout, twofactor
 from xinfang.accounts.models import Role, Unit, User, UserRole
 from xinfang.petitions.models import Category
 
@@ -22,6 +26,11 @@ class XinfangAdminSite(admin.AdminSite):
     def has_permission(self, request):
         user = request.user
         return user.is_active and user.is_authenticated and user.has_role(Role.SYSTEM_ADMIN)
+
+    def login(self, request, extra_context=None):
+        # One sign-in for the whole site, with the lock-out and the second factor:
+        # the admin's own login form would skip the second factor.
+        return redirect_to_login(request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index"))
 
 
 site = XinfangAdminSite(name="admin")
@@ -73,6 +82,7 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin):
     ordering = ("username",)
     autocomplete_fields = ("unit",)
     inlines = [UserRoleInline]
+    actions = ["unlock_sign_in", "reset_two_factor"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Person"), {"fields": ("name", "unit", "email")}),
@@ -89,6 +99,18 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("unit").prefetch_related("roles")
+
+    @admin.action(description=_("Unlock sign-in after failed attempts"))
+    def unlock_sign_in(self, request, queryset):
+        for user in queryset:
+            lockout.unlock(user.get_username())
+        self.message_user(request, _("Sign-in unlocked."), messages.SUCCESS)
+
+    @admin.action(description=_("Reset two-factor sign-in (the user sets it up again)"))
+    def reset_two_factor(self, request, queryset):
+        for user in queryset:
+            twofactor.reset_second_factor(user)
+        self.message_user(request, _("Two-factor sign-in reset."), messages.SUCCESS)
 
 
 @admin.register(Category, site=site)

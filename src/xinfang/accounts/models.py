@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
@@ -36,7 +37,9 @@ class Role(models.TextChoices):
 
 
 # Roles that read and work petitions across the organisation (subject to the Rule 4.3 firewall).
-OFFICE_ROLES = frozenset({Role.CLERK, Role.SECRETARY_GENERAL, Role.PRINCIPAL_LEADER, Role.DEPUTY_SECRETARY_GENERAL})
+OFFICE_ROLES = frozenset(
+    {Role.CLERK, Role.SECRETARY_GENERAL, Role.PRINCIPAL_LEADER, Role.DEPUTY_SECRETARY_GENERAL}
+)
 LEADER_ROLES = frozenset({Role.SECRETARY_GENERAL, Role.PRINCIPAL_LEADER, Role.DEPUTY_SECRETARY_GENERAL})
 
 
@@ -52,7 +55,12 @@ class Unit(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
     leader_in_charge = models.ForeignKey(
@@ -185,4 +193,60 @@ class ApiToken(models.Model):
 
     @classmethod
     def find_live(cls, raw: str) -> ApiToken | None:
-        return cls.objects.live().select_related("user", "user__unit").filter(key_hash=_hash_token(raw)).first()
+        return (
+            cls.objects.live().select_related("user", "user__unit").filter(key_hash=_hash_token(raw)).first()
+        )
+
+    def revoke(self) -> None:
+        ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+class LoginState(models.Model):
+    """Failed sign-ins counted per typed user name, for the lock-out (docs/security.md).
+
+    The key is a keyed hash of the name, not the name: people type their password
+    into the user-name box, and names that do not exist get a row too, so the
+    lock-out behaves the same whether or not the account exists.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("sign-in state")
+        verbose_name_plural = _("sign-in states")
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's latest passwords, the current one included (no reuse)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("previous password")
+        verbose_name_plural = _("previous passwords")
+
+
+class UserSession(AbstractBaseSession):
+    """Django's session row plus the user it belongs to (set by accounts.sessions.SessionStore).
+
+    With the user on the row, ending every session of an account is one indexed
+    DELETE, whatever the session key has been cycled to since sign-in.
+    """
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls):
+        from xinfang.accounts.sessions import SessionStore
+
+        return SessionStore

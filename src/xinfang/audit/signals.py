@@ -3,6 +3,7 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from xinfang.accounts.signals import account_locked
 from xinfang.audit.access import client_ip, record
 from xinfang.audit.models import Outcome
 
@@ -28,3 +29,9 @@ def _sign_in_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))
     record("auth.sign_in", outcome=Outcome.DENIED, username=username, ip=_ip(request),
            object_type="user", object_ref=username)
+
+
+@receiver(account_locked)
+def _locked(sender, username, locked_until=None, **kwargs):
+    record("auth.locked", outcome=Outcome.DENIED, username=username, object_type="user", object_ref=username,
+           detail=f"until {locked_until:%Y-%m-%d %H:%M:%S%z}" if locked_until else "")
