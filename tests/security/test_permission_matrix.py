@@ -179,6 +179,10 @@ ROUTES = {
     "api-schema-ui": [("get", "/api/v1/schema/ui/", None, public)],
     "login": [("get", "/accounts/login/", None, public)],
     "logout": [("post", "/accounts/logout/", {}, logout)],
+    # The second sign-in steps answer only a sign-in in progress; otherwise back to step one.
+    "login_code": [("get", "/accounts/login/code/", None, public)],
+    "two_factor_setup": [("get", "/accounts/two-factor/", None, public)],
+    "password_change": [("get", "/accounts/password/", None, web_page)],
     "audit_access_log": [("get", "/audit/", None, audit_page)],
     "audit_access_log_csv": [("get", "/audit/access-log.csv", None, audit_page)],
     "audit_events": [("get", "/audit/events/", None, audit_page)],
