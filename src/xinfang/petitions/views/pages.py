@@ -131,9 +131,12 @@ def _petitioners(user, petition) -> list[dict]:
 
 def deadline_rows(petition) -> list[dict]:
     now = timezone.now()
+    # A unit's own deadline is named "assignment:<unit id>"; show the unit's name.
+    units = {f"assignment:{a.unit_id}": a.unit.name for a in petition.assignments.all()}
     return [
         {
             "name": d.name,
+            "unit": units.get(d.name, ""),
             "due_at": timezone.localtime(d.due_at, office_tz()),
             "met_at": timezone.localtime(d.met_at, office_tz()) if d.met_at else None,
             "overdue": d.met_at is None and d.due_at < now,

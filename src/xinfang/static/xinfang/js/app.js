@@ -108,7 +108,7 @@
       var target = event.detail.target;
       if (!target) return;
       if (target.id === "action-form" && target.firstElementChild) {
-        target.firstElementChild.scrollIntoView({ block: "start", behavior: "smooth" });
+        target.firstElementChild.scrollIntoView({ block: "start" });
       }
       var body = document.getElementById("petition-body");
       if (body && (target === body || target.id === "petition-body" || !document.contains(target))) {
