@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", include("xinfang.api_urls")),
     path("", include("xinfang.accounts.urls")),
     path("", include("xinfang.audit.urls")),
+    path("", include("xinfang.notifications.urls")),
     path("", include("xinfang.petitions.urls")),
 ]
 

@@ -5,61 +5,30 @@ Also produces the user guide's screenshots (docs/user-guide/img/).
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from tests.e2e.conftest import DESKTOP, screenshot
 
-IMG_DIR = Path(__file__).resolve().parents[2] / "docs" / "user-guide" / "img"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("browser"),
+]
+
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
 @pytest.fixture
-def browser_page():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the
-    # test body are still synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-
-
-@pytest.fixture
-def organisation(transactional_db):
-    from xinfang.accounts.demo import create_demo_organisation
-    from xinfang.petitions.categories import SEED_CATEGORIES
-    from xinfang.petitions.models import Category
-
-    create_demo_organisation("demo-pass-2026")
-    # Transactional tests empty the tables afterwards, the seeded categories included.
-    for order, (code, name, name_en) in enumerate(SEED_CATEGORIES):
-        Category.objects.get_or_create(
-            code=code, defaults={"name": name, "name_en": name_en, "sort_order": order}
-        )
+def browser_page(browser):
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def test_a_clerk_registers_a_letter(live_server, organisation, browser_page, tmp_path):
@@ -98,8 +67,7 @@ def test_a_clerk_registers_a_letter(live_server, organisation, browser_page, tmp
     page.locator("#petitioner-rows [data-row]").nth(1).locator("[data-remove-row]").click()
     assert page.locator("#petitioner-rows [data-row]").count() == 1
     page.set_input_files("#id_files", str(scan))
-    IMG_DIR.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMG_DIR / "registration-form.png"), full_page=True)
+    screenshot(page, "registration-form.png")
 
     # Ctrl+Enter from the text area registers (app.js).
     page.focus("#id_content")
@@ -113,7 +81,7 @@ def test_a_clerk_registers_a_letter(live_server, organisation, browser_page, tmp
     assert "来信扫描.pdf" in body
     assert "王五" in body
     assert "登记了信访事项" in body
-    page.screenshot(path=str(IMG_DIR / "petition-page.png"), full_page=True)
+    screenshot(page, "petition-page.png")
 
     # htmx: a second file from the petition page swaps the attachment list in place
     # (the CSRF token travels in hx-headers).

@@ -8,6 +8,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+# Petitions brought to any state of the procedure through the services.
+from tests.workflow.conftest import drive  # noqa: F401
+
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 VALID_ID = "11010519491231002X"
 BAD_CHECKSUM_ID = "110105194912310021"

@@ -17,6 +17,17 @@ from xinfang.core.errors import InvalidInput
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
+from xinfang.petitions.workflow_models import (
+    Coordination,
+    Instruction,
+    PersuasionRecord,
+    PoliceReferral,
+    Proposal,
+    Reply,
+    Report,
+    Result,
+    Signoff,
+)
 
 MAX_QUERY_LENGTH = 100
 
@@ -46,15 +57,35 @@ def petition_detail(user, number: str) -> Petition:
     number of queries."""
     qs = (
         Petition.objects.visible_to(user)
-        .select_related("category", "first_responder", "superior_unit", "reception")
+        .select_related("category", "first_responder", "superior_unit", "reception", "merged_into")
         .prefetch_related(
             Prefetch("petitioners", queryset=Petitioner.objects.order_by("position")),
             Prefetch("involved_units", queryset=InvolvedUnit.objects.select_related("unit")),
             Prefetch("involved_persons", queryset=InvolvedPerson.objects.select_related("unit", "user")),
             Prefetch("deadlines", queryset=Deadline.objects.order_by("due_at")),
             Prefetch("repeat_of", queryset=Petition.objects.only("id", "number")),
-            Prefetch("assignments", queryset=Assignment.objects.select_related("unit", "handler").order_by("id")),
+            Prefetch(
+                "assignments", queryset=Assignment.objects.select_related("unit", "handler").order_by("id")
+            ),
             "attachments",
+            # The procedure's records (Rule 3), each with the people and units it names.
+            Prefetch("proposals", queryset=Proposal.objects.select_related("by")),
+            Prefetch("instructions", queryset=Instruction.objects.select_related("leader")),
+            Prefetch("results", queryset=Result.objects.select_related("submitted_by", "assignment__unit")),
+            Prefetch(
+                "results__signoffs", queryset=Signoff.objects.select_related("user").order_by("at", "id")
+            ),
+            Prefetch("replies", queryset=Reply.objects.select_related("by")),
+            Prefetch("reports", queryset=Report.objects.select_related("drafted_by", "approved_by")),
+            Prefetch(
+                "coordinations",
+                queryset=Coordination.objects.select_related("lead_unit", "by").order_by("at"),
+            ),
+            "coordinations__units",
+            Prefetch(
+                "persuasions", queryset=PersuasionRecord.objects.select_related("by").order_by("at", "id")
+            ),
+            Prefetch("police_referrals", queryset=PoliceReferral.objects.select_related("unit", "by")),
         )
     )
     petition = qs.filter(number=number).first() if isinstance(number, str) and len(number) <= 32 else None
@@ -162,7 +193,9 @@ def _text_match(q: str) -> Q:
     condition = Q()
     for word in q.split()[:8]:
         condition &= (
-            Q(number__iexact=word) | Q(title__icontains=word) | Q(content__icontains=word)
+            Q(number__iexact=word)
+            | Q(title__icontains=word)
+            | Q(content__icontains=word)
             | Q(requests__icontains=word)
         )
     return condition
@@ -183,7 +216,5 @@ def my_work(user) -> dict:
         "overdue": visible.filter(status__in=OPEN_STATUSES)
         .filter(Exists(overdue_deadlines().filter(petition=OuterRef("pk"))))
         .count(),
-        "recent_mine": list(
-            open_mine.select_related("category").order_by("-received_at", "-id")[:10]
-        ),
+        "recent_mine": list(open_mine.select_related("category").order_by("-received_at", "-id")[:10]),
     }

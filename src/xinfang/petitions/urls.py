@@ -11,6 +11,8 @@ urlpatterns = [
     path("petitions/<str:number>/", views.petition_page, name="petition"),
     path("petitions/<str:number>/edit/", views.correct, name="correct"),
     path("petitions/<str:number>/personal-data/", personal_data, name="personal_data"),
+    path("petitions/<str:number>/actions/<str:action>/", views.action_form, name="petition_action"),
+    path("queues/<str:name>/", views.queue_page, name="queue"),
     path("petitions/<str:number>/attachments/", document_views.upload, name="attachment_upload"),
     path(
         "petitions/<str:number>/attachments/<int:attachment_id>/",

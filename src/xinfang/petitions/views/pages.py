@@ -13,15 +13,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from xinfang.accounts.models import OFFICE_ROLES, Role
-from xinfang.audit.display import describe
+from xinfang.audit.display import describe_all, status_change
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
+from xinfang.petitions.queues import queues_for
 from xinfang.petitions.selectors import my_work, parse_filters, petition_detail, petition_list, timeline
 from xinfang.petitions.services.registration import may_register
+from xinfang.petitions.views.procedure import action_buttons
 
 PAGE_SIZE = 25
 FILTER_KEYS = ("q", "status", "channel", "category", "received_after", "received_before", "overdue", "mine")
@@ -31,8 +33,9 @@ FILTER_KEYS = ("q", "status", "channel", "category", "received_after", "received
 @require_GET
 def home(request):
     user = request.user
-    if not user.has_role(*OFFICE_ROLES):
-        # Administrators and (for now) handlers see no petition content here (三员分立).
+    queues = [{"name": q.name, "label": q.label, "count": q.count} for q in queues_for(user)]
+    if not user.has_role(*OFFICE_ROLES) and not queues:
+        # Administrators see no petition content here (三员分立).
         return render(
             request,
             "petitions/home_other.html",
@@ -42,7 +45,14 @@ def home(request):
                 "is_handler": user.has_role(Role.HANDLER),
             },
         )
-    return render(request, "petitions/home.html", {"work": my_work(user), "may_register": may_register(user)})
+    context = {
+        "queues": queues,
+        "may_register": may_register(user),
+        "is_handler": user.has_role(Role.HANDLER),
+    }
+    if user.has_role(*OFFICE_ROLES):
+        context["work"] = my_work(user)
+    return render(request, "petitions/home.html", context)
 
 
 def filter_labels() -> dict:
@@ -111,9 +121,12 @@ def _petitioners(user, petition) -> list[dict]:
 
 def deadline_rows(petition) -> list[dict]:
     now = timezone.now()
+    # A unit's own deadline is named "assignment:<unit id>"; show the unit's name.
+    units = {f"assignment:{a.unit_id}": a.unit.name for a in petition.assignments.all()}
     return [
         {
             "name": d.name,
+            "unit": units.get(d.name, ""),
             "due_at": timezone.localtime(d.due_at, office_tz()),
             "met_at": timezone.localtime(d.met_at, office_tz()) if d.met_at else None,
             "overdue": d.met_at is None and d.due_at < now,
@@ -137,9 +150,15 @@ def detail_context(request, petition) -> dict:
         "may_attach": "attach" in actions,
         "may_correct": "correct" in actions,
         "category_name": petition.category.localized_name(get_language() or "zh-hans"),
+        "buttons": action_buttons(actions),
         "events": [
-            {"at": timezone.localtime(e.at, office_tz()), "sentence": describe(e), "seq": e.seq}
-            for e in timeline(petition)
+            {
+                "at": timezone.localtime(e.at, office_tz()),
+                "sentence": sentence,
+                "change": status_change(e),
+                "seq": e.seq,
+            }
+            for e, sentence in describe_all(timeline(petition))
         ],
     }
 

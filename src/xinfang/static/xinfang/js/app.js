@@ -90,11 +90,39 @@
     });
   }
 
+  // Action forms on the petition page (htmx): "Cancel" closes the form in place; the
+  // form that opens is brought into view (a leader on a phone would not see it appear),
+  // and after an action the page scrolls up to the success message and the new status.
+  function wireActionForms() {
+    document.addEventListener("click", function (event) {
+      var close = event.target.closest("[data-close-form]");
+      if (!close) return;
+      var holder = close.closest("#action-form");
+      if (!holder) return;  // the full-page form: follow the link back to the petition
+      event.preventDefault();
+      holder.innerHTML = "";
+      var first = document.querySelector("#actions [data-action]");
+      if (first) first.focus();
+    });
+    document.addEventListener("htmx:afterSwap", function (event) {
+      var target = event.detail.target;
+      if (!target) return;
+      if (target.id === "action-form" && target.firstElementChild) {
+        target.firstElementChild.scrollIntoView({ block: "start" });
+      }
+      var body = document.getElementById("petition-body");
+      if (body && (target === body || target.id === "petition-body" || !document.contains(target))) {
+        body.scrollIntoView({ block: "start" });
+      }
+    });
+  }
+
   function start() {
     wireAutosubmit(document);
     wireCtrlEnter();
     wireRows();
     wireChannels();
+    wireActionForms();
   }
 
   if (document.readyState === "loading") {
