@@ -7,6 +7,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("xinfang.api_urls")),
     path("", include("xinfang.accounts.urls")),
+    path("", include("xinfang.deadlines.urls")),
     path("", include("xinfang.petitions.urls")),
 ]
 
