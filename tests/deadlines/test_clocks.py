@@ -60,7 +60,11 @@ def test_a_year_without_calendar_data_is_flagged(drive, client_for):
         handling = Deadline.objects.get(petition=petition, name="handling")
         assert handling.calendar_gap == "2027"
         assert due(petition, "handling") == datetime(2027, 1, 4, 23, 59, 59, tzinfo=SH)
-        html = client_for("clerk", HTTP_ACCEPT_LANGUAGE="en").get(f"/petitions/{petition.number}/").content.decode()
+        html = (
+            client_for("clerk", HTTP_ACCEPT_LANGUAGE="en")
+            .get(f"/petitions/{petition.number}/")
+            .content.decode()
+        )
     assert "No official holiday calendar for 2027" in html
 
 
@@ -70,16 +74,20 @@ def test_extension_needs_a_leader_and_stays_within_the_policy(drive, demo_org):
     petition = drive("registered")
     before = due(petition, "reply")
     with pytest.raises(Forbidden):
-        services.extend_deadline(ctx=Context(actor=users["clerk"]), petition=petition, name="reply", days=5,
-                                 reason="待鉴定")
+        services.extend_deadline(
+            ctx=Context(actor=users["clerk"]), petition=petition, name="reply", days=5, reason="待鉴定"
+        )
     with pytest.raises(InvalidInput):
-        services.extend_deadline(ctx=Context(actor=users["secgen"]), petition=petition, name="reply", days=31,
-                                 reason="待鉴定")
+        services.extend_deadline(
+            ctx=Context(actor=users["secgen"]), petition=petition, name="reply", days=31, reason="待鉴定"
+        )
     with pytest.raises(InvalidInput):
-        services.extend_deadline(ctx=Context(actor=users["secgen"]), petition=petition, name="reply", days=5,
-                                 reason="  ")
-    services.extend_deadline(ctx=Context(actor=users["secgen"]), petition=petition, name="reply", days=10,
-                             reason="需要外部鉴定")
+        services.extend_deadline(
+            ctx=Context(actor=users["secgen"]), petition=petition, name="reply", days=5, reason="  "
+        )
+    services.extend_deadline(
+        ctx=Context(actor=users["secgen"]), petition=petition, name="reply", days=10, reason="需要外部鉴定"
+    )
     assert (due(petition, "reply") - before).days >= 10
     event = Event.objects.filter(petition=petition, action="deadline.extended").get()
     assert event.data["days"] == 10 and event.actor == users["secgen"]
@@ -98,11 +106,14 @@ def test_pause_stops_overdue_and_resume_moves_the_end(drive, demo_org):
     with time_machine.travel(datetime(2026, 3, 20, 9, 0, tzinfo=SH), tick=False):
         handling = Deadline.objects.get(petition=petition, name="handling")
         assert handling.due_at < datetime(2026, 3, 20, tzinfo=SH) and not handling.is_overdue(
-            datetime(2026, 3, 20, tzinfo=SH))
+            datetime(2026, 3, 20, tzinfo=SH)
+        )
         services.resume_deadline(ctx=leader, petition=petition, name="handling")
     assert (due(petition, "handling") - original).days >= 18
     assert list(Event.objects.filter(petition=petition).values_list("action", flat=True))[-2:] == [
-        "deadline.paused", "deadline.resumed"]
+        "deadline.paused",
+        "deadline.resumed",
+    ]
 
 
 @pytest.mark.django_db
@@ -113,15 +124,19 @@ def test_policy_change_keeps_running_clocks_unless_asked(drive, demo_org):
         policy = DeadlinePolicy.objects.get(profile="default", clock="handling", superseded_at__isnull=True)
         with pytest.raises(Forbidden):
             services.change_policy(actor=users["clerk"], current=policy, changes={"amount": 5}, reason="x")
-        new = services.change_policy(actor=users["admin"], current=policy, changes={"amount": 3},
-                                     reason="office decision")
+        new = services.change_policy(
+            actor=users["admin"], current=policy, changes={"amount": 3}, reason="office decision"
+        )
         second = drive("registered")
-    assert new.version == 2 and DeadlinePolicy.objects.filter(clock="handling", profile="default").count() == 2
+    assert (
+        new.version == 2 and DeadlinePolicy.objects.filter(clock="handling", profile="default").count() == 2
+    )
     assert due(first, "handling").date().isoformat() == "2026-03-09"
     assert due(second, "handling").date().isoformat() == "2026-03-05"
     with time_machine.travel(datetime(2026, 3, 2, 10, 0, tzinfo=SH), tick=False):
-        services.change_policy(actor=users["admin"], current=new, changes={"amount": 4}, reason="again",
-                               recompute_running=True)
+        services.change_policy(
+            actor=users["admin"], current=new, changes={"amount": 4}, reason="again", recompute_running=True
+        )
     assert due(first, "handling").date().isoformat() == "2026-03-06"
 
 

@@ -22,8 +22,10 @@ def reference_is_working(day, overrides, known):
 
 def reference_due(start, amount, unit, roll, overrides, known):
     """Day by day, the way a clerk counts on a wall calendar."""
-    statuses = [(start + timedelta(days=i), reference_is_working(start + timedelta(days=i), overrides, known))
-                for i in range(0, 4000)]
+    statuses = [
+        (start + timedelta(days=i), reference_is_working(start + timedelta(days=i), overrides, known))
+        for i in range(0, 4000)
+    ]
     if unit == "working_days":
         working_after = [d for d, w in statuses[1:] if w]
         end = working_after[amount - 1] if amount else start
@@ -69,7 +71,7 @@ def test_matches_the_reference_on_the_official_calendar(start, amount, unit, rol
     makeup=st.sets(st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 3, 31)), max_size=10),
 )
 def test_matches_the_reference_on_random_calendars(start, amount, unit, holidays, makeup):
-    overrides = {d: False for d in holidays} | {d: True for d in makeup}
+    overrides = dict.fromkeys(holidays, False) | dict.fromkeys(makeup, True)
     data = engine.CalendarData(overrides, frozenset({2024, 2025, 2026}))
     due = engine.due_day(start, engine.Period(amount, unit, True), data)
     assert due.day == reference_due(start, amount, unit, True, overrides, data.known_years)
@@ -80,14 +82,18 @@ def test_national_day_2026():
     # National Day holiday (October 1-7): the period ends on Thursday October 8.
     assert engine.due_day(date(2026, 9, 27), engine.Period(7), OFFICIAL).day == date(2026, 10, 8)
     # Two working days after Wednesday September 30: October 8 and 9.
-    assert engine.due_day(date(2026, 9, 30), engine.Period(2, "working_days"), OFFICIAL).day == date(2026, 10, 9)
+    assert engine.due_day(date(2026, 9, 30), engine.Period(2, "working_days"), OFFICIAL).day == date(
+        2026, 10, 9
+    )
 
 
 def test_make_up_working_days_count():
     # Saturday October 10, 2026 is a make-up working day: three working days after
     # Thursday October 8 are the 9th, the 10th (Saturday) and the 12th.
     assert OFFICIAL.is_working_day(date(2026, 10, 10))
-    assert engine.due_day(date(2026, 10, 8), engine.Period(3, "working_days"), OFFICIAL).day == date(2026, 10, 12)
+    assert engine.due_day(date(2026, 10, 8), engine.Period(3, "working_days"), OFFICIAL).day == date(
+        2026, 10, 12
+    )
     # Sunday September 20, 2026 too: a period ending that day stays on it.
     assert engine.due_day(date(2026, 9, 13), engine.Period(7), OFFICIAL).day == date(2026, 9, 20)
 
@@ -109,7 +115,8 @@ def test_a_year_without_data_counts_weekends_and_says_so():
 
 
 def test_bad_data_never_hangs():
-    every_day_off = engine.CalendarData({date(2026, 1, 1) + timedelta(days=i): False for i in range(400)},
-                                        frozenset({2026}))
+    every_day_off = engine.CalendarData(
+        {date(2026, 1, 1) + timedelta(days=i): False for i in range(400)}, frozenset({2026})
+    )
     due = engine.due_day(date(2026, 1, 1), engine.Period(3, "working_days"), every_day_off)
     assert due.day.weekday() < 5

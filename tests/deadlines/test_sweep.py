@@ -18,8 +18,11 @@ SH = ZoneInfo("Asia/Shanghai")
 
 
 def kinds():
-    return sorted(Notification.objects.filter(kind__startswith="deadline_").values_list("recipient__username", "kind",
-                                                                                          "data__deadline"))
+    return sorted(
+        Notification.objects.filter(kind__startswith="deadline_").values_list(
+            "recipient__username", "kind", "data__deadline"
+        )
+    )
 
 
 @pytest.mark.django_db
@@ -37,9 +40,12 @@ def test_overdue_is_escalated_once_even_when_run_twice(drive, demo_org, django_c
     assert first.overdue == 2 and second.overdue == 0 and second.notifications == 0
     # The first responder hears, and the leaders in charge (no unit names one: SG and deputies).
     assert kinds() == [
-        ("clerk", "deadline_overdue", "handling"), ("clerk", "deadline_overdue", "reply"),
-        ("deputy", "deadline_escalated", "handling"), ("deputy", "deadline_escalated", "reply"),
-        ("secgen", "deadline_escalated", "handling"), ("secgen", "deadline_escalated", "reply"),
+        ("clerk", "deadline_overdue", "handling"),
+        ("clerk", "deadline_overdue", "reply"),
+        ("deputy", "deadline_escalated", "handling"),
+        ("deputy", "deadline_escalated", "reply"),
+        ("secgen", "deadline_escalated", "handling"),
+        ("secgen", "deadline_escalated", "reply"),
     ]
     assert len(mail.outbox) == 2 and mail.outbox[0].to == ["clerk@example.org"]
 
@@ -83,13 +89,16 @@ def test_an_extended_clock_is_reminded_again(drive, demo_org):
         petition = drive("registered")
     with time_machine.travel(datetime(2026, 3, 9, 9, 0, tzinfo=SH), tick=False):
         assert sweep().due_soon == 1
-        extend_deadline(ctx=Context(actor=users["secgen"]), petition=petition, name="handling", days=2,
-                        reason="补充材料")
+        extend_deadline(
+            ctx=Context(actor=users["secgen"]), petition=petition, name="handling", days=2, reason="补充材料"
+        )
     with time_machine.travel(datetime(2026, 3, 11, 9, 0, tzinfo=SH), tick=False):
         assert sweep().due_soon == 1
 
 
-@pytest.mark.django_db(transaction=True)  # the worker closes stale connections, as a long-running process must
+@pytest.mark.django_db(
+    transaction=True
+)  # the worker closes stale connections, as a long-running process must
 def test_the_worker_command_runs_a_sweep(drive):
     with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=SH), tick=False):
         drive("registered")
@@ -126,5 +135,3 @@ def test_two_workers_at_once_send_each_reminder_once(drive):
     # 12 clocks: first responder + SG + deputy each, exactly once.
     assert Notification.objects.filter(kind__startswith="deadline_").count() == 36
     assert not any(r.overdue for r in [sweep()])
-
-

@@ -30,10 +30,34 @@ class DeadlinePolicyAdmin(SystemAdminOnly, admin.ModelAdmin):
     """Saving a change writes a new version and keeps the old one; running clocks keep
     their dates unless "recompute running clocks" is ticked."""
 
-    list_display = ("profile", "clock", "channel", "amount", "unit", "rule", "version", "changed_at", "superseded_at")
+    list_display = (
+        "profile",
+        "clock",
+        "channel",
+        "amount",
+        "unit",
+        "rule",
+        "version",
+        "changed_at",
+        "superseded_at",
+    )
     list_filter = (CurrentFilter, "profile", "clock")
-    fields = ("profile", "clock", "channel", "amount", "unit", "roll_forward", "rule", "max_extension_days",
-              "extension_needs_notice", "reason", "version", "changed_by", "changed_at", "superseded_at")
+    fields = (
+        "profile",
+        "clock",
+        "channel",
+        "amount",
+        "unit",
+        "roll_forward",
+        "rule",
+        "max_extension_days",
+        "extension_needs_notice",
+        "reason",
+        "version",
+        "changed_by",
+        "changed_at",
+        "superseded_at",
+    )
     readonly_fields = ("version", "changed_by", "changed_at", "superseded_at")
 
     def get_readonly_fields(self, request, obj=None):
@@ -54,15 +78,20 @@ class DeadlinePolicyAdmin(SystemAdminOnly, admin.ModelAdmin):
         changes = {k: form.cleaned_data[k] for k in form.changed_data if k != "reason"}
         try:
             new = change_policy(
-                actor=request.user, current=DeadlinePolicy.objects.get(pk=obj.pk), changes=changes,
-                reason=form.cleaned_data.get("reason") or "", recompute_running=False,
+                actor=request.user,
+                current=DeadlinePolicy.objects.get(pk=obj.pk),
+                changes=changes,
+                reason=form.cleaned_data.get("reason") or "",
+                recompute_running=False,
             )
         except DomainError as exc:
             messages.error(request, str(exc.message))
             return
         obj.pk = new.pk
-        messages.info(request, _("Saved as version %(version)d; the previous version is kept.")
-                      % {"version": new.version})
+        messages.info(
+            request,
+            _("Saved as version %(version)d; the previous version is kept.") % {"version": new.version},
+        )
 
 
 @admin.register(CalendarYear, site=site)

@@ -67,12 +67,14 @@ class DeadlineListView(ListAPIView):
 
         return {**super().get_serializer_context(), "now": timezone.now()}
 
-    @extend_schema(parameters=[
-        OpenApiParameter("state", str, enum=list(selectors.STATES)),
-        OpenApiParameter("scope", str, enum=list(selectors.SCOPES)),
-        OpenApiParameter("unit", int),
-        OpenApiParameter("within_hours", int, description="due-soon window, 1-1440 (default 72)"),
-    ])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, enum=list(selectors.STATES)),
+            OpenApiParameter("scope", str, enum=list(selectors.SCOPES)),
+            OpenApiParameter("unit", int),
+            OpenApiParameter("within_hours", int, description="due-soon window, 1-1440 (default 72)"),
+        ]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -81,8 +83,16 @@ class DeadlineActionView(APIView):
     """POST /petitions/{number}/deadlines/{name}/{extend|pause|resume} (a leader)."""
 
     @extend_schema(
-        request={"application/json": {"type": "object", "properties": {
-            "days": {"type": "integer"}, "reason": {"type": "string"}, "petitioner_notice": {"type": "string"}}}},
+        request={
+            "application/json": {
+                "type": "object",
+                "properties": {
+                    "days": {"type": "integer"},
+                    "reason": {"type": "string"},
+                    "petitioner_notice": {"type": "string"},
+                },
+            }
+        },
         responses={200: DeadlineRow},
     )
     def post(self, request, number, name, operation):
@@ -93,7 +103,11 @@ class DeadlineActionView(APIView):
         reason = body.get("reason", "")
         if operation == "extend":
             change = services.extend_deadline(
-                ctx=_ctx(request), petition=petition, name=name, days=body.get("days"), reason=reason,
+                ctx=_ctx(request),
+                petition=petition,
+                name=name,
+                days=body.get("days"),
+                reason=reason,
                 petitioner_notice=body.get("petitioner_notice", ""),
             )
         elif operation == "pause":
@@ -116,9 +130,17 @@ class SupervisionListView(APIView):
         return Response(SupervisionOut(selectors.supervisions_of(petition), many=True).data)
 
     @extend_schema(
-        request={"application/json": {"type": "object", "properties": {
-            "unit": {"type": "integer"}, "kind": {"type": "string", "enum": ["reminder", "supervision"]},
-            "message": {"type": "string"}, "due_date": {"type": "string", "format": "date"}}}},
+        request={
+            "application/json": {
+                "type": "object",
+                "properties": {
+                    "unit": {"type": "integer"},
+                    "kind": {"type": "string", "enum": ["reminder", "supervision"]},
+                    "message": {"type": "string"},
+                    "due_date": {"type": "string", "format": "date"},
+                },
+            }
+        },
         responses={201: SupervisionOut},
     )
     def post(self, request, number):
@@ -129,8 +151,12 @@ class SupervisionListView(APIView):
         if unit is None:
             raise InvalidInput({"unit": [_("Choose a unit.")]})
         record = services.issue_supervision(
-            ctx=_ctx(request), petition=petition, unit=unit, kind=body.get("kind", ""),
-            message=body.get("message", ""), due_date=body.get("due_date", ""),
+            ctx=_ctx(request),
+            petition=petition,
+            unit=unit,
+            kind=body.get("kind", ""),
+            message=body.get("message", ""),
+            due_date=body.get("due_date", ""),
         )
         return Response(SupervisionOut(record).data, status=201)
 
@@ -145,7 +171,9 @@ class SupervisionResponseView(APIView):
     def post(self, request, number, supervision_id):
         petition = get_visible_petition(request.user, number)
         record = services.respond_supervision(
-            ctx=_ctx(request), petition=petition, supervision_id=supervision_id,
+            ctx=_ctx(request),
+            petition=petition,
+            supervision_id=supervision_id,
             response=_body(request).get("response", ""),
         )
         return Response(SupervisionOut(record).data)

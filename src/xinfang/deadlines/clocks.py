@@ -79,15 +79,22 @@ class Policies:
         if row is None:
             return BUILT_IN.get(clock) or Rule(clock, 7, PeriodUnit.DAYS, True, "4.6")
         return Rule(
-            row.clock, row.amount, row.unit, row.roll_forward, row.rule[:16],
-            row.max_extension_days, row.extension_needs_notice,
+            row.clock,
+            row.amount,
+            row.unit,
+            row.roll_forward,
+            row.rule[:16],
+            row.max_extension_days,
+            row.extension_needs_notice,
         )
 
 
 def load_calendar(start: date, end: date) -> engine.CalendarData:
     """The official exceptions between `start` and `end` (plus room to roll forward)."""
     end = end + timedelta(days=engine.MAX_REST_RUN + 7)
-    overrides = dict(CalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "is_working_day"))
+    overrides = dict(
+        CalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "is_working_day")
+    )
     years = frozenset(
         CalendarYear.objects.filter(year__gte=start.year, year__lte=end.year).values_list("year", flat=True)
     )

@@ -38,14 +38,18 @@ def _extended(event, actor):
 @register("deadline.paused")
 def _paused(event, actor):
     return _("%(actor)s paused the %(clock)s: %(reason)s") % {
-        "actor": actor, "clock": clock_label(event.data["deadline"]), "reason": event.data["reason"],
+        "actor": actor,
+        "clock": clock_label(event.data["deadline"]),
+        "reason": event.data["reason"],
     }
 
 
 @register("deadline.resumed")
 def _resumed(event, actor):
     return _("%(actor)s resumed the %(clock)s; it now runs out on %(due)s.") % {
-        "actor": actor, "clock": clock_label(event.data["deadline"]), "due": event.data["due_after"][:10],
+        "actor": actor,
+        "clock": clock_label(event.data["deadline"]),
+        "due": event.data["due_after"][:10],
     }
 
 
@@ -57,7 +61,9 @@ def _issued(event, actor):
         else _("%(actor)s sent a reminder to %(unit)s, response due %(due)s: %(message)s")
     )
     return text % {
-        "actor": actor, "unit": event.data["unit_name"], "due": event.data["due_date"],
+        "actor": actor,
+        "unit": event.data["unit_name"],
+        "due": event.data["due_date"],
         "message": event.data["message"],
     }
 
@@ -65,5 +71,7 @@ def _issued(event, actor):
 @register("supervision.responded")
 def _responded(event, actor):
     return _("%(actor)s responded for %(unit)s: %(response)s") % {
-        "actor": actor, "unit": event.data["unit_name"], "response": event.data["response"],
+        "actor": actor,
+        "unit": event.data["unit_name"],
+        "response": event.data["response"],
     }

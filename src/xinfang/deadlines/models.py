@@ -56,11 +56,17 @@ class DeadlinePolicy(models.Model):
     )
     rule = models.CharField(_("rule"), max_length=80)
     max_extension_days = models.PositiveIntegerField(_("longest extension (days)"), default=0)
-    extension_needs_notice = models.BooleanField(_("an extension must be notified to the petitioner"), default=False)
+    extension_needs_notice = models.BooleanField(
+        _("an extension must be notified to the petitioner"), default=False
+    )
     version = models.PositiveIntegerField(_("version"), default=1)
     reason = models.TextField(_("reason for the change"), max_length=2000, blank=True)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("changed by"),
     )
     changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)

@@ -35,8 +35,15 @@ def seed_policies(DeadlinePolicy) -> None:
     for profile, clock, amount, unit, rule, max_ext, notice, roll in POLICIES:
         if not DeadlinePolicy.objects.filter(profile=profile, clock=clock, channel="").exists():
             DeadlinePolicy.objects.create(
-                profile=profile, clock=clock, channel="", amount=amount, unit=unit, rule=rule,
-                max_extension_days=max_ext, extension_needs_notice=notice, roll_forward=roll,
+                profile=profile,
+                clock=clock,
+                channel="",
+                amount=amount,
+                unit=unit,
+                rule=rule,
+                max_extension_days=max_ext,
+                extension_needs_notice=notice,
+                roll_forward=roll,
                 reason="seed",
             )
 
@@ -81,4 +88,3 @@ def sync_calendar(CalendarYear, CalendarDay, first_year: int = 2004) -> int:
     ]
     CalendarDay.objects.bulk_create(new, batch_size=500)
     return len(new)
-

@@ -130,8 +130,11 @@ def outstanding(user, *, responder_id=None, unit_id=None) -> dict:
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(is_overdue=True)))
         .order_by("-overdue", "-open")
     )
-    names = dict(Unit.objects.filter(pk__in=[r["lead_unit_id"] for r in by_unit_rows if r["lead_unit_id"]])
-                 .values_list("pk", "name"))
+    names = dict(
+        Unit.objects.filter(
+            pk__in=[r["lead_unit_id"] for r in by_unit_rows if r["lead_unit_id"]]
+        ).values_list("pk", "name")
+    )
     by_unit = [{**r, "name": names.get(r["lead_unit_id"])} for r in by_unit_rows]
     listing = annotated
     if responder_id:
@@ -154,5 +157,7 @@ def may_see_outstanding(user) -> bool:
 
 def supervisions_of(petition) -> list[Supervision]:
     return list(
-        Supervision.objects.filter(petition=petition).select_related("unit", "issued_by", "responded_by", "deadline")
+        Supervision.objects.filter(petition=petition).select_related(
+            "unit", "issued_by", "responded_by", "deadline"
+        )
     )

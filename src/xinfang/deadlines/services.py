@@ -50,7 +50,9 @@ def _text(value, field: str, *, required: bool = True, limit: int = MAX_TEXT) ->
 
 
 def _locked(petition: Petition) -> Petition:
-    locked = Petition.objects.select_for_update(of=("self",)).select_related("first_responder").get(pk=petition.pk)
+    locked = (
+        Petition.objects.select_for_update(of=("self",)).select_related("first_responder").get(pk=petition.pk)
+    )
     if locked.status not in OPEN_STATUSES:
         raise Conflict(_("The petition is no longer open."))
     return locked
@@ -102,8 +104,12 @@ def extend_deadline(
         used = sum(c.days or 0 for c in deadline.changes.filter(kind=ChangeKind.EXTENSION))
         if rule.max_extension_days and used + days > rule.max_extension_days:
             raise InvalidInput(
-                {"days": [_("This deadline may be extended by at most %(max)d days in all (%(used)d used).")
-                          % {"max": rule.max_extension_days, "used": used}]}
+                {
+                    "days": [
+                        _("This deadline may be extended by at most %(max)d days in all (%(used)d used).")
+                        % {"max": rule.max_extension_days, "used": used}
+                    ]
+                }
             )
         if not rule.max_extension_days:
             raise Conflict(_("The policy for this deadline allows no extension."))
@@ -111,19 +117,36 @@ def extend_deadline(
             raise InvalidInput({"petitioner_notice": [_("Record the notice given to the petitioner.")]})
         now = timezone.now()
         before = deadline.due_at
-        computed = clocks.extend(before, days, PeriodUnit.WORKING_DAYS if rule.unit == "working_days" else "days")
+        computed = clocks.extend(
+            before, days, PeriodUnit.WORKING_DAYS if rule.unit == "working_days" else "days"
+        )
         deadline.due_at = computed.due_at
         deadline.calendar_gap = computed.calendar_gap or deadline.calendar_gap
         deadline.save(update_fields=["due_at", "calendar_gap"])
         change = DeadlineChange.objects.create(
-            deadline=deadline, kind=ChangeKind.EXTENSION, days=days, reason=reason,
-            petitioner_notice=petitioner_notice, approved_by=ctx.actor, at=now, due_before=before,
+            deadline=deadline,
+            kind=ChangeKind.EXTENSION,
+            days=days,
+            reason=reason,
+            petitioner_notice=petitioner_notice,
+            approved_by=ctx.actor,
+            at=now,
+            due_before=before,
             due_after=deadline.due_at,
         )
-        append_event(p, ctx, "deadline.extended", {
-            "deadline": name, "days": days, "reason": reason, "petitioner_notice": petitioner_notice,
-            "due_before": before.isoformat(), "due_after": deadline.due_at.isoformat(),
-        })
+        append_event(
+            p,
+            ctx,
+            "deadline.extended",
+            {
+                "deadline": name,
+                "days": days,
+                "reason": reason,
+                "petitioner_notice": petitioner_notice,
+                "due_before": before.isoformat(),
+                "due_after": deadline.due_at.isoformat(),
+            },
+        )
         notify(_responsible(p, deadline), p, "deadline_extended", {"deadline": name}, exclude=ctx.actor)
     return change
 
@@ -143,8 +166,13 @@ def pause_deadline(*, ctx: Context, petition: Petition, name: str, reason: str) 
         deadline.paused_at = now
         deadline.save(update_fields=["paused_at"])
         change = DeadlineChange.objects.create(
-            deadline=deadline, kind=ChangeKind.PAUSE, reason=reason, approved_by=ctx.actor, at=now,
-            due_before=deadline.due_at, due_after=deadline.due_at,
+            deadline=deadline,
+            kind=ChangeKind.PAUSE,
+            reason=reason,
+            approved_by=ctx.actor,
+            at=now,
+            due_before=deadline.due_at,
+            due_after=deadline.due_at,
         )
         append_event(p, ctx, "deadline.paused", {"deadline": name, "reason": reason})
         notify(_responsible(p, deadline), p, "deadline_paused", {"deadline": name}, exclude=ctx.actor)
@@ -170,12 +198,26 @@ def resume_deadline(*, ctx: Context, petition: Petition, name: str, reason: str 
         deadline.paused_at = None
         deadline.save(update_fields=["due_at", "paused_at", "calendar_gap"])
         change = DeadlineChange.objects.create(
-            deadline=deadline, kind=ChangeKind.RESUME, days=stood_still, reason=reason, approved_by=ctx.actor,
-            at=now, due_before=before, due_after=deadline.due_at,
+            deadline=deadline,
+            kind=ChangeKind.RESUME,
+            days=stood_still,
+            reason=reason,
+            approved_by=ctx.actor,
+            at=now,
+            due_before=before,
+            due_after=deadline.due_at,
         )
-        append_event(p, ctx, "deadline.resumed", {
-            "deadline": name, "reason": reason, "days": stood_still, "due_after": deadline.due_at.isoformat(),
-        })
+        append_event(
+            p,
+            ctx,
+            "deadline.resumed",
+            {
+                "deadline": name,
+                "reason": reason,
+                "days": stood_still,
+                "due_after": deadline.due_at.isoformat(),
+            },
+        )
         notify(_responsible(p, deadline), p, "deadline_resumed", {"deadline": name}, exclude=ctx.actor)
     return change
 
@@ -210,19 +252,39 @@ def issue_supervision(
             raise Conflict(_("The petition is not assigned to this unit."))
         now = timezone.now()
         record = Supervision.objects.create(
-            petition=p, unit=unit, kind=kind, message=message, due_date=due, issued_by=ctx.actor, issued_at=now,
+            petition=p,
+            unit=unit,
+            kind=kind,
+            message=message,
+            due_date=due,
+            issued_by=ctx.actor,
+            issued_at=now,
         )
         rule = clocks.Policies().rule("supervision", p.channel)
         computed = clocks.fixed(due, rule)
         record.deadline = Deadline.objects.create(
-            petition=p, name=f"supervision:{record.pk}", rule=rule.rule, starts_at=now, due_at=computed.due_at,
-            unit=unit, calendar_gap=computed.calendar_gap,
+            petition=p,
+            name=f"supervision:{record.pk}",
+            rule=rule.rule,
+            starts_at=now,
+            due_at=computed.due_at,
+            unit=unit,
+            calendar_gap=computed.calendar_gap,
         )
         record.save(update_fields=["deadline"])
-        append_event(p, ctx, "supervision.issued", {
-            "supervision_id": record.pk, "kind": kind, "unit": unit.pk, "unit_name": unit.name,
-            "message": message, "due_date": due.isoformat(),
-        })
+        append_event(
+            p,
+            ctx,
+            "supervision.issued",
+            {
+                "supervision_id": record.pk,
+                "kind": kind,
+                "unit": unit.pk,
+                "unit_name": unit.name,
+                "message": message,
+                "due_date": due.isoformat(),
+            },
+        )
         notify(handlers_of([unit.pk]), p, "supervision", {"kind": kind, "due_date": due.isoformat()})
     return record
 
@@ -251,11 +313,20 @@ def respond_supervision(*, ctx: Context, petition: Petition, supervision_id, res
         record.responded_at = now
         record.save(update_fields=["response", "responded_by", "responded_at"])
         if record.deadline_id:
-            Deadline.objects.filter(pk=record.deadline_id, met_at__isnull=True).update(met_at=now, paused_at=None)
-        append_event(p, ctx, "supervision.responded", {
-            "supervision_id": record.pk, "unit": record.unit_id, "unit_name": record.unit.name,
-            "response": response,
-        })
+            Deadline.objects.filter(pk=record.deadline_id, met_at__isnull=True).update(
+                met_at=now, paused_at=None
+            )
+        append_event(
+            p,
+            ctx,
+            "supervision.responded",
+            {
+                "supervision_id": record.pk,
+                "unit": record.unit_id,
+                "unit_name": record.unit.name,
+                "response": response,
+            },
+        )
         notify(users_by_id([record.issued_by_id]), p, "supervision_response", {"supervision_id": record.pk})
     return record
 
@@ -280,9 +351,17 @@ def change_policy(
         old.superseded_at = now
         old.save(update_fields=["superseded_at"])
         new = DeadlinePolicy(
-            profile=old.profile, clock=old.clock, channel=old.channel, amount=old.amount, unit=old.unit,
-            roll_forward=old.roll_forward, rule=old.rule, max_extension_days=old.max_extension_days,
-            extension_needs_notice=old.extension_needs_notice, version=old.version + 1, reason=reason,
+            profile=old.profile,
+            clock=old.clock,
+            channel=old.channel,
+            amount=old.amount,
+            unit=old.unit,
+            roll_forward=old.roll_forward,
+            rule=old.rule,
+            max_extension_days=old.max_extension_days,
+            extension_needs_notice=old.extension_needs_notice,
+            version=old.version + 1,
+            reason=reason,
             changed_by=actor,
         )
         for key, value in changes.items():
@@ -304,13 +383,19 @@ def recompute_running_clocks(policy: DeadlinePolicy) -> int:
         qs = qs.filter(petition__channel=policy.channel)
     else:
         # Channels with a policy of their own are not governed by the "every channel" row.
-        own = DeadlinePolicy.objects.filter(
-            profile=policy.profile, clock=policy.clock, superseded_at__isnull=True
-        ).exclude(channel="").values_list("channel", flat=True)
+        own = (
+            DeadlinePolicy.objects.filter(
+                profile=policy.profile, clock=policy.clock, superseded_at__isnull=True
+            )
+            .exclude(channel="")
+            .values_list("channel", flat=True)
+        )
         qs = qs.exclude(petition__channel__in=list(own))
     count = 0
     for deadline in qs.iterator():
         computed = clocks.compute(deadline.starts_at, rule)
-        Deadline.objects.filter(pk=deadline.pk).update(due_at=computed.due_at, calendar_gap=computed.calendar_gap)
+        Deadline.objects.filter(pk=deadline.pk).update(
+            due_at=computed.due_at, calendar_gap=computed.calendar_gap
+        )
         count += 1
     return count

@@ -55,8 +55,9 @@ def _insert_sql() -> str:
     petition = Petition._meta.db_table
     statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
     # The WHERE in the SELECT also keeps SQLite's parser from reading ON CONFLICT as a join.
+    # Only table names from the models are formatted in; every value is a parameter.
     return (
-        f"INSERT INTO {reminder} (deadline_id, kind, due_at, sent_at) "
+        f"INSERT INTO {reminder} (deadline_id, kind, due_at, sent_at) "  # noqa: S608
         f"SELECT d.id, %s, d.due_at, %s FROM {deadline} d JOIN {petition} p ON p.id = d.petition_id "
         f"WHERE d.met_at IS NULL AND d.paused_at IS NULL AND d.due_at >= %s AND d.due_at < %s "
         f"AND p.status IN ({statuses}) "
@@ -70,8 +71,13 @@ def _insert_sql() -> str:
 def _claim(kind: str, low: datetime, high: datetime, now: datetime, limit: int) -> list[int]:
     ops = connection.ops
     params = [
-        kind, ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(low),
-        ops.adapt_datetimefield_value(high), *sorted(OPEN_STATUSES), kind, limit,
+        kind,
+        ops.adapt_datetimefield_value(now),
+        ops.adapt_datetimefield_value(low),
+        ops.adapt_datetimefield_value(high),
+        *sorted(OPEN_STATUSES),
+        kind,
+        limit,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(), params)
@@ -83,8 +89,10 @@ class _Leaders:
     where the tree names none, the Secretary-General and deputies (as `actors.leaders_in_charge_of`)."""
 
     def __init__(self):
-        self.units = {u.pk: (u.ancestor_ids, u.leader_in_charge_id) for u in Unit.objects.only("id", "path",
-                                                                                               "leader_in_charge")}
+        self.units = {
+            u.pk: (u.ancestor_ids, u.leader_in_charge_id)
+            for u in Unit.objects.only("id", "path", "leader_in_charge")
+        }
         self._fallback = None
 
     def fallback(self) -> set[int]:
@@ -110,9 +118,11 @@ def _recipients(deadlines, kind: str, leaders: _Leaders) -> list[tuple[int, Dead
     petition_ids = {d.petition_id for d in deadlines}
     unit_clocks = {d.unit_id for d in deadlines if d.unit_id}
     handlers: dict[int, list[int]] = {}
-    for user_id, unit_id in User.objects.filter(
-        is_active=True, unit_id__in=unit_clocks, roles__role=Role.HANDLER
-    ).values_list("pk", "unit_id").distinct():
+    for user_id, unit_id in (
+        User.objects.filter(is_active=True, unit_id__in=unit_clocks, roles__role=Role.HANDLER)
+        .values_list("pk", "unit_id")
+        .distinct()
+    ):
         handlers.setdefault(unit_id, []).append(user_id)
     lead_units = dict(
         Assignment.objects.filter(petition_id__in=petition_ids, role=AssignmentRole.LEAD)
@@ -176,7 +186,9 @@ def send_emails(mails) -> None:
             due = timezone.localtime(due_at, office_tz()).strftime("%Y-%m-%d %H:%M")
             subject = _(SUBJECTS[kind]) % {"number": number}
             body = _("%(clock)s of petition %(number)s runs out at %(due)s.") % {
-                "clock": clock_label(name), "number": number, "due": due,
+                "clock": clock_label(name),
+                "number": number,
+                "due": due,
             }
             messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address]))
     try:
@@ -209,6 +221,10 @@ def sweep(now: datetime | None = None, *, batch_size: int = BATCH_SIZE) -> Sweep
             if len(claimed) < batch_size:
                 break
     if result.due_soon or result.overdue:
-        logger.info("deadline sweep: %d due soon, %d overdue, %d notifications",
-                    result.due_soon, result.overdue, result.notifications)
+        logger.info(
+            "deadline sweep: %d due soon, %d overdue, %d notifications",
+            result.due_soon,
+            result.overdue,
+            result.notifications,
+        )
     return result

@@ -44,8 +44,11 @@ def deadline_lists(request):
     else:
         page = _page(request, selectors.deadline_list(request.user, filters))
     context = {
-        "page": page, "filters": filters, "errors": errors,
-        "state": request.GET.get("state", "overdue"), "scope": request.GET.get("scope", "mine"),
+        "page": page,
+        "filters": filters,
+        "errors": errors,
+        "state": request.GET.get("state", "overdue"),
+        "scope": request.GET.get("scope", "mine"),
         "units": Unit.objects.filter(active=True).order_by("path") if request.user.is_office_staff else [],
     }
     return render(request, "deadlines/list.html", context, status=400 if errors else 200)
@@ -68,7 +71,8 @@ def _fail(request, petition, exc: DomainError):
     if isinstance(exc, InvalidInput):
         details = [str(m) for msgs in exc.errors.values() for m in msgs]
     return render(
-        request, "deadlines/refused.html",
+        request,
+        "deadlines/refused.html",
         {"petition": petition, "message": str(exc.message), "details": details},
         status=exc.status,
     )
@@ -85,7 +89,11 @@ def deadline_action(request, number, name, operation):
     try:
         if operation == "extend":
             services.extend_deadline(
-                ctx=ctx, petition=petition, name=name, days=data.get("days", ""), reason=data.get("reason", ""),
+                ctx=ctx,
+                petition=petition,
+                name=name,
+                days=data.get("days", ""),
+                reason=data.get("reason", ""),
                 petitioner_notice=data.get("petitioner_notice", ""),
             )
         elif operation == "pause":
@@ -108,8 +116,12 @@ def supervise(request, number):
         if unit is None:
             raise InvalidInput({"unit": [_("Choose a unit.")]})
         services.issue_supervision(
-            ctx=Context.from_request(request), petition=petition, unit=unit, kind=request.POST.get("kind", ""),
-            message=request.POST.get("message", ""), due_date=request.POST.get("due_date", ""),
+            ctx=Context.from_request(request),
+            petition=petition,
+            unit=unit,
+            kind=request.POST.get("kind", ""),
+            message=request.POST.get("message", ""),
+            due_date=request.POST.get("due_date", ""),
         )
     except DomainError as exc:
         return _fail(request, petition, exc)
@@ -123,7 +135,9 @@ def respond(request, number, supervision_id):
     petition = get_visible_petition(request.user, number)
     try:
         services.respond_supervision(
-            ctx=Context.from_request(request), petition=petition, supervision_id=supervision_id,
+            ctx=Context.from_request(request),
+            petition=petition,
+            supervision_id=supervision_id,
             response=request.POST.get("response", ""),
         )
     except DomainError as exc:

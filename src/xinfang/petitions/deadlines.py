@@ -29,8 +29,12 @@ def registration_deadlines(petition, policies: clocks.Policies | None = None) ->
         computed = clocks.compute(petition.received_at, rule)
         rows.append(
             Deadline(
-                petition=petition, name=name, rule=rule.rule, starts_at=petition.received_at,
-                due_at=computed.due_at, calendar_gap=computed.calendar_gap,
+                petition=petition,
+                name=name,
+                rule=rule.rule,
+                starts_at=petition.received_at,
+                due_at=computed.due_at,
+                calendar_gap=computed.calendar_gap,
             )
         )
     if petition.superior_due_date:
@@ -38,8 +42,12 @@ def registration_deadlines(petition, policies: clocks.Policies | None = None) ->
         computed = clocks.fixed(petition.superior_due_date, rule)
         rows.append(
             Deadline(
-                petition=petition, name="superior_report", rule=rule.rule, starts_at=petition.received_at,
-                due_at=computed.due_at, calendar_gap=computed.calendar_gap,
+                petition=petition,
+                name="superior_report",
+                rule=rule.rule,
+                starts_at=petition.received_at,
+                due_at=computed.due_at,
+                calendar_gap=computed.calendar_gap,
             )
         )
     return rows
@@ -65,7 +73,9 @@ def start_transfer_clock(petition, instructed_at: datetime) -> None:
         petition=petition,
         name="transfer",
         defaults={
-            "rule": rule.rule, "starts_at": instructed_at, "due_at": computed.due_at,
+            "rule": rule.rule,
+            "starts_at": instructed_at,
+            "due_at": computed.due_at,
             "calendar_gap": computed.calendar_gap,
         },
     )
@@ -80,8 +90,13 @@ def start_assignment_clock(petition, assignment, at: datetime) -> None:
         petition=petition,
         name=f"assignment:{assignment.unit_id}",
         defaults={
-            "rule": rule.rule, "starts_at": at, "due_at": computed.due_at, "met_at": None, "paused_at": None,
-            "unit_id": assignment.unit_id, "calendar_gap": computed.calendar_gap,
+            "rule": rule.rule,
+            "starts_at": at,
+            "due_at": computed.due_at,
+            "met_at": None,
+            "paused_at": None,
+            "unit_id": assignment.unit_id,
+            "calendar_gap": computed.calendar_gap,
         },
     )
 

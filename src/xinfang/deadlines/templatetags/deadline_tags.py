@@ -31,22 +31,26 @@ def deadline_panel(context, petition):
     leader = is_open and user.has_role(*LEADER_ROLES)
     rows = []
     for d in petition.deadlines.all():
-        rows.append({
-            "name": d.name,
-            "label": _clock_label(d.name),
-            "rule": d.rule,
-            "due_at": timezone.localtime(d.due_at, office_tz()),
-            "met_at": timezone.localtime(d.met_at, office_tz()) if d.met_at else None,
-            "paused": d.paused_at is not None,
-            "overdue": d.is_overdue(now),
-            "calendar_gap": d.calendar_gap,
-            "may_change": leader and d.met_at is None and d.name.split(":", 1)[0] not in FIXED_CLOCKS,
-        })
+        rows.append(
+            {
+                "name": d.name,
+                "label": _clock_label(d.name),
+                "rule": d.rule,
+                "due_at": timezone.localtime(d.due_at, office_tz()),
+                "met_at": timezone.localtime(d.met_at, office_tz()) if d.met_at else None,
+                "paused": d.paused_at is not None,
+                "overdue": d.is_overdue(now),
+                "calendar_gap": d.calendar_gap,
+                "may_change": leader and d.met_at is None and d.name.split(":", 1)[0] not in FIXED_CLOCKS,
+            }
+        )
     supervisions = selectors.supervisions_of(petition)
     units = []
     if is_open and user.has_role(*OFFICE_ROLES):
         units = [
-            a.unit for a in Assignment.objects.filter(petition=petition).exclude(status=AssignmentStatus.WITHDRAWN)
+            a.unit
+            for a in Assignment.objects.filter(petition=petition)
+            .exclude(status=AssignmentStatus.WITHDRAWN)
             .select_related("unit")
         ]
     return {

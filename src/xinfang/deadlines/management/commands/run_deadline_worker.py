@@ -20,8 +20,12 @@ class Command(BaseCommand):
     help = "Send deadline reminders and escalations, now and then every --interval seconds."
 
     def add_arguments(self, parser):
-        parser.add_argument("--interval", type=int, default=None,
-                            help="seconds between sweeps (default XINFANG_DEADLINE_SWEEP_SECONDS)")
+        parser.add_argument(
+            "--interval",
+            type=int,
+            default=None,
+            help="seconds between sweeps (default XINFANG_DEADLINE_SWEEP_SECONDS)",
+        )
         parser.add_argument("--once", action="store_true", help="one sweep, then exit (for cron)")
 
     def handle(self, *args, interval=None, once=False, **options):
@@ -50,7 +54,13 @@ class Command(BaseCommand):
         from django_tasks_db.management.commands.db_worker import Worker
 
         Worker(
-            queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
-            max_tasks=None, worker_id=worker_id, excluded_queue_names=[],
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=worker_id,
+            excluded_queue_names=[],
         ).run()
         self.stdout.write(self.style.SUCCESS("deadline sweep done"))
