@@ -157,12 +157,12 @@ def test_detail_query_count_is_fixed(client_for, make_petition, demo_org, django
         )
     client = client_for("clerk")
     client.get(f"/petitions/{petition.number}/")
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         # 1 session, 2 user, 3 roles, 4 unit (firewall, header); the petition with category,
         # first responder, superior unit and reception (5), prefetched: 6 petitioners,
         # 7 involved units with their units, 8 involved persons with unit and user,
         # 9 deadlines, 10 repeat_of, 11 assignments with unit and handler, 12 attachments;
-        # 13 the timeline with actors.
+        # 13 the timeline with actors; 14 supervisions (deadline panel).
         client.get(f"/petitions/{petition.number}/")
 
 

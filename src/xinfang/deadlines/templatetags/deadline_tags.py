@@ -13,7 +13,7 @@ from xinfang.deadlines.display import clock_label as _clock_label
 from xinfang.deadlines.models import SupervisionKind
 from xinfang.deadlines.services import FIXED_CLOCKS, may_respond
 from xinfang.petitions.choices import OPEN_STATUSES
-from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
+from xinfang.petitions.workflow_models import AssignmentStatus
 
 register = template.Library()
 
@@ -47,12 +47,8 @@ def deadline_panel(context, petition):
     supervisions = selectors.supervisions_of(petition)
     units = []
     if is_open and user.has_role(*OFFICE_ROLES):
-        units = [
-            a.unit
-            for a in Assignment.objects.filter(petition=petition)
-            .exclude(status=AssignmentStatus.WITHDRAWN)
-            .select_related("unit")
-        ]
+        # The petition page prefetches assignments with their units: no query here.
+        units = [a.unit for a in petition.assignments.all() if a.status != AssignmentStatus.WITHDRAWN]
     return {
         "request": context["request"],
         "csrf_token": context.get("csrf_token"),
