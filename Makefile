@@ -28,7 +28,7 @@ XINFANG_ALLOWED_HOSTS ?= $(HOST),localhost,127.0.0.1
 # enrolment nor password expiry would protect anything (docs/security.md).
 RUN_ENV := $(APP_ENV) XINFANG_HTTPS=0 XINFANG_ALLOWED_HOSTS="$(XINFANG_ALLOWED_HOSTS)" XINFANG_DEMO=1
 
-.PHONY: run test lint lint-ruff lint-format lint-django lint-migrations bench install demo messages clean
+.PHONY: run worker bench-deadlines test lint lint-ruff lint-format lint-django lint-migrations bench install demo messages clean
 
 # The venv is rebuilt when the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -52,6 +52,11 @@ run: install $(SECRET_KEY_FILE)
 	@echo "Xinfang on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(RUN_ENV) $(VENV)/bin/gunicorn xinfang.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
 	  --access-logfile - --forwarded-allow-ips=127.0.0.1 --no-control-socket
+
+# The deadline worker (reminders, escalation, queued tasks): run it in a second
+# terminal beside `make run`. Several may run at once.
+worker: install $(SECRET_KEY_FILE)
+	$(APP_ENV) $(PY) manage.py run_deadline_worker
 
 demo: install $(SECRET_KEY_FILE)
 	$(RUN_ENV) $(PY) manage.py prepare_instance --demo
@@ -80,8 +85,12 @@ lint-django: install $(SECRET_KEY_FILE)
 lint-migrations: install $(SECRET_KEY_FILE)
 	$(APP_ENV) $(PY) manage.py makemigrations --check --dry-run
 
-bench: install $(SECRET_KEY_FILE)
+bench: install $(SECRET_KEY_FILE) bench-deadlines
 	$(APP_ENV) $(PY) bench/run.py
+
+# Needs DATABASE_URL (PostgreSQL); BENCH_SIZES="100000 1000000" by default.
+bench-deadlines: install $(SECRET_KEY_FILE)
+	$(APP_ENV) $(PY) bench/deadlines.py
 
 # Re-extracts translatable strings (needs GNU gettext) and compiles the catalog;
 # the .mo is committed so that running the project never needs gettext.

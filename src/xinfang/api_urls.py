@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from xinfang.accounts import api as accounts_api
 from xinfang.audit import api as audit_api
+from xinfang.deadlines import api as deadlines_api
 from xinfang.documents import api as documents_api
 from xinfang.notifications import api as notifications_api
 from xinfang.petitions.api import views as petitions_api
@@ -31,6 +32,22 @@ urlpatterns = [
         "petitions/<str:number>/attachments/<str:attachment_id>",
         documents_api.AttachmentDownloadView.as_view(),
         name="api-petition-attachment",
+    ),
+    path("deadlines", deadlines_api.DeadlineListView.as_view(), name="api-deadlines"),
+    path(
+        "petitions/<str:number>/deadlines/<str:name>/<str:operation>",
+        deadlines_api.DeadlineActionView.as_view(),
+        name="api-deadline-action",
+    ),
+    path(
+        "petitions/<str:number>/supervisions",
+        deadlines_api.SupervisionListView.as_view(),
+        name="api-supervisions",
+    ),
+    path(
+        "petitions/<str:number>/supervisions/<int:supervision_id>/response",
+        deadlines_api.SupervisionResponseView.as_view(),
+        name="api-supervision-response",
     ),
     path("queues", petitions_api.QueueListView.as_view(), name="api-queues"),
     path("notifications", notifications_api.NotificationListView.as_view(), name="api-notifications"),

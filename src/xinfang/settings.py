@@ -67,12 +67,15 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
     "xinfang.core",
     "xinfang.accounts",
     "xinfang.audit",
     "xinfang.petitions",
     "xinfang.documents",
     "xinfang.notifications",
+    "xinfang.deadlines",
 ]
 
 MIDDLEWARE = [
@@ -224,6 +227,29 @@ OFFICE_NAME = env_str("XINFANG_OFFICE_NAME", "")
 # --- Audit ----------------------------------------------------------------------
 # The access log is kept at least 184 days (six months, Cybersecurity Law Art. 21).
 ACCESS_LOG_RETENTION_DAYS = env_int("XINFANG_ACCESS_LOG_RETENTION_DAYS", 365, minimum=184)
+# --- Deadlines, reminders, background work (docs/deadlines.md) -------------------
+# Which set of deadline policies new clocks follow: the seed's rules or the national regulation's.
+DEADLINE_PROFILE = env_choice("XINFANG_DEADLINE_PROFILE", "default", {"default", "national"})
+# Reminders go out this long before a clock runs out.
+REMINDER_LEAD_HOURS = env_int("XINFANG_REMINDER_LEAD_HOURS", 24, minimum=1, maximum=24 * 30)
+# The deadline worker sweeps this often (seconds).
+DEADLINE_SWEEP_SECONDS = env_int("XINFANG_DEADLINE_SWEEP_SECONDS", 60, minimum=5, maximum=24 * 3600)
+# A database-backed task queue: no broker to run, works on SQLite and PostgreSQL.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# E-mail for reminders and escalations. The console backend (the default) prints them.
+_email_backend = env_choice("XINFANG_EMAIL_BACKEND", "console", {"console", "smtp", "locmem"})
+EMAIL_BACKEND = f"django.core.mail.backends.{_email_backend}.EmailBackend"
+EMAIL_HOST = env_str("XINFANG_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("XINFANG_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("XINFANG_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("XINFANG_EMAIL_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("XINFANG_EMAIL_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("XINFANG_EMAIL_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfiguredEnv("XINFANG_EMAIL_STARTTLS and XINFANG_EMAIL_SSL cannot both be on.")
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env_str("XINFANG_EMAIL_FROM", "xinfang@localhost")
 
 # --- API ----------------------------------------------------------------------
 REST_FRAMEWORK = {

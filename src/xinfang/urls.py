@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("xinfang.accounts.urls")),
     path("", include("xinfang.audit.urls")),
     path("", include("xinfang.notifications.urls")),
+    path("", include("xinfang.deadlines.urls")),
     path("", include("xinfang.petitions.urls")),
 ]
 

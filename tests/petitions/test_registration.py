@@ -50,8 +50,9 @@ def test_deadlines_start_from_receipt_not_registration(register):
     received = datetime(2026, 1, 31, 10, 0, tzinfo=SHANGHAI)
     petition = register(received_at=received.isoformat())
     due = {d.name: d.due_at.astimezone(SHANGHAI) for d in petition.deadlines.all()}
-    assert due["handling"] == datetime(2026, 2, 7, 23, 59, 59, tzinfo=SHANGHAI)
-    # One calendar month from January 31 ends on the last day of February.
+    # Seven days end on Saturday February 7, a rest day: the period ends on Monday the 9th.
+    assert due["handling"] == datetime(2026, 2, 9, 23, 59, 59, tzinfo=SHANGHAI)
+    # One calendar month from January 31 ends on the last day of February (a make-up working day in 2026).
     assert due["reply"] == datetime(2026, 2, 28, 23, 59, 59, tzinfo=SHANGHAI)
     assert "superior_report" not in due
 

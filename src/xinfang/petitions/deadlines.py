@@ -1,65 +1,53 @@
-"""Clocks started at registration (Rule 4.6, DESIGN.md §6).
+"""The clocks the workflow services start and stop (Rule 4.6, DESIGN.md §6).
 
 Clocks run from `received_at`, not from when a clerk typed the letter in, and a
-deadline is the last moment of its last day in the office's time zone. The full
-deadline engine (policies, working-day calendar, extensions) builds on these rows.
+deadline is the last moment of its last day in the office's time zone. How long
+each clock runs is policy data, counted on the official calendar: see
+`xinfang.deadlines.clocks` and docs/deadlines.md. These functions keep the names
+the services call.
 """
 
 from __future__ import annotations
 
-import calendar
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from django.conf import settings
-
+from xinfang.deadlines import clocks
+from xinfang.deadlines.engine import add_months  # noqa: F401  (kept for callers of the old module)
 from xinfang.petitions.models import Deadline
 
-HANDLING_DAYS = 7  # Rule 4.6: ordinary letters and visits dealt with within one week
-REPLY_MONTHS = 1  # Rule 4.6: a reply normally within one month
+office_tz = clocks.office_tz
+end_of_day = clocks.end_of_day
+
+REGISTRATION_CLOCKS = ("handling", "reply", "superior_report")
 
 
-def office_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def end_of_day(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), tzinfo=office_tz())
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day `months` later, or the last day of that month (Jan 31 + 1 month = Feb 28/29)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def registration_deadlines(petition) -> list[Deadline]:
-    received_day = petition.received_at.astimezone(office_tz()).date()
-    rows = [
-        Deadline(
-            petition=petition,
-            name="handling",
-            rule="4.6",
-            starts_at=petition.received_at,
-            due_at=end_of_day(received_day + timedelta(days=HANDLING_DAYS)),
-        ),
-        Deadline(
-            petition=petition,
-            name="reply",
-            rule="4.6",
-            starts_at=petition.received_at,
-            due_at=end_of_day(add_months(received_day, REPLY_MONTHS)),
-        ),
-    ]
+def registration_deadlines(petition, policies: clocks.Policies | None = None) -> list[Deadline]:
+    policies = policies or clocks.Policies()
+    rows = []
+    for name in ("handling", "reply"):
+        rule = policies.rule(name, petition.channel)
+        computed = clocks.compute(petition.received_at, rule)
+        rows.append(
+            Deadline(
+                petition=petition,
+                name=name,
+                rule=rule.rule,
+                starts_at=petition.received_at,
+                due_at=computed.due_at,
+                calendar_gap=computed.calendar_gap,
+            )
+        )
     if petition.superior_due_date:
+        rule = policies.rule("superior_report", petition.channel)
+        computed = clocks.fixed(petition.superior_due_date, rule)
         rows.append(
             Deadline(
                 petition=petition,
                 name="superior_report",
-                rule="3.4",
+                rule=rule.rule,
                 starts_at=petition.received_at,
-                due_at=end_of_day(petition.superior_due_date),
+                due_at=computed.due_at,
+                calendar_gap=computed.calendar_gap,
             )
         )
     return rows
@@ -71,23 +59,24 @@ def start_registration_clocks(petition) -> None:
 
 def restart_registration_clocks(petition) -> None:
     """After a correction of `received_at` or the superior's due date, while registered."""
-    Deadline.objects.filter(petition=petition, name__in=["handling", "reply", "superior_report"]).delete()
+    Deadline.objects.filter(petition=petition, name__in=REGISTRATION_CLOCKS).delete()
     start_registration_clocks(petition)
-
-
-TRANSFER_DAYS = 2  # Rule 4.6: passed on within two days of the leader's review
 
 
 def start_transfer_clock(petition, instructed_at: datetime) -> None:
     """The first instruction starts the transfer clock; later instructions do not move it."""
-    day = instructed_at.astimezone(office_tz()).date()
+    if Deadline.objects.filter(petition=petition, name="transfer").exists():
+        return
+    rule = clocks.Policies().rule("transfer", petition.channel)
+    computed = clocks.compute(instructed_at, rule)
     Deadline.objects.get_or_create(
         petition=petition,
         name="transfer",
         defaults={
-            "rule": "4.6",
+            "rule": rule.rule,
             "starts_at": instructed_at,
-            "due_at": end_of_day(day + timedelta(days=TRANSFER_DAYS)),
+            "due_at": computed.due_at,
+            "calendar_gap": computed.calendar_gap,
         },
     )
 
@@ -95,11 +84,27 @@ def start_transfer_clock(petition, instructed_at: datetime) -> None:
 def start_assignment_clock(petition, assignment, at: datetime) -> None:
     if assignment.due_date is None:
         return
+    rule = clocks.Policies().rule("assignment", petition.channel)
+    computed = clocks.fixed(assignment.due_date, rule)
     Deadline.objects.update_or_create(
         petition=petition,
         name=f"assignment:{assignment.unit_id}",
-        defaults={"rule": "2.2", "starts_at": at, "due_at": end_of_day(assignment.due_date), "met_at": None},
+        defaults={
+            "rule": rule.rule,
+            "starts_at": at,
+            "due_at": computed.due_at,
+            "met_at": None,
+            "paused_at": None,
+            "unit_id": assignment.unit_id,
+            "calendar_gap": computed.calendar_gap,
+        },
     )
+
+
+# The old name, kept for callers that start several at once.
+def start_assignment_clocks(petition, assignments, at: datetime) -> None:
+    for assignment in assignments:
+        start_assignment_clock(petition, assignment, at)
 
 
 def meet(petition, names, at: datetime) -> None:

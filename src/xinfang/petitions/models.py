@@ -177,11 +177,28 @@ class Deadline(models.Model):
     starts_at = models.DateTimeField()
     due_at = models.DateTimeField()
     met_at = models.DateTimeField(null=True, blank=True)
+    # A paused clock (Rule 4.6 extensions and pauses, docs/deadlines.md) is never overdue;
+    # resuming moves `due_at` on by the time it stood still.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    # The unit that must act for per-unit clocks (assignments, supervision); empty for the office's own.
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Years the due date was computed without holiday data (weekends only): shown as a warning.
+    calendar_gap = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]
         constraints = [models.UniqueConstraint(fields=["petition", "name"], name="unique_deadline_name")]
-        indexes = [models.Index(fields=["met_at", "due_at"], name="deadline_open_due")]
+        indexes = [
+            models.Index(fields=["met_at", "due_at"], name="deadline_open_due"),
+            models.Index(fields=["unit", "met_at", "due_at"], name="deadline_unit_open_due"),
+            # "Does this petition have an overdue clock?" per row of a list: without it SQLite
+            # walks every open overdue deadline for each row (2.4 s a page at 35,000 petitions).
+            models.Index(fields=["petition", "met_at", "due_at"], name="deadline_petition_open_due"),
+        ]
+
+    def is_overdue(self, now) -> bool:
+        """Open, running and past its last moment. The same test as `selectors.overdue_deadlines`."""
+        return self.met_at is None and self.paused_at is None and self.due_at < now
 
 
 class IdempotencyKey(models.Model):

@@ -202,7 +202,8 @@ def _text_match(q: str) -> Q:
 
 
 def overdue_deadlines() -> QuerySet[Deadline]:
-    return Deadline.objects.filter(met_at__isnull=True, due_at__lt=timezone.now())
+    """Open, running (not paused) clocks past their end: read from the indexed columns."""
+    return Deadline.objects.filter(met_at__isnull=True, paused_at__isnull=True, due_at__lt=timezone.now())
 
 
 def my_work(user) -> dict:

@@ -85,6 +85,8 @@ class DeadlineOut(serializers.Serializer):
     due_at = serializers.DateTimeField()
     met_at = serializers.DateTimeField(allow_null=True)
     overdue = serializers.BooleanField()
+    paused = serializers.BooleanField()
+    calendar_gap = serializers.CharField(help_text="Years counted without holiday data (weekends only).")
 
 
 class PetitionSummary(serializers.ModelSerializer):
@@ -167,7 +169,9 @@ class PetitionDetail(serializers.ModelSerializer):
                 "rule": d.rule,
                 "due_at": timezone.localtime(d.due_at),
                 "met_at": d.met_at,
-                "overdue": d.met_at is None and d.due_at < now,
+                "overdue": d.is_overdue(now),
+                "paused": d.paused_at is not None,
+                "calendar_gap": d.calendar_gap,
             }
             for d in petition.deadlines.all()
         ]

@@ -129,7 +129,7 @@ def deadline_rows(petition) -> list[dict]:
             "unit": units.get(d.name, ""),
             "due_at": timezone.localtime(d.due_at, office_tz()),
             "met_at": timezone.localtime(d.met_at, office_tz()) if d.met_at else None,
-            "overdue": d.met_at is None and d.due_at < now,
+            "overdue": d.is_overdue(now),
             "rule": d.rule,
         }
         for d in petition.deadlines.all()

@@ -31,7 +31,7 @@ def seal_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('petitions', '0003_procedure_records'),
+        ('petitions', '0004_deadline_pause_unit_calendar_gap'),
     ]
 
     operations = [

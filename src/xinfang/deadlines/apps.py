@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DeadlinesConfig(AppConfig):
+    name = "xinfang.deadlines"
+    label = "deadlines"
+    verbose_name = _("Deadlines and supervision")
+
+    def ready(self):
+        # Timeline sentences for the events this app appends.
+        from xinfang.deadlines import display  # noqa: F401

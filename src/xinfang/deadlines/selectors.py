@@ -1,0 +1,163 @@
+"""Reads of clocks: due-soon and overdue lists per person and unit, and the
+outstanding page (Rule 4.4: 件件有着落). Every read starts from the petitions the
+user may see; overdue is decided from the indexed `due_at`/`met_at` columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.accounts.models import OFFICE_ROLES, Role, Unit
+from xinfang.core.errors import InvalidInput
+from xinfang.core.ids import parse_id
+from xinfang.deadlines.models import Supervision
+from xinfang.petitions.choices import OPEN_STATUSES
+from xinfang.petitions.models import Deadline, Petition
+from xinfang.petitions.selectors import overdue_deadlines
+from xinfang.petitions.workflow_models import Assignment, AssignmentRole, AssignmentStatus
+
+STATES = ("overdue", "due_soon")
+SCOPES = ("mine", "unit", "all")
+DEFAULT_WITHIN_HOURS = 72
+
+
+@dataclass
+class DeadlineFilters:
+    state: str = "overdue"
+    scope: str = "mine"
+    unit: Unit | None = None
+    within_hours: int = DEFAULT_WITHIN_HOURS
+
+
+def parse_deadline_filters(user, params) -> DeadlineFilters:
+    """Filters from query parameters; InvalidInput on values that mean nothing."""
+    errors: dict[str, list] = {}
+    f = DeadlineFilters()
+    state = params.get("state", "overdue").strip() or "overdue"
+    if state not in STATES:
+        errors["state"] = [_("Choose overdue or due_soon.")]
+    f.state = state
+    default_scope = "mine"
+    scope = params.get("scope", default_scope).strip() or default_scope
+    if scope not in SCOPES:
+        errors["scope"] = [_("Choose mine, unit or all.")]
+    f.scope = scope
+    raw_unit = params.get("unit", "").strip()
+    if raw_unit:
+        unit_id = parse_id(raw_unit)
+        f.unit = Unit.objects.filter(pk=unit_id).first() if unit_id else None
+        if f.unit is None:
+            errors["unit"] = [_("No such unit.")]
+    raw_hours = params.get("within_hours", "").strip()
+    if raw_hours:
+        try:
+            f.within_hours = int(raw_hours)
+        except ValueError:
+            f.within_hours = -1
+        if not 1 <= f.within_hours <= 24 * 60:
+            errors["within_hours"] = [_("Must be between 1 and 1440 hours.")]
+    if errors:
+        raise InvalidInput(errors)
+    return f
+
+
+def _scope(user, filters: DeadlineFilters) -> Q:
+    if filters.scope == "all":
+        return Q()
+    if filters.scope == "unit":
+        unit = filters.unit or user.unit
+        if unit is None:
+            return Q(pk__in=[])
+        # A unit's own clocks (assignments, supervision) and, for the petition office,
+        # the office clocks of petitions its staff are first responders for.
+        return Q(unit__path__startswith=unit.path) | Q(
+            unit__isnull=True, petition__first_responder__unit__path__startswith=unit.path
+        )
+    mine = Q(unit__isnull=True, petition__first_responder=user)
+    if user.has_role(Role.HANDLER) and user.unit_id:
+        mine |= Q(unit_id__in=user.unit.ancestor_ids)
+    return mine
+
+
+def deadline_list(user, filters: DeadlineFilters) -> QuerySet[Deadline]:
+    now = timezone.now()
+    visible = Petition.objects.visible_to(user).filter(status__in=OPEN_STATUSES)
+    qs = Deadline.objects.filter(petition__in=visible, met_at__isnull=True, paused_at__isnull=True)
+    if filters.state == "overdue":
+        qs = qs.filter(due_at__lt=now)
+    else:
+        qs = qs.filter(due_at__gte=now, due_at__lt=now + timedelta(hours=filters.within_hours))
+    return (
+        qs.filter(_scope(user, filters))
+        .select_related("petition", "petition__first_responder", "unit")
+        .order_by("due_at", "id")
+    )
+
+
+def counts_for(user) -> dict:
+    """The home page's two numbers: my clocks overdue and due within three days."""
+    mine = DeadlineFilters(scope="mine")
+    overdue = deadline_list(user, mine).count()
+    soon = deadline_list(user, DeadlineFilters(state="due_soon", scope="mine")).count()
+    return {"overdue": overdue, "due_soon": soon}
+
+
+def _lead_unit():
+    return Subquery(
+        Assignment.objects.filter(petition=OuterRef("pk"), role=AssignmentRole.LEAD)
+        .exclude(status=AssignmentStatus.WITHDRAWN)
+        .values("unit_id")[:1]
+    )
+
+
+def outstanding(user, *, responder_id=None, unit_id=None) -> dict:
+    """Every open petition the user may see, by first responder and by the unit now
+    working it (the lead unit, or the petition office itself)."""
+    visible = Petition.objects.visible_to(user).filter(status__in=OPEN_STATUSES)
+    overdue = Exists(overdue_deadlines().filter(petition=OuterRef("pk")))
+    annotated = visible.annotate(lead_unit_id=_lead_unit(), is_overdue=overdue)
+    by_responder = list(
+        annotated.values("first_responder", "first_responder__name", "first_responder__username")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(is_overdue=True)))
+        .order_by("-overdue", "-open", "first_responder__username")
+    )
+    by_unit_rows = list(
+        annotated.values("lead_unit_id")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(is_overdue=True)))
+        .order_by("-overdue", "-open")
+    )
+    names = dict(
+        Unit.objects.filter(
+            pk__in=[r["lead_unit_id"] for r in by_unit_rows if r["lead_unit_id"]]
+        ).values_list("pk", "name")
+    )
+    by_unit = [{**r, "name": names.get(r["lead_unit_id"])} for r in by_unit_rows]
+    listing = annotated
+    if responder_id:
+        listing = listing.filter(first_responder_id=responder_id)
+    if unit_id == 0:
+        listing = listing.filter(lead_unit_id__isnull=True)
+    elif unit_id:
+        listing = listing.filter(lead_unit_id=unit_id)
+    listing = (
+        listing.annotate(next_due=Min("deadlines__due_at", filter=Q(deadlines__met_at__isnull=True)))
+        .select_related("first_responder")
+        .order_by("-is_overdue", "next_due", "received_at")
+    )
+    return {"by_responder": by_responder, "by_unit": by_unit, "petitions": listing}
+
+
+def may_see_outstanding(user) -> bool:
+    return user.has_role(*OFFICE_ROLES)
+
+
+def supervisions_of(petition) -> list[Supervision]:
+    return list(
+        Supervision.objects.filter(petition=petition).select_related(
+            "unit", "issued_by", "responded_by", "deadline"
+        )
+    )

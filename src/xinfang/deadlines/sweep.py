@@ -1,0 +1,230 @@
+"""The reminder and escalation sweep (Rule 4.6; CONVENTIONS #5).
+
+One idempotent pass: clocks that run out within `REMINDER_LEAD_HOURS` get a
+"due soon" reminder to the people working against them; clocks past their end
+get an "overdue" notice to the same people and are escalated to the leader in
+charge. It picks clocks by their state, not by when it last ran, so a worker
+that was down for days catches up on its first pass.
+
+Idempotency comes from the database, not from the worker: each reminder is a
+row under a unique (deadline, kind, due_at) constraint, inserted with
+`ON CONFLICT DO NOTHING … RETURNING`, and only the rows this pass inserted are
+notified, in the same transaction. Two workers running at once therefore send
+each reminder once between them, and a second run sends nothing. E-mail goes
+out after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from xinfang.accounts.models import Role, Unit, User
+from xinfang.deadlines.clocks import office_tz
+from xinfang.deadlines.display import clock_label
+from xinfang.deadlines.models import Reminder, ReminderKind
+from xinfang.notifications.models import Notification
+from xinfang.petitions.choices import OPEN_STATUSES
+from xinfang.petitions.models import Deadline, Petition
+from xinfang.petitions.workflow_models import Assignment, AssignmentRole, AssignmentStatus
+
+logger = logging.getLogger("xinfang.deadlines")
+
+BATCH_SIZE = 500
+
+
+@dataclass
+class SweepResult:
+    due_soon: int = 0
+    overdue: int = 0
+    notifications: int = 0
+    emails: int = 0
+    recipients: set = field(default_factory=set)
+
+
+def _insert_sql() -> str:
+    reminder = Reminder._meta.db_table
+    deadline = Deadline._meta.db_table
+    petition = Petition._meta.db_table
+    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    # The WHERE in the SELECT also keeps SQLite's parser from reading ON CONFLICT as a join.
+    # Only table names from the models are formatted in; every value is a parameter.
+    return (
+        f"INSERT INTO {reminder} (deadline_id, kind, due_at, sent_at) "  # noqa: S608
+        f"SELECT d.id, %s, d.due_at, %s FROM {deadline} d JOIN {petition} p ON p.id = d.petition_id "
+        f"WHERE d.met_at IS NULL AND d.paused_at IS NULL AND d.due_at >= %s AND d.due_at < %s "
+        f"AND p.status IN ({statuses}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {reminder} r WHERE r.deadline_id = d.id AND r.kind = %s "
+        f"AND r.due_at = d.due_at) "
+        f"ORDER BY d.due_at, d.id LIMIT %s "
+        f"ON CONFLICT (deadline_id, kind, due_at) DO NOTHING RETURNING deadline_id"
+    )
+
+
+def _claim(kind: str, low: datetime, high: datetime, now: datetime, limit: int) -> list[int]:
+    ops = connection.ops
+    params = [
+        kind,
+        ops.adapt_datetimefield_value(now),
+        ops.adapt_datetimefield_value(low),
+        ops.adapt_datetimefield_value(high),
+        *sorted(OPEN_STATUSES),
+        kind,
+        limit,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(), params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+class _Leaders:
+    """The leader in charge of a unit (nearest `leader_in_charge` above it), read once per pass;
+    where the tree names none, the Secretary-General and deputies (as `actors.leaders_in_charge_of`)."""
+
+    def __init__(self):
+        self.units = {
+            u.pk: (u.ancestor_ids, u.leader_in_charge_id)
+            for u in Unit.objects.only("id", "path", "leader_in_charge")
+        }
+        self._fallback = None
+
+    def fallback(self) -> set[int]:
+        if self._fallback is None:
+            self._fallback = set(
+                User.objects.filter(
+                    is_active=True, roles__role__in=[Role.SECRETARY_GENERAL, Role.DEPUTY_SECRETARY_GENERAL]
+                ).values_list("pk", flat=True)
+            )
+        return self._fallback
+
+    def of(self, unit_id) -> set[int]:
+        ancestors = self.units.get(unit_id, ([], None))[0]
+        for uid in reversed(ancestors):
+            leader = self.units.get(uid, ([], None))[1]
+            if leader:
+                return {leader}
+        return self.fallback()
+
+
+def _recipients(deadlines, kind: str, leaders: _Leaders) -> list[tuple[int, Deadline, str]]:
+    """(user id, deadline, notification kind) for each clock just claimed."""
+    petition_ids = {d.petition_id for d in deadlines}
+    unit_clocks = {d.unit_id for d in deadlines if d.unit_id}
+    handlers: dict[int, list[int]] = {}
+    for user_id, unit_id in (
+        User.objects.filter(is_active=True, unit_id__in=unit_clocks, roles__role=Role.HANDLER)
+        .values_list("pk", "unit_id")
+        .distinct()
+    ):
+        handlers.setdefault(unit_id, []).append(user_id)
+    lead_units = dict(
+        Assignment.objects.filter(petition_id__in=petition_ids, role=AssignmentRole.LEAD)
+        .exclude(status=AssignmentStatus.WITHDRAWN)
+        .values_list("petition_id", "unit_id")
+    )
+    out = []
+    for d in deadlines:
+        responsible = handlers.get(d.unit_id, []) if d.unit_id else [d.petition.first_responder_id]
+        for user_id in responsible:
+            out.append((user_id, d, f"deadline_{kind}"))
+        if kind == ReminderKind.OVERDUE:
+            unit_id = d.unit_id or lead_units.get(d.petition_id) or d.petition.first_responder.unit_id
+            for user_id in leaders.of(unit_id) - set(responsible):
+                out.append((user_id, d, "deadline_escalated"))
+    return out
+
+
+def _deliver(claimed: list[int], kind: str, leaders: _Leaders, result: SweepResult) -> None:
+    deadlines = list(
+        Deadline.objects.filter(pk__in=claimed).select_related("petition", "petition__first_responder")
+    )
+    wanted = _recipients(deadlines, kind, leaders)
+    users = {u.pk: u for u in User.objects.filter(pk__in={w[0] for w in wanted}, is_active=True)}
+    # Only to people who can see the petition (Rule 4.3): one query per recipient, not per clock.
+    visible: dict[int, set[int]] = {}
+    for user_id, user in users.items():
+        petition_ids = {d.petition_id for uid, d, _k in wanted if uid == user_id}
+        visible[user_id] = set(
+            Petition.objects.visible_to(user).filter(pk__in=petition_ids).values_list("pk", flat=True)
+        )
+    rows, mails = [], []
+    for user_id, d, note_kind in wanted:
+        if user_id not in users or d.petition_id not in visible[user_id]:
+            continue
+        data = {"deadline": d.name, "due_at": d.due_at.isoformat()}
+        rows.append(Notification(recipient_id=user_id, petition_id=d.petition_id, kind=note_kind, data=data))
+        if users[user_id].email:
+            mails.append((users[user_id].email, note_kind, d.petition.number, d.name, d.due_at))
+        result.recipients.add(user_id)
+    Notification.objects.bulk_create(rows, batch_size=500)
+    result.notifications += len(rows)
+    result.emails += len(mails)
+    if mails:
+        transaction.on_commit(lambda: send_emails(mails))
+
+
+SUBJECTS = {
+    "deadline_due_soon": "Deadline due soon: %(number)s",
+    "deadline_overdue": "Deadline overdue: %(number)s",
+    "deadline_escalated": "Overdue, for your attention: %(number)s",
+}
+
+
+def send_emails(mails) -> None:
+    """One short message per notice: the petition number, the clock and its end. No
+    petition content goes by e-mail; the reader opens the petition to see it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        messages = []
+        for address, kind, number, name, due_at in mails:
+            due = timezone.localtime(due_at, office_tz()).strftime("%Y-%m-%d %H:%M")
+            subject = _(SUBJECTS[kind]) % {"number": number}
+            body = _("%(clock)s of petition %(number)s runs out at %(due)s.") % {
+                "clock": clock_label(name),
+                "number": number,
+                "due": due,
+            }
+            messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address]))
+    try:
+        get_connection(fail_silently=False).send_messages(messages)
+    except Exception:  # a mail server down must not undo the reminders (they are in the inbox)
+        logger.exception("sending %d deadline e-mails failed", len(messages))
+
+
+def sweep(now: datetime | None = None, *, batch_size: int = BATCH_SIZE) -> SweepResult:
+    """Claim and notify every clock that is due soon or overdue and not yet reminded."""
+    now = now or timezone.now()
+    lead = timedelta(hours=settings.REMINDER_LEAD_HOURS)
+    leaders = _Leaders()
+    result = SweepResult()
+    long_ago = datetime(1970, 1, 2, tzinfo=timezone.get_fixed_timezone(0))
+    windows = (
+        (ReminderKind.OVERDUE, long_ago, now),
+        (ReminderKind.DUE_SOON, now, now + lead),
+    )
+    for kind, low, high in windows:
+        while True:
+            with transaction.atomic():
+                claimed = _claim(kind, low, high, now, batch_size)
+                if claimed:
+                    _deliver(claimed, kind, leaders, result)
+            if kind == ReminderKind.OVERDUE:
+                result.overdue += len(claimed)
+            else:
+                result.due_soon += len(claimed)
+            if len(claimed) < batch_size:
+                break
+    if result.due_soon or result.overdue:
+        logger.info(
+            "deadline sweep: %d due soon, %d overdue, %d notifications",
+            result.due_soon,
+            result.overdue,
+            result.notifications,
+        )
+    return result

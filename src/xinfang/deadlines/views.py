@@ -1,0 +1,146 @@
+"""Pages: due-soon and overdue lists, the outstanding page, and the forms on the
+petition page (extension, pause, resume, supervision, response). Thin: parse,
+load what the user may see (404 otherwise), call a service, redirect or show
+the error in the user's language with its 4xx status."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from xinfang.accounts.models import Unit
+from xinfang.audit.services import Context
+from xinfang.core.errors import DomainError, InvalidInput
+from xinfang.core.ids import parse_id
+from xinfang.deadlines import selectors, services
+from xinfang.petitions.selectors import get_visible_petition
+
+PAGE_SIZE = 50
+OPERATIONS = {"extend", "pause", "resume"}
+
+
+def _page(request, qs):
+    try:
+        number = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        number = 1
+    return Paginator(qs, PAGE_SIZE).get_page(number)
+
+
+@login_required
+@require_GET
+def deadline_lists(request):
+    errors, page, filters = {}, None, None
+    try:
+        filters = selectors.parse_deadline_filters(request.user, request.GET)
+    except InvalidInput as exc:
+        errors = {k: [str(m) for m in v] for k, v in exc.errors.items()}
+    else:
+        page = _page(request, selectors.deadline_list(request.user, filters))
+    context = {
+        "page": page,
+        "filters": filters,
+        "errors": errors,
+        "state": request.GET.get("state", "overdue"),
+        "scope": request.GET.get("scope", "mine"),
+        "units": Unit.objects.filter(active=True).order_by("path") if request.user.is_office_staff else [],
+    }
+    return render(request, "deadlines/list.html", context, status=400 if errors else 200)
+
+
+@login_required
+@require_GET
+def outstanding_page(request):
+    if not selectors.may_see_outstanding(request.user):
+        raise PermissionDenied
+    responder_id = parse_id(request.GET.get("responder", ""))
+    raw_unit = request.GET.get("unit", "")
+    unit_id = 0 if raw_unit == "office" else parse_id(raw_unit)
+    data = selectors.outstanding(request.user, responder_id=responder_id, unit_id=unit_id)
+    return render(request, "deadlines/outstanding.html", {**data, "page": _page(request, data["petitions"])})
+
+
+def _fail(request, petition, exc: DomainError):
+    details = []
+    if isinstance(exc, InvalidInput):
+        details = [str(m) for msgs in exc.errors.values() for m in msgs]
+    return render(
+        request,
+        "deadlines/refused.html",
+        {"petition": petition, "message": str(exc.message), "details": details},
+        status=exc.status,
+    )
+
+
+@login_required
+@require_POST
+def deadline_action(request, number, name, operation):
+    if operation not in OPERATIONS:
+        raise Http404
+    petition = get_visible_petition(request.user, number)
+    ctx = Context.from_request(request)
+    data = request.POST
+    try:
+        if operation == "extend":
+            services.extend_deadline(
+                ctx=ctx,
+                petition=petition,
+                name=name,
+                days=data.get("days", ""),
+                reason=data.get("reason", ""),
+                petitioner_notice=data.get("petitioner_notice", ""),
+            )
+        elif operation == "pause":
+            services.pause_deadline(ctx=ctx, petition=petition, name=name, reason=data.get("reason", ""))
+        else:
+            services.resume_deadline(ctx=ctx, petition=petition, name=name, reason=data.get("reason", ""))
+    except DomainError as exc:
+        return _fail(request, petition, exc)
+    messages.success(request, _("The deadline was changed."))
+    return redirect("petition", number=petition.number)
+
+
+@login_required
+@require_POST
+def supervise(request, number):
+    petition = get_visible_petition(request.user, number)
+    unit_id = parse_id(request.POST.get("unit", ""))
+    unit = Unit.objects.filter(pk=unit_id).first() if unit_id else None
+    try:
+        if unit is None:
+            raise InvalidInput({"unit": [_("Choose a unit.")]})
+        services.issue_supervision(
+            ctx=Context.from_request(request),
+            petition=petition,
+            unit=unit,
+            kind=request.POST.get("kind", ""),
+            message=request.POST.get("message", ""),
+            due_date=request.POST.get("due_date", ""),
+        )
+    except DomainError as exc:
+        return _fail(request, petition, exc)
+    messages.success(request, _("The unit was pressed for a response."))
+    return redirect("petition", number=petition.number)
+
+
+@login_required
+@require_POST
+def respond(request, number, supervision_id):
+    petition = get_visible_petition(request.user, number)
+    try:
+        services.respond_supervision(
+            ctx=Context.from_request(request),
+            petition=petition,
+            supervision_id=supervision_id,
+            response=request.POST.get("response", ""),
+        )
+    except DomainError as exc:
+        return _fail(request, petition, exc)
+    messages.success(request, _("Your response was recorded."))
+    return redirect("petition", number=petition.number)
