@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('audit', '0002_access_log'),
-        ('petitions', '0004_seal_personal_data'),
+        ('petitions', '0005_seal_personal_data'),
     ]
 
     operations = [
