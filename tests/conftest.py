@@ -13,6 +13,12 @@ def demo_org(db):
 
     # Transactional tests flush the database afterwards, seeded rows included.
     seed_categories(Category)
+    from xinfang.deadlines.models import CalendarDay, CalendarYear, DeadlinePolicy
+    from xinfang.deadlines.seed import seed_policies, sync_calendar
+
+    if not DeadlinePolicy.objects.exists():
+        seed_policies(DeadlinePolicy)
+        sync_calendar(CalendarYear, CalendarDay)
     create_demo_organisation("demo-pass-2026")
     users = {u.username: u for u in User.objects.select_related("unit")}
     units = {u.code: u for u in Unit.objects.all()}

@@ -89,3 +89,9 @@ def test_superuser_flag_alone_opens_nothing(client, demo_org):
     clerk.save()
     client.force_login(clerk)
     assert client.get("/admin/accounts/user/").status_code == 302
+
+
+def test_signed_in_without_the_role_is_refused_not_looped(client, demo_org):
+    client.force_login(demo_org[0]["clerk"])
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 403

@@ -26,9 +26,9 @@ from xinfang.petitions.models import NumberSequence, Petition
 from xinfang.petitions.services.checks import check_registration
 from xinfang.petitions.services.registration import IdempotencyMismatch, fingerprint, register_petition
 
-# serialized_rollback: each test starts from the migrated contents (the seeded
-# categories), which the flush after a transactional test would otherwise remove.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Committed for real, so threads and processes see each other's work; the demo_org
+# fixture puts back the seeded rows that the flush after such a test removes.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 WORKER = Path(__file__).with_name("worker.py")
 

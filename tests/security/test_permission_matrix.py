@@ -138,6 +138,75 @@ def api_upload(case):
     return {409} if case.petition.status == "closed" else {201}
 
 
+def web_action_form(case):
+    if case.anonymous:
+        return {302}
+    if not case.visible:
+        return {404}
+    if case.petition.status == "closed":
+        return {409}
+    return {200} if case.role(*OFFICE_ROLES) else {403}
+
+
+def web_queue(case):  # /queues/to_propose/: the clerks' queue
+    if case.anonymous:
+        return {302}
+    return {200} if case.role(Role.CLERK) else {404}
+
+
+def web_redirect(case):  # POST forms that answer with a redirect
+    return {302}
+
+
+def web_missing_notification(case):
+    return {302} if case.anonymous else {404}
+
+
+def web_deadline_change(case):
+    """Only a leader changes a clock; a met clock (the closed petition's) refuses."""
+    if case.anonymous:
+        return {302}
+    if not case.visible:
+        return {404}
+    if not case.role(*LEADER_ROLES):
+        return {403}
+    return {409} if case.petition.status == "closed" else {302, 409}
+
+
+def web_supervise(case):
+    if case.anonymous:
+        return {302}
+    if not case.visible:
+        return {404}
+    if not case.role(*OFFICE_ROLES):
+        return {403}
+    return {302} if case.petition.status == "assigned" else {400, 409}
+
+
+def web_missing_supervision(case):
+    # An unknown supervision on a visible petition is a plain input error; nothing to learn.
+    if case.anonymous:
+        return {302}
+    return {400, 403} if case.visible else {404}
+
+
+def api_deadline_change(case):
+    if case.anonymous:
+        return {401}
+    if not case.visible:
+        return {404}
+    if not case.role(*LEADER_ROLES):
+        return {403}
+    # The first leader pauses the clock (the web form, just before); the others find it paused.
+    return {409} if case.petition.status == "closed" else {200, 409}
+
+
+def api_missing_supervision(case):
+    if case.anonymous:
+        return {401}
+    return {400, 403} if case.visible else {404}
+
+
 def public(case):
     return {200, 302}
 
@@ -194,6 +263,24 @@ ROUTES = {
     "personal_data": [("get", "/petitions/{n}/personal-data/", None, web_personal_data)],
     "attachment_upload": [("post", "/petitions/{n}/attachments/", "file", web_upload)],
     "attachment_download": [("get", "/petitions/{n}/attachments/{a}/", None, web_petition_read)],
+    "petition_action": [("get", "/petitions/{n}/actions/flag_urgent/", None, web_action_form)],
+    "queue": [("get", "/queues/to_propose/", None, web_queue)],
+    "notifications": [("get", "/notifications/", None, web_page)],
+    "notifications_read": [("post", "/notifications/read/", {}, web_redirect)],
+    "notification_open": [("get", "/notifications/999999/", None, web_missing_notification)],
+    "deadline_lists": [("get", "/deadlines/", None, web_page)],
+    "outstanding": [("get", "/outstanding/", None, web_office_page)],
+    "deadline_action": [("post", "/petitions/{n}/deadlines/reply/pause/", {"reason": "等待鉴定"},
+                         web_deadline_change)],
+    "supervise": [("post", "/petitions/{n}/supervisions/", "supervision", web_supervise)],
+    "supervision_respond": [("post", "/petitions/{n}/supervisions/999999/respond/", {"response": "已办"},
+                             web_missing_supervision)],
+    "api-deadlines": [("get", "/api/v1/deadlines", None, api_any)],
+    "api-deadline-action": [("post", "/api/v1/petitions/{n}/deadlines/reply/pause", {"reason": "等待鉴定"},
+                             api_deadline_change)],
+    "api-supervisions": [("get", "/api/v1/petitions/{n}/supervisions", None, api_petition_read)],
+    "api-supervision-response": [("post", "/api/v1/petitions/{n}/supervisions/999999/response",
+                                  {"response": "已办"}, api_missing_supervision)],
 }
 # The admin site is the system administrator's (tests/accounts/test_admin.py) and is
 # checked here by prefix: everyone else is sent to its sign-in page.
@@ -228,6 +315,11 @@ def _body(kind):
         return {"file": SimpleUploadedFile("more.pdf", PDF)}, None
     if kind == "petition":
         return body(), "application/json"
+    if kind == "supervision":
+        from xinfang.accounts.models import Unit
+
+        unit = Unit.objects.get(code="HOUSING").pk
+        return {"unit": unit, "kind": "reminder", "message": "请加快办理", "due_date": "2030-01-31"}, None
     return kind, "application/json"
 
 
@@ -257,6 +349,8 @@ def _check_persona(user, persona, petition, state) -> list[str]:
             before = _fingerprint(petition)
             client = _api_client(user) if path.startswith("/api/") else _client(user)
             data, content_type = _body(kind) if kind is not None else (None, None)
+            if not path.startswith("/api/"):
+                content_type = None  # pages take form posts
             call = getattr(client, method)
             if method == "get":
                 response = call(path)

@@ -39,6 +39,7 @@ FORMS = [
     ("refer_to_police", "registered", "letter", "secgen"),
     ("merge", "registered", "letter", "clerk"),
     ("void", "registered", "letter", "secgen"),
+    ("record_involvement", "assigned", "letter", "clerk"),
 ]
 
 
@@ -286,3 +287,16 @@ def test_the_void_form_warns(client_for, drive):
     petition = drive("registered")
     form = client_for("secgen").get(url(petition, "void"), headers=HX).content.decode()
     assert "action-form--warning" in form and "alert--warning" in form and "button--danger" in form
+
+
+def test_record_involvement_from_the_page(client_for, drive, demo_org):
+    users, units = demo_org
+    petition = drive("assigned")
+    client = client_for("clerk")
+    url = f"/petitions/{petition.number}/actions/record_involvement/"
+    refused = client.post(url, {"units": [units["HOUSING"].pk]}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 409 and "市住房和城乡建设局" in refused.content.decode()
+    done = client.post(url, {"units": [units["CHAIR"].pk], "person_name": "某干部"})
+    assert done.status_code == 302
+    assert petition.involved_units.filter(unit=units["CHAIR"]).exists()
+    assert petition.involved_persons.filter(name="某干部").exists()

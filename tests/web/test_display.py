@@ -22,7 +22,7 @@ def test_masks():
 def test_the_api_uses_the_same_masks():
     from xinfang.petitions.api import serializers
 
-    assert serializers.mask_id_number is mask_id_number
+    assert serializers.petitioner_rows is petitioner_rows
 
 
 def test_readers_without_the_right_get_masked_personal_data(make_petition, demo_org):

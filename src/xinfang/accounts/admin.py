@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +30,11 @@ class XinfangAdminSite(admin.AdminSite):
 
     def login(self, request, extra_context=None):
         # One sign-in for the whole site, with the lock-out and the second factor:
-        # the admin's own login form would skip the second factor.
+        # the admin's own login form would skip the second factor. Someone already
+        # signed in without the role is refused here: sending them to sign in again
+        # would bounce between the two pages for ever.
+        if request.user.is_authenticated:
+            raise PermissionDenied
         return redirect_to_login(request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index"))
 
 

@@ -52,9 +52,9 @@ def get_visible_petition(user, number: str, *, for_update: bool = False) -> Peti
     return petition
 
 
-def petition_detail(user, number: str) -> Petition:
-    """One visible petition with everything its page and API answer show, in a fixed
-    number of queries."""
+def petition_detail(user, number: str, *, records: bool = False) -> Petition:
+    """One visible petition with everything its API answer shows, in a fixed number of
+    queries; with `records`, also the procedure's records the petition page shows."""
     qs = (
         Petition.objects.visible_to(user)
         .select_related("category", "first_responder", "superior_unit", "reception", "merged_into")
@@ -68,31 +68,33 @@ def petition_detail(user, number: str) -> Petition:
                 "assignments", queryset=Assignment.objects.select_related("unit", "handler").order_by("id")
             ),
             "attachments",
-            # The procedure's records (Rule 3), each with the people and units it names.
-            Prefetch("proposals", queryset=Proposal.objects.select_related("by")),
-            Prefetch("instructions", queryset=Instruction.objects.select_related("leader")),
-            Prefetch("results", queryset=Result.objects.select_related("submitted_by", "assignment__unit")),
-            Prefetch(
-                "results__signoffs", queryset=Signoff.objects.select_related("user").order_by("at", "id")
-            ),
-            Prefetch("replies", queryset=Reply.objects.select_related("by")),
-            Prefetch("reports", queryset=Report.objects.select_related("drafted_by", "approved_by")),
-            Prefetch(
-                "coordinations",
-                queryset=Coordination.objects.select_related("lead_unit", "by").order_by("at"),
-            ),
-            "coordinations__units",
-            Prefetch(
-                "persuasions", queryset=PersuasionRecord.objects.select_related("by").order_by("at", "id")
-            ),
-            Prefetch("police_referrals", queryset=PoliceReferral.objects.select_related("unit", "by")),
         )
     )
+    if records:
+        qs = qs.prefetch_related(*_PROCEDURE_RECORDS)
     petition = qs.filter(number=number).first() if isinstance(number, str) and len(number) <= 32 else None
     if petition is None:
         _refuse(user, number)
     record("petition.view", object_type="petition", object_ref=petition.number, user=user)
     return petition
+
+
+# The procedure's records (Rule 3), each with the people and units it names.
+_PROCEDURE_RECORDS = (
+    Prefetch("proposals", queryset=Proposal.objects.select_related("by")),
+    Prefetch("instructions", queryset=Instruction.objects.select_related("leader")),
+    Prefetch("results", queryset=Result.objects.select_related("submitted_by", "assignment__unit")),
+    Prefetch("results__signoffs", queryset=Signoff.objects.select_related("user").order_by("at", "id")),
+    Prefetch("replies", queryset=Reply.objects.select_related("by")),
+    Prefetch("reports", queryset=Report.objects.select_related("drafted_by", "approved_by")),
+    Prefetch(
+        "coordinations",
+        queryset=Coordination.objects.select_related("lead_unit", "by").order_by("at"),
+    ),
+    "coordinations__units",
+    Prefetch("persuasions", queryset=PersuasionRecord.objects.select_related("by").order_by("at", "id")),
+    Prefetch("police_referrals", queryset=PoliceReferral.objects.select_related("unit", "by")),
+)
 
 
 def timeline(petition: Petition) -> QuerySet[Event]:

@@ -166,5 +166,5 @@ def detail_context(request, petition) -> dict:
 @login_required
 @require_GET
 def petition_page(request, number):
-    petition = petition_detail(request.user, number)
+    petition = petition_detail(request.user, number, records=True)
     return render(request, "petitions/detail.html", detail_context(request, petition))

@@ -40,7 +40,10 @@ from xinfang.petitions.workflow_models import (
 )
 
 # Actions that take a petition out of the ordinary procedure: shown apart, below it.
-SIDE_ACTIONS = ("flag_urgent", "record_persuasion", "conclude_persuasion", "refer_to_police", "merge", "void")
+SIDE_ACTIONS = (
+    "flag_urgent", "record_persuasion", "conclude_persuasion", "refer_to_police", "merge", "void",
+    "record_involvement",
+)
 # Form fields that carry several values (multi-selects).
 LIST_FIELDS = frozenset({"notify_units", "units"})
 _ROW_FIELD = re.compile(r"^assignments-(\d{1,2})-(unit|role|kind|due_date|share_contact)$")
@@ -66,6 +69,10 @@ def form_data(action: str, post) -> dict:
                 rows.setdefault(int(match.group(1)), {})[match.group(2)] = post.get(key)
         # A row without a unit is an empty row the add-row button left behind.
         return {"assignments": [rows[i] for i in sorted(rows) if rows[i].get("unit")]}
+    if action == "record_involvement":
+        name = (post.get("person_name") or "").strip()
+        person = {"name": name, "user": (post.get("person_user") or "").strip() or None}
+        return {"units": post.getlist("units"), "persons": [person] if name else []}
     data = {}
     for key in post:
         if key == "csrfmiddlewaretoken":
@@ -176,6 +183,9 @@ def form_context(
         context["draft"] = (
             Report.objects.filter(petition=petition).select_related("drafted_by").order_by("-id").first()
         )
+    if action == "record_involvement":
+        already = {iu.unit_id for iu in petition.involved_units.all()}
+        context["units"] = [u for u in Unit.objects.filter(active=True).order_by("path") if u.pk not in already]
     if action == "instruct":
         context["proposal"] = petition.proposals.order_by("-id").select_related("by").first()
     return context
@@ -250,7 +260,7 @@ def _petition_body(request, number, done: str) -> HttpResponse:
     from xinfang.petitions.views.pages import detail_context
 
     try:
-        petition = petition_detail(request.user, number)
+        petition = petition_detail(request.user, number, records=True)
     except Http404:
         # The action took the petition out of the caller's sight: back to their work.
         response = HttpResponse(status=200)
