@@ -3,6 +3,7 @@ the database, tampering detected, keys rotated by a command."""
 
 import base64
 import io
+import shutil
 import subprocess
 
 import pytest
@@ -33,8 +34,16 @@ def make_canary(demo_org):
         petition, _ = register_petition(
             ctx=Context(actor=users["clerk"]),
             data=check_registration(
-                letter(petitioners=[{"name": "金丝雀", "id_number": CANARY_ID, "phone": CANARY_PHONE,
-                                     "address": CANARY_ADDRESS}])
+                letter(
+                    petitioners=[
+                        {
+                            "name": "金丝雀",
+                            "id_number": CANARY_ID,
+                            "phone": CANARY_PHONE,
+                            "address": CANARY_ADDRESS,
+                        }
+                    ]
+                )
             ),
         )
         return petition
@@ -49,8 +58,9 @@ def canary(make_canary):
 
 def raw_columns(petition):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id_number, phone, address FROM petitions_petitioner WHERE petition_id = %s",
-                       [petition.pk])
+        cursor.execute(
+            "SELECT id_number, phone, address FROM petitions_petitioner WHERE petition_id = %s", [petition.pk]
+        )
         return cursor.fetchone()
 
 
@@ -90,7 +100,9 @@ def test_a_value_moved_to_another_column_does_not_open():
 
 def test_plaintext_in_an_encrypted_column_is_refused(canary):
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE petitions_petitioner SET phone = %s WHERE petition_id = %s", ["13800000000", canary.pk])
+        cursor.execute(
+            "UPDATE petitions_petitioner SET phone = %s WHERE petition_id = %s", ["13800000000", canary.pk]
+        )
     with pytest.raises(crypto.DecryptionError):
         Petitioner.objects.get(petition=canary)
 
@@ -125,12 +137,22 @@ def test_database_dump_has_no_canary_plaintext(canary):
     if connection.vendor == "sqlite":
         dump = "\n".join(connection.connection.iterdump())
     else:
-        if not subprocess.run(["which", "pg_dump"], capture_output=True).returncode == 0:
+        if shutil.which("pg_dump") is None:
             pytest.skip("pg_dump is not installed")
         dump = subprocess.run(
-            ["pg_dump", "-h", settings_dict["HOST"] or "127.0.0.1", "-p", str(settings_dict["PORT"] or 5432),
-             "-U", settings_dict["USER"] or "postgres", settings_dict["NAME"]],
-            capture_output=True, text=True, check=True,
+            [
+                "pg_dump",
+                "-h",
+                settings_dict["HOST"] or "127.0.0.1",
+                "-p",
+                str(settings_dict["PORT"] or 5432),
+                "-U",
+                settings_dict["USER"] or "postgres",
+                settings_dict["NAME"],
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     assert "金丝雀" in dump  # the dump is real: the name is not personal data we seal
     for canary_value in (CANARY_ID, CANARY_PHONE, CANARY_ADDRESS):

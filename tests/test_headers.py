@@ -20,13 +20,17 @@ def test_pages_carry_the_policy(client, demo_org, path):
     client.force_login(demo_org[0]["clerk"])
     response = client.get(path, follow=True)
     policy = response["Content-Security-Policy"]
-    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+    assert (
+        "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+    )
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert response["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize("path", ["/", "/petitions/", "/petitions/new/", "/admin/login/", "/api/v1/schema/ui/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/petitions/", "/petitions/new/", "/admin/login/", "/api/v1/schema/ui/"]
+)
 def test_no_inline_script_anywhere(clerk, path):
     html = clerk.get(path, follow=True).content.decode()
     for tag in re.findall(r"<script\b[^>]*>", html):

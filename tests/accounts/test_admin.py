@@ -28,8 +28,14 @@ def test_system_admin_creates_a_unit_beneath_another(admin_client, demo_org):
     _users, units = demo_org
     response = admin_client.post(
         "/admin/accounts/unit/add/",
-        {"code": "EDU", "name": "市教育局", "kind": "department", "parent": units["CPPCC"].pk, "active": "on",
-         "sort_order": 20},
+        {
+            "code": "EDU",
+            "name": "市教育局",
+            "kind": "department",
+            "parent": units["CPPCC"].pk,
+            "active": "on",
+            "sort_order": 20,
+        },
     )
     assert response.status_code == 302, response.content[:500]
     unit = Unit.objects.get(code="EDU")
@@ -41,10 +47,16 @@ def test_system_admin_creates_a_user_with_a_role(admin_client, demo_org):
     response = admin_client.post(
         "/admin/accounts/user/add/",
         {
-            "username": "clerk3", "name": "何静", "unit": units["GENERAL"].pk,
-            "password1": "Xf-strong-pass-9", "password2": "Xf-strong-pass-9",
-            "roles-TOTAL_FORMS": "1", "roles-INITIAL_FORMS": "0", "roles-MIN_NUM_FORMS": "0",
-            "roles-MAX_NUM_FORMS": "1000", "roles-0-role": "clerk",
+            "username": "clerk3",
+            "name": "何静",
+            "unit": units["GENERAL"].pk,
+            "password1": "Xf-strong-pass-9",
+            "password2": "Xf-strong-pass-9",
+            "roles-TOTAL_FORMS": "1",
+            "roles-INITIAL_FORMS": "0",
+            "roles-MIN_NUM_FORMS": "0",
+            "roles-MAX_NUM_FORMS": "1000",
+            "roles-0-role": "clerk",
         },
     )
     assert response.status_code == 302, response.content[:2000]
@@ -66,8 +78,14 @@ def test_a_unit_cannot_move_beneath_itself(admin_client, demo_org):
     office = units["OFFICE"]
     response = admin_client.post(
         f"/admin/accounts/unit/{office.pk}/change/",
-        {"code": "OFFICE", "name": "办公室", "kind": "department", "parent": units["GENERAL"].pk, "active": "on",
-         "sort_order": 1},
+        {
+            "code": "OFFICE",
+            "name": "办公室",
+            "kind": "department",
+            "parent": units["GENERAL"].pk,
+            "active": "on",
+            "sort_order": 1,
+        },
     )
     assert response.status_code == 200  # the form again, with the error
     office.refresh_from_db()

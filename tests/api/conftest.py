@@ -21,8 +21,11 @@ def api(demo_org):
 
         def post(self, path, data=None, headers=None, **kwargs):
             return self.client.post(
-                path, data if data is not None else {}, content_type="application/json",
-                headers={**self.headers, **(headers or {})}, **kwargs,
+                path,
+                data if data is not None else {},
+                content_type="application/json",
+                headers={**self.headers, **(headers or {})},
+                **kwargs,
             )
 
         def patch(self, path, data):
@@ -44,7 +47,12 @@ def body(**overrides):
         "channel": "letter",
         "received_at": timezone.now().isoformat(),
         "petitioners": [
-            {"name": "王五", "id_number": "11010519491231002X", "phone": "13800138000", "address": "通川区朝阳路1号"}
+            {
+                "name": "王五",
+                "id_number": "11010519491231002X",
+                "phone": "13800138000",
+                "address": "通川区朝阳路1号",
+            }
         ],
         "anonymous": False,
         "title": "小区路灯损坏",

@@ -94,7 +94,9 @@ def test_attachment_is_bound_to_its_petition(api, number):
 def test_hidden_petition_attachments_are_404(api, demo_org):
     _users, units = demo_org
     clerk = api("clerk")
-    number = clerk.post(PETITIONS, body(involved_units=[units["HOUSING"].pk, units["SECGEN"].pk])).json()["number"]
+    number = clerk.post(PETITIONS, body(involved_units=[units["HOUSING"].pk, units["SECGEN"].pk])).json()[
+        "number"
+    ]
     attachment_id = clerk.upload(f"{PETITIONS}/{number}/attachments", "a.pdf", PDF).json()["id"]
     secgen = api("secgen")
     assert secgen.get(f"{PETITIONS}/{number}/attachments/{attachment_id}").status_code == 404

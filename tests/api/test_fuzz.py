@@ -17,20 +17,40 @@ scalars = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=40),
-    st.sampled_from(["", "2026-02-30", "2026-11-26T09:30:00+08:00", "letter", "visit", "superior", "1",
-                     "11010519491231002X", "13800138000", "urban_construction", "\x00", "<script>", "=1+1"]),
+    st.sampled_from(
+        [
+            "",
+            "2026-02-30",
+            "2026-11-26T09:30:00+08:00",
+            "letter",
+            "visit",
+            "superior",
+            "1",
+            "11010519491231002X",
+            "13800138000",
+            "urban_construction",
+            "\x00",
+            "<script>",
+            "=1+1",
+        ]
+    ),
 )
-ids = st.lists(st.integers(min_value=-(2**70), max_value=2**70) | st.sampled_from([0, 2**63 - 1, 2**63]),
-               max_size=3)
-json_values = ids | st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-    st.text(max_size=10), inner, max_size=4), max_leaves=12)
+ids = st.lists(
+    st.integers(min_value=-(2**70), max_value=2**70) | st.sampled_from([0, 2**63 - 1, 2**63]), max_size=3
+)
+json_values = ids | st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
 FIELDS = list(body())
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    replaced=st.dictionaries(st.sampled_from(FIELDS + ["superior", "reception", "status", "number"]), json_values,
-                             max_size=5),
+    replaced=st.dictionaries(
+        st.sampled_from(FIELDS + ["superior", "reception", "status", "number"]), json_values, max_size=5
+    ),
     dropped=st.sets(st.sampled_from(FIELDS), max_size=3),
 )
 def test_registration_never_fails_badly(api, replaced, dropped):

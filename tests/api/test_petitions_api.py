@@ -34,7 +34,12 @@ def test_list_filters_and_paging(api, demo_org):
         clerk.post(PETITIONS, body(title=f"路灯{i}"))
     clerk.post(
         PETITIONS,
-        body(channel="call", title="欠薪", category="labour_social_security", reception={"notes": "来电反映欠薪"}),
+        body(
+            channel="call",
+            title="欠薪",
+            category="labour_social_security",
+            reception={"notes": "来电反映欠薪"},
+        ),
     )
     listing = clerk.get(PETITIONS, page_size=2).json()
     assert listing["count"] == 4 and len(listing["results"]) == 2 and listing["next"]
@@ -62,8 +67,14 @@ def test_overdue_filter(api, demo_org):
 
 def test_bad_filters_are_400_problems(api, demo_org):
     clerk = api("clerk")
-    for params in ({"status": "lost"}, {"received_after": "2026-13-45"}, {"page": "x"}, {"page_size": "500"},
-                   {"overdue": "perhaps"}, {"q": "x" * 101}):
+    for params in (
+        {"status": "lost"},
+        {"received_after": "2026-13-45"},
+        {"page": "x"},
+        {"page_size": "500"},
+        {"overdue": "perhaps"},
+        {"q": "x" * 101},
+    ):
         response = clerk.get(PETITIONS, **params)
         assert response.status_code == 400, params
         assert response["Content-Type"] == "application/problem+json"
@@ -107,8 +118,9 @@ def test_idempotency_key_returns_the_same_petition(api, demo_org):
     assert other.status_code == 422
     assert clerk.post(PETITIONS, payload, headers={"Idempotency-Key": "bad key\x7f"}).status_code == 400
     # Keys belong to their user: another clerk's same key is a new petition.
-    assert api("clerk2").post(PETITIONS, payload, headers={"Idempotency-Key": "abc-123"}).json()["number"] != (
-        first.json()["number"]
+    assert (
+        api("clerk2").post(PETITIONS, payload, headers={"Idempotency-Key": "abc-123"}).json()["number"]
+        != (first.json()["number"])
     )
 
 
@@ -116,7 +128,9 @@ def test_patch_while_registered(api, demo_org):
     _users, units = demo_org
     clerk = api("clerk")
     number = clerk.post(PETITIONS, body()).json()["number"]
-    response = clerk.patch(f"{PETITIONS}/{number}", {"title": "路灯长期损坏", "involved_units": [units["LABOUR"].pk]})
+    response = clerk.patch(
+        f"{PETITIONS}/{number}", {"title": "路灯长期损坏", "involved_units": [units["LABOUR"].pk]}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["title"] == "路灯长期损坏"
     assert response.json()["involved_units"] == [units["LABOUR"].pk]

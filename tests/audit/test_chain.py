@@ -21,7 +21,10 @@ def test_edited_event_is_detected(register, demo_org, tamper):
     users, _units = demo_org
     petition = register()
     append_event(petition, Context(actor=users["clerk"]), "petition.noted", {"n": 1})
-    tamper("UPDATE audit_event SET data = %s WHERE petition_id = %s AND seq = 1", ['{"number": "forged"}', petition.pk])
+    tamper(
+        "UPDATE audit_event SET data = %s WHERE petition_id = %s AND seq = 1",
+        ['{"number": "forged"}', petition.pk],
+    )
     assert verify_petition_chain(chain(petition))
 
 

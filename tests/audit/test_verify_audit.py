@@ -49,8 +49,16 @@ def test_deleted_event(chain, tamper):
 def test_inserted_event(chain, tamper, demo_org):
     users, _units = demo_org
     tamper("UPDATE audit_event SET seq = seq + 10 WHERE petition_id = %s AND seq >= 3", [chain.pk])
-    forged = Event(petition=chain, seq=3, at=Event.objects.get(petition=chain, seq=2).at, actor=users["clerk"],
-                   action="petition.noted", data={"n": "forged"}, source="web", prev_hash=GENESIS)
+    forged = Event(
+        petition=chain,
+        seq=3,
+        at=Event.objects.get(petition=chain, seq=2).at,
+        actor=users["clerk"],
+        action="petition.noted",
+        data={"n": "forged"},
+        source="web",
+        prev_hash=GENESIS,
+    )
     forged.hash = compute_hash(forged.prev_hash, forged)
     forged.save()
     refused()
@@ -85,15 +93,19 @@ def test_exported_heads_catch_a_rewrite_with_the_key(chain, tamper, tmp_path, se
     from xinfang.audit.chain import head_mac
 
     last = Event.objects.get(petition=chain, seq=3)
-    ChainHead.objects.filter(petition=chain).update(seq=3, hash=last.hash, mac=head_mac(chain.pk, 3, last.hash))
+    ChainHead.objects.filter(petition=chain).update(
+        seq=3, hash=last.hash, mac=head_mac(chain.pk, 3, last.hash)
+    )
     verify()  # consistent again from inside the database…
     assert "gone or changed" in refused("--against", str(saved))  # …but not with the saved heads
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the trigger is PostgreSQL's")
 def test_postgresql_refuses_to_change_events(chain):
-    for sql in ("UPDATE audit_event SET action = 'x' WHERE petition_id = %s",
-                "DELETE FROM audit_event WHERE petition_id = %s"):
+    for sql in (
+        "UPDATE audit_event SET action = 'x' WHERE petition_id = %s",
+        "DELETE FROM audit_event WHERE petition_id = %s",
+    ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [chain.pk])
     assert Event.objects.filter(petition=chain).count() == 4

@@ -11,7 +11,12 @@ def letter(**overrides):
         "channel": "letter",
         "received_at": timezone.now().isoformat(),
         "petitioners": [
-            {"name": "王五", "id_number": "11010519491231002X", "phone": "13800138000", "address": "通川区朝阳路1号"}
+            {
+                "name": "王五",
+                "id_number": "11010519491231002X",
+                "phone": "13800138000",
+                "address": "通川区朝阳路1号",
+            }
         ],
         "title": "小区路灯损坏",
         "content": "小区路灯坏了三个月无人修理。",

@@ -59,7 +59,11 @@ def test_deadlines_start_from_receipt_not_registration(register):
 
 def test_superior_assigned_needs_sender_reference_and_due_date(demo_org, register):
     _users, units = demo_org
-    assert set(errors_of(letter(channel="superior"))) == {"superior.unit", "superior.reference", "superior.due_date"}
+    assert set(errors_of(letter(channel="superior"))) == {
+        "superior.unit",
+        "superior.reference",
+        "superior.due_date",
+    }
     petition = register(
         channel="superior",
         superior={"unit": units["SUPERIOR"].pk, "reference": "达信交〔2026〕12号", "due_date": "2026-12-20"},
@@ -73,7 +77,10 @@ def test_superior_assigned_needs_sender_reference_and_due_date(demo_org, registe
 def test_superior_must_be_a_superior_organ(demo_org):
     _users, units = demo_org
     errors = errors_of(
-        letter(channel="superior", superior={"unit": units["HOUSING"].pk, "reference": "x", "due_date": "2026-12-20"})
+        letter(
+            channel="superior",
+            superior={"unit": units["HOUSING"].pk, "reference": "x", "due_date": "2026-12-20"},
+        )
     )
     assert list(errors) == ["superior.unit"]
 
@@ -126,16 +133,25 @@ def test_anonymous_petitions_need_no_petitioner(register):
         ({"petitioners": [{"name": "王五", "phone": "12345"}]}, "petitioners.0.phone"),
         ({"petitioners": [{"name": ""}]}, "petitioners.0.name"),
         ({"petitioners": "王五"}, "petitioners"),
-        ({"petitioners": [{"name": "甲", "id_number": "11010519491231002X"},
-                          {"name": "乙", "id_number": "11010519491231002X"}]}, "petitioners.1.id_number"),
+        (
+            {
+                "petitioners": [
+                    {"name": "甲", "id_number": "11010519491231002X"},
+                    {"name": "乙", "id_number": "11010519491231002X"},
+                ]
+            },
+            "petitioners.1.id_number",
+        ),
         ({"involved_units": [999999]}, "involved_units"),
         ({"involved_units": ["abc"]}, "involved_units"),
         ({"involved_units": [2**70]}, "involved_units"),
         ({"involved_units": [True]}, "involved_units"),
         ({"involved_persons": [{"name": "某科长", "unit": 2**64}]}, "involved_persons.0.unit"),
         ({"involved_persons": [{"name": "某科长", "unit": 999999}]}, "involved_persons.0.unit"),
-        ({"channel": "superior", "superior": {"unit": 999999, "reference": "x", "due_date": "2026-12-20"}},
-         "superior.unit"),
+        (
+            {"channel": "superior", "superior": {"unit": 999999, "reference": "x", "due_date": "2026-12-20"}},
+            "superior.unit",
+        ),
         ({"involved_persons": [{"name": "某科长", "user": "nobody"}]}, "involved_persons.0.user"),
         ({"important": "maybe"}, "important"),
         ({"title": "a\x00b"}, "title"),
@@ -188,10 +204,14 @@ def test_correction_validates_the_whole_registration(register, demo_org):
     users, _units = demo_org
     petition = register()
     with pytest.raises(InvalidInput) as caught:
-        correct_registration(ctx=Context(actor=users["clerk"]), petition=petition, changes={"channel": "visit"})
+        correct_registration(
+            ctx=Context(actor=users["clerk"]), petition=petition, changes={"channel": "visit"}
+        )
     assert "reception.notes" in caught.value.errors
     with pytest.raises(InvalidInput):
-        correct_registration(ctx=Context(actor=users["clerk"]), petition=petition, changes={"status": "closed"})
+        correct_registration(
+            ctx=Context(actor=users["clerk"]), petition=petition, changes={"status": "closed"}
+        )
     petition.refresh_from_db()
     assert petition.channel == "letter" and petition.status == Status.REGISTERED
     assert petition.events.count() == 1
@@ -216,4 +236,6 @@ def test_no_correction_after_registration_stage(register, demo_org):
     # Set up the later state directly: the workflow services that move it come later.
     Petition.objects.filter(pk=petition.pk).update(status=Status.PROPOSED)
     with pytest.raises(Conflict):
-        correct_registration(ctx=Context(actor=users["clerk"]), petition=petition, changes={"title": "新标题"})
+        correct_registration(
+            ctx=Context(actor=users["clerk"]), petition=petition, changes={"title": "新标题"}
+        )

@@ -62,8 +62,12 @@ def test_units_with_prefix_ids_are_matched_exactly(register, demo_org):
     """Unit 1 involved must not hide unit 12's users, and the other way round (AC-9)."""
     users, units = demo_org
     # Explicit ids where one is a prefix of the other, as in OTRS CVE-2009-5055.
-    short = Unit.objects.create(pk=880001, code="P1", name="一科", kind=UnitKind.DEPARTMENT, parent=units["OFFICE"])
-    long = Unit.objects.create(pk=8800012, code="P2", name="二科", kind=UnitKind.DEPARTMENT, parent=units["OFFICE"])
+    short = Unit.objects.create(
+        pk=880001, code="P1", name="一科", kind=UnitKind.DEPARTMENT, parent=units["OFFICE"]
+    )
+    long = Unit.objects.create(
+        pk=8800012, code="P2", name="二科", kind=UnitKind.DEPARTMENT, parent=units["OFFICE"]
+    )
     clerk = User.objects.create(username="prefix-clerk", unit=long)
     UserRole.objects.create(user=clerk, role=Role.CLERK)
     hidden_from_short = register(involved_units=[short.pk])

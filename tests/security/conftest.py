@@ -45,7 +45,10 @@ def world(demo_org):
 
     def letter(**extra):
         data = {
-            "channel": "letter", "received_at": timezone.now().isoformat(), "title": "拖欠工资", "content": "拖欠工资半年",
+            "channel": "letter",
+            "received_at": timezone.now().isoformat(),
+            "title": "拖欠工资",
+            "content": "拖欠工资半年",
             "category": "labour_social_security",
             "petitioners": [{"name": "王五", "id_number": "11010519491231002X", "phone": "13800138000"}],
             "involved_units": [units["POLICE"].pk],
@@ -53,8 +56,9 @@ def world(demo_org):
         }
         data.update(extra)
         petition, _ = register_petition(ctx=Context(actor=users["clerk"]), data=check_registration(data))
-        add_attachment(ctx=Context(actor=users["clerk"]), petition=petition,
-                       upload=SimpleUploadedFile("scan.pdf", PDF))
+        add_attachment(
+            ctx=Context(actor=users["clerk"]), petition=petition, upload=SimpleUploadedFile("scan.pdf", PDF)
+        )
         return petition
 
     def act(who, petition, action, body):
@@ -66,8 +70,17 @@ def world(demo_org):
     for petition in (assigned, closed):
         act("clerk", petition, "propose", {"opinion": "拟转"})
         act("secgen", petition, "instruct", {"instruction": "同意"})
-        act("clerk", petition, "assign", {"assignments": [
-            {"unit": units["HOUSING"].pk, "role": "lead"}, {"unit": units["LABOUR"].pk, "role": "assist"}]})
+        act(
+            "clerk",
+            petition,
+            "assign",
+            {
+                "assignments": [
+                    {"unit": units["HOUSING"].pk, "role": "lead"},
+                    {"unit": units["LABOUR"].pk, "role": "assist"},
+                ]
+            },
+        )
     act("housing", closed, "submit_result", {"findings": "属实", "result": "已解决"})
     act("housing", closed, "sign_off", {"password": PASSWORD})
     act("deputy", closed, "sign_off", {"password": PASSWORD})

@@ -231,11 +231,17 @@ ROUTES = {
     "api-me": [("get", "/api/v1/me", None, api_any)],
     "api-units": [("get", "/api/v1/units", None, api_any)],
     "api-categories": [("get", "/api/v1/categories", None, api_any)],
-    "api-petitions": [("get", "/api/v1/petitions", None, api_any), ("post", "/api/v1/petitions", "petition", api_register)],
-    "api-petition": [("get", "/api/v1/petitions/{n}", None, api_petition_read),
-                     ("patch", "/api/v1/petitions/{n}", {"title": "改"}, api_patch)],
-    "api-petition-action": [("post", "/api/v1/petitions/{n}/actions/flag_urgent", {"reason": "紧急"},
-                             api_action_flag_urgent)],
+    "api-petitions": [
+        ("get", "/api/v1/petitions", None, api_any),
+        ("post", "/api/v1/petitions", "petition", api_register),
+    ],
+    "api-petition": [
+        ("get", "/api/v1/petitions/{n}", None, api_petition_read),
+        ("patch", "/api/v1/petitions/{n}", {"title": "改"}, api_patch),
+    ],
+    "api-petition-action": [
+        ("post", "/api/v1/petitions/{n}/actions/flag_urgent", {"reason": "紧急"}, api_action_flag_urgent)
+    ],
     "api-petition-events": [("get", "/api/v1/petitions/{n}/events", None, api_petition_read)],
     "api-petition-attachments": [("post", "/api/v1/petitions/{n}/attachments", "file", api_upload)],
     "api-petition-attachment": [("get", "/api/v1/petitions/{n}/attachments/{a}", None, api_petition_read)],
@@ -270,17 +276,26 @@ ROUTES = {
     "notification_open": [("get", "/notifications/999999/", None, web_missing_notification)],
     "deadline_lists": [("get", "/deadlines/", None, web_page)],
     "outstanding": [("get", "/outstanding/", None, web_office_page)],
-    "deadline_action": [("post", "/petitions/{n}/deadlines/reply/pause/", {"reason": "等待鉴定"},
-                         web_deadline_change)],
+    "deadline_action": [
+        ("post", "/petitions/{n}/deadlines/reply/pause/", {"reason": "等待鉴定"}, web_deadline_change)
+    ],
     "supervise": [("post", "/petitions/{n}/supervisions/", "supervision", web_supervise)],
-    "supervision_respond": [("post", "/petitions/{n}/supervisions/999999/respond/", {"response": "已办"},
-                             web_missing_supervision)],
+    "supervision_respond": [
+        ("post", "/petitions/{n}/supervisions/999999/respond/", {"response": "已办"}, web_missing_supervision)
+    ],
     "api-deadlines": [("get", "/api/v1/deadlines", None, api_any)],
-    "api-deadline-action": [("post", "/api/v1/petitions/{n}/deadlines/reply/pause", {"reason": "等待鉴定"},
-                             api_deadline_change)],
+    "api-deadline-action": [
+        ("post", "/api/v1/petitions/{n}/deadlines/reply/pause", {"reason": "等待鉴定"}, api_deadline_change)
+    ],
     "api-supervisions": [("get", "/api/v1/petitions/{n}/supervisions", None, api_petition_read)],
-    "api-supervision-response": [("post", "/api/v1/petitions/{n}/supervisions/999999/response",
-                                  {"response": "已办"}, api_missing_supervision)],
+    "api-supervision-response": [
+        (
+            "post",
+            "/api/v1/petitions/{n}/supervisions/999999/response",
+            {"response": "已办"},
+            api_missing_supervision,
+        )
+    ],
 }
 # The admin site is the system administrator's (tests/accounts/test_admin.py) and is
 # checked here by prefix: everyone else is sent to its sign-in page.
@@ -325,7 +340,13 @@ def _body(kind):
 
 def _fingerprint(petition):
     petition.refresh_from_db()
-    return (petition.status, petition.title, petition.urgent, petition.events.count(), petition.attachments.count())
+    return (
+        petition.status,
+        petition.title,
+        petition.urgent,
+        petition.events.count(),
+        petition.attachments.count(),
+    )
 
 
 @pytest.mark.parametrize("state", ["registered", "assigned", "closed"])
@@ -360,13 +381,17 @@ def _check_persona(user, persona, petition, state) -> list[str]:
                 response = call(path, data)
             expected = expectation(Case(user, petition))
             if response.status_code not in expected:
-                failures.append(f"{method.upper()} {path} as {persona}: {response.status_code}, expected {expected}")
-            if response.status_code in (401, 403, 404, 409) and method != "get":
-                if _fingerprint(petition) != before:
-                    failures.append(f"{method.upper()} {path} as {persona}: refused but the petition changed")
-            if response.status_code == 302 and user is None and not path.startswith(("/i18n/", "/accounts/")):
-                if "/accounts/login/" not in response["Location"]:
-                    failures.append(f"{path} as anonymous: redirected to {response['Location']}")
+                failures.append(
+                    f"{method.upper()} {path} as {persona}: {response.status_code}, expected {expected}"
+                )
+            refused = response.status_code in (401, 403, 404, 409) and method != "get"
+            if refused and _fingerprint(petition) != before:
+                failures.append(f"{method.upper()} {path} as {persona}: refused but the petition changed")
+            bounced = (
+                response.status_code == 302 and user is None and not path.startswith(("/i18n/", "/accounts/"))
+            )
+            if bounced and "/accounts/login/" not in response["Location"]:
+                failures.append(f"{path} as anonymous: redirected to {response['Location']}")
     return failures
 
 

@@ -22,8 +22,15 @@ from xinfang.petitions.permissions import can_view
 from xinfang.petitions.selectors import my_work, parse_filters, petition_list
 from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
 
-ROLES = [Role.CLERK, Role.SECRETARY_GENERAL, Role.HANDLER, Role.HANDLER, Role.HANDLER, Role.AUDIT_ADMIN,
-         Role.SYSTEM_ADMIN]
+ROLES = [
+    Role.CLERK,
+    Role.SECRETARY_GENERAL,
+    Role.HANDLER,
+    Role.HANDLER,
+    Role.HANDLER,
+    Role.AUDIT_ADMIN,
+    Role.SYSTEM_ADMIN,
+]
 _serial = itertools.count(1)
 
 
@@ -32,7 +39,9 @@ def worlds(draw):
     unit_count = draw(st.integers(2, 6))
     # parent[i] < i: a random tree over the units (nested, so that "a unit above mine" matters).
     parents = [None] + [draw(st.integers(0, i - 1)) for i in range(1, unit_count)]
-    users = draw(st.lists(st.tuples(st.integers(0, unit_count - 1), st.sampled_from(ROLES)), min_size=1, max_size=5))
+    users = draw(
+        st.lists(st.tuples(st.integers(0, unit_count - 1), st.sampled_from(ROLES)), min_size=1, max_size=5)
+    )
     petition_count = draw(st.integers(1, 4))
     petitions = []
     for _ in range(petition_count):
@@ -58,8 +67,14 @@ def build(world):
     run = next(_serial)
     units = []
     for i, parent in enumerate(parents):
-        units.append(Unit.objects.create(code=f"R{run}U{i}", name=f"单位{i}", kind=UnitKind.DEPARTMENT,
-                                         parent=units[parent] if parent is not None else None))
+        units.append(
+            Unit.objects.create(
+                code=f"R{run}U{i}",
+                name=f"单位{i}",
+                kind=UnitKind.DEPARTMENT,
+                parent=units[parent] if parent is not None else None,
+            )
+        )
     users = []
     for i, (unit, role) in enumerate(user_specs):
         user = User.objects.create(username=f"r{run}u{i}", unit=units[unit])
@@ -71,16 +86,32 @@ def build(world):
     petitions = []
     for i, spec in enumerate(petition_specs):
         petition = Petition.objects.create(
-            number=f"T{run}-{i}", year=2026, serial=i + 1, channel="letter", status=spec["status"],
-            received_at=timezone.now(), title=f"事项{i}", content="内容", category=category, first_responder=responder,
+            number=f"T{run}-{i}",
+            year=2026,
+            serial=i + 1,
+            channel="letter",
+            status=spec["status"],
+            received_at=timezone.now(),
+            title=f"事项{i}",
+            content="内容",
+            category=category,
+            first_responder=responder,
         )
-        InvolvedUnit.objects.bulk_create(InvolvedUnit(petition=petition, unit=units[u]) for u in spec["involved_units"])
+        InvolvedUnit.objects.bulk_create(
+            InvolvedUnit(petition=petition, unit=units[u]) for u in spec["involved_units"]
+        )
         InvolvedPerson.objects.bulk_create(
             InvolvedPerson(petition=petition, name="某人", user=users[u]) for u in spec["involved_users"]
         )
         for j, (unit, status) in enumerate(spec["assignments"].items()):
-            Assignment.objects.create(petition=petition, unit=units[unit], role="lead" if j == 0 else "assist",
-                                      kind="assignment", status=status, assigned_by=responder)
+            Assignment.objects.create(
+                petition=petition,
+                unit=units[unit],
+                role="lead" if j == 0 else "assist",
+                kind="assignment",
+                status=status,
+                assigned_by=responder,
+            )
         petitions.append(petition)
     return users, petitions
 
@@ -89,8 +120,11 @@ def numbers_in(html: str, petitions) -> set[str]:
     return {p.number for p in petitions if re.search(rf">{re.escape(p.number)}<", html)}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(world=worlds())
 def test_every_read_surface_agrees_with_the_object_check(db, world):
     with transaction.atomic():
@@ -99,8 +133,12 @@ def test_every_read_surface_agrees_with_the_object_check(db, world):
             user = User.objects.select_related("unit").get(pk=user.pk)
             allowed = {p.number for p in petitions if can_view(user, Petition.objects.get(pk=p.pk))}
             ours = {p.number for p in petitions}
-            assert set(Petition.objects.visible_to(user).filter(number__in=ours).values_list("number", flat=True)) \
+            assert (
+                set(
+                    Petition.objects.visible_to(user).filter(number__in=ours).values_list("number", flat=True)
+                )
                 == allowed
+            )
             assert {p.number for p in petition_list(user, parse_filters({})) if p.number in ours} == allowed
             work = my_work(user)
             open_allowed = {p.number for p in petitions if p.number in allowed and p.status in OPEN_STATUSES}

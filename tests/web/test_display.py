@@ -7,8 +7,7 @@ from django.utils import translation
 from tests.web.conftest import VALID_ID
 from xinfang.audit.display import _SENTENCES, describe, register
 from xinfang.audit.models import Event
-from xinfang.petitions.masking import mask_address, mask_id_number, mask_phone
-from xinfang.petitions.masking import petitioner_rows
+from xinfang.petitions.masking import mask_address, mask_id_number, mask_phone, petitioner_rows
 from xinfang.petitions.views.pages import _petitioners
 
 

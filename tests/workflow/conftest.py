@@ -22,10 +22,16 @@ PATHS = {
     "instructed": ["proposed", ("secgen", "instruct", lambda u: {"instruction": "请市住建局核实处理。"})],
     "assigned": [
         "instructed",
-        ("clerk", "assign", lambda u: {"assignments": [
-            {"unit": u["HOUSING"].pk, "role": "lead", "kind": "assignment"},
-            {"unit": u["LABOUR"].pk, "role": "assist", "kind": "assignment"},
-        ]}),
+        (
+            "clerk",
+            "assign",
+            lambda u: {
+                "assignments": [
+                    {"unit": u["HOUSING"].pk, "role": "lead", "kind": "assignment"},
+                    {"unit": u["LABOUR"].pk, "role": "assist", "kind": "assignment"},
+                ]
+            },
+        ),
     ],
     "investigating": ["instructed", ("clerk", "investigate", lambda u: {"note": "办公室自行调查"})],
     "result_submitted": [
@@ -44,7 +50,10 @@ PATHS = {
         ("secgen", "approve_report", lambda u: {}),
     ],
     "closed": ["replied", ("clerk", "close", lambda u: {"outcome": "问题已解决"})],
-    "archived": ["closed", ("clerk", "archive", lambda u: {"archive_number": f"DA-{next(_archive_numbers)}"})],
+    "archived": [
+        "closed",
+        ("clerk", "archive", lambda u: {"archive_number": f"DA-{next(_archive_numbers)}"}),
+    ],
     "persuaded": [
         ("clerk", "record_persuasion", lambda u: {"notes": "耐心劝导"}),
         ("clerk", "conclude_persuasion", lambda u: {"outcome": "信访人同意息访"}),
@@ -66,7 +75,11 @@ def registration(units, channel="letter", **overrides):
     if channel in ("visit", "call"):
         data["reception"] = {"notes": "来访反映路灯问题", "explained": "解释了处理流程"}
     if channel == "superior":
-        data["superior"] = {"unit": units["SUPERIOR"].pk, "reference": "达信交〔2026〕1号", "due_date": "2026-12-31"}
+        data["superior"] = {
+            "unit": units["SUPERIOR"].pk,
+            "reference": "达信交〔2026〕1号",
+            "due_date": "2026-12-31",
+        }
     data.update(overrides)
     return data
 
@@ -86,7 +99,8 @@ def drive(demo_org):
     def _drive(state, channel=None, **overrides):
         channel = channel or ("superior" if state == "reported" else "letter")
         petition, _created = register_petition(
-            ctx=Context(actor=users["clerk"]), data=check_registration(registration(units, channel, **overrides))
+            ctx=Context(actor=users["clerk"]),
+            data=check_registration(registration(units, channel, **overrides)),
         )
         if state == "merged":
             other = _drive("registered")

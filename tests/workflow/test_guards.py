@@ -65,8 +65,12 @@ def test_involved_units_never_receive_the_petition(drive, act, demo_org):
         act("clerk", petition, "assign", {"assignments": [{"unit": units["HOUSING"].pk, "role": "lead"}]})
     assert "市住房和城乡建设局" in str(refused.value.message)
     with pytest.raises(Conflict):
-        act("deputy", petition, "coordinate",
-            {"lead_unit": units["LABOUR"].pk, "units": [units["HOUSING"].pk], "note": "联合"})
+        act(
+            "deputy",
+            petition,
+            "coordinate",
+            {"lead_unit": units["LABOUR"].pk, "units": [units["HOUSING"].pk], "note": "联合"},
+        )
     with pytest.raises(Conflict):
         act("clerk", petition, "flag_urgent", {"reason": "紧急", "notify_units": [units["HOUSING"].pk]})
     assert petition.status == "instructed" and not Assignment.objects.filter(petition=petition).exists()
@@ -100,18 +104,25 @@ def test_bad_assignments_are_400(drive, act, demo_org, assignments, field):
 def test_handlers_see_only_their_assignments_with_contact_masked(drive, act, demo_org):
     users, units = demo_org
     petition = drive("instructed")
-    act("clerk", petition, "assign", {"assignments": [
-        {"unit": units["HOUSING"].pk, "role": "lead", "share_contact": True},
-        {"unit": units["LABOUR"].pk, "role": "assist"},
-    ]})
-    visible = {name: Petition.objects.visible_to(users[name]).filter(pk=petition.pk).exists()
-               for name in ("housing", "labour", "police")}
+    act(
+        "clerk",
+        petition,
+        "assign",
+        {
+            "assignments": [
+                {"unit": units["HOUSING"].pk, "role": "lead", "share_contact": True},
+                {"unit": units["LABOUR"].pk, "role": "assist"},
+            ]
+        },
+    )
+    visible = {
+        name: Petition.objects.visible_to(users[name]).filter(pk=petition.pk).exists()
+        for name in ("housing", "labour", "police")
+    }
     assert visible == {"housing": True, "labour": True, "police": False}
     assert can_see_personal_data(users["housing"], petition)
     assert not can_see_personal_data(users["labour"], petition)
-    assert allowed_actions(users["housing"], petition) == [
-        "accept_assignment", "submit_result", "attach"
-    ]
+    assert allowed_actions(users["housing"], petition) == ["accept_assignment", "submit_result", "attach"]
     assert allowed_actions(users["labour"], petition) == ["accept_assignment", "contribute", "attach"]
 
 
@@ -130,7 +141,8 @@ def test_sign_off_needs_both_people_and_the_right_password(drive, act, demo_org)
     act("deputy", petition, "sign_off", {"password": PASSWORD})
     assert petition.status == "confirmed"
     assert sorted(Signoff.objects.values_list("capacity", "user__username")) == [
-        ("handler", "housing"), ("leader", "deputy")
+        ("handler", "housing"),
+        ("leader", "deputy"),
     ]
 
 
@@ -196,9 +208,9 @@ def test_resolve_on_the_spot_only_for_visits_and_calls_by_the_first_responder(dr
         act("clerk2", visit, "resolve_on_the_spot", {"reply": "已解释"})
     act("clerk", visit, "resolve_on_the_spot", {"reply": "已当场解释政策"})
     assert visit.status == "replied"
-    assert set(Deadline.objects.filter(petition=visit, met_at__isnull=False).values_list("name", flat=True)) == {
-        "handling", "reply"
-    }
+    assert set(
+        Deadline.objects.filter(petition=visit, met_at__isnull=False).values_list("name", flat=True)
+    ) == {"handling", "reply"}
 
 
 def test_persuaded_only_after_a_persuasion_record(drive, act):
@@ -221,8 +233,16 @@ def test_merge_into_a_hidden_petition_is_refused_as_unknown(drive, act, demo_org
 def test_coordination_makes_a_joint_lead(drive, act, demo_org):
     _users, units = demo_org
     petition = drive("assigned")
-    act("deputy", petition, "coordinate",
-        {"lead_unit": units["LABOUR"].pk, "units": [units["HOUSING"].pk, units["POLICE"].pk], "note": "联合处理"})
+    act(
+        "deputy",
+        petition,
+        "coordinate",
+        {
+            "lead_unit": units["LABOUR"].pk,
+            "units": [units["HOUSING"].pk, units["POLICE"].pk],
+            "note": "联合处理",
+        },
+    )
     roles = dict(Assignment.objects.filter(petition=petition).values_list("unit__code", "role"))
     assert roles == {"LABOUR": "lead", "HOUSING": "assist", "POLICE": "assist"}
 
@@ -236,12 +256,16 @@ def test_deadlines_follow_the_procedure(drive, act, demo_org):
     assert f"assignment:{units['HOUSING'].pk}" in names
 
 
-def test_notifications_reach_the_next_people_after_commit(drive, act, demo_org, django_capture_on_commit_callbacks):
+def test_notifications_reach_the_next_people_after_commit(
+    drive, act, demo_org, django_capture_on_commit_callbacks
+):
     users, units = demo_org
     petition = drive("registered", involved_persons=[{"name": "陈志远", "user": "chair"}])
     with django_capture_on_commit_callbacks(execute=True):
         act("clerk", petition, "propose", {"opinion": "拟办", "important": True})
-    recipients = set(Notification.objects.filter(petition=petition).values_list("recipient__username", flat=True))
+    recipients = set(
+        Notification.objects.filter(petition=petition).values_list("recipient__username", flat=True)
+    )
     # The chair would review an important letter, but is involved in this one: never told.
     assert recipients == {"secgen"}
     with django_capture_on_commit_callbacks(execute=True):
@@ -345,4 +369,8 @@ def test_refused_assignment_to_an_involved_unit_is_logged(drive, act, demo_org):
     with pytest.raises(Conflict):
         act("clerk", petition, "assign", {"assignments": [{"unit": units["HOUSING"].pk, "role": "lead"}]})
     entry = AccessLog.objects.get(action="firewall.refused")
-    assert entry.outcome == "denied" and entry.user.username == "clerk" and str(units["HOUSING"].pk) in entry.detail
+    assert (
+        entry.outcome == "denied"
+        and entry.user.username == "clerk"
+        and str(units["HOUSING"].pk) in entry.detail
+    )

@@ -57,7 +57,9 @@ def test_queue_and_notification_api(drive, demo_org, client, django_capture_on_c
     marked = client.post("/api/v1/notifications/read", {}, content_type="application/json", headers=auth)
     assert marked.json() == {"marked": 1}
     assert client.get("/api/v1/notifications?unread=true", headers=auth).json()["count"] == 0
-    bad = client.post("/api/v1/notifications/read", {"ids": ["x"]}, content_type="application/json", headers=auth)
+    bad = client.post(
+        "/api/v1/notifications/read", {"ids": ["x"]}, content_type="application/json", headers=auth
+    )
     assert bad.status_code == 400
 
 

@@ -30,8 +30,17 @@ def recipe(state, action, units):
     elif action == "instruct":
         actor, body = "chair", {"instruction": "请认真核实，依法处理。"}
     elif action == "assign":
-        body = {"assignments": [{"unit": units["HOUSING"].pk, "role": "lead", "kind": "transfer",
-                                 "due_date": "2026-12-31", "share_contact": True}]}
+        body = {
+            "assignments": [
+                {
+                    "unit": units["HOUSING"].pk,
+                    "role": "lead",
+                    "kind": "transfer",
+                    "due_date": "2026-12-31",
+                    "share_contact": True,
+                }
+            ]
+        }
     elif action == "investigate":
         body = {"note": "办公室自行调查"}
     elif action == "accept_assignment":
@@ -97,7 +106,9 @@ def test_allowed_transition(drive, demo_org, client, source, action):
     assert matches(transition.who, Facts(users[actor], petition)), f"{actor} should be allowed to {action}"
     _token, raw = ApiToken.issue(users[actor])
     response = client.post(
-        f"/api/v1/petitions/{petition.number}/actions/{action}", body, content_type="application/json",
+        f"/api/v1/petitions/{petition.number}/actions/{action}",
+        body,
+        content_type="application/json",
         headers={"Authorization": f"Bearer {raw}"},
     )
     assert response.status_code == 200, response.content
@@ -160,7 +171,9 @@ def test_everyone_else_is_refused(drive, demo_org, client, state):
                 continue
             can_see = Petition.objects.visible_to(users[name]).filter(pk=petition.pk).exists()
             response = client.post(
-                f"/api/v1/petitions/{petition.number}/actions/{action}", body, content_type="application/json",
+                f"/api/v1/petitions/{petition.number}/actions/{action}",
+                body,
+                content_type="application/json",
                 headers={"Authorization": f"Bearer {tokens[name]}"},
             )
             assert response.status_code == (403 if can_see else 404), (state, action, name, response.content)

@@ -83,19 +83,6 @@ class Unit(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def ancestor_ids(self) -> list[int]:
-        """This unit's id and those of every unit above it."""
-        return [int(part) for part in self.path.strip("/").split("/") if part]
-
-    def clean(self):
-        from django.core.exceptions import ValidationError
-
-        if self.pk and self.parent_id:
-            parent = self.parent
-            if parent.pk == self.pk or f"/{self.pk}/" in parent.path:
-                raise ValidationError({"parent": _("A unit cannot be placed beneath itself.")})
-
     def save(self, *args, **kwargs):
         with transaction.atomic():
             if self.pk is None:
@@ -110,6 +97,19 @@ class Unit(models.Model):
                 Unit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
                     path=Concat(Value(self.path), Substr("path", len(old_path) + 1))
                 )
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """This unit's id and those of every unit above it."""
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.pk and self.parent_id:
+            parent = self.parent
+            if parent.pk == self.pk or f"/{self.pk}/" in parent.path:
+                raise ValidationError({"parent": _("A unit cannot be placed beneath itself.")})
 
 
 class User(AbstractUser):

@@ -43,8 +43,9 @@ class AccessContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _origin.set(Origin(getattr(request, "user", None), client_ip(request),
-                                   getattr(request, "request_id", "")))
+        token = _origin.set(
+            Origin(getattr(request, "user", None), client_ip(request), getattr(request, "request_id", ""))
+        )
         try:
             return self.get_response(request)
         finally:

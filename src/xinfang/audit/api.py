@@ -43,8 +43,9 @@ class AccessLogView(ListAPIView):
     def get_queryset(self):
         return access_log(self.request.query_params)
 
-    @extend_schema(parameters=[OpenApiParameter(n, str) for n in ("user", "action", "outcome", "object", "from",
-                                                                      "to")])
+    @extend_schema(
+        parameters=[OpenApiParameter(n, str) for n in ("user", "action", "outcome", "object", "from", "to")]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

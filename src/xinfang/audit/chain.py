@@ -29,7 +29,9 @@ def canonical(event) -> bytes:
 
 
 def compute_hash(prev_hash: str, event) -> str:
-    return hmac.new(settings.AUDIT_KEY.encode(), prev_hash.encode() + canonical(event), hashlib.sha256).hexdigest()
+    return hmac.new(
+        settings.AUDIT_KEY.encode(), prev_hash.encode() + canonical(event), hashlib.sha256
+    ).hexdigest()
 
 
 def verify_petition_chain(events) -> list[str]:
@@ -55,12 +57,18 @@ def head_mac(petition_id: int, seq: int, event_hash: str) -> str:
 def verify_head(petition_id: int, events, head) -> list[str]:
     """Problems with a petition's head against its events (in seq order)."""
     if head is None:
-        return [f"petition {petition_id}: no chain head"] if events else [f"petition {petition_id}: no events at all"]
+        return (
+            [f"petition {petition_id}: no chain head"]
+            if events
+            else [f"petition {petition_id}: no events at all"]
+        )
     if not hmac.compare_digest(head.mac, head_mac(petition_id, head.seq, head.hash)):
         return [f"petition {petition_id}: chain head seal is wrong"]
     if not events:
         return [f"petition {petition_id}: every event is gone (head at {head.seq})"]
     last = events[-1]
     if last.seq != head.seq or last.hash != head.hash:
-        return [f"petition {petition_id}: last event {last.seq} does not match the head at {head.seq} (truncated?)"]
+        return [
+            f"petition {petition_id}: last event {last.seq} does not match the head at {head.seq} (truncated?)"
+        ]
     return []

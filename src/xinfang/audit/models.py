@@ -56,7 +56,9 @@ class AccessLog(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     username = models.CharField(max_length=160, blank=True)  # as typed, for failed sign-ins; escaped
-    unit = models.ForeignKey("accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     ip = models.GenericIPAddressField(null=True, blank=True)
     action = models.CharField(max_length=40)
     object_type = models.CharField(max_length=20, blank=True)

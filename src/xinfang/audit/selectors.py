@@ -59,4 +59,6 @@ def event_metadata(params) -> QuerySet:
     number = params.get("petition", "").strip()[:32]
     if number:
         qs = qs.filter(petition__number=number)
-    return qs.only("seq", "at", "actor__username", "action", "source", "hash", "prev_hash", "petition__number")
+    return qs.only(
+        "seq", "at", "actor__username", "action", "source", "hash", "prev_hash", "petition__number"
+    )

@@ -27,11 +27,23 @@ def _signed_out(sender, request, user, **kwargs):
 def _sign_in_failed(sender, credentials, request=None, **kwargs):
     # Django passes the credentials with the password already masked; only the username is kept.
     username = str(credentials.get("username", ""))
-    record("auth.sign_in", outcome=Outcome.DENIED, username=username, ip=_ip(request),
-           object_type="user", object_ref=username)
+    record(
+        "auth.sign_in",
+        outcome=Outcome.DENIED,
+        username=username,
+        ip=_ip(request),
+        object_type="user",
+        object_ref=username,
+    )
 
 
 @receiver(account_locked)
 def _locked(sender, username, locked_until=None, **kwargs):
-    record("auth.locked", outcome=Outcome.DENIED, username=username, object_type="user", object_ref=username,
-           detail=f"until {locked_until:%Y-%m-%d %H:%M:%S%z}" if locked_until else "")
+    record(
+        "auth.locked",
+        outcome=Outcome.DENIED,
+        username=username,
+        object_type="user",
+        object_ref=username,
+        detail=f"until {locked_until:%Y-%m-%d %H:%M:%S%z}" if locked_until else "",
+    )

@@ -30,8 +30,12 @@ def access_log_page(request):
     except InvalidInput as exc:
         qs, errors = access_log({}), exc.errors
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    response = render(request, "audit/access_log.html", {"page": page, "errors": errors, "params": request.GET},
-                      status=400 if errors else 200)
+    response = render(
+        request,
+        "audit/access_log.html",
+        {"page": page, "errors": errors, "params": request.GET},
+        status=400 if errors else 200,
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -43,15 +47,44 @@ def access_log_csv(request):
     try:
         qs = access_log(request.GET)
     except InvalidInput as exc:
-        return render(request, "error.html", {"status": 400, "title": "400", "detail": "; ".join(
-            f"{k}: {' '.join(map(str, v))}" for k, v in exc.errors.items())}, status=400)
+        return render(
+            request,
+            "error.html",
+            {
+                "status": 400,
+                "title": "400",
+                "detail": "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.errors.items()),
+            },
+            status=400,
+        )
     record("audit.export", object_type="access_log", detail=request.GET.urlencode()[:200])
     rows = (
-        (e.at.isoformat(), e.username, e.unit.name if e.unit_id else "", e.ip or "", e.action, e.object_type,
-         e.object_ref, e.outcome, e.detail, e.request_id)
+        (
+            e.at.isoformat(),
+            e.username,
+            e.unit.name if e.unit_id else "",
+            e.ip or "",
+            e.action,
+            e.object_type,
+            e.object_ref,
+            e.outcome,
+            e.detail,
+            e.request_id,
+        )
         for e in qs[:EXPORT_LIMIT]
     )
-    header = ["at", "user", "unit", "ip", "action", "object_type", "object", "outcome", "detail", "request_id"]
+    header = [
+        "at",
+        "user",
+        "unit",
+        "ip",
+        "action",
+        "object_type",
+        "object",
+        "outcome",
+        "detail",
+        "request_id",
+    ]
     return csv_response("access-log.csv", header, rows)
 
 

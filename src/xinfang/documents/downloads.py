@@ -22,11 +22,22 @@ def get_visible_attachment(user, number: str, attachment_id) -> Attachment:
     if attachment is None:
         if Attachment.objects.filter(pk=attachment_id).exists():
             # Another petition's file asked for under this one: a guess worth recording.
-            record("attachment.download", outcome=Outcome.DENIED, object_type="attachment",
-                   object_ref=str(attachment_id), detail=f"under {petition.number}", user=user)
+            record(
+                "attachment.download",
+                outcome=Outcome.DENIED,
+                object_type="attachment",
+                object_ref=str(attachment_id),
+                detail=f"under {petition.number}",
+                user=user,
+            )
         raise Http404
-    record("attachment.download", object_type="attachment", object_ref=str(attachment.pk),
-           detail=petition.number, user=user)
+    record(
+        "attachment.download",
+        object_type="attachment",
+        object_ref=str(attachment.pk),
+        detail=petition.number,
+        user=user,
+    )
     return attachment
 
 

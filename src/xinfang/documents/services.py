@@ -92,8 +92,13 @@ def add_attachment(*, ctx: Context, petition: Petition, upload: UploadedFile) ->
                 locked,
                 ctx,
                 "attachment.added",
-                {"attachment": attachment.pk, "name": attachment.name, "size": attachment.size,
-                 "sha256": attachment.sha256, "content_type": attachment.content_type},
+                {
+                    "attachment": attachment.pk,
+                    "name": attachment.name,
+                    "size": attachment.size,
+                    "sha256": attachment.sha256,
+                    "content_type": attachment.content_type,
+                },
             )
     except BaseException:
         attachment.file.storage.delete(attachment.file.name)

@@ -36,8 +36,12 @@ class NotificationListView(ListAPIView):
 
 class MarkReadView(APIView):
     @extend_schema(
-        request={"application/json": {"type": "object", "properties": {"ids": {"type": "array",
-                                                                               "items": {"type": "integer"}}}}},
+        request={
+            "application/json": {
+                "type": "object",
+                "properties": {"ids": {"type": "array", "items": {"type": "integer"}}},
+            }
+        },
         responses=inline_serializer("Marked", {"marked": serializers.IntegerField()}),
         description="Mark the given notifications read, or all of the caller's when `ids` is absent.",
     )

@@ -5,7 +5,9 @@ from django.db import models
 
 
 class Notification(models.Model):
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
     petition = models.ForeignKey("petitions.Petition", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=40)  # e.g. "to_instruct", "urgent", "sent_back"
     data = models.JSONField(default=dict)

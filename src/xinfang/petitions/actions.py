@@ -57,7 +57,9 @@ def _choice(errors, data, key, choices, *, default=None) -> str | None:
 
 
 def _text(key, max_length=SHORT, required=True):
-    return lambda data, errors: {key: read_text(errors, data, key, key, max_length=max_length, required=required)}
+    return lambda data, errors: {
+        key: read_text(errors, data, key, key, max_length=max_length, required=required)
+    }
 
 
 def _nothing(data, errors) -> dict:
@@ -102,7 +104,9 @@ def _assign(data, errors):
             for message in messages:
                 errors.add(f"{path}.{key}", message)
         if not sub:
-            specs.append(handling.AssignmentSpec(unit=unit, role=role, kind=kind, due_date=due, share_contact=share))
+            specs.append(
+                handling.AssignmentSpec(unit=unit, role=role, kind=kind, due_date=due, share_contact=share)
+            )
     return {"assignments": specs}
 
 
@@ -130,7 +134,9 @@ def _reply(data, errors):
     return {
         "method": _choice(errors, data, "method", ReplyMethod.values),
         "content": read_text(errors, data, "content", "content", max_length=LONG, required=True),
-        "replied_at": read_datetime(errors, replied_at, "replied_at") if replied_at not in (None, "") else None,
+        "replied_at": read_datetime(errors, replied_at, "replied_at")
+        if replied_at not in (None, "")
+        else None,
     }
 
 

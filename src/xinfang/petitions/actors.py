@@ -45,7 +45,9 @@ class Facts:
 
     @cached_property
     def current_result(self) -> Result | None:
-        return Result.objects.filter(petition=self.petition, sent_back_at__isnull=True).order_by("-id").first()
+        return (
+            Result.objects.filter(petition=self.petition, sent_back_at__isnull=True).order_by("-id").first()
+        )
 
     @cached_property
     def leaders_in_charge(self) -> set[int]:
@@ -80,9 +82,7 @@ def _role(role):
 
 
 def _assigned(facts, role=None):
-    return any(
-        a.status in OPEN_ASSIGNMENT and (role is None or a.role == role) for a in facts.my_assignments
-    )
+    return any(a.status in OPEN_ASSIGNMENT and (role is None or a.role == role) for a in facts.my_assignments)
 
 
 def _result_signer(facts):
@@ -92,7 +92,9 @@ def _result_signer(facts):
     if result.submitted_by_id == facts.user.pk:
         return True
     # Another handler of the unit that produced the result may sign as its handling officer.
-    return result.assignment_id is not None and any(a.pk == result.assignment_id for a in facts.my_assignments)
+    return result.assignment_id is not None and any(
+        a.pk == result.assignment_id for a in facts.my_assignments
+    )
 
 
 CHECKS = {

@@ -64,13 +64,20 @@ class Petition(models.Model):
     urgent = models.BooleanField(_("urgent"), default=False)
     is_group = models.BooleanField(_("group petition"), default=False)
     superior_unit = models.ForeignKey(
-        Unit, verbose_name=_("superior or requesting organ"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        Unit,
+        verbose_name=_("superior or requesting organ"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     superior_reference = models.CharField(_("superior's reference number"), max_length=64, blank=True)
     superior_due_date = models.DateField(_("superior's due date"), null=True, blank=True)
     first_responder = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("first responder"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first responder"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     repeat_of = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="repeats", verbose_name=_("repeat of")
@@ -82,7 +89,11 @@ class Petition(models.Model):
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     void_reason = models.TextField(_("reason for voiding"), max_length=5000, blank=True)
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="merged_petitions",
     )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
@@ -97,7 +108,9 @@ class Petition(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(serial__gte=1), name="petition_serial_positive"),
             models.UniqueConstraint(
-                fields=["archive_number"], condition=~models.Q(archive_number=""), name="unique_archive_number"
+                fields=["archive_number"],
+                condition=~models.Q(archive_number=""),
+                name="unique_archive_number",
             ),
         ]
         indexes = [

@@ -27,7 +27,9 @@ def allocate_number(year: int) -> tuple[str, int]:
     sequences = NumberSequence.objects.filter(prefix=prefix, year=year)
     if not sequences.update(last=F("last") + 1):
         # First number of the year: create the row without racing another process.
-        NumberSequence.objects.bulk_create([NumberSequence(prefix=prefix, year=year, last=0)], ignore_conflicts=True)
+        NumberSequence.objects.bulk_create(
+            [NumberSequence(prefix=prefix, year=year, last=0)], ignore_conflicts=True
+        )
         sequences.update(last=F("last") + 1)
     serial = sequences.values_list("last", flat=True).get()
     return format_number(prefix, year, serial), serial

@@ -58,8 +58,9 @@ def _narrowed(user, qs, action, extra=None) -> list:
 
 def _not_signed_by(user):
     def check(petition):
-        return not Signoff.objects.filter(result__petition=petition, result__sent_back_at__isnull=True,
-                                          user=user).exists()
+        return not Signoff.objects.filter(
+            result__petition=petition, result__sent_back_at__isnull=True, user=user
+        ).exists()
 
     return check
 
@@ -97,7 +98,9 @@ def queues_for(user) -> list[Queue]:
             Queue(
                 "to_instruct_important",
                 _("Important letters to instruct"),
-                base.filter(important=True, status__in=[Status.PROPOSED, Status.INSTRUCTED]).exclude(by_principal),
+                base.filter(important=True, status__in=[Status.PROPOSED, Status.INSTRUCTED]).exclude(
+                    by_principal
+                ),
             )
         )
     if user.has_role(Role.DEPUTY_SECRETARY_GENERAL):
@@ -106,7 +109,9 @@ def queues_for(user) -> list[Queue]:
                 "to_coordinate",
                 _("Joint handling to coordinate"),
                 base.filter(status__in=[Status.ASSIGNED, Status.INSTRUCTED])
-                .annotate(units=Count("assignments", filter=~Q(assignments__status=AssignmentStatus.WITHDRAWN)))
+                .annotate(
+                    units=Count("assignments", filter=~Q(assignments__status=AssignmentStatus.WITHDRAWN))
+                )
                 .filter(units__gte=2)
                 .exclude(Exists(Coordination.objects.filter(petition=OuterRef("pk")))),
             )
@@ -116,7 +121,9 @@ def queues_for(user) -> list[Queue]:
             Queue(
                 "to_sign",
                 _("Results to sign off"),
-                _narrowed(user, base.filter(status=Status.RESULT_SUBMITTED), "sign_off", _not_signed_by(user)),
+                _narrowed(
+                    user, base.filter(status=Status.RESULT_SUBMITTED), "sign_off", _not_signed_by(user)
+                ),
             )
         )
         queues.append(
@@ -137,11 +144,17 @@ def queues_for(user) -> list[Queue]:
         soon = timezone.localdate() + timedelta(days=DUE_SOON_DAYS)
         queues += [
             Queue("assigned_to_my_unit", _("Assigned to my unit"), open_here),
-            Queue("due_soon", _("Due within three days"), open_here.filter(Exists(mine.filter(due_date__lte=soon)))),
+            Queue(
+                "due_soon",
+                _("Due within three days"),
+                open_here.filter(Exists(mine.filter(due_date__lte=soon))),
+            ),
             Queue(
                 "to_sign",
                 _("Results to sign off"),
-                _narrowed(user, base.filter(status=Status.RESULT_SUBMITTED), "sign_off", _not_signed_by(user)),
+                _narrowed(
+                    user, base.filter(status=Status.RESULT_SUBMITTED), "sign_off", _not_signed_by(user)
+                ),
             ),
         ]
     return queues

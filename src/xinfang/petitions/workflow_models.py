@@ -62,7 +62,9 @@ class Assignment(models.Model):
     """转办/交办 to one unit (Rule 2.2), lead or assisting, with its own status."""
 
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="assignments")
-    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="assignments")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="assignments"
+    )
     role = models.CharField(_("role"), max_length=8, choices=AssignmentRole.choices)
     kind = models.CharField(_("kind"), max_length=12, choices=AssignmentKind.choices)
     status = models.CharField(
@@ -71,8 +73,12 @@ class Assignment(models.Model):
     due_date = models.DateField(_("due date"), null=True, blank=True)
     share_contact = models.BooleanField(_("share the petitioner's contact details"), default=False)
     handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("handling officer"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handling officer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     assigned_at = models.DateTimeField(auto_now_add=True)
@@ -100,7 +106,9 @@ class Result(models.Model):
     """查处 (Rule 3.3): findings and handling result, by the lead unit or the office."""
 
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="results")
-    assignment = models.ForeignKey(Assignment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    assignment = models.ForeignKey(
+        Assignment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     findings = models.TextField(_("findings"), max_length=20000)
     result = models.TextField(_("handling result"), max_length=20000)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

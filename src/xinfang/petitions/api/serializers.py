@@ -97,8 +97,18 @@ class PetitionSummary(serializers.ModelSerializer):
     class Meta:
         model = Petition
         fields = [
-            "number", "status", "channel", "received_at", "title", "category", "important", "urgent",
-            "anonymous", "first_responder", "created_at", "overdue",
+            "number",
+            "status",
+            "channel",
+            "received_at",
+            "title",
+            "category",
+            "important",
+            "urgent",
+            "anonymous",
+            "first_responder",
+            "created_at",
+            "overdue",
         ]
 
     def get_overdue(self, petition) -> bool:
@@ -122,10 +132,30 @@ class PetitionDetail(serializers.ModelSerializer):
     class Meta:
         model = Petition
         fields = [
-            "number", "status", "channel", "received_at", "petitioners", "anonymous", "title", "content",
-            "requests", "category", "involved_units", "involved_persons", "important", "urgent", "superior",
-            "reception", "first_responder", "created_at", "updated_at", "deadlines", "assignments", "flags",
-            "attachments", "allowed_actions",
+            "number",
+            "status",
+            "channel",
+            "received_at",
+            "petitioners",
+            "anonymous",
+            "title",
+            "content",
+            "requests",
+            "category",
+            "involved_units",
+            "involved_persons",
+            "important",
+            "urgent",
+            "superior",
+            "reception",
+            "first_responder",
+            "created_at",
+            "updated_at",
+            "deadlines",
+            "assignments",
+            "flags",
+            "attachments",
+            "allowed_actions",
         ]
 
     def _user(self):

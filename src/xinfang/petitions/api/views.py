@@ -153,7 +153,9 @@ class QueueListView(APIView):
     """GET /queues: the caller's work queues with counts and the first petitions in each."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int, description="petitions listed per queue (0-50, default 20)")],
+        parameters=[
+            OpenApiParameter("limit", int, description="petitions listed per queue (0-50, default 20)")
+        ],
         responses=inline_serializer(
             "Queue",
             {

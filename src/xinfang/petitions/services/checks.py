@@ -118,7 +118,9 @@ def _petitioners(errors, raw, anonymous) -> list[PetitionerInput]:
         if not isinstance(item, Mapping):
             errors.add(path, _("Must be an object with the petitioner's details."))
             continue
-        name = read_text(errors, item, "name", f"{path}.name", max_length=_max_length(Petitioner, "name"), required=True)
+        name = read_text(
+            errors, item, "name", f"{path}.name", max_length=_max_length(Petitioner, "name"), required=True
+        )
         id_number = normalize_id_number(
             read_text(errors, item, "id_number", f"{path}.id_number", max_length=30)
         )
@@ -143,7 +145,9 @@ def _petitioners(errors, raw, anonymous) -> list[PetitionerInput]:
                 f"{path}.phone",
                 _("Not a phone number: give an 11-digit mobile or a landline with its area code."),
             )
-        address = read_text(errors, item, "address", f"{path}.address", max_length=_max_length(Petitioner, "address"))
+        address = read_text(
+            errors, item, "address", f"{path}.address", max_length=_max_length(Petitioner, "address")
+        )
         work_unit = read_text(
             errors, item, "work_unit", f"{path}.work_unit", max_length=_max_length(Petitioner, "work_unit")
         )
@@ -171,8 +175,12 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
             errors.add("received_at", _("The time of receipt is implausibly early."))
 
     anonymous = read_bool(errors, data, "anonymous", "anonymous")
-    title = read_text(errors, data, "title", "title", max_length=_max_length(Petition, "title"), required=True)
-    content = read_text(errors, data, "content", "content", max_length=_max_length(Petition, "content"), required=True)
+    title = read_text(
+        errors, data, "title", "title", max_length=_max_length(Petition, "title"), required=True
+    )
+    content = read_text(
+        errors, data, "content", "content", max_length=_max_length(Petition, "content"), required=True
+    )
     requests = read_text(errors, data, "requests", "requests", max_length=_max_length(Petition, "requests"))
     important = read_bool(errors, data, "important", "important")
     urgent = read_bool(errors, data, "urgent", "urgent")
@@ -218,8 +226,12 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
     require_units(errors, units, unit_ids, "involved_units")
     for i, ids in person_unit_ids.items():
         require_units(errors, units, ids, f"involved_persons.{i}.unit")
-    require_units(errors, units, superior_ids if channel in (Channel.SUPERIOR, Channel.ASSISTANCE) else [],
-                   "superior.unit")
+    require_units(
+        errors,
+        units,
+        superior_ids if channel in (Channel.SUPERIOR, Channel.ASSISTANCE) else [],
+        "superior.unit",
+    )
     involved_units = [units[i] for i in dict.fromkeys(unit_ids) if i in units]
 
     usernames = [p.get("user") for p in raw_persons if isinstance(p, Mapping) and p.get("user")]
@@ -233,8 +245,14 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
         if not isinstance(person, Mapping):
             errors.add(path, _("Must be an object with the person's name."))
             continue
-        name = read_text(errors, person, "name", f"{path}.name", max_length=_max_length(InvolvedPerson, "name"),
-                     required=True)
+        name = read_text(
+            errors,
+            person,
+            "name",
+            f"{path}.name",
+            max_length=_max_length(InvolvedPerson, "name"),
+            required=True,
+        )
         unit_ids_here = person_unit_ids.get(i, [])
         unit = units.get(unit_ids_here[0]) if unit_ids_here else None
         user = None
@@ -247,20 +265,37 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
     superior_unit = superior_reference = None
     superior_due_date = None
     if channel in (Channel.SUPERIOR, Channel.ASSISTANCE):
-        allowed = {UnitKind.SUPERIOR} if channel == Channel.SUPERIOR else {UnitKind.SUPERIOR, UnitKind.EXTERNAL,
-                                                                             UnitKind.PUBLIC_SECURITY}
+        allowed = (
+            {UnitKind.SUPERIOR}
+            if channel == Channel.SUPERIOR
+            else {UnitKind.SUPERIOR, UnitKind.EXTERNAL, UnitKind.PUBLIC_SECURITY}
+        )
         if not superior.get("unit"):
             errors.add("superior.unit", _("Name the organ that sent this matter."))
         elif superior_ids and superior_ids[0] in units:
             superior_unit = units[superior_ids[0]]
             if superior_unit.kind not in allowed:
                 errors.add("superior.unit", _("This unit is not a superior or outside organ."))
-        superior_reference = read_text(errors, superior, "reference", "superior.reference", max_length=64,
-                                   required=channel == Channel.SUPERIOR)
+        superior_reference = read_text(
+            errors,
+            superior,
+            "reference",
+            "superior.reference",
+            max_length=64,
+            required=channel == Channel.SUPERIOR,
+        )
         superior_due_date = read_date(errors, superior.get("due_date"), "superior.due_date")
-        if channel == Channel.SUPERIOR and superior_due_date is None and "superior.due_date" not in errors.by_field:
+        if (
+            channel == Channel.SUPERIOR
+            and superior_due_date is None
+            and "superior.due_date" not in errors.by_field
+        ):
             errors.add("superior.due_date", _("Give the due date the superior set (Rule 4.6)."))
-        if superior_due_date and received_at and superior_due_date < received_at.astimezone(office_tz()).date():
+        if (
+            superior_due_date
+            and received_at
+            and superior_due_date < received_at.astimezone(office_tz()).date()
+        ):
             errors.add("superior.due_date", _("The due date cannot be before the petition was received."))
     elif superior:
         errors.add("superior", _("Only matters assigned by a superior or assistance requests have a sender."))
@@ -275,10 +310,21 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
         if isinstance(raw_reception, ReceptionInput):
             reception = raw_reception
         else:
-            notes = read_text(errors, raw_reception, "notes", "reception.notes",
-                          max_length=_max_length(ReceptionRecord, "notes"), required=True)
-            explained = read_text(errors, raw_reception, "explained", "reception.explained",
-                              max_length=_max_length(ReceptionRecord, "explained"))
+            notes = read_text(
+                errors,
+                raw_reception,
+                "notes",
+                "reception.notes",
+                max_length=_max_length(ReceptionRecord, "notes"),
+                required=True,
+            )
+            explained = read_text(
+                errors,
+                raw_reception,
+                "explained",
+                "reception.explained",
+                max_length=_max_length(ReceptionRecord, "explained"),
+            )
             visitors = raw_reception.get("visitors")
             if visitors in (None, ""):
                 visitors = None

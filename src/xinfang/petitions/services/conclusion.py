@@ -34,7 +34,9 @@ def reply(
         if replied_at > now:
             raise InvalidInput({"replied_at": [_("The reply cannot be dated in the future.")]})
         if replied_at < p.received_at:
-            raise InvalidInput({"replied_at": [_("The reply cannot be dated before the petition was received.")]})
+            raise InvalidInput(
+                {"replied_at": [_("The reply cannot be dated before the petition was received.")]}
+            )
         Reply.objects.create(petition=p, method=method, content=content, replied_at=replied_at, by=ctx.actor)
         deadlines.meet(p, ["reply", "handling"], replied_at)
         step.data = {"method": method, "content": content, "replied_at": replied_at.isoformat()}
@@ -95,9 +97,7 @@ def archive(*, ctx: Context, petition: Petition, archive_number: str) -> Petitio
     with acting(ctx, petition, "archive") as step:
         p = step.petition
         if Petition.objects.filter(archive_number=archive_number).exclude(pk=p.pk).exists():
-            raise Conflict(
-                _("Archive number %(number)s is already used.") % {"number": archive_number}
-            )
+            raise Conflict(_("Archive number %(number)s is already used.") % {"number": archive_number})
         p.archive_number = archive_number
         p.archived_at = timezone.now()
         p.save(update_fields=["archive_number", "archived_at", "updated_at"])

@@ -57,13 +57,21 @@ def refuse_involved(ctx: Context, petition: Petition, units, action: str) -> Non
         raise Conflict(
             _("%(units)s is involved in this petition and must never receive it (Rule 4.3).")
             % {"units": "、".join(u.name for u in hit)},
-            access_log=_firewall_entry(ctx, petition, f"{action} to unit(s) {','.join(str(u.pk) for u in hit)}"),
+            access_log=_firewall_entry(
+                ctx, petition, f"{action} to unit(s) {','.join(str(u.pk) for u in hit)}"
+            ),
         )
 
 
 def _firewall_entry(ctx, petition, detail) -> dict:
-    return {"action": "firewall.refused", "outcome": Outcome.DENIED, "object_type": "petition",
-            "object_ref": petition.number, "detail": detail, "user": ctx.actor}
+    return {
+        "action": "firewall.refused",
+        "outcome": Outcome.DENIED,
+        "object_type": "petition",
+        "object_ref": petition.number,
+        "detail": detail,
+        "user": ctx.actor,
+    }
 
 
 def _default_due() -> date:
@@ -81,21 +89,32 @@ def assign(*, ctx: Context, petition: Petition, assignments: list[AssignmentSpec
     wrong_kind = [u.name for u in units if u.kind not in ASSIGNABLE_KINDS]
     if wrong_kind:
         raise InvalidInput(
-            {"assignments": [_("Cannot be sent to %(units)s: not a department or outside unit.")
-                             % {"units": "、".join(wrong_kind)}]}
+            {
+                "assignments": [
+                    _("Cannot be sent to %(units)s: not a department or outside unit.")
+                    % {"units": "、".join(wrong_kind)}
+                ]
+            }
         )
     with acting(ctx, petition, "assign") as step:
         p = step.petition
         if p.important and not principal_leader_has_instructed(p):
-            raise Conflict(_("An important letter may be transferred only after a principal leader has instructed it."))
+            raise Conflict(
+                _("An important letter may be transferred only after a principal leader has instructed it.")
+            )
         refuse_involved(ctx, p, units, "assignment")
         _create_assignments(ctx, p, assignments)
         now = timezone.now()
         deadlines.meet(p, ["handling", "transfer"], now)
         step.data = {
             "assignments": [
-                {"unit": a.unit.pk, "role": a.role, "kind": a.kind,
-                 "due_date": (a.due_date or _default_due()).isoformat(), "share_contact": a.share_contact}
+                {
+                    "unit": a.unit.pk,
+                    "role": a.role,
+                    "kind": a.kind,
+                    "due_date": (a.due_date or _default_due()).isoformat(),
+                    "share_contact": a.share_contact,
+                }
                 for a in assignments
             ]
         }
@@ -108,8 +127,13 @@ def _create_assignments(ctx, petition, specs) -> list[Assignment]:
     created = []
     for spec in specs:
         assignment = Assignment.objects.create(
-            petition=petition, unit=spec.unit, role=spec.role, kind=spec.kind,
-            due_date=spec.due_date or _default_due(), share_contact=spec.share_contact, assigned_by=ctx.actor,
+            petition=petition,
+            unit=spec.unit,
+            role=spec.role,
+            kind=spec.kind,
+            due_date=spec.due_date or _default_due(),
+            share_contact=spec.share_contact,
+            assigned_by=ctx.actor,
         )
         deadlines.start_assignment_clock(petition, assignment, now)
         created.append(assignment)
@@ -180,13 +204,19 @@ def submit_result(*, ctx: Context, petition: Petition, findings: str, result: st
         record = Result.objects.create(
             petition=p, assignment=assignment, findings=findings, result=result, submitted_by=ctx.actor
         )
-        step.data = {"findings": findings, "result": result, "result_id": record.pk,
-                     "unit": assignment.unit_id if assignment else None}
+        step.data = {
+            "findings": findings,
+            "result": result,
+            "result_id": record.pk,
+            "unit": assignment.unit_id if assignment else None,
+        }
         notify(users_by_id(leaders_in_charge_of(p, record, assignment)), p, "to_sign")
     return petition
 
 
-def coordinate(*, ctx: Context, petition: Petition, lead_unit: Unit, units: list[Unit], note: str) -> Petition:
+def coordinate(
+    *, ctx: Context, petition: Petition, lead_unit: Unit, units: list[Unit], note: str
+) -> Petition:
     """Joint handling of a matter for two or more units, led by one (Rule 4.5(3))."""
     everyone = {u.pk: u for u in [lead_unit, *units]}
     if len(everyone) < 2:
@@ -194,8 +224,12 @@ def coordinate(*, ctx: Context, petition: Petition, lead_unit: Unit, units: list
     wrong_kind = [u.name for u in everyone.values() if u.kind not in ASSIGNABLE_KINDS]
     if wrong_kind:
         raise InvalidInput(
-            {"units": [_("Cannot be sent to %(units)s: not a department or outside unit.")
-                       % {"units": "、".join(wrong_kind)}]}
+            {
+                "units": [
+                    _("Cannot be sent to %(units)s: not a department or outside unit.")
+                    % {"units": "、".join(wrong_kind)}
+                ]
+            }
         )
     with acting(ctx, petition, "coordinate") as step:
         p = step.petition
@@ -210,7 +244,9 @@ def coordinate(*, ctx: Context, petition: Petition, lead_unit: Unit, units: list
             live[lead_unit.pk].role = AssignmentRole.LEAD
             live[lead_unit.pk].save(update_fields=["role"])
         new = [
-            AssignmentSpec(unit=u, role=AssignmentRole.LEAD if u.pk == lead_unit.pk else AssignmentRole.ASSIST)
+            AssignmentSpec(
+                unit=u, role=AssignmentRole.LEAD if u.pk == lead_unit.pk else AssignmentRole.ASSIST
+            )
             for u in everyone.values()
             if u.pk not in live
         ]
@@ -221,8 +257,6 @@ def coordinate(*, ctx: Context, petition: Petition, lead_unit: Unit, units: list
         step.data = {"lead_unit": lead_unit.pk, "units": sorted(everyone), "note": note}
         notify(handlers_of(everyone), p, "coordination")
     return petition
-
-
 
 
 def record_involvement(*, ctx: Context, petition: Petition, units: list[Unit], persons: list) -> Petition:
@@ -240,16 +274,22 @@ def record_involvement(*, ctx: Context, petition: Petition, units: list[Unit], p
         ]
         if holding:
             raise Conflict(
-                _("%(units)s already holds an assignment on this petition; withdraw it before recording the "
-                  "unit as involved (Rule 4.3).") % {"units": "、".join(u.name for u in holding)},
+                _(
+                    "%(units)s already holds an assignment on this petition; withdraw it before recording the "
+                    "unit as involved (Rule 4.3)."
+                )
+                % {"units": "、".join(u.name for u in holding)},
                 access_log=_firewall_entry(
                     ctx, p, f"involvement of assigned unit(s) {','.join(str(u.pk) for u in holding)}"
                 ),
             )
         existing = set(InvolvedUnit.objects.filter(petition=p).values_list("unit_id", flat=True))
-        InvolvedUnit.objects.bulk_create(InvolvedUnit(petition=p, unit=u) for u in units if u.pk not in existing)
+        InvolvedUnit.objects.bulk_create(
+            InvolvedUnit(petition=p, unit=u) for u in units if u.pk not in existing
+        )
         InvolvedPerson.objects.bulk_create(
-            InvolvedPerson(petition=p, name=person.name, unit=person.unit, user=person.user) for person in persons
+            InvolvedPerson(petition=p, name=person.name, unit=person.unit, user=person.user)
+            for person in persons
         )
         step.data = {"units": [u.pk for u in units], "persons": len(persons)}
     return petition

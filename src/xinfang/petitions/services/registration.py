@@ -166,7 +166,8 @@ def _write_parties(petition: Petition, data: RegistrationInput) -> None:
     )
     InvolvedUnit.objects.bulk_create(InvolvedUnit(petition=petition, unit=u) for u in data.involved_units)
     InvolvedPerson.objects.bulk_create(
-        InvolvedPerson(petition=petition, name=p.name, unit=p.unit, user=p.user) for p in data.involved_persons
+        InvolvedPerson(petition=petition, name=p.name, unit=p.unit, user=p.user)
+        for p in data.involved_persons
     )
 
 
@@ -196,8 +197,20 @@ def _link_repeats(petition: Petition) -> list[str]:
 # --- Correcting a registration (PATCH while registered) -------------------------
 
 CORRECTABLE = (
-    "channel", "received_at", "anonymous", "title", "content", "requests", "category", "important", "urgent",
-    "petitioners", "involved_units", "involved_persons", "superior", "reception",
+    "channel",
+    "received_at",
+    "anonymous",
+    "title",
+    "content",
+    "requests",
+    "category",
+    "important",
+    "urgent",
+    "petitioners",
+    "involved_units",
+    "involved_persons",
+    "superior",
+    "reception",
 )
 # Changes to these are logged by field name only: the event log carries no personal data.
 PERSONAL = {"petitioners", "reception"}
@@ -272,11 +285,22 @@ def correct_registration(*, ctx: Context, petition: Petition, changes: dict) -> 
         before = registration_as_data(locked)
         merged = {**before, **changes}
         data = check_registration(merged, now=timezone.now())
-        changed = [k for k in CORRECTABLE if k in changes and _comparable(before[k]) != _comparable(merged[k])]
+        changed = [
+            k for k in CORRECTABLE if k in changes and _comparable(before[k]) != _comparable(merged[k])
+        ]
         if not changed:
             return locked
-        for name in ("channel", "received_at", "anonymous", "title", "content", "requests", "category",
-                     "important", "urgent"):
+        for name in (
+            "channel",
+            "received_at",
+            "anonymous",
+            "title",
+            "content",
+            "requests",
+            "category",
+            "important",
+            "urgent",
+        ):
             setattr(locked, name, getattr(data, name))
         locked.superior_unit = data.superior_unit
         locked.superior_reference = data.superior_reference
@@ -293,8 +317,11 @@ def correct_registration(*, ctx: Context, petition: Petition, changes: dict) -> 
             ReceptionRecord.objects.filter(petition=locked).delete()
             if data.reception:
                 ReceptionRecord.objects.create(
-                    petition=locked, received_by=ctx.actor, notes=data.reception.notes,
-                    explained=data.reception.explained, visitors=data.reception.visitors,
+                    petition=locked,
+                    received_by=ctx.actor,
+                    notes=data.reception.notes,
+                    explained=data.reception.explained,
+                    visitors=data.reception.visitors,
                 )
         if {"received_at", "superior", "channel"} & set(changed):
             restart_registration_clocks(locked)

@@ -52,15 +52,18 @@ def instruct(*, ctx: Context, petition: Petition, instruction: str) -> Petition:
     return petition
 
 
-def resolve_on_the_spot(*, ctx: Context, petition: Petition, reply: str, method: str = ReplyMethod.ORAL) -> Petition:
+def resolve_on_the_spot(
+    *, ctx: Context, petition: Petition, reply: str, method: str = ReplyMethod.ORAL
+) -> Petition:
     """A visit or call answered there and then by its first responder (Rule 4.1)."""
     with acting(ctx, petition, "resolve_on_the_spot") as step:
         p = step.petition
         if p.channel not in RECEPTION_CHANNELS:
             raise Conflict(_("Only visits and calls can be resolved on the spot."))
         now = timezone.now()
-        Reply.objects.create(petition=p, method=method, content=reply, replied_at=now, on_the_spot=True,
-                             by=ctx.actor)
+        Reply.objects.create(
+            petition=p, method=method, content=reply, replied_at=now, on_the_spot=True, by=ctx.actor
+        )
         deadlines.meet(p, ["handling", "reply"], now)
         step.data = {"reply": reply, "method": method}
     return petition

@@ -38,8 +38,10 @@ def sign_off(*, ctx: Context, petition: Petition, password: str) -> Petition:
         signed = {s.capacity: s for s in Signoff.objects.filter(result=result)}
         capacities = [
             capacity
-            for name, capacity in (("result_signer", SignoffCapacity.HANDLER), ("leader_in_charge",
-                                                                                 SignoffCapacity.LEADER))
+            for name, capacity in (
+                ("result_signer", SignoffCapacity.HANDLER),
+                ("leader_in_charge", SignoffCapacity.LEADER),
+            )
             if name in step.acting_as and capacity not in signed
         ]
         if not capacities:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from xinfang.audit.services import Context, append_event
 from xinfang.audit.access import record
+from xinfang.audit.services import Context, append_event
 from xinfang.core.errors import Conflict, DomainError, Forbidden
 from xinfang.petitions.actors import Facts, matches
 from xinfang.petitions.models import Petition
@@ -65,7 +65,9 @@ def acting(ctx: Context, petition: Petition, action: str):
 def _acting(ctx: Context, petition: Petition, action: str):
     with transaction.atomic():
         locked = (
-            Petition.objects.select_for_update(of=("self",)).select_related("first_responder__unit").get(pk=petition.pk)
+            Petition.objects.select_for_update(of=("self",))
+            .select_related("first_responder__unit")
+            .get(pk=petition.pk)
         )
         transition = transition_for(locked.status, action)
         if transition is None:
@@ -77,7 +79,8 @@ def _acting(ctx: Context, petition: Petition, action: str):
         acting_as = matches(transition.who, facts)
         if not acting_as:
             raise Forbidden(
-                _("You may not “%(action)s” on this petition.") % {"action": ACTION_LABELS.get(action, action)}
+                _("You may not “%(action)s” on this petition.")
+                % {"action": ACTION_LABELS.get(action, action)}
             )
         step = Step(locked, facts, transition, acting_as)
         if len(transition.targets) == 1:

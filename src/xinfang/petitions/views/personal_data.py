@@ -19,8 +19,11 @@ def personal_data(request, number):
     response = render(
         request,
         "petitions/includes/petitioners.html",
-        {"petition": petition, "petitioners": petitioner_rows(request.user, petition, reveal=True),
-         "revealed": True},
+        {
+            "petition": petition,
+            "petitioners": petitioner_rows(request.user, petition, reveal=True),
+            "revealed": True,
+        },
     )
     response["Cache-Control"] = "no-store"
     return response

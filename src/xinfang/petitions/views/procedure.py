@@ -41,7 +41,12 @@ from xinfang.petitions.workflow_models import (
 
 # Actions that take a petition out of the ordinary procedure: shown apart, below it.
 SIDE_ACTIONS = (
-    "flag_urgent", "record_persuasion", "conclude_persuasion", "refer_to_police", "merge", "void",
+    "flag_urgent",
+    "record_persuasion",
+    "conclude_persuasion",
+    "refer_to_police",
+    "merge",
+    "void",
     "record_involvement",
 )
 # Form fields that carry several values (multi-selects).
@@ -185,7 +190,9 @@ def form_context(
         )
     if action == "record_involvement":
         already = {iu.unit_id for iu in petition.involved_units.all()}
-        context["units"] = [u for u in Unit.objects.filter(active=True).order_by("path") if u.pk not in already]
+        context["units"] = [
+            u for u in Unit.objects.filter(active=True).order_by("path") if u.pk not in already
+        ]
     if action == "instruct":
         context["proposal"] = petition.proposals.order_by("-id").select_related("by").first()
     return context

@@ -2,7 +2,12 @@ import os
 
 from django.core.management import BaseCommand
 
-from xinfang.accounts.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, create_demo_organisation, database_is_empty
+from xinfang.accounts.demo import (
+    DEFAULT_DEMO_PASSWORD,
+    DEMO_USERS,
+    create_demo_organisation,
+    database_is_empty,
+)
 
 
 class Command(BaseCommand):

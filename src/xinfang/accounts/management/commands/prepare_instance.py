@@ -8,7 +8,9 @@ class Command(BaseCommand):
     help = "Migrate the database, collect static files and, with --demo, load the demo organisation on an empty database."
 
     def add_arguments(self, parser):
-        parser.add_argument("--demo", action="store_true", help="Create the demo organisation if the database is empty.")
+        parser.add_argument(
+            "--demo", action="store_true", help="Create the demo organisation if the database is empty."
+        )
 
     def handle(self, *args, demo=False, **options):
         Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
@@ -17,4 +19,3 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         if demo:
             call_command("demo")
-

@@ -23,4 +23,6 @@ class Command(BaseCommand):
             raise CommandError(f"access log entries are kept at least {MINIMUM_DAYS} days")
         cutoff = timezone.now() - timedelta(days=days)
         deleted, _by_model = AccessLog.objects.filter(at__lt=cutoff).delete()
-        self.stdout.write(f"removed {deleted} access log entr{'y' if deleted == 1 else 'ies'} before {cutoff:%Y-%m-%d}")
+        self.stdout.write(
+            f"removed {deleted} access log entr{'y' if deleted == 1 else 'ies'} before {cutoff:%Y-%m-%d}"
+        )

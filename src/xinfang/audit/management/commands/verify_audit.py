@@ -29,7 +29,9 @@ class Command(BaseCommand):
     help = "Verify the event log's hash chains and heads (exit 1 on any problem)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--export-head", metavar="FILE", help="write every petition's head to FILE (JSON)")
+        parser.add_argument(
+            "--export-head", metavar="FILE", help="write every petition's head to FILE (JSON)"
+        )
         parser.add_argument("--against", metavar="FILE", help="also compare with heads exported earlier")
 
     def handle(self, *args, export_head=None, against=None, **options):
@@ -37,7 +39,7 @@ class Command(BaseCommand):
         heads_out = {}
         ids = list(Petition.objects.order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(ids), BATCH):
-            chunk = ids[start:start + BATCH]
+            chunk = ids[start : start + BATCH]
             events = _events_by_petition(chunk)
             heads = {h.petition_id: h for h in ChainHead.objects.filter(petition_id__in=chunk)}
             for petition_id in chunk:
@@ -54,12 +56,16 @@ class Command(BaseCommand):
         if export_head:
             digest = hashlib.sha256(json.dumps(heads_out, sort_keys=True).encode()).hexdigest()
             Path(export_head).write_text(json.dumps({"digest": digest, "heads": heads_out}, sort_keys=True))
-            self.stdout.write(f"heads of {len(heads_out)} petition(s) written to {export_head}, digest {digest}")
+            self.stdout.write(
+                f"heads of {len(heads_out)} petition(s) written to {export_head}, digest {digest}"
+            )
         for problem in problems:
             self.stderr.write(problem)
         if problems:
             listed = "; ".join(problems[:5]) + (" …" if len(problems) > 5 else "")
-            raise CommandError(f"the audit trail does not verify: {len(problems)} problem(s): {listed}", returncode=1)
+            raise CommandError(
+                f"the audit trail does not verify: {len(problems)} problem(s): {listed}", returncode=1
+            )
         self.stdout.write(f"verified {len(ids)} petition(s), {sum(1 for _ in heads_out)} chain(s): intact")
 
     def _compare(self, path: Path, current: dict) -> list[str]:
@@ -70,7 +76,11 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read the saved heads in {path}: {exc}") from None
         problems = []
         for petition_id, (seq, event_hash) in saved.items():
-            found = Event.objects.filter(petition_id=int(petition_id), seq=seq).values_list("hash", flat=True).first()
+            found = (
+                Event.objects.filter(petition_id=int(petition_id), seq=seq)
+                .values_list("hash", flat=True)
+                .first()
+            )
             if found != event_hash:
                 problems.append(f"petition {petition_id}: event {seq} saved earlier is gone or changed")
             elif petition_id not in current:
