@@ -1,6 +1,11 @@
 """Fixtures shared by every test."""
 
 import pytest
+from django.utils import timezone
+
+from xinfang.audit.services import Context
+from xinfang.petitions.services.checks import check_registration
+from xinfang.petitions.services.registration import register_petition
 
 
 @pytest.fixture
@@ -33,3 +38,37 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def letter(**overrides):
+    data = {
+        "channel": "letter",
+        "received_at": timezone.now().isoformat(),
+        "petitioners": [
+            {
+                "name": "王五",
+                "id_number": "11010519491231002X",
+                "phone": "13800138000",
+                "address": "通川区朝阳路1号",
+            }
+        ],
+        "title": "小区路灯损坏",
+        "content": "小区路灯坏了三个月无人修理。",
+        "requests": "尽快修复",
+        "category": "urban_construction",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def register(demo_org):
+    users, _units = demo_org
+
+    def _register(actor="clerk", **overrides):
+        petition, _created = register_petition(
+            ctx=Context(actor=users[actor]), data=check_registration(letter(**overrides))
+        )
+        return petition
+
+    return _register
