@@ -374,3 +374,19 @@ def test_refused_assignment_to_an_involved_unit_is_logged(drive, act, demo_org):
         and entry.user.username == "clerk"
         and str(units["HOUSING"].pk) in entry.detail
     )
+
+
+def test_actions_sure_to_be_refused_by_the_channel_are_not_offered(drive, demo_org):
+    users, _units = demo_org
+    letter = drive("registered")
+    visit = drive("registered", channel="visit")
+    assert "resolve_on_the_spot" not in allowed_actions(users["clerk"], letter)
+    assert "resolve_on_the_spot" in allowed_actions(users["clerk"], visit)
+    replied = drive("replied")
+    superior = drive("replied", channel="superior")
+    assert "close" in allowed_actions(users["clerk"], replied) and "report" not in allowed_actions(
+        users["clerk"], replied
+    )
+    assert "report" in allowed_actions(users["clerk"], superior) and "close" not in allowed_actions(
+        users["clerk"], superior
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from xinfang.accounts.models import OFFICE_ROLES, Role
 from xinfang.documents.services import may_attach
 from xinfang.petitions.actors import Facts, matches
-from xinfang.petitions.choices import OPEN_STATUSES, Status
+from xinfang.petitions.choices import OPEN_STATUSES, RECEPTION_CHANNELS, Channel, Status
 from xinfang.petitions.workflow import actions_from
 
 
@@ -41,11 +41,28 @@ def can_see_personal_data(user, petition) -> bool:
     return False
 
 
+def _fits_the_channel(petition, action: str) -> bool:
+    """Guards that depend on the channel alone: never offer what is sure to be refused."""
+    superior = petition.channel == Channel.SUPERIOR
+    if action == "resolve_on_the_spot":
+        return petition.channel in RECEPTION_CHANNELS
+    if action in ("report", "approve_report"):
+        return superior
+    if action == "close" and petition.status == Status.REPLIED:
+        return not superior
+    return True
+
+
 def allowed_actions(user, petition) -> list[str]:
     """What `user` may do to `petition` now: the workflow table's actions whose
-    actor checks fit (guards are checked when acting), then registration edits."""
+    actor checks fit and whose channel allows them (other guards are checked when
+    acting), then registration edits."""
     facts = Facts(user, petition)
-    actions = [t.action for t in actions_from(petition.status) if matches(t.who, facts)]
+    actions = [
+        t.action
+        for t in actions_from(petition.status)
+        if _fits_the_channel(petition, t.action) and matches(t.who, facts)
+    ]
     if user.has_role(*OFFICE_ROLES) and petition.status == Status.REGISTERED:
         actions.append("correct")
     if petition.status in OPEN_STATUSES and may_attach(user, petition):
