@@ -112,11 +112,14 @@ def test_sign_ins_are_logged_without_the_password(client, demo_org):
         "/api/v1/auth/token", {"username": "nobody", "password": "x"}, content_type="application/json"
     )
     log = list(entries.rows())
-    assert [(e.action, e.outcome, e.username) for e in log] == [
+    assert [
+        (e.action, e.outcome, e.username[:1] if e.username.startswith("?") else e.username) for e in log
+    ] == [
         ("auth.sign_in", "denied", "clerk"),
         ("auth.sign_in", "allowed", "clerk"),
-        ("auth.sign_in", "denied", "nobody"),
+        ("auth.sign_in", "denied", "?"),  # not an account, perhaps a password: only a fingerprint
     ]
+    assert "nobody" not in str([vars(e) for e in log])
     assert all("wrong-password" not in str(vars(e)) for e in log)
 
 
@@ -127,5 +130,6 @@ def test_log_injection_is_neutralised(client, demo_org):
     )
     entry = entries.rows().get()
     assert "\n" not in entry.username and "\r" not in entry.username and "\x1b" not in entry.username
-    assert "\\u000d\\u000a" in entry.username
+    assert entry.username.startswith("?")  # no such account: only its fingerprint is kept
+    assert neutralise("evil\r\n{}") == "evil\\u000d\\u000a{}"
     assert neutralise("a\x00b") == "a\\u0000b"
