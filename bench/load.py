@@ -1,6 +1,8 @@
 """Benchmark stage run inside Django (a subprocess of bench/run.py, with the
-database chosen by DATABASE_URL): migrate, create the demo organisation, register
-petitions through the service layer, and print the measurements as JSON.
+database chosen by DATABASE_URL): migrate, create the demo organisation,
+optionally bulk-fill petitions (`--bulk`, bench/bulk.py: a data loader, not a
+service-layer figure), register petitions through the service layer, and print
+the measurements as JSON.
 
 Only check_registration + register_petition are timed; the synthetic petitions are
 generated beforehand in batches, so the generator's own cost is not counted.
@@ -25,6 +27,7 @@ BATCH = 1000
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--petitions", type=int, required=True)
+    parser.add_argument("--bulk", type=int, default=0, help="bulk-fill this many petitions first")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
         "--max-seconds", type=float, default=0, help="stop registering after this long (0: never)"
@@ -58,6 +61,29 @@ def main() -> None:
     messages = real_messages(ROOT) if os.environ.get("BENCH_REAL_MESSAGES") == "1" else []
     gen = PetitionGenerator(args.seed, units=units, messages=messages)
 
+    bulk = None
+    if args.bulk:
+        from bench.bulk import bulk_fill
+
+        def progress(done, seconds):
+            if done % 20_000 == 0 or done == args.bulk:
+                print(
+                    f"  bulk-filled {done:,} in {seconds:,.0f} s ({done / seconds:,.0f}/s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        bulk = bulk_fill(args.bulk, gen=gen, actor=clerk, progress=progress)
+        if connection.vendor == "postgresql":
+            # A deployment's autovacuum analyzes tables after large changes (and may be
+            # off on a scratch server): without statistics the repeat look-up of every
+            # registration walks all petitions (~0.5 s each at 10⁵). SQLite never
+            # analyzes by itself, so it is left as a deployment would have it.
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            bulk["analyze_seconds"] = round(time.perf_counter() - started, 1)
+
     batch_seconds: list[tuple[int, float]] = []  # (petitions, seconds) per batch
     done = 0
     last_report = time.monotonic()
@@ -85,8 +111,8 @@ def main() -> None:
     total_seconds = sum(s for _n, s in batch_seconds)
     if stopped_early:
         print(f"  time budget spent: stopped at {done:,} of {args.petitions:,}", file=sys.stderr, flush=True)
-    first = batch_seconds[0]
-    last = batch_seconds[-1]
+    first = batch_seconds[0] if batch_seconds else (0, 0.0)
+    last = batch_seconds[-1] if batch_seconds else (0, 0.0)
     _token, raw = ApiToken.issue(clerk)
     numbers = list(Petition.objects.order_by("serial").values_list("number", flat=True)[:1])
     result = {
@@ -99,8 +125,12 @@ def main() -> None:
         "projected_seconds_for_requested": round(args.petitions * total_seconds / done, 0) if done else None,
         "service_seconds": round(total_seconds, 3),
         "service_per_second": round(done / total_seconds, 1) if total_seconds else None,
-        "first_batch": {"petitions": first[0], "per_second": round(first[0] / first[1], 1)},
-        "last_batch": {"petitions": last[0], "per_second": round(last[0] / last[1], 1)},
+        "first_batch": {
+            "petitions": first[0],
+            "per_second": round(first[0] / first[1], 1) if first[1] else None,
+        },
+        "last_batch": {"petitions": last[0], "per_second": round(last[0] / last[1], 1) if last[1] else None},
+        "bulk": bulk,
         "number_pattern": numbers[0].rsplit("-", 1)[0] if numbers else "",
         "units": units,
         "token": raw,

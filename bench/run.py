@@ -3,14 +3,19 @@ SQLite and on PostgreSQL. What each figure means: docs/benchmarks.md.
 
 For each database in turn, on a fresh database:
   1. bench/load.py (a subprocess with the database in DATABASE_URL) migrates,
-     creates the demo organisation and registers N synthetic petitions through
-     the service layer (check_registration + register_petition);
+     creates the demo organisation and registers N synthetic petitions. When N is
+     above S (BENCH_SERVICE_PETITIONS), N − S are first bulk-filled with
+     bulk_create (bench/bulk.py: a data loader, reported separately, not a
+     service-layer figure) and the last S go through the service layer
+     (check_registration + register_petition); otherwise all N do;
   2. gunicorn (2 workers, loopback only) serves that database; M petitions are
      POSTed to /api/v1/petitions from 4 client threads;
   3. the list and detail endpoints are timed client-side, one request at a time.
 Everything is bounded in count and stops by itself; gunicorn is stopped at the end.
 
 Environment (or the matching option): BENCH_PETITIONS (default 100000),
+BENCH_SERVICE_PETITIONS (5000; BENCH_NO_BULK=1 or --no-bulk registers all N
+through the service layer),
 BENCH_API_PETITIONS (2000), BENCH_REQUESTS (300 per endpoint), BENCH_QUICK=1
 (2000 / 200 / 50), BENCH_DATABASES (sqlite,postgresql), BENCH_DATABASE_URL
 (postgresql://postgres@127.0.0.1:5432/xf_bench_load; created and dropped here),
@@ -52,6 +57,18 @@ def options() -> argparse.Namespace:
     )
     parser.add_argument("--petitions", type=int, default=None)
     parser.add_argument("--api-petitions", type=int, default=None)
+    parser.add_argument(
+        "--service-petitions",
+        type=int,
+        default=int(os.environ.get("BENCH_SERVICE_PETITIONS") or 5000),
+        help="how many of the petitions go through the service layer; the rest are bulk-filled first",
+    )
+    parser.add_argument(
+        "--no-bulk",
+        action="store_true",
+        default=os.environ.get("BENCH_NO_BULK", "") == "1",
+        help="register every petition through the service layer",
+    )
     parser.add_argument("--requests", type=int, default=None, help="measured requests per read endpoint")
     parser.add_argument("--databases", default=os.environ.get("BENCH_DATABASES", "sqlite,postgresql"))
     parser.add_argument(
@@ -68,6 +85,10 @@ def options() -> argparse.Namespace:
     ):
         if getattr(args, attr) is None:
             setattr(args, attr, int(os.environ.get(env) or default))
+    if args.no_bulk or args.petitions <= args.service_petitions:
+        args.bulk, args.service = 0, args.petitions
+    else:
+        args.bulk, args.service = args.petitions - args.service_petitions, args.service_petitions
     return args
 
 
@@ -133,14 +154,23 @@ def bench_database(kind: str, args, pg_url: str) -> dict:
             return {"skipped": why}
         url = pg_url
     env = base_env(data_dir, url)
-    print(f"[{kind}] registering {args.petitions:,} petitions through the service layer …", flush=True)
+    if args.bulk:
+        print(
+            f"[{kind}] bulk-filling {args.bulk:,} petitions (bulk_create), then registering "
+            f"{args.service:,} through the service layer …",
+            flush=True,
+        )
+    else:
+        print(f"[{kind}] registering {args.service:,} petitions through the service layer …", flush=True)
     started = time.monotonic()
     done = subprocess.run(
         [
             sys.executable,
             str(ROOT / "bench" / "load.py"),
             "--petitions",
-            str(args.petitions),
+            str(args.service),
+            "--bulk",
+            str(args.bulk),
             "--max-seconds",
             str(args.max_load_minutes * 60),
         ],
@@ -196,6 +226,11 @@ def table(results: dict) -> str:
                 values.append("–")
         rows.append((label, *values))
 
+    row("BULK LOAD (bulk_create, not the service layer)", lambda r: f"{r['load']['bulk']['petitions']:,}")
+    row(
+        "  bulk-fill petitions/s (incl. generation)",
+        lambda r: f"{r['load']['bulk']['per_second']:,.0f} ({r['load']['bulk']['seconds']:,.0f} s)",
+    )
     row("petitions registered (service layer)", lambda r: f"{r['load']['registered']:,}")
     row(
         "  time budget hit: projected time for all",
@@ -241,6 +276,8 @@ def main() -> None:
         },
         "config": {
             "petitions": args.petitions,
+            "bulk_petitions": args.bulk,
+            "service_petitions": args.service,
             "api_petitions": args.api_petitions,
             "requests_per_endpoint": args.requests,
             "gunicorn_workers": 2,

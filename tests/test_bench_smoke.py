@@ -51,3 +51,49 @@ def test_bench_quick_mode_runs(tmp_path):
         assert figures["n"] == 2 and figures["p95"] >= figures["p50"] > 0, name
     assert "registrations/s over HTTP" in done.stdout
     assert "token" not in json.dumps(results)  # the API token is not written out
+
+
+@pytest.mark.slow
+def test_bench_bulk_fill_then_service_layer(tmp_path):
+    """Bulk 50 + service 10: the numbering continues without a gap after the bulk
+    fill, and the audit trail of both kinds of petition verifies."""
+    sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+    from bench.run import base_env
+
+    out = tmp_path / "results.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BENCH_DATABASE_URL")}
+    args = ["--petitions", "60", "--service-petitions", "10", "--service-only", "--databases", "sqlite"]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), *args, "--dir", str(tmp_path), "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    load = json.loads(out.read_text(encoding="utf-8"))["databases"]["sqlite"]["load"]
+    assert load["bulk"]["petitions"] == 50 and load["registered"] == 10 and load["petitions"] == 60
+    assert "BULK LOAD" in done.stdout
+
+    data_dir = tmp_path / "sqlite"
+    check_env = {**env, **base_env(data_dir, f"sqlite:///{data_dir / 'bench.sqlite3'}")}
+    script = (
+        "import django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        "from xinfang.petitions.models import NumberSequence, Petition, Deadline\n"
+        "call_command('verify_audit')\n"
+        "serials = sorted(Petition.objects.values_list('serial', flat=True))\n"
+        "assert serials == list(range(1, 61)), serials\n"
+        "assert NumberSequence.objects.get().last == 60\n"
+        "assert Deadline.objects.filter(name='handling').count() == 60\n"
+        "from xinfang.petitions.deadlines import registration_deadlines\n"
+        "for p in Petition.objects.filter(serial__lte=50):\n"
+        "    want = {(d.name, d.rule, d.due_at, d.calendar_gap) for d in registration_deadlines(p)}\n"
+        "    got = set(p.deadlines.values_list('name', 'rule', 'due_at', 'calendar_gap'))\n"
+        "    assert got == want, (p.number, got, want)\n"
+    )
+    checked = subprocess.run(
+        [sys.executable, "-c", script], env=check_env, capture_output=True, text=True, timeout=120
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "intact" in checked.stdout

@@ -1,0 +1,265 @@
+"""Bulk fill for the benchmark: generated petitions written with `bulk_create`, a
+batch at a time, so that the reads can be measured at 10⁵ petitions without half
+an hour of service-layer registrations first. Runs inside Django (bench/load.py).
+
+This is a data loader, not a measurement of the service layer: it skips the
+checks, the per-petition transaction and the sequence lock. What it writes is
+what `register_petition` would have written for the same input:
+
+- the petition, numbered from the proper sequence (`NumberSequence.last` is set
+  at the end, so the next service registration continues without a gap);
+- petitioners with sealed personal data (the encrypted fields seal in
+  `get_prep_value`, which bulk_create goes through) and their blind indexes;
+- involved units and persons, the reception record of visits and calls;
+- the repeat links (same ID number or phone as an earlier petition, most recent
+  first, at most MAX_REPEAT_LINKS), worked out in memory;
+- the registration clocks, computed as `registration_deadlines` does but against
+  a calendar read once, and memoised per (clock, channel, day);
+- one "petition.registered" event per petition (seq 1 after GENESIS, HMAC-chained)
+  and its sealed chain head, so `manage.py verify_audit` passes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from xinfang.audit.chain import GENESIS, compute_hash, head_mac
+from xinfang.audit.models import ChainHead, Event, Source
+from xinfang.deadlines import clocks
+from xinfang.petitions.choices import GROUP_PETITION_SIZE, Status
+from xinfang.petitions.models import (
+    Category,
+    Deadline,
+    InvolvedPerson,
+    InvolvedUnit,
+    NumberSequence,
+    Petition,
+    Petitioner,
+    ReceptionRecord,
+)
+from xinfang.petitions.numbering import format_number
+from xinfang.petitions.services.registration import MAX_REPEAT_LINKS, blind_index
+from xinfang.petitions.validators import normalize_id_number, normalize_phone
+
+BATCH = 2000
+
+
+class _Clocks:
+    """The registration clocks of `registration_deadlines`, without two calendar
+    queries per clock: one calendar read for the whole span, results memoised."""
+
+    def __init__(self, first_day: date, last_day: date):
+        self.policies = clocks.Policies()
+        self.calendar = clocks.load_calendar(first_day - timedelta(days=1), last_day + timedelta(days=400))
+        self._memo: dict[tuple, tuple[str, clocks.Computed]] = {}
+
+    def _computed(self, name: str, channel: str, day: date, fixed: bool) -> tuple[str, clocks.Computed]:
+        key = (name, channel, day, fixed)
+        found = self._memo.get(key)
+        if found is None:
+            rule = self.policies.rule(name, channel)
+            if fixed:
+                computed = clocks.fixed(day, rule, self.calendar)
+            else:
+                start = datetime(day.year, day.month, day.day, 12, tzinfo=clocks.office_tz())
+                computed = clocks.compute(start, rule, self.calendar)
+            found = self._memo[key] = (rule.rule, computed)
+        return found
+
+    def rows(self, petition: Petition) -> list[Deadline]:
+        day = clocks.local_day(petition.received_at)
+        out = []
+        for name in ("handling", "reply"):
+            rule, computed = self._computed(name, petition.channel, day, False)
+            out.append(self._row(petition, name, rule, computed))
+        if petition.superior_due_date:
+            rule, computed = self._computed(
+                "superior_report", petition.channel, petition.superior_due_date, True
+            )
+            out.append(self._row(petition, "superior_report", rule, computed))
+        return out
+
+    @staticmethod
+    def _row(petition, name, rule, computed) -> Deadline:
+        return Deadline(
+            petition=petition,
+            name=name,
+            rule=rule,
+            starts_at=petition.received_at,
+            due_at=computed.due_at,
+            calendar_gap=computed.calendar_gap,
+        )
+
+
+def bulk_fill(
+    count: int,
+    *,
+    gen,
+    actor,
+    batch: int = BATCH,
+    progress: Callable[[int, float], None] | None = None,
+) -> dict:
+    """Write `count` generated petitions (from `gen`, a PetitionGenerator) registered
+    by `actor`; returns counts and timings. Generation is timed separately."""
+    categories = dict(Category.objects.values_list("code", "id"))
+    prefix = settings.NUMBER_PREFIX
+    year = timezone.now().astimezone(clocks.office_tz()).year
+    sequence, _ = NumberSequence.objects.get_or_create(prefix=prefix, year=year, defaults={"last": 0})
+    serial = sequence.last
+    today = gen.now.date()
+    clock_rows = _Clocks(today - timedelta(days=gen.days + 1), today)
+    # Blind index -> ids and numbers of earlier petitions carrying it (repeat detection).
+    seen: dict[str, list[tuple[int, str, datetime]]] = {}
+
+    done = 0
+    generate_seconds = write_seconds = 0.0
+    rows = {"petitioners": 0, "involved_units": 0, "deadlines": 0, "repeat_links": 0, "receptions": 0}
+    while done < count:
+        size = min(batch, count - done)
+        started = time.perf_counter()
+        items = list(gen.registrations(size))
+        generate_seconds += time.perf_counter() - started
+
+        started = time.perf_counter()
+        with transaction.atomic():
+            petitions = []
+            for data in items:
+                serial += 1
+                superior = data.get("superior") or {}
+                due = superior.get("due_date")
+                petitions.append(
+                    Petition(
+                        number=format_number(prefix, year, serial),
+                        year=year,
+                        serial=serial,
+                        channel=data["channel"],
+                        status=Status.REGISTERED,
+                        received_at=datetime.fromisoformat(data["received_at"]),
+                        anonymous=data["anonymous"],
+                        title=data["title"],
+                        content=data["content"],
+                        requests=data["requests"],
+                        category_id=categories[data["category"]],
+                        important=data["important"],
+                        urgent=data["urgent"],
+                        is_group=len(data["petitioners"]) >= GROUP_PETITION_SIZE,
+                        superior_unit_id=superior.get("unit"),
+                        superior_reference=superior.get("reference", ""),
+                        superior_due_date=date.fromisoformat(due) if due else None,
+                        first_responder=actor,
+                    )
+                )
+            Petition.objects.bulk_create(petitions)
+
+            petitioners, units, persons, receptions, deadlines, links = [], [], [], [], [], []
+            events, heads = [], []
+            link_model = Petition.repeat_of.through
+            for petition, data in zip(petitions, items, strict=True):
+                keys = set()
+                for i, p in enumerate(data["petitioners"]):
+                    id_index = blind_index("id", normalize_id_number(p["id_number"]))
+                    phone_index = blind_index("phone", normalize_phone(p["phone"]))
+                    keys.update(
+                        k for k in (id_index and "i" + id_index, phone_index and "p" + phone_index) if k
+                    )
+                    petitioners.append(
+                        Petitioner(
+                            petition=petition,
+                            position=i,
+                            name=p["name"],
+                            id_number=p["id_number"],
+                            phone=p["phone"],
+                            address=p["address"],
+                            work_unit=p["work_unit"],
+                            is_representative=p["is_representative"],
+                            id_number_index=id_index,
+                            phone_index=phone_index,
+                        )
+                    )
+                involved = data.get("involved_units") or []
+                units.extend(InvolvedUnit(petition=petition, unit_id=u) for u in involved)
+                persons.extend(
+                    InvolvedPerson(petition=petition, name=p["name"], unit_id=p.get("unit"))
+                    for p in data.get("involved_persons") or []
+                )
+                if data.get("reception"):
+                    r = data["reception"]
+                    receptions.append(
+                        ReceptionRecord(
+                            petition=petition,
+                            received_by=actor,
+                            notes=r["notes"],
+                            explained=r.get("explained", ""),
+                            visitors=r.get("visitors"),
+                        )
+                    )
+                deadlines.extend(clock_rows.rows(petition))
+                # Earlier petitions by the same person, most recent receipt first (as _link_repeats).
+                earlier = {pk: (number, at) for key in keys for pk, number, at in seen.get(key, ())}
+                ordered = sorted(earlier.items(), key=lambda e: (e[1][1], e[0]), reverse=True)
+                repeats = ordered[:MAX_REPEAT_LINKS]
+                links.extend(link_model(from_petition_id=petition.pk, to_petition_id=pk) for pk, _ in repeats)
+                for key in keys:
+                    seen.setdefault(key, []).append((petition.pk, petition.number, petition.received_at))
+
+                event = Event(
+                    petition=petition,
+                    seq=1,
+                    at=timezone.now(),
+                    actor=actor,
+                    action="petition.registered",
+                    data={
+                        "number": petition.number,
+                        "channel": petition.channel,
+                        "category": data["category"],
+                        "petitioners": len(data["petitioners"]),
+                        "involved_units": list(involved),
+                        "important": petition.important,
+                        "urgent": petition.urgent,
+                        "group": petition.is_group,
+                        "repeat_of": [number for _pk, (number, _at) in repeats],
+                    },
+                    source=Source.COMMAND,
+                    prev_hash=GENESIS,
+                )
+                event.hash = compute_hash(GENESIS, event)
+                events.append(event)
+                heads.append(
+                    ChainHead(
+                        petition=petition, seq=1, hash=event.hash, mac=head_mac(petition.pk, 1, event.hash)
+                    )
+                )
+            Petitioner.objects.bulk_create(petitioners)
+            InvolvedUnit.objects.bulk_create(units)
+            InvolvedPerson.objects.bulk_create(persons)
+            ReceptionRecord.objects.bulk_create(receptions)
+            Deadline.objects.bulk_create(deadlines)
+            link_model.objects.bulk_create(links)
+            Event.objects.bulk_create(events)
+            ChainHead.objects.bulk_create(heads)
+            NumberSequence.objects.filter(pk=sequence.pk).update(last=serial)
+        write_seconds += time.perf_counter() - started
+        done += size
+        rows["petitioners"] += len(petitioners)
+        rows["involved_units"] += len(units)
+        rows["deadlines"] += len(deadlines)
+        rows["repeat_links"] += len(links)
+        rows["receptions"] += len(receptions)
+        if progress:
+            progress(done, generate_seconds + write_seconds)
+    total = generate_seconds + write_seconds
+    return {
+        "petitions": done,
+        "rows": rows,
+        "generate_seconds": round(generate_seconds, 1),
+        "write_seconds": round(write_seconds, 1),
+        "seconds": round(total, 1),
+        "per_second": round(done / total, 1) if total else None,
+        "write_per_second": round(done / write_seconds, 1) if write_seconds else None,
+    }
