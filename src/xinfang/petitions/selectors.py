@@ -32,10 +32,15 @@ from xinfang.petitions.workflow_models import (
 MAX_QUERY_LENGTH = 100
 
 
+def _plausible(number) -> bool:
+    """Could this be a petition number at all (anything else is simply not found)?"""
+    return isinstance(number, str) and len(number) <= 32
+
+
 def _refuse(user, number) -> None:
     """Not visible: log the refusal when the petition exists (a probe or a leak attempt),
     then answer exactly as for a petition that does not exist."""
-    if isinstance(number, str) and len(number) <= 32 and Petition.objects.filter(number=number).exists():
+    if _plausible(number) and Petition.objects.filter(number=number).exists():
         record("petition.read", outcome=Outcome.DENIED, object_type="petition", object_ref=number, user=user)
     raise Http404
 
@@ -46,7 +51,7 @@ def get_visible_petition(user, number: str, *, for_update: bool = False) -> Peti
     qs = Petition.objects.visible_to(user)
     if for_update:
         qs = qs.select_for_update()
-    petition = qs.filter(number=number).first() if isinstance(number, str) and len(number) <= 32 else None
+    petition = qs.filter(number=number).first() if _plausible(number) else None
     if petition is None:
         _refuse(user, number)
     return petition
@@ -72,7 +77,7 @@ def petition_detail(user, number: str, *, records: bool = False) -> Petition:
     )
     if records:
         qs = qs.prefetch_related(*_PROCEDURE_RECORDS)
-    petition = qs.filter(number=number).first() if isinstance(number, str) and len(number) <= 32 else None
+    petition = qs.filter(number=number).first() if _plausible(number) else None
     if petition is None:
         _refuse(user, number)
     record("petition.view", object_type="petition", object_ref=petition.number, user=user)

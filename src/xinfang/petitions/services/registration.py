@@ -127,7 +127,7 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
             explained=data.reception.explained,
             visitors=data.reception.visitors,
         )
-    repeats = _link_repeats(petition)
+    repeats = _link_repeats(petition, data)
     start_registration_clocks(petition)
     append_event(
         petition,
@@ -171,12 +171,12 @@ def _write_parties(petition: Petition, data: RegistrationInput) -> None:
     )
 
 
-def _link_repeats(petition: Petition) -> list[str]:
+def _link_repeats(petition: Petition, data: RegistrationInput) -> list[str]:
     """Earlier petitions by the same person (same ID number or phone) are marked as
-    ones this petition repeats (重复信访), most recent first."""
-    indexes = Petitioner.objects.filter(petition=petition)
-    id_keys = [k for k in indexes.values_list("id_number_index", flat=True) if k]
-    phone_keys = [k for k in indexes.values_list("phone_index", flat=True) if k]
+    ones this petition repeats (重复信访), most recent first. The keys come from the
+    input, not from re-reading the rows just written."""
+    id_keys = [k for k in (blind_index("id", p.id_number) for p in data.petitioners) if k]
+    phone_keys = [k for k in (blind_index("phone", p.phone) for p in data.petitioners) if k]
     if not id_keys and not phone_keys:
         return []
     from django.db.models import Q
