@@ -113,3 +113,15 @@ def test_signed_in_without_the_role_is_refused_not_looped(client, demo_org):
     client.force_login(demo_org[0]["clerk"])
     response = client.get("/admin/", follow=True)
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("name", ["市教育局\u202egpj.exe", "市教育局\n伪造", "\u2066市教育局"])
+def test_unit_names_refuse_control_and_direction_characters(admin_client, demo_org, name):
+    _users, units = demo_org
+    response = admin_client.post(
+        "/admin/accounts/unit/add/",
+        {"code": "EDU", "name": name, "kind": "department", "parent": units["CPPCC"].pk, "sort_order": 20},
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "U+" in response.content.decode()
+    assert not Unit.objects.filter(code="EDU").exists()

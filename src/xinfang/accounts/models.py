@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.core.text import line_problem
+
 
 class UnitKind(models.TextChoices):
     PETITION_OFFICE = "petition_office", _("petition office")
@@ -106,6 +108,9 @@ class Unit(models.Model):
     def clean(self):
         from django.core.exceptions import ValidationError
 
+        problems = {f: p for f in ("code", "name") if (p := line_problem(getattr(self, f) or ""))}
+        if problems:
+            raise ValidationError(problems)
         if self.pk and self.parent_id:
             parent = self.parent
             if parent.pk == self.pk or f"/{self.pk}/" in parent.path:
@@ -124,6 +129,14 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.name or self.username
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        problems = {f: p for f in ("username", "name") if (p := line_problem(getattr(self, f) or ""))}
+        if problems:
+            raise ValidationError(problems)
 
     @cached_property
     def role_codes(self) -> frozenset[str]:

@@ -165,7 +165,9 @@ def _refer(data, errors):
 
 
 def _archive(data, errors):
-    number = read_text(errors, data, "archive_number", "archive_number", max_length=64, required=True)
+    number = read_text(
+        errors, data, "archive_number", "archive_number", max_length=64, required=True, single_line=True
+    )
     if number and not all(ch.isprintable() for ch in number):
         errors.add("archive_number", _("Must not contain control characters."))
     return {"archive_number": number}
@@ -184,7 +186,9 @@ def _involvement(data, errors):
         if not isinstance(item, Mapping):
             errors.add(f"persons.{i}", _("Must be an object with the person's name."))
             continue
-        name = read_text(errors, item, "name", f"persons.{i}.name", max_length=50, required=True)
+        name = read_text(
+            errors, item, "name", f"persons.{i}.name", max_length=50, required=True, single_line=True
+        )
         unit = _one_unit(errors, item, "unit", required=False) if item.get("unit") not in (None, "") else None
         user = None
         if item.get("user"):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import Unit
 from xinfang.core.ids import parse_id
+from xinfang.core.text import line_problem
 from xinfang.petitions.deadlines import office_tz
 
 
@@ -25,7 +26,7 @@ class Errors:
         return bool(self.by_field)
 
 
-def read_text(errors, data, key, path, *, max_length, required=False, label=None) -> str:
+def read_text(errors, data, key, path, *, max_length, required=False, label=None, single_line=False) -> str:
     value = data.get(key, "")
     if value is None:
         value = ""
@@ -35,6 +36,9 @@ def read_text(errors, data, key, path, *, max_length, required=False, label=None
     value = value.strip()
     if "\x00" in value:
         errors.add(path, _("Must not contain NUL characters."))
+        return ""
+    if single_line and (problem := line_problem(value)):
+        errors.add(path, problem)
         return ""
     if required and not value:
         errors.add(path, _("This field is required."))

@@ -119,7 +119,13 @@ def _petitioners(errors, raw, anonymous) -> list[PetitionerInput]:
             errors.add(path, _("Must be an object with the petitioner's details."))
             continue
         name = read_text(
-            errors, item, "name", f"{path}.name", max_length=_max_length(Petitioner, "name"), required=True
+            errors,
+            item,
+            "name",
+            f"{path}.name",
+            max_length=_max_length(Petitioner, "name"),
+            required=True,
+            single_line=True,
         )
         id_number = normalize_id_number(
             read_text(errors, item, "id_number", f"{path}.id_number", max_length=30)
@@ -146,10 +152,20 @@ def _petitioners(errors, raw, anonymous) -> list[PetitionerInput]:
                 _("Not a phone number: give an 11-digit mobile or a landline with its area code."),
             )
         address = read_text(
-            errors, item, "address", f"{path}.address", max_length=_max_length(Petitioner, "address")
+            errors,
+            item,
+            "address",
+            f"{path}.address",
+            max_length=_max_length(Petitioner, "address"),
+            single_line=True,
         )
         work_unit = read_text(
-            errors, item, "work_unit", f"{path}.work_unit", max_length=_max_length(Petitioner, "work_unit")
+            errors,
+            item,
+            "work_unit",
+            f"{path}.work_unit",
+            max_length=_max_length(Petitioner, "work_unit"),
+            single_line=True,
         )
         rep = read_bool(errors, item, "is_representative", f"{path}.is_representative")
         result.append(PetitionerInput(name, id_number, phone, address, work_unit, rep))
@@ -176,7 +192,13 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
 
     anonymous = read_bool(errors, data, "anonymous", "anonymous")
     title = read_text(
-        errors, data, "title", "title", max_length=_max_length(Petition, "title"), required=True
+        errors,
+        data,
+        "title",
+        "title",
+        max_length=_max_length(Petition, "title"),
+        required=True,
+        single_line=True,
     )
     content = read_text(
         errors, data, "content", "content", max_length=_max_length(Petition, "content"), required=True
@@ -252,6 +274,7 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
             f"{path}.name",
             max_length=_max_length(InvolvedPerson, "name"),
             required=True,
+            single_line=True,
         )
         unit_ids_here = person_unit_ids.get(i, [])
         unit = units.get(unit_ids_here[0]) if unit_ids_here else None
@@ -283,6 +306,7 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
             "superior.reference",
             max_length=64,
             required=channel == Channel.SUPERIOR,
+            single_line=True,
         )
         superior_due_date = read_date(errors, superior.get("due_date"), "superior.due_date")
         if (
