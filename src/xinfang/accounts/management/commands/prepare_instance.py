@@ -1,7 +1,7 @@
-from pathlib import Path
-
 from django.conf import settings
 from django.core.management import BaseCommand, call_command
+
+from xinfang.core.datadir import ensure_private_dir
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, demo=False, **options):
-        Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(settings.DATA_DIR)  # holds the database, the files and the secret key
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database migrated")
         call_command("collectstatic", interactive=False, verbosity=0)
