@@ -83,3 +83,9 @@ def unlock(username: str) -> None:
     from xinfang.accounts.models import LoginState
 
     LoginState.objects.filter(key=state_key(username)).update(failures=0, locked_until=None)
+
+
+def check_password_counted(user, password: str) -> Outcome:
+    """A signed-in user re-entering their password (sign-off, password change): the same
+    count and lock as signing in, so a borrowed session cannot guess the password."""
+    return guarded_attempt(user.get_username(), lambda: user.check_password(password or ""))

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -24,7 +25,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from xinfang.accounts import twofactor
-from xinfang.accounts.lockout import Outcome
+from xinfang.accounts.lockout import Outcome, check_password_counted
 from xinfang.accounts.passwords import password_expired
 from xinfang.accounts.services import PASSWORD_EXPIRED, stamp_sign_in
 
@@ -152,8 +153,26 @@ def set_up_two_factor(request):
     return render(request, "accounts/two_factor_setup.html", context, status=400 if form.errors else 200)
 
 
+class CountedPasswordChangeForm(PasswordChangeForm):
+    """The old password is checked through the lock-out, like a sign-in: a session left open
+    must not become a place to guess the password without limit."""
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        outcome = check_password_counted(self.user, old_password)
+        if outcome is Outcome.LOCKED:
+            raise forms.ValidationError(
+                _("Too many wrong passwords: the account is locked for a while. Try again later."),
+                code="password_locked",
+            )
+        if outcome is not Outcome.ACCEPTED:
+            raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password
+
+
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
+    form_class = CountedPasswordChangeForm
     success_url = reverse_lazy("home")
 
     def form_valid(self, form):

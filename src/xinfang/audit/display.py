@@ -276,6 +276,10 @@ def _sign_off(event: Event, actor: str) -> str:
 
 @register("petition.sign_off_refused")
 def _sign_off_refused(event: Event, actor: str) -> str:
+    if (event.data or {}).get("reason") == "account_locked":
+        return _("%(actor)s tried to sign off while locked out; no signature was recorded.") % {
+            "actor": actor
+        }
     return _("%(actor)s tried to sign off with a wrong password; no signature was recorded.") % {
         "actor": actor
     }

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.accounts.lockout import Outcome, check_password_counted
 from xinfang.audit.services import Context, append_event
 from xinfang.core.errors import Conflict, Forbidden
 from xinfang.notifications.services import notify
@@ -21,15 +22,25 @@ class WrongPassword(Forbidden):
     default_message = _("The password is wrong; the signature was not recorded.")
 
 
+class PasswordLocked(Forbidden):
+    default_message = _(
+        "Too many wrong passwords: the account is locked for a while; the signature was not recorded."
+    )
+
+
 def sign_off(*, ctx: Context, petition: Petition, password: str) -> Petition:
     """Sign the current result in the capacity the caller holds. Re-entering the
     password proves the signer is at the keyboard; a wrong one is refused and logged
     on the petition's timeline."""
-    if may(ctx.actor, petition, "sign_off") and not ctx.actor.check_password(password or ""):
-        with transaction.atomic():
-            locked = Petition.objects.select_for_update().get(pk=petition.pk)
-            append_event(locked, ctx, "petition.sign_off_refused", {"reason": "wrong_password"})
-        raise WrongPassword()
+    if may(ctx.actor, petition, "sign_off"):
+        # Counted like a sign-in (lockout.py): wrong re-entries lock the account too.
+        outcome = check_password_counted(ctx.actor, password)
+        if outcome is not Outcome.ACCEPTED:
+            reason = "wrong_password" if outcome is Outcome.REFUSED else "account_locked"
+            with transaction.atomic():
+                locked = Petition.objects.select_for_update().get(pk=petition.pk)
+                append_event(locked, ctx, "petition.sign_off_refused", {"reason": reason})
+            raise WrongPassword() if outcome is Outcome.REFUSED else PasswordLocked()
     with acting(ctx, petition, "sign_off") as step:
         p = step.petition
         result = step.facts.current_result
