@@ -11,6 +11,9 @@ os.environ.setdefault("XINFANG_STATIC_MANIFEST", "0")
 # Two-factor sign-in is tested on its own (tests/accounts); elsewhere a password signs in.
 os.environ.setdefault("XINFANG_REQUIRE_2FA", "0")
 os.environ.setdefault("XINFANG_DATA_DIR", tempfile.mkdtemp(prefix="xinfang-test-"))
+# Each test starts with an empty cache (tests/conftest.py), which a per-process cache makes
+# cheap; the shared database and Redis caches are tested with real processes (tests/security).
+os.environ.setdefault("XINFANG_CACHE_URL", "locmem://")
 
 from xinfang.settings import *  # noqa: E402,F403  (the settings under test, unchanged)
 

@@ -286,6 +286,49 @@ def test_database_bad(setenv, raw):
     assert "pw" not in str(excinfo.value), "the password must not reach logs"
 
 
+# --- env_cache, env_networks (issue 8, item 4) -------------------------------------
+
+
+def test_cache_unset_is_the_shared_database_cache(setenv):
+    assert env.env_cache(VAR) == {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "xinfang_cache",
+    }
+
+
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/1", "rediss://:secret@cache.example:6380/0"])
+def test_cache_redis(setenv, url):
+    setenv(url)
+    assert env.env_cache(VAR) == {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+
+
+@pytest.mark.parametrize("raw", ["memcached://x", "redis://", "redis://h/1 2", "db"])
+def test_cache_bad(setenv, raw):
+    setenv(raw)
+    with raises_naming() as excinfo:
+        env.env_cache(VAR)
+    assert "secret" not in str(excinfo.value)
+
+
+def test_networks(setenv):
+    setenv("10.0.0.5, 10.0.0.0/24,::1")
+    assert [str(n) for n in env.env_networks(VAR, [])] == ["10.0.0.5/32", "10.0.0.0/24", "::1/128"]
+
+
+def test_networks_bad(setenv):
+    setenv("10.0.0.5,proxy.example")
+    with raises_naming():
+        env.env_networks(VAR, [])
+
+
+def test_behind_a_proxy_the_loopback_is_trusted_by_default(load_settings):
+    assert [str(n) for n in load_settings(XINFANG_BEHIND_PROXY="1")["TRUSTED_PROXIES"]] == [
+        "127.0.0.1/32",
+        "::1/128",
+    ]
+    assert load_settings()["TRUSTED_PROXIES"] == []
+
+
 def test_helper_errors_are_improperly_configured():
     # Code that catches Django's exception catches ours too.
     assert issubclass(ImproperlyConfiguredEnv, ImproperlyConfigured)

@@ -178,3 +178,40 @@ def env_database(name: str, **options) -> dict | None:
     if not config.get("NAME"):
         raise ImproperlyConfiguredEnv(f"{name} must name a database (…/xinfang at the end)")
     return config
+
+
+# The table of the database cache (created by migrate and prepare_instance).
+CACHE_TABLE = "xinfang_cache"
+
+
+def env_cache(name: str) -> dict:
+    """Django's `default` cache from a URL in NAME (or NAME_FILE, as it may hold a password).
+
+    Throttles and rate limits count in this cache, so it must be one that every web
+    process shares: unset or `db://` is the database cache (works on the embedded
+    SQLite), `redis://host:6379/0` (or `rediss://`) is Django's Redis cache. `locmem://`
+    counts per process and is for tests only. The message never repeats the URL.
+    """
+    url = env_secret(name)
+    if url is None or url in {"db://", "database://"}:
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+    if url == "locmem://":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "xinfang"}
+    if re.fullmatch(r"rediss?://[^\s/]+(/[0-9]{1,2})?/?", url):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ImproperlyConfiguredEnv(f"{name} must be db://, redis://host:6379/0 or rediss://…")
+
+
+def env_networks(name: str, default: list[str]) -> list:
+    """Addresses or networks (`10.0.0.5`, `10.0.0.0/24`, `::1`), comma-separated."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfiguredEnv(
+                f"{name}: {item!r} is not an address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+            ) from None
+    return networks

@@ -14,12 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.env import (
     ImproperlyConfiguredEnv,
     env_bool,
+    env_cache,
     env_choice,
     env_database,
     env_hosts,
     env_int,
     env_list,
     env_match,
+    env_networks,
     env_path,
     env_secret,
     env_str,
@@ -320,6 +322,15 @@ if HTTPS:
 BEHIND_PROXY = env_bool("XINFANG_BEHIND_PROXY", False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only these peers may say who the client is (X-Forwarded-For); anyone else's header is
+# ignored, so a client cannot pick the address its throttle and access log entries get.
+# Behind a proxy on the same machine the loopback is enough.
+TRUSTED_PROXIES = env_networks("XINFANG_TRUSTED_PROXIES", ["127.0.0.1", "::1"] if BEHIND_PROXY else [])
+
+# --- Cache --------------------------------------------------------------------
+# Throttles and rate limits count in the default cache, which every web process
+# shares: the database cache by default, Redis with XINFANG_CACHE_URL=redis://….
+CACHES = {"default": env_cache("XINFANG_CACHE_URL")}
 SILENCED_SYSTEM_CHECKS: list[str] = []
 
 LOG_LEVEL = env_choice("XINFANG_LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})

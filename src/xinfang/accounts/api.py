@@ -8,7 +8,6 @@ from rest_framework import permissions, serializers
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from xinfang.accounts import twofactor
@@ -16,6 +15,7 @@ from xinfang.accounts.api_auth import BearerTokenAuthentication
 from xinfang.accounts.lockout import Outcome
 from xinfang.accounts.models import ApiToken, Unit
 from xinfang.accounts.passwords import password_expired
+from xinfang.core.throttling import ClientAddressThrottle
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -25,7 +25,7 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenView(APIView):
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientAddressThrottle]
     throttle_scope = "token"
 
     def get_authenticate_header(self, request):

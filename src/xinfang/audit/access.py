@@ -8,11 +8,11 @@ import logging
 import unicodedata
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
 from xinfang.audit.models import AccessLog, Outcome
+from xinfang.core.clients import client_ip
 
 logger = logging.getLogger("xinfang.access")
 
@@ -25,15 +25,6 @@ class Origin:
 
 
 _origin: contextvars.ContextVar[Origin | None] = contextvars.ContextVar("xinfang_access_origin", default=None)
-
-
-def client_ip(request) -> str | None:
-    if settings.BEHIND_PROXY:
-        # The proxy appends the address it saw; anything before it the client could forge.
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class AccessContextMiddleware:
