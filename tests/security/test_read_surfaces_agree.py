@@ -3,7 +3,9 @@ involvements and assignments, every read surface returns, for every user, exactl
 the petitions the object check `can_view` allows.
 
 Surfaces: the queryset, the API list and detail, the web list and page, the home
-page's counts, and the numbers of the read policy's selectors.
+page's counts, and the numbers of the read policy's selectors. References embedded in
+a readable petition (repeat links, the petition it was merged into, numbers in its
+timeline's events) must name only petitions the reader may see too (issue 8, item 1).
 """
 
 import itertools
@@ -16,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xinfang.accounts.models import Role, Unit, UnitKind, User, UserRole
+from xinfang.audit.services import Context, append_event
 from xinfang.petitions.choices import OPEN_STATUSES, Status
 from xinfang.petitions.models import Category, InvolvedPerson, InvolvedUnit, Petition
 from xinfang.petitions.permissions import can_view
@@ -57,6 +60,9 @@ def worlds(draw):
                         max_size=2,
                     )
                 ),
+                # Other petitions this one repeats, and the one it was merged into.
+                "repeats": draw(st.sets(st.integers(0, petition_count - 1), max_size=2)),
+                "merged_into": draw(st.none() | st.integers(0, petition_count - 1)),
             }
         )
     return parents, users, petitions
@@ -113,11 +119,31 @@ def build(world):
                 assigned_by=responder,
             )
         petitions.append(petition)
+    for petition, spec in zip(petitions, petition_specs, strict=True):
+        repeats = [petitions[i] for i in sorted(spec["repeats"]) if petitions[i] != petition]
+        petition.repeat_of.add(*repeats)
+        ctx = Context(actor=responder)
+        append_event(
+            petition,
+            ctx,
+            "petition.registered",
+            {"number": petition.number, "channel": "letter", "repeat_of": [r.number for r in repeats]},
+        )
+        target = petitions[spec["merged_into"]] if spec["merged_into"] is not None else None
+        if target is not None and target != petition:
+            Petition.objects.filter(pk=petition.pk).update(merged_into=target)
+            append_event(petition, ctx, "petition.merge", {"into": target.number})
+            append_event(target, ctx, "petition.merged_in", {"from": petition.number})
     return users, petitions
 
 
 def numbers_in(html: str, petitions) -> set[str]:
     return {p.number for p in petitions if re.search(rf">{re.escape(p.number)}<", html)}
+
+
+def mentioned(text: str, petitions) -> set[str]:
+    """Numbers of `petitions` anywhere in `text` (a page, a JSON answer)."""
+    return {p.number for p in petitions if re.search(rf"(?<![\w-]){re.escape(p.number)}(?![\w-])", text)}
 
 
 @settings(
@@ -148,10 +174,20 @@ def test_every_read_surface_agrees_with_the_object_check(db, world):
             api.force_login(user)
             listed = api.get("/api/v1/petitions", {"page_size": 200}).json()
             assert {r["number"] for r in listed["results"] if r["number"] in ours} == allowed
+            hidden = [p for p in petitions if p.number not in allowed]
             for petition in petitions:
                 expected = 200 if petition.number in allowed else 404
-                assert api.get(f"/api/v1/petitions/{petition.number}").status_code == expected
-                assert api.get(f"/petitions/{petition.number}/").status_code == expected
+                detail = api.get(f"/api/v1/petitions/{petition.number}")
+                assert detail.status_code == expected
+                page = api.get(f"/petitions/{petition.number}/")
+                assert page.status_code == expected
+                if expected == 404:
+                    continue
+                linked = set(petition.repeat_of.values_list("number", flat=True))
+                assert set(detail.json()["flags"]["repeat_of"]) == linked & allowed
+                events = api.get(f"/api/v1/petitions/{petition.number}/events")
+                for text in (detail.content.decode(), page.content.decode(), events.content.decode()):
+                    assert mentioned(text, hidden) == set(), "a reference names a hidden petition"
             page = api.get("/petitions/", {"status": ""})
             if page.status_code == 200:
                 assert numbers_in(page.content.decode(), petitions) == allowed

@@ -387,6 +387,9 @@ def _refer_to_police(event: Event, actor: str) -> str:
 
 @register("petition.merge")
 def _merge(event: Event, actor: str) -> str:
+    # The number is None when the reader may not see that petition (petitions/references.py).
+    if not event.data.get("into"):
+        return _("%(actor)s merged this petition, a repeat, into another petition.") % {"actor": actor}
     return _("%(actor)s merged this petition, a repeat, into %(number)s.") % {
         "actor": actor,
         "number": event.data["into"],
@@ -395,6 +398,8 @@ def _merge(event: Event, actor: str) -> str:
 
 @register("petition.merged_in")
 def _merged_in(event: Event, actor: str) -> str:
+    if not event.data.get("from"):
+        return _("%(actor)s merged a repeat petition into this one.") % {"actor": actor}
     return _("%(actor)s merged the repeat petition %(number)s into this one.") % {
         "actor": actor,
         "number": event.data["from"],

@@ -17,6 +17,7 @@ from xinfang.core.errors import InvalidInput
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
+from xinfang.petitions.references import hide_hidden_references
 from xinfang.petitions.workflow_models import (
     Coordination,
     Instruction,
@@ -60,15 +61,17 @@ def get_visible_petition(user, number: str, *, for_update: bool = False) -> Peti
 def petition_detail(user, number: str, *, records: bool = False) -> Petition:
     """One visible petition with everything its API answer shows, in a fixed number of
     queries; with `records`, also the procedure's records the petition page shows."""
+    visible = Petition.objects.visible_to(user)
     qs = (
-        Petition.objects.visible_to(user)
-        .select_related("category", "first_responder", "superior_unit", "reception", "merged_into")
+        visible.select_related("category", "first_responder", "superior_unit", "reception", "merged_into")
+        # References to other petitions pass the read policy too (references.py, Rule 4.3).
+        .annotate(merged_into_visible=Exists(visible.filter(pk=OuterRef("merged_into_id"))))
         .prefetch_related(
             Prefetch("petitioners", queryset=Petitioner.objects.order_by("position")),
             Prefetch("involved_units", queryset=InvolvedUnit.objects.select_related("unit")),
             Prefetch("involved_persons", queryset=InvolvedPerson.objects.select_related("unit", "user")),
             Prefetch("deadlines", queryset=Deadline.objects.order_by("due_at")),
-            Prefetch("repeat_of", queryset=Petition.objects.only("id", "number")),
+            Prefetch("repeat_of", queryset=Petition.objects.visible_to(user).only("id", "number")),
             Prefetch(
                 "assignments", queryset=Assignment.objects.select_related("unit", "handler").order_by("id")
             ),
@@ -104,6 +107,12 @@ _PROCEDURE_RECORDS = (
 
 def timeline(petition: Petition) -> QuerySet[Event]:
     return Event.objects.filter(petition=petition).select_related("actor").order_by("seq")
+
+
+def visible_timeline(user, petition: Petition) -> list[Event]:
+    """The timeline as `user` may read it: numbers of petitions hidden from them are
+    taken out of the events' data (references.py)."""
+    return hide_hidden_references(user, timeline(petition))
 
 
 @dataclass

@@ -31,7 +31,7 @@ from xinfang.petitions.selectors import (
     parse_filters,
     petition_detail,
     petition_list,
-    timeline,
+    visible_timeline,
 )
 from xinfang.petitions.services.checks import check_registration
 from xinfang.petitions.services.registration import correct_registration, fingerprint, register_petition
@@ -129,7 +129,7 @@ class EventListView(APIView):
     @extend_schema(responses=EventOut(many=True))
     def get(self, request, number):
         petition = get_visible_petition(request.user, number)
-        return Response(EventOut(timeline(petition), many=True).data)
+        return Response(EventOut(visible_timeline(request.user, petition), many=True).data)
 
 
 class ActionView(APIView):

@@ -21,7 +21,13 @@ from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
 from xinfang.petitions.queues import queues_for
-from xinfang.petitions.selectors import my_work, parse_filters, petition_detail, petition_list, timeline
+from xinfang.petitions.selectors import (
+    my_work,
+    parse_filters,
+    petition_detail,
+    petition_list,
+    visible_timeline,
+)
 from xinfang.petitions.services.registration import may_register
 from xinfang.petitions.views.procedure import action_buttons
 
@@ -158,7 +164,7 @@ def detail_context(request, petition) -> dict:
                 "change": status_change(e),
                 "seq": e.seq,
             }
-            for e, sentence in describe_all(timeline(petition))
+            for e, sentence in describe_all(visible_timeline(request.user, petition))
         ],
     }
 
