@@ -18,6 +18,7 @@ from xinfang.petitions import deadlines
 from xinfang.petitions.choices import Status
 from xinfang.petitions.models import InvolvedUnit, Petition
 from xinfang.petitions.recipients import handlers_of, users_by_id
+from xinfang.petitions.services.reach import ensure_reachable
 from xinfang.petitions.services.review import principal_leader_has_instructed
 from xinfang.petitions.services.transitions import acting
 from xinfang.petitions.workflow_models import (
@@ -291,5 +292,6 @@ def record_involvement(*, ctx: Context, petition: Petition, units: list[Unit], p
             InvolvedPerson(petition=p, name=person.name, unit=person.unit, user=person.user)
             for person in persons
         )
+        ensure_reachable(p, field="units" if units else "persons")
         step.data = {"units": [u.pk for u in units], "persons": len(persons)}
     return petition

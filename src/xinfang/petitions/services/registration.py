@@ -25,6 +25,7 @@ from xinfang.petitions.models import (
 )
 from xinfang.petitions.numbering import allocate_number
 from xinfang.petitions.services.checks import RegistrationInput, check_registration
+from xinfang.petitions.services.reach import ensure_reachable
 
 # How many earlier petitions by the same person are linked as "repeat of".
 MAX_REPEAT_LINKS = 20
@@ -119,6 +120,7 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
         first_responder=ctx.actor,
     )
     _write_parties(petition, data)
+    ensure_reachable(petition, field="involved_units" if data.involved_units else "involved_persons")
     if data.reception:
         ReceptionRecord.objects.create(
             petition=petition,
@@ -313,6 +315,7 @@ def correct_registration(*, ctx: Context, petition: Petition, changes: dict) -> 
             locked.involved_units.all().delete()
             locked.involved_persons.all().delete()
             _write_parties(locked, data)
+            ensure_reachable(locked, field="involved_units" if data.involved_units else "involved_persons")
         if "reception" in changed or "channel" in changed:
             ReceptionRecord.objects.filter(petition=locked).delete()
             if data.reception:
