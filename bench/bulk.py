@@ -29,8 +29,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from xinfang.audit.chain import GENESIS, compute_hash, head_mac
-from xinfang.audit.models import ChainHead, Event, Source
+from xinfang.audit import state as audit_state
+from xinfang.audit.chain import CURRENT_VERSION, GENESIS, compute_hash, count_mac, head_mac
+from xinfang.audit.models import ChainCount, ChainHead, Event, Source
 from xinfang.deadlines import clocks
 from xinfang.petitions.choices import GROUP_PETITION_SIZE, Status
 from xinfang.petitions.models import (
@@ -228,21 +229,36 @@ def bulk_fill(
                     source=Source.COMMAND,
                     prev_hash=GENESIS,
                 )
-                event.hash = compute_hash(GENESIS, event)
                 events.append(event)
-                heads.append(
-                    ChainHead(
-                        petition=petition, seq=1, hash=event.hash, mac=head_mac(petition.pk, 1, event.hash)
-                    )
-                )
             Petitioner.objects.bulk_create(petitioners)
             InvolvedUnit.objects.bulk_create(units)
             InvolvedPerson.objects.bulk_create(persons)
             ReceptionRecord.objects.bulk_create(receptions)
             Deadline.objects.bulk_create(deadlines)
             link_model.objects.bulk_create(links)
+            # As append_event does: each event seals the rows just written, and the count of
+            # chains grows by the chunk (audit/state.py, audit/chain.py).
+            sealed = audit_state.digests([e.petition.pk for e in events])
+            for event in events:
+                event.version = CURRENT_VERSION
+                event.state = sealed[event.petition.pk]
+                event.hash = compute_hash(GENESIS, event)
+                heads.append(
+                    ChainHead(
+                        petition=event.petition,
+                        seq=1,
+                        hash=event.hash,
+                        mac=head_mac(event.petition.pk, 1, event.hash),
+                    )
+                )
             Event.objects.bulk_create(events)
             ChainHead.objects.bulk_create(heads)
+            if events:
+                counter, _ = ChainCount.objects.get_or_create(pk=1, defaults={"mac": count_mac(0, None)})
+                counter.count += len(events)
+                counter.last_petition_id = events[-1].petition.pk
+                counter.mac = count_mac(counter.count, counter.last_petition_id)
+                counter.save()
             NumberSequence.objects.filter(pk=sequence.pk).update(last=serial)
         write_seconds += time.perf_counter() - started
         done += size

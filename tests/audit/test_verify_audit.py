@@ -118,3 +118,84 @@ def test_postgresql_keeps_access_log_entries(chain, client):
         AccessLog.objects.all().delete()
     with pytest.raises(DatabaseError), transaction.atomic():
         AccessLog.objects.update(action="x")
+
+
+# --- The chain covers the state it records (issue 8, "Audit chain coverage") -------------
+# Each case edits what the events describe, not the events; verify_audit (without
+# --against) must catch every one.
+
+
+def test_changed_status(chain, tamper):
+    tamper("UPDATE petitions_petition SET status = 'closed' WHERE id = %s", [chain.pk])
+    assert "no longer match" in refused()
+
+
+def test_changed_title(chain, tamper):
+    tamper("UPDATE petitions_petition SET title = '无事' WHERE id = %s", [chain.pk])
+    assert "no longer match" in refused()
+
+
+def test_deleted_involved_unit_the_firewall_itself(register, demo_org, tamper):
+    _users, units = demo_org
+    petition = register(involved_units=[units["POLICE"].pk])
+    verify()
+    tamper("DELETE FROM petitions_involvedunit WHERE petition_id = %s", [petition.pk])
+    assert "no longer match" in refused()
+
+
+def test_edited_request_id(chain, tamper):
+    tamper("UPDATE audit_event SET request_id = 'forged' WHERE petition_id = %s AND seq = 2", [chain.pk])
+    assert "does not match its hash" in refused()
+
+
+def _delete_petition_entirely(petition, tamper):
+    from xinfang.petitions.models import Petition
+
+    relations = [
+        f for f in Petition._meta.get_fields(include_hidden=True) if f.auto_created and not f.concrete
+    ]
+    for relation in relations:
+        if relation.many_to_many:
+            continue
+        table, column = relation.related_model._meta.db_table, relation.field.column
+        tamper(f"DELETE FROM {table} WHERE {column} = %s", [petition.pk])  # noqa: S608 - names from the models
+    tamper(
+        "DELETE FROM petitions_petition_repeat_of WHERE from_petition_id = %s OR to_petition_id = %s",
+        [petition.pk, petition.pk],
+    )
+    tamper("DELETE FROM petitions_petition WHERE id = %s", [petition.pk])
+
+
+@pytest.mark.parametrize("which", ["older", "newest"])
+def test_a_whole_petition_deleted_without_saved_heads(chain, register, tamper, which):
+    newest = register()
+    _delete_petition_entirely(chain if which == "older" else newest, tamper)
+    assert "removed" in refused() or "is gone" in refused()
+
+
+def test_a_procedure_run_through_the_services_verifies(register, demo_org):
+    """Every service appends its event after writing, so the sealed state is the state."""
+    from xinfang.petitions.actions import perform
+
+    users, units = demo_org
+    petition = register()
+    steps = [
+        ("clerk", "flag_urgent", {"reason": "紧急"}),
+        ("clerk", "record_involvement", {"units": [units["POLICE"].pk]}),
+        ("clerk", "propose", {"opinion": "拟转", "important": True}),
+        ("secgen", "instruct", {"instruction": "同意"}),
+        ("chair", "instruct", {"instruction": "同意"}),
+        ("clerk", "assign", {"assignments": [{"unit": units["HOUSING"].pk, "role": "lead"}]}),
+        ("housing", "submit_result", {"findings": "属实", "result": "已修复"}),
+        ("housing", "sign_off", {"password": "demo-pass-2026"}),
+        ("deputy", "sign_off", {"password": "demo-pass-2026"}),
+        ("clerk", "reply", {"method": "written", "content": "已答复"}),
+        ("clerk", "close", {"outcome": "已解决"}),
+        ("clerk", "archive", {"archive_number": "DA-2026-1"}),
+    ]
+    for who, action, body in steps:
+        perform(Context(actor=users[who]), petition, action, body)
+        verify()
+    repeat = register()
+    perform(Context(actor=users["clerk"]), repeat, "merge", {"into": register().number})
+    verify()

@@ -15,6 +15,11 @@ from django.conf import settings
 GENESIS = "0" * 64
 
 
+# The version new events are written with. Version 1 left out the request id and
+# the state digest; such events (written before) verify as they were written.
+CURRENT_VERSION = 2
+
+
 def canonical(event) -> bytes:
     body = {
         "petition": event.petition_id,
@@ -25,6 +30,10 @@ def canonical(event) -> bytes:
         "data": event.data,
         "source": event.source,
     }
+    version = getattr(event, "version", 1) or 1
+    if version >= 2:
+        # Lowering the version to drop these from the hash changes the hashed text: the hash fails.
+        body.update({"version": version, "request_id": event.request_id, "state": event.state})
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -70,5 +79,41 @@ def verify_head(petition_id: int, events, head) -> list[str]:
     if last.seq != head.seq or last.hash != head.hash:
         return [
             f"petition {petition_id}: last event {last.seq} does not match the head at {head.seq} (truncated?)"
+        ]
+    return []
+
+
+def count_mac(count: int, last_petition_id: int | None) -> str:
+    """The seal of the chain count, bound to the petition whose chain started last, so that
+    an older seal copied back cannot hide the removal of any petition but the newest."""
+    message = f"chains:{count}:{last_petition_id or 0}".encode()
+    return hmac.new(settings.AUDIT_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify_count(counter, chain_petition_ids: set[int]) -> list[str]:
+    """The sealed number of chains against the chains found."""
+    if counter is None:
+        return [] if not chain_petition_ids else ["the sealed count of chains is missing"]
+    if not hmac.compare_digest(counter.mac, count_mac(counter.count, counter.last_petition_id)):
+        return ["the seal of the count of chains is wrong"]
+    problems = []
+    if counter.count != len(chain_petition_ids):
+        problems.append(
+            f"{counter.count} chain(s) were started but {len(chain_petition_ids)} exist: "
+            "a petition and its events were removed or added around the application"
+        )
+    if counter.last_petition_id and counter.last_petition_id not in chain_petition_ids:
+        problems.append(f"petition {counter.last_petition_id}, the last one registered, is gone")
+    return problems
+
+
+def verify_state(petition_id: int, events, current_digest: str) -> list[str]:
+    """The last event's sealed state must be the state of the rows now."""
+    if not events or (events[-1].version or 1) < 2:
+        return []
+    if not hmac.compare_digest(events[-1].state, current_digest):
+        return [
+            f"petition {petition_id}: its rows (status, title, parties, involved units…) no longer match "
+            f"what event {events[-1].seq} sealed"
         ]
     return []

@@ -28,6 +28,11 @@ class Event(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Version 2 hashes the request id and `state` too; version 1 rows (older) keep their
+    # hashes. `state` is the digest of the petition's rows after this event (audit/state.py),
+    # so that verification also catches edits to what the events describe.
+    version = models.PositiveSmallIntegerField(default=1)
+    state = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["petition_id", "seq"]
@@ -87,4 +92,16 @@ class ChainHead(models.Model):
     petition = models.OneToOneField("petitions.Petition", on_delete=models.PROTECT, related_name="+")
     seq = models.PositiveIntegerField()
     hash = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)
+
+
+class ChainCount(models.Model):
+    """How many chains (petitions with events) exist, sealed with the audit key.
+
+    Removing a whole petition with its events and head leaves no broken chain behind;
+    the sealed count shows it. One row (id 1), updated when a chain starts.
+    """
+
+    count = models.PositiveIntegerField(default=0)
+    last_petition_id = models.BigIntegerField(null=True)
     mac = models.CharField(max_length=64)

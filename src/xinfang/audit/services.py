@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from xinfang.audit.chain import GENESIS, compute_hash, head_mac
-from xinfang.audit.models import ChainHead, Event, Source
+from xinfang.audit import state
+from xinfang.audit.chain import CURRENT_VERSION, GENESIS, compute_hash, count_mac, head_mac
+from xinfang.audit.models import ChainCount, ChainHead, Event, Source
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ def append_event(petition, ctx: Context, action: str, data: dict | None = None) 
         source=ctx.source,
         request_id=ctx.request_id,
         prev_hash=last["hash"] if last else GENESIS,
+        version=CURRENT_VERSION,
+        # The rows as this event leaves them: services append after writing (audit/state.py).
+        state=state.digests([petition.pk])[petition.pk],
     )
     event.hash = compute_hash(event.prev_hash, event)
     event.save(force_insert=True)
@@ -44,4 +48,16 @@ def append_event(petition, ctx: Context, action: str, data: dict | None = None) 
         petition=petition,
         defaults={"seq": event.seq, "hash": event.hash, "mac": head_mac(petition.pk, event.seq, event.hash)},
     )
+    if last is None:
+        _count_new_chain(petition.pk)
     return event
+
+
+def _count_new_chain(petition_id: int) -> None:
+    """A chain started: the sealed count of chains goes up by one (audit/models.ChainCount)."""
+    ChainCount.objects.get_or_create(pk=1, defaults={"count": 0, "mac": count_mac(0, None)})
+    counter = ChainCount.objects.select_for_update().get(pk=1)
+    counter.count += 1
+    counter.last_petition_id = petition_id
+    counter.mac = count_mac(counter.count, petition_id)
+    counter.save(update_fields=["count", "last_petition_id", "mac"])

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
 
-from xinfang.audit.chain import verify_head, verify_petition_chain
-from xinfang.audit.models import ChainHead, Event
+from xinfang.audit import state
+from xinfang.audit.chain import verify_count, verify_head, verify_petition_chain, verify_state
+from xinfang.audit.models import ChainCount, ChainHead, Event
 from xinfang.petitions.models import Petition
 
 BATCH = 500
@@ -42,15 +43,19 @@ class Command(BaseCommand):
             chunk = ids[start : start + BATCH]
             events = _events_by_petition(chunk)
             heads = {h.petition_id: h for h in ChainHead.objects.filter(petition_id__in=chunk)}
+            current = state.digests(chunk)
             for petition_id in chunk:
                 chain = events[petition_id]
                 problems += [f"petition {petition_id}: {p}" for p in verify_petition_chain(chain)]
                 problems += verify_head(petition_id, chain, heads.get(petition_id))
+                problems += verify_state(petition_id, chain, current[petition_id])
                 if chain:
                     heads_out[str(petition_id)] = [chain[-1].seq, chain[-1].hash]
         orphans = Event.objects.exclude(petition_id__in=ids).count()
         if orphans:
             problems.append(f"{orphans} event(s) belong to no petition")
+        # A petition removed with its events and head leaves no broken chain: the sealed count shows it.
+        problems += verify_count(ChainCount.objects.filter(pk=1).first(), {int(k) for k in heads_out})
         if against:
             problems += self._compare(Path(against), heads_out)
         if export_head:
