@@ -10,3 +10,7 @@ class DeadlinesConfig(AppConfig):
     def ready(self):
         # Timeline sentences for the events this app appends.
         from xinfang.deadlines import display  # noqa: F401
+        from xinfang.deadlines.clock_cache import connect
+
+        # Policy and calendar edits clear the clocks' per-day cache.
+        connect()

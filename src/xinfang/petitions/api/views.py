@@ -101,7 +101,16 @@ class PetitionListView(ListAPIView):
         headers = {"Location": f"/api/v1/petitions/{petition.number}"}
         if not created:
             headers["Idempotent-Replayed"] = "true"
-        return _detail(request, petition.number, status_code=status.HTTP_201_CREATED, headers=headers)
+            return _detail(request, petition.number, status_code=status.HTTP_201_CREATED, headers=headers)
+        # The service hands back everything it wrote (petitioners, parties, clocks, repeat
+        # links) on the petition: the answer is rendered from memory, not read back. Its
+        # registration event already records who saw the data; the unmasked petitioners
+        # in the answer are access-logged by the serializer as for any detail.
+        return Response(
+            PetitionDetail(petition, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+            headers=headers,
+        )
 
 
 class PetitionDetailView(APIView):
