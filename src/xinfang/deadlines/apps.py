@@ -14,3 +14,8 @@ class DeadlinesConfig(AppConfig):
 
         # Policy and calendar edits clear the clocks' per-day cache.
         connect()
+        from xinfang.deadlines.selectors import home_counters as deadline_counters
+        from xinfang.petitions.hooks import home_counters
+
+        # My overdue and due-soon clocks, counted with the home page's other numbers.
+        home_counters.register("deadlines", deadline_counters)

@@ -28,6 +28,7 @@ from xinfang.petitions.models import Category
 from xinfang.petitions.queues import queues_for
 from xinfang.petitions.selectors import (
     get_visible_petition,
+    mark_overdue,
     parse_filters,
     petition_detail,
     petition_list,
@@ -79,6 +80,10 @@ class PetitionListView(ListAPIView):
 
     def get_queryset(self):
         return petition_list(self.request.user, parse_filters(self.request.query_params))
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return None if page is None else mark_overdue(page)
 
     @extend_schema(parameters=LIST_FILTERS)
     def get(self, request, *args, **kwargs):

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -17,11 +18,21 @@ from xinfang.audit.display import describe_all, status_change
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.hooks import home_counters
 from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
 from xinfang.petitions.queues import queues_for
-from xinfang.petitions.selectors import my_work, parse_filters, petition_detail, petition_list, timeline
+from xinfang.petitions.selectors import (
+    count_all,
+    mark_overdue,
+    my_work,
+    my_work_counts,
+    parse_filters,
+    petition_detail,
+    petition_list,
+    timeline,
+)
 from xinfang.petitions.services.registration import may_register
 from xinfang.petitions.views.procedure import action_buttons
 
@@ -33,8 +44,8 @@ FILTER_KEYS = ("q", "status", "channel", "category", "received_after", "received
 @require_GET
 def home(request):
     user = request.user
-    queues = [{"name": q.name, "label": q.label, "count": q.count} for q in queues_for(user)]
-    if not user.has_role(*OFFICE_ROLES) and not queues:
+    all_queues = queues_for(user)
+    if not user.has_role(*OFFICE_ROLES) and not all_queues:
         # Administrators see no petition content here (三员分立).
         return render(
             request,
@@ -45,13 +56,37 @@ def home(request):
                 "is_handler": user.has_role(Role.HANDLER),
             },
         )
+    # Every number on the page in one statement: the queues, "my work" and what the
+    # capabilities add (hooks.home_counters), instead of one COUNT each.
+    countable = {
+        f"queue.{i}": q.petitions for i, q in enumerate(all_queues) if isinstance(q.petitions, QuerySet)
+    }
+    office = user.has_role(*OFFICE_ROLES)
+    if office:
+        countable.update({f"work.{name}": qs for name, qs in my_work_counts(user).items()})
+    for key, counter in home_counters.items():
+        countable.update({f"{key}.{name}": qs for name, qs in counter(user).items()})
+    numbers = count_all(countable)
+    queues = [
+        {
+            "name": q.name,
+            "label": q.label,
+            "count": numbers[f"queue.{i}"] if f"queue.{i}" in numbers else q.count,
+        }
+        for i, q in enumerate(all_queues)
+    ]
+    home_counts: dict[str, dict[str, int]] = {}
+    for full_name, number in numbers.items():
+        key, name = full_name.split(".", 1)
+        home_counts.setdefault(key, {})[name] = number
     context = {
         "queues": queues,
         "may_register": may_register(user),
         "is_handler": user.has_role(Role.HANDLER),
+        "home_counts": home_counts,
     }
-    if user.has_role(*OFFICE_ROLES):
-        context["work"] = my_work(user)
+    if office:
+        context["work"] = my_work(user, counts=home_counts["work"])
     return render(request, "petitions/home.html", context)
 
 
@@ -95,6 +130,7 @@ def petition_list_page(request):
         paginator = Paginator(petition_list(request.user, filters), PAGE_SIZE)
         # An out-of-range page shows the last one rather than an error.
         page = paginator.get_page(_page_number(params.get("page")))
+        page.object_list = mark_overdue(page.object_list)
     language = get_language() or "zh-hans"
     context = {
         "page": page,
