@@ -71,7 +71,8 @@ def home(request):
         {
             "name": q.name,
             "label": q.label,
-            "count": numbers[f"queue.{i}"] if f"queue.{i}" in numbers else q.count,
+            # A queue narrowed in Python is a list already: its length is its count.
+            "count": len(q.petitions) if isinstance(q.petitions, list) else numbers[f"queue.{i}"],
         }
         for i, q in enumerate(all_queues)
     ]
