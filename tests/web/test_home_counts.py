@@ -75,3 +75,15 @@ def test_home_query_count_is_fixed(client_for, make_petition, django_assert_num_
         # there were twelve, 6 my ten most recent open petitions, 7 the header's unread
         # notifications.
         client.get("/")
+
+
+def test_home_numbers_past_the_cap_say_so(client_for, make_petition, monkeypatch):
+    from xinfang.petitions.views import pages
+
+    _mixed(make_petition)
+    monkeypatch.setattr(pages, "HOME_COUNT_CAP", 2)
+    response = client_for("clerk").get("/")
+    work = response.context["work"]
+    assert work["open_as_first_responder"] == "2+"  # three of the clerk's own are open
+    assert work["overdue"] == 1  # under the cap: exact
+    assert '<span class="card__count">2+</span>' in response.content.decode()

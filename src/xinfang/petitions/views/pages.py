@@ -37,6 +37,16 @@ from xinfang.petitions.services.registration import may_register
 from xinfang.petitions.views.procedure import action_buttons
 
 PAGE_SIZE = 25
+# The home page's numbers are counted up to this and shown as "999+" beyond: a count
+# stops after this many rows instead of walking every petition under the Rule 4.3
+# firewall (issue 9). The lists behind the cards give the exact figures.
+HOME_COUNT_CAP = 999
+
+
+def _capped(number: int) -> int | str:
+    return number if number <= HOME_COUNT_CAP else f"{HOME_COUNT_CAP}+"
+
+
 FILTER_KEYS = ("q", "status", "channel", "category", "received_after", "received_before", "overdue", "mine")
 
 
@@ -66,7 +76,7 @@ def home(request):
         countable.update({f"work.{name}": qs for name, qs in my_work_counts(user).items()})
     for key, counter in home_counters.items():
         countable.update({f"{key}.{name}": qs for name, qs in counter(user).items()})
-    numbers = count_all(countable)
+    numbers = {name: _capped(n) for name, n in count_all(countable, cap=HOME_COUNT_CAP).items()}
     queues = [
         {
             "name": q.name,
