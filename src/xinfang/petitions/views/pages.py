@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.hooks import home_counters
 from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
+from xinfang.petitions.paging import COUNT_CAP, keyset_page
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
 from xinfang.petitions.queues import queues_for
 from xinfang.petitions.selectors import (
@@ -111,19 +111,14 @@ def filter_labels() -> dict:
         "received_before": _("Received to"),
         "overdue": _("Overdue only"),
         "mine": _("I am first responder"),
+        "after": _("Pages"),
+        "before": _("Pages"),
     }
 
 
 def _filter_query(params) -> str:
     """The filters as a query string, for page links that keep them."""
     return urlencode([(k, params.get(k)) for k in FILTER_KEYS if params.get(k)])
-
-
-def _page_number(raw) -> int:
-    try:
-        return max(1, int(raw))
-    except (TypeError, ValueError):
-        return 1
 
 
 @login_required
@@ -134,13 +129,16 @@ def petition_list_page(request):
     page = None
     try:
         filters = parse_filters(params)
+        petitions = petition_list(request.user, filters)
+        # Counted up to COUNT_CAP, paged by key (paging.py); an out-of-range page
+        # number shows the last page rather than an error.
+        count = count_all({"petitions": petitions}, cap=COUNT_CAP)["petitions"]
+        page = keyset_page(petitions, params, per_page=PAGE_SIZE, count=count, cap=COUNT_CAP)
     except InvalidInput as exc:
         labels = filter_labels()
         errors = [(labels.get(k, k), [str(m) for m in v]) for k, v in exc.errors.items()]
+        page = None
     else:
-        paginator = Paginator(petition_list(request.user, filters), PAGE_SIZE)
-        # An out-of-range page shows the last one rather than an error.
-        page = paginator.get_page(_page_number(params.get("page")))
         page.object_list = mark_overdue(page.object_list)
     language = get_language() or "zh-hans"
     context = {
@@ -151,6 +149,7 @@ def petition_list_page(request):
         "statuses": Status.choices,
         "channels": Channel.choices,
         "categories": [(c.code, c.localized_name(language)) for c in Category.objects.filter(active=True)],
+        "cap": f"{COUNT_CAP:,}",
     }
     status = 400 if errors else 200
     # The filter form swaps only the results; a history restore needs the whole page.
