@@ -105,6 +105,8 @@ def keyset_page(qs: QuerySet, params, *, per_page: int, count: int, cap: int = C
         has_next = True  # the row the link came from follows
         if len(rows) < per_page:  # reached the top: this is the first page
             number = 1
+    elif count == 0:
+        rows, has_next = [], False  # nothing to read
     else:
         if paginator.exact:
             number = min(number, paginator.num_pages)  # past the end shows the last page

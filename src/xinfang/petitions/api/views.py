@@ -16,6 +16,7 @@ from xinfang.audit.models import Source
 from xinfang.audit.services import Context
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.actions import REGISTRY, perform
+from xinfang.petitions.api.pagination import PetitionPagination
 from xinfang.petitions.api.serializers import (
     CategoryOut,
     EventOut,
@@ -77,6 +78,7 @@ LIST_FILTERS = [
 
 class PetitionListView(ListAPIView):
     serializer_class = PetitionSummary
+    pagination_class = PetitionPagination
 
     def get_queryset(self):
         return petition_list(self.request.user, parse_filters(self.request.query_params))
