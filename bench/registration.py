@@ -49,7 +49,7 @@ def in_process(count: int, seed: int) -> dict:
     ctx = Context(actor=clerk, source=Source.COMMAND)
     gen = PetitionGenerator(seed, units=demo_unit_ids())
     bodies = list(gen.registrations(count))
-    locks, totals, statements = [], [], []
+    locks, totals, statements, before_commit, commits = [], [], [], [], []
     original = registration.allocate_number
     state = {}
 
@@ -61,6 +61,13 @@ def in_process(count: int, seed: int) -> dict:
         state["statements"] = state.get("statements", 0) + 1
         return execute(sql, params, many, context)
 
+    original_commit = connection._commit
+
+    def timed_commit():
+        state["commit_at"] = time.perf_counter()
+        return original_commit()
+
+    connection._commit = timed_commit
     registration.allocate_number = timed_allocate
     try:
         for body in bodies:
@@ -74,14 +81,19 @@ def in_process(count: int, seed: int) -> dict:
                     transaction.on_commit(lambda: state.__setitem__("committed_at", time.perf_counter()))
             totals.append(time.perf_counter() - started)
             locks.append(state["committed_at"] - state["locked_at"])
+            before_commit.append(state["commit_at"] - state["locked_at"])
+            commits.append(state["committed_at"] - state["commit_at"])
             statements.append(state["statements"])
     finally:
         registration.allocate_number = original
+        connection._commit = original_commit
     return {
         "registrations": count,
         "per_second": round(count / sum(totals), 1),
         "transaction_ms": _ms(totals),
         "number_lock_ms": _ms(locks),
+        "lock_until_commit_ms": _ms(before_commit),
+        "commit_ms": _ms(commits),
         "statements_mean": round(statistics.fmean(statements), 2),
         "statements_max": max(statements),
     }
