@@ -32,11 +32,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinfang.settings")
 os.environ.setdefault("XINFANG_REQUIRE_2FA", "0")
 
 
-def personas(sample_number: str, deep_page: int) -> dict[str, list[tuple[str, str]]]:
+def personas(sample_number: str, deep_page: int, deep_key: str) -> dict[str, list[tuple[str, str]]]:
     """(label, path) per demo account: a clerk, two leaders and a handling officer."""
     lists = [
         ("list page 1", "/petitions/"),
-        ("list deep page", f"/petitions/?page={deep_page}"),
+        ("list deep page (typed number)", f"/petitions/?page={deep_page}"),
+        ("list deep page (next link)", f"/petitions/?page={deep_page}&after={deep_key}"),
         ("list filtered", "/petitions/?status=registered&channel=letter"),
         ("API list page 1", "/api/v1/petitions"),
         ("API list deep page", f"/api/v1/petitions?page={deep_page}"),
@@ -115,9 +116,15 @@ def main() -> None:
     total = Petition.objects.count()
     sample = Petition.objects.order_by("id").values_list("number", flat=True)[total // 2]
     deep_page = max(1, total // 25 // 2)  # half-way down the clerk's list
+    try:
+        from xinfang.petitions.paging import cursor
+
+        deep_key = cursor(Petition.objects.order_by("-received_at", "-id")[(deep_page - 1) * 25 - 1])
+    except ImportError:  # a tree from before keyset pages: the key is ignored there
+        deep_key = "0.1"
     results: dict = {"petitions": total, "jit": args.jit, "personas": {}}
     wanted = {p for p in args.only.split(",") if p}
-    for username, pages in personas(sample, deep_page).items():
+    for username, pages in personas(sample, deep_page, deep_key).items():
         if wanted and username not in wanted:
             continue
         user = User.objects.get(username=username)

@@ -154,3 +154,15 @@ def test_the_provisional_number_fits_and_is_never_a_number():
     assert len(numbers) == 100
     limit = Petition._meta.get_field("number").max_length
     assert all(len(n) <= limit and not re.match(r"^[A-Z]+-\d{4}-\d{6}$", n) for n in numbers)
+
+
+def test_the_returned_petition_s_relations_stay_its_own(demo_org):
+    # The service hands back the petition with its relations filled from memory; a
+    # later .filter() on one of them must still be limited to this petition.
+    users, _units = demo_org
+    gen = generator(45)
+    first = register(users["clerk"], _plain(gen))
+    second = register(users["clerk"], _plain(gen))
+    assert [d.petition_id for d in second.deadlines.filter(name="handling")] == [second.pk]
+    assert second.petitioners.count() == 1 and first.petitioners.count() == 1
+    assert list(second.deadlines.all()) == list(second.deadlines.order_by("due_at"))

@@ -171,9 +171,11 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
     return petition
 
 
-def _cached(model, rows):
-    """A queryset that answers `.all()` from `rows`, as prefetch_related leaves it."""
-    qs = model.objects.all()
+def _cached(petition, name: str, rows):
+    """The relation's own queryset (filtered to this petition, as any later
+    `.filter()` on it must be) answering `.all()` from `rows`, as prefetch_related
+    leaves it."""
+    qs = getattr(petition, name).all()
     qs._result_cache = list(rows)
     qs._prefetch_done = True
     return qs
@@ -183,20 +185,18 @@ def _remember(petition, *, petitioners, involved_units, involved_persons, recept
     """Attach what registration wrote to the petition in the shape petition_detail's
     select_related/prefetch_related would, so the 201 answer (PetitionDetail) reads
     nothing back. Only rows just written or read in this transaction are used."""
-    from xinfang.documents.models import Attachment
-    from xinfang.petitions.workflow_models import Assignment
-
     # Cached even when None: "no reception record" must not cost a query either.
     Petition._meta.get_field("reception").set_cached_value(petition, reception)
-    petition._prefetched_objects_cache = {
-        "petitioners": _cached(Petitioner, petitioners),
-        "involved_units": _cached(InvolvedUnit, involved_units),
-        "involved_persons": _cached(InvolvedPerson, involved_persons),
-        "deadlines": _cached(Deadline, sorted(deadlines, key=lambda d: d.due_at)),
-        "repeat_of": _cached(Petition, [Petition(pk=pk, number=number) for pk, number in repeats]),
-        "assignments": _cached(Assignment, []),
-        "attachments": _cached(Attachment, []),
+    cache = {
+        "petitioners": _cached(petition, "petitioners", petitioners),
+        "involved_units": _cached(petition, "involved_units", involved_units),
+        "involved_persons": _cached(petition, "involved_persons", involved_persons),
+        "deadlines": _cached(petition, "deadlines", sorted(deadlines, key=lambda d: d.due_at)),
+        "repeat_of": _cached(petition, "repeat_of", [Petition(pk=pk, number=n) for pk, n in repeats]),
+        "assignments": _cached(petition, "assignments", []),
+        "attachments": _cached(petition, "attachments", []),
     }
+    petition._prefetched_objects_cache = cache
 
 
 def _write_parties(petition: Petition, data: RegistrationInput) -> tuple[list, list, list]:
