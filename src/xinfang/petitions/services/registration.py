@@ -16,7 +16,6 @@ from xinfang.core.errors import Conflict, Forbidden
 from xinfang.petitions.choices import Status
 from xinfang.petitions.deadlines import office_tz, restart_registration_clocks, start_registration_clocks
 from xinfang.petitions.models import (
-    Deadline,
     IdempotencyKey,
     InvolvedPerson,
     InvolvedUnit,
