@@ -30,8 +30,8 @@ def free_port() -> int:
 class Server:
     """gunicorn serving xinfang.wsgi on a free loopback port; stopped by stop()."""
 
-    def __init__(self, env: dict, log: Path, workers: int = 2):
-        self.port = free_port()
+    def __init__(self, env: dict, log: Path, workers: int = 2, threads: int = 1, port: int | None = None):
+        self.port = port or free_port()
         self.base = f"http://{HOST}:{self.port}"
         self.log = log.open("ab")
         self.process = subprocess.Popen(
@@ -44,6 +44,8 @@ class Server:
                 f"{HOST}:{self.port}",
                 "--workers",
                 str(workers),
+                "--threads",
+                str(threads),
                 "--timeout",
                 "120",
                 "--graceful-timeout",

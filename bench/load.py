@@ -30,6 +30,11 @@ def main() -> None:
     parser.add_argument("--bulk", type=int, default=0, help="bulk-fill this many petitions first")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
+        "--realistic",
+        action="store_true",
+        help="three years of history, statuses spread over the procedure, many clerks and units (bench/spread.py)",
+    )
+    parser.add_argument(
         "--max-seconds", type=float, default=0, help="stop registering after this long (0: never)"
     )
     args = parser.parse_args()
@@ -59,7 +64,9 @@ def main() -> None:
     ctx = Context(actor=clerk, source=Source.COMMAND)
     units = demo_unit_ids()
     messages = real_messages(ROOT) if os.environ.get("BENCH_REAL_MESSAGES") == "1" else []
-    gen = PetitionGenerator(args.seed, units=units, messages=messages)
+    gen = PetitionGenerator(
+        args.seed, units=units, messages=messages, **({"days": 3 * 365} if args.realistic else {})
+    )
 
     bulk = None
     if args.bulk:
@@ -74,6 +81,12 @@ def main() -> None:
                 )
 
         bulk = bulk_fill(args.bulk, gen=gen, actor=clerk, progress=progress)
+        if args.realistic:
+            from bench.spread import spread
+
+            started = time.perf_counter()
+            bulk["spread"] = spread()
+            bulk["spread"]["seconds"] = round(time.perf_counter() - started, 1)
         if connection.vendor == "postgresql":
             # A deployment's autovacuum analyzes tables after large changes (and may be
             # off on a scratch server): without statistics the repeat look-up of every

@@ -35,9 +35,14 @@ def _fresh_cache():
     """The API's throttles count in the cache; one test's requests must not limit another's."""
     from django.core.cache import cache
 
+    from xinfang.deadlines import clock_cache
+
+    # The clocks' per-day memo outlives a test's rolled-back calendar and policies.
+    clock_cache.clear_local()
     cache.clear()
     yield
     cache.clear()
+    clock_cache.clear_local()
 
 
 def letter(**overrides):

@@ -512,3 +512,15 @@ def test_deployment_check_can_fail(tmp_path):
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], environ)
     assert result.returncode != 0
     assert "security.W018" in result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit():
+    # Issue 9: JIT compilation cost 30-65 % of the list and dashboard queries' time.
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

@@ -145,6 +145,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file, not memory, so that threads and processes in the concurrency tests share it.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_xinfang.sqlite3")}
+else:
+    # PostgreSQL's JIT compiles the list, count and dashboard queries on every call
+    # (they cross its cost thresholds at 10⁵ petitions) and spends more time compiling
+    # than it saves: 30-65 % of those queries' time (docs/benchmarks.md). These are
+    # short OLTP queries; JIT is off for the application's connections only.
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = (_pg_options.get("options", "") + " -c jit=off").strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -----------------------------------------------------------------

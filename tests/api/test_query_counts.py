@@ -24,10 +24,13 @@ pytestmark = pytest.mark.django_db
 # beforehand so that this optional UPDATE is not part of the measured requests.
 AUTH_QUERIES = 2
 
-LIST_QUERIES = AUTH_QUERIES + 2
+LIST_QUERIES = AUTH_QUERIES + 3
 #   3. COUNT(*) of the visible, filtered petitions (pagination)
-#   4. the page: petitions + category + first responder, with the overdue flag
-#      and the Rule 4.3 firewall as EXISTS subqueries in the same statement
+#   4. the page: petitions + category + first responder, with the Rule 4.3
+#      firewall as EXISTS subqueries in the same statement
+#   5. the overdue clocks of the page's petitions only (issue 9: the flag as an
+#      EXISTS per row made PostgreSQL hash every overdue clock in the database).
+#      An empty page skips it, hence the separate pin below.
 
 DETAIL_QUERIES = AUTH_QUERIES + 10
 #   3. the petition + category, first responder, superior unit, reception record, merged into
@@ -74,6 +77,12 @@ def test_filtered_list_query_count(api, demo_org, django_assert_num_queries, que
     with django_assert_num_queries(LIST_QUERIES):
         response = api.get(f"/api/v1/petitions{query}")
     assert response.status_code == 200
+
+
+def test_an_empty_page_reads_no_clocks(api, demo_org, django_assert_num_queries):
+    with django_assert_num_queries(LIST_QUERIES - 2):  # the count; no page rows, no clocks
+        response = api.get("/api/v1/petitions")
+    assert response.json()["count"] == 0
 
 
 def _plain_letter(users):

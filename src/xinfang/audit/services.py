@@ -24,10 +24,20 @@ class Context:
         return cls(actor=request.user, source=source, request_id=getattr(request, "request_id", ""))
 
 
-def append_event(petition, ctx: Context, action: str, data: dict | None = None) -> Event:
+def append_event(
+    petition, ctx: Context, action: str, data: dict | None = None, *, first: bool = False
+) -> Event:
     """Append one event. The caller holds the petition's row lock (or just created it),
-    so the sequence and the previous hash cannot change underneath us."""
-    last = Event.objects.filter(petition=petition).order_by("-seq").values("seq", "hash").first()
+    so the sequence and the previous hash cannot change underneath us.
+
+    `first` is for the petition's first event (registration, in the transaction that
+    inserted it): nothing to read before, and the chain head is a plain INSERT. That
+    runs inside the numbering lock, so it is kept to two statements."""
+    last = (
+        None
+        if first
+        else Event.objects.filter(petition=petition).order_by("-seq").values("seq", "hash").first()
+    )
     event = Event(
         petition=petition,
         seq=(last["seq"] + 1) if last else 1,
@@ -44,10 +54,11 @@ def append_event(petition, ctx: Context, action: str, data: dict | None = None) 
     )
     event.hash = compute_hash(event.prev_hash, event)
     event.save(force_insert=True)
-    ChainHead.objects.update_or_create(
-        petition=petition,
-        defaults={"seq": event.seq, "hash": event.hash, "mac": head_mac(petition.pk, event.seq, event.hash)},
-    )
+    head = {"seq": event.seq, "hash": event.hash, "mac": head_mac(petition.pk, event.seq, event.hash)}
+    # One UPDATE in the usual case (update_or_create costs a SELECT … FOR UPDATE, a
+    # savepoint and the write); the INSERT only for a chain that has no head yet.
+    if first or not ChainHead.objects.filter(petition=petition).update(**head):
+        ChainHead.objects.create(petition=petition, **head)
     if last is None:
         _count_new_chain(petition.pk)
     return event

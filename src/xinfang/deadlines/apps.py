@@ -10,3 +10,12 @@ class DeadlinesConfig(AppConfig):
     def ready(self):
         # Timeline sentences for the events this app appends.
         from xinfang.deadlines import display  # noqa: F401
+        from xinfang.deadlines.clock_cache import connect
+
+        # Policy and calendar edits clear the clocks' per-day cache.
+        connect()
+        from xinfang.deadlines.selectors import home_counters as deadline_counters
+        from xinfang.petitions.hooks import home_counters
+
+        # My overdue and due-soon clocks, counted with the home page's other numbers.
+        home_counters.register("deadlines", deadline_counters)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -98,12 +98,18 @@ def deadline_list(user, filters: DeadlineFilters) -> QuerySet[Deadline]:
     )
 
 
+def home_counters(user) -> dict[str, QuerySet]:
+    """The home page's two numbers, my clocks overdue and due within three days, as
+    querysets: the home view counts them with its own (petitions.hooks.home_counters)."""
+    return {
+        "overdue": deadline_list(user, DeadlineFilters(scope="mine")),
+        "due_soon": deadline_list(user, DeadlineFilters(state="due_soon", scope="mine")),
+    }
+
+
 def counts_for(user) -> dict:
-    """The home page's two numbers: my clocks overdue and due within three days."""
-    mine = DeadlineFilters(scope="mine")
-    overdue = deadline_list(user, mine).count()
-    soon = deadline_list(user, DeadlineFilters(state="due_soon", scope="mine")).count()
-    return {"overdue": overdue, "due_soon": soon}
+    """The same two numbers, counted here (pages other than home)."""
+    return {name: qs.count() for name, qs in home_counters(user).items()}
 
 
 def _lead_unit():
@@ -116,20 +122,47 @@ def _lead_unit():
 
 def outstanding(user, *, responder_id=None, unit_id=None) -> dict:
     """Every open petition the user may see, by first responder and by the unit now
-    working it (the lead unit, or the petition office itself)."""
+    working it (the lead unit, or the petition office itself).
+
+    Issue 9: both summaries come from ONE grouped pass (by responder and unit
+    together, rolled up here: a few dozen rows), the listing's count is the sum
+    of that pass, and each listed petition's next deadline is read from the
+    per-petition clock index instead of joining and grouping every clock. Complete:
+    nothing is capped."""
     visible = Petition.objects.visible_to(user).filter(status__in=OPEN_STATUSES)
     overdue = Exists(overdue_deadlines().filter(petition=OuterRef("pk")))
     annotated = visible.annotate(lead_unit_id=_lead_unit(), is_overdue=overdue)
-    by_responder = list(
-        annotated.values("first_responder", "first_responder__name", "first_responder__username")
+    cells = list(
+        annotated.values(
+            "first_responder", "first_responder__name", "first_responder__username", "lead_unit_id"
+        )
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(is_overdue=True)))
-        .order_by("-overdue", "-open", "first_responder__username")
+        .order_by()
     )
-    by_unit_rows = list(
-        annotated.values("lead_unit_id")
-        .annotate(open=Count("id"), overdue=Count("id", filter=Q(is_overdue=True)))
-        .order_by("-overdue", "-open")
+    responders: dict = {}
+    units: dict = {}
+    for cell in cells:
+        key = cell["first_responder"]
+        row = responders.setdefault(
+            key,
+            {
+                "first_responder": key,
+                "first_responder__name": cell["first_responder__name"],
+                "first_responder__username": cell["first_responder__username"],
+                "open": 0,
+                "overdue": 0,
+            },
+        )
+        unit_row = units.setdefault(
+            cell["lead_unit_id"], {"lead_unit_id": cell["lead_unit_id"], "open": 0, "overdue": 0}
+        )
+        for target in (row, unit_row):
+            target["open"] += cell["open"]
+            target["overdue"] += cell["overdue"]
+    by_responder = sorted(
+        responders.values(), key=lambda r: (-r["overdue"], -r["open"], r["first_responder__username"] or "")
     )
+    by_unit_rows = sorted(units.values(), key=lambda r: (-r["overdue"], -r["open"]))
     names = dict(
         Unit.objects.filter(
             pk__in=[r["lead_unit_id"] for r in by_unit_rows if r["lead_unit_id"]]
@@ -137,18 +170,32 @@ def outstanding(user, *, responder_id=None, unit_id=None) -> dict:
     )
     by_unit = [{**r, "name": names.get(r["lead_unit_id"])} for r in by_unit_rows]
     listing = annotated
+    selected = cells
     if responder_id:
         listing = listing.filter(first_responder_id=responder_id)
+        selected = [c for c in selected if c["first_responder"] == responder_id]
     if unit_id == 0:
         listing = listing.filter(lead_unit_id__isnull=True)
+        selected = [c for c in selected if c["lead_unit_id"] is None]
     elif unit_id:
         listing = listing.filter(lead_unit_id=unit_id)
+        selected = [c for c in selected if c["lead_unit_id"] == unit_id]
+    next_due = (
+        Deadline.objects.filter(petition=OuterRef("pk"), met_at__isnull=True)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
     listing = (
-        listing.annotate(next_due=Min("deadlines__due_at", filter=Q(deadlines__met_at__isnull=True)))
+        listing.annotate(next_due=Subquery(next_due))
         .select_related("first_responder")
         .order_by("-is_overdue", "next_due", "received_at")
     )
-    return {"by_responder": by_responder, "by_unit": by_unit, "petitions": listing}
+    return {
+        "by_responder": by_responder,
+        "by_unit": by_unit,
+        "petitions": listing,
+        "count": sum(c["open"] for c in selected),
+    }
 
 
 def may_see_outstanding(user) -> bool:

@@ -25,12 +25,15 @@ PAGE_SIZE = 50
 OPERATIONS = {"extend", "pause", "resume"}
 
 
-def _page(request, qs):
+def _page(request, qs, count=None):
     try:
         number = max(1, int(request.GET.get("page", 1)))
     except ValueError:
         number = 1
-    return Paginator(qs, PAGE_SIZE).get_page(number)
+    paginator = Paginator(qs, PAGE_SIZE)
+    if count is not None:
+        paginator.count = count  # already known (a sum the caller computed): no COUNT pass
+    return paginator.get_page(number)
 
 
 @login_required
@@ -63,7 +66,11 @@ def outstanding_page(request):
     raw_unit = request.GET.get("unit", "")
     unit_id = 0 if raw_unit == "office" else parse_id(raw_unit)
     data = selectors.outstanding(request.user, responder_id=responder_id, unit_id=unit_id)
-    return render(request, "deadlines/outstanding.html", {**data, "page": _page(request, data["petitions"])})
+    return render(
+        request,
+        "deadlines/outstanding.html",
+        {**data, "page": _page(request, data["petitions"], count=data["count"])},
+    )
 
 
 def _fail(request, petition, exc: DomainError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from xinfang.deadlines import clocks
+from xinfang.deadlines import clock_cache, clocks
 from xinfang.deadlines.engine import add_months  # noqa: F401  (kept for callers of the old module)
 from xinfang.petitions.models import Deadline
 
@@ -21,12 +21,22 @@ end_of_day = clocks.end_of_day
 REGISTRATION_CLOCKS = ("handling", "reply", "superior_report")
 
 
+def _compute(start_at: datetime, rule: clocks.Rule) -> clocks.Computed:
+    """clocks.compute with the calendar from the per-day cache (clock_cache)."""
+    start = clocks.local_day(start_at)
+    return clocks.compute(start_at, rule, clock_cache.calendar(start, clocks.horizon(start, rule)))
+
+
+def _fixed(day, rule: clocks.Rule) -> clocks.Computed:
+    return clocks.fixed(day, rule, clock_cache.calendar(day, day) if rule.roll_forward else None)
+
+
 def registration_deadlines(petition, policies: clocks.Policies | None = None) -> list[Deadline]:
-    policies = policies or clocks.Policies()
+    policies = policies or clock_cache.policies()
     rows = []
     for name in ("handling", "reply"):
         rule = policies.rule(name, petition.channel)
-        computed = clocks.compute(petition.received_at, rule)
+        computed = _compute(petition.received_at, rule)
         rows.append(
             Deadline(
                 petition=petition,
@@ -39,7 +49,7 @@ def registration_deadlines(petition, policies: clocks.Policies | None = None) ->
         )
     if petition.superior_due_date:
         rule = policies.rule("superior_report", petition.channel)
-        computed = clocks.fixed(petition.superior_due_date, rule)
+        computed = _fixed(petition.superior_due_date, rule)
         rows.append(
             Deadline(
                 petition=petition,
@@ -53,8 +63,8 @@ def registration_deadlines(petition, policies: clocks.Policies | None = None) ->
     return rows
 
 
-def start_registration_clocks(petition) -> None:
-    Deadline.objects.bulk_create(registration_deadlines(petition))
+def start_registration_clocks(petition) -> list[Deadline]:
+    return Deadline.objects.bulk_create(registration_deadlines(petition))
 
 
 def restart_registration_clocks(petition) -> None:
@@ -67,8 +77,8 @@ def start_transfer_clock(petition, instructed_at: datetime) -> None:
     """The first instruction starts the transfer clock; later instructions do not move it."""
     if Deadline.objects.filter(petition=petition, name="transfer").exists():
         return
-    rule = clocks.Policies().rule("transfer", petition.channel)
-    computed = clocks.compute(instructed_at, rule)
+    rule = clock_cache.policies().rule("transfer", petition.channel)
+    computed = _compute(instructed_at, rule)
     Deadline.objects.get_or_create(
         petition=petition,
         name="transfer",
@@ -84,8 +94,8 @@ def start_transfer_clock(petition, instructed_at: datetime) -> None:
 def start_assignment_clock(petition, assignment, at: datetime) -> None:
     if assignment.due_date is None:
         return
-    rule = clocks.Policies().rule("assignment", petition.channel)
-    computed = clocks.fixed(assignment.due_date, rule)
+    rule = clock_cache.policies().rule("assignment", petition.channel)
+    computed = _fixed(assignment.due_date, rule)
     Deadline.objects.update_or_create(
         petition=petition,
         name=f"assignment:{assignment.unit_id}",

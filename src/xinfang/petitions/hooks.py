@@ -68,3 +68,11 @@ petition_panels: Registry = Registry("petition_panels")
 public_documents: Registry = Registry("public_documents")
 
 PanelRenderer = Callable[[Any, Any], str]
+
+# --- Issue 9 (performance): the home page's counts in one statement ------------------------
+# key -> callable(user) -> dict[name, QuerySet]: counts a capability shows on the home page,
+# each queryset already limited to what the user may see (visible_to). The home view counts
+# them together with its own in ONE statement (selectors.count_all) and passes the numbers to
+# the templates as ``home_counts[key][name]``; a capability's template tag reads them there
+# (and counts by itself where the home view did not run).
+home_counters: Registry = Registry("home_counters")

@@ -10,26 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import LEADER_ROLES, Role
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.models import Petition
-from xinfang.petitions.services.transitions import may
 from xinfang.petitions.workflow_models import (
     Assignment,
+    AssignmentRole,
     AssignmentStatus,
     Coordination,
     Instruction,
     Report,
+    Result,
     Signoff,
 )
 
 DUE_SOON_DAYS = 3
-# Queues narrowed in Python look at no more than this many candidates.
-MAX_CANDIDATES = 500
 
 
 @dataclass
@@ -51,18 +51,69 @@ def _unapproved_report():
     return Exists(Report.objects.filter(petition=OuterRef("pk"), approved_at__isnull=True))
 
 
-def _narrowed(user, qs, action, extra=None) -> list:
-    candidates = list(qs.order_by("received_at", "id")[:MAX_CANDIDATES])
-    return [p for p in candidates if may(user, p, action) and (extra is None or extra(p))]
+def _to_sign(user, base) -> QuerySet:
+    """Results waiting for `user`'s signature (Rule 3.3), decided in SQL with the same
+    checks as actors.result_signer and actors.leader_in_charge, so the queue is complete
+    (it once narrowed 500 candidates in Python and silently stopped there):
+
+    - the current result is the newest not sent back;
+    - `user` signs it as its handling officer (submitted it, or handles at the unit
+      whose assignment produced it), or as the leader in charge of the unit that
+      produced it (the result's assignment's unit, else the lead unit, else the first
+      responder's unit), going up the tree to the nearest named leader, or standing
+      in as Secretary-General or deputy where none is named;
+    - `user` has not signed a live result of the petition yet."""
+    results = Result.objects.filter(petition=OuterRef("pk"), sent_back_at__isnull=True).order_by("-id")
+    lead_unit = (
+        Assignment.objects.filter(petition=OuterRef("pk"), role=AssignmentRole.LEAD)
+        .exclude(status=AssignmentStatus.WITHDRAWN)
+        .order_by("id")
+        .values("unit_id")[:1]
+    )
+    qs = base.filter(status=Status.RESULT_SUBMITTED).annotate(
+        current_result=Subquery(results.values("pk")[:1]),
+        result_by=Subquery(results.values("submitted_by_id")[:1]),
+        result_assignment=Subquery(results.values("assignment_id")[:1]),
+        deciding_unit=Coalesce(
+            Subquery(results.values("assignment__unit_id")[:1]),
+            Subquery(lead_unit),
+            F("first_responder__unit_id"),
+            output_field=BigIntegerField(),
+        ),
+    )
+    signer = Q(result_by=user.pk)
+    if user.has_role(Role.HANDLER) and user.unit_id:
+        mine = Assignment.objects.filter(unit_id__in=user.unit.ancestor_ids).exclude(
+            status=AssignmentStatus.WITHDRAWN
+        )
+        signer |= Q(result_assignment__in=mine.values("pk"))
+    nearest = _nearest_leaders()
+    in_charge = Q(deciding_unit__in=[unit for unit, leader in nearest.items() if leader == user.pk])
+    if user.has_role(Role.SECRETARY_GENERAL, Role.DEPUTY_SECRETARY_GENERAL):
+        # They stand in where no unit up the tree names a leader in charge.
+        unled = [unit for unit, leader in nearest.items() if leader is None]
+        in_charge |= Q(deciding_unit__isnull=True) | Q(deciding_unit__in=unled)
+    signed = Signoff.objects.filter(
+        result__petition=OuterRef("pk"), result__sent_back_at__isnull=True, user=user
+    )
+    if not user.is_active:
+        return qs.none()
+    return qs.filter(current_result__isnull=False).filter(signer | in_charge).exclude(Exists(signed))
 
 
-def _not_signed_by(user):
-    def check(petition):
-        return not Signoff.objects.filter(
-            result__petition=petition, result__sent_back_at__isnull=True, user=user
-        ).exists()
+def _nearest_leaders() -> dict[int, int | None]:
+    """unit id → its nearest leader in charge going up the tree (None: none named), as
+    actors.leaders_in_charge_of walks it. The unit tree is one office's departments:
+    small enough to read whole (one query)."""
+    from xinfang.accounts.models import Unit
 
-    return check
+    rows = list(Unit.objects.values_list("pk", "path", "leader_in_charge_id"))
+    leaders = {pk: leader for pk, _path, leader in rows}
+    nearest = {}
+    for unit_id, path, _leader in rows:
+        ancestors = [int(part) for part in path.strip("/").split("/") if part]
+        nearest[unit_id] = next((leaders.get(a) for a in reversed(ancestors) if leaders.get(a)), None)
+    return nearest
 
 
 def queues_for(user) -> list[Queue]:
@@ -121,9 +172,7 @@ def queues_for(user) -> list[Queue]:
             Queue(
                 "to_sign",
                 _("Results to sign off"),
-                _narrowed(
-                    user, base.filter(status=Status.RESULT_SUBMITTED), "sign_off", _not_signed_by(user)
-                ),
+                _to_sign(user, base),
             )
         )
         queues.append(
@@ -152,9 +201,7 @@ def queues_for(user) -> list[Queue]:
             Queue(
                 "to_sign",
                 _("Results to sign off"),
-                _narrowed(
-                    user, base.filter(status=Status.RESULT_SUBMITTED), "sign_off", _not_signed_by(user)
-                ),
+                _to_sign(user, base),
             ),
         ]
     return queues

@@ -67,4 +67,6 @@ def deadline_panel(context, petition):
 @register.inclusion_tag("deadlines/_cards.html", takes_context=True)
 def deadline_cards(context):
     user = context["request"].user
-    return {"counts": selectors.counts_for(user), "may_see_outstanding": selectors.may_see_outstanding(user)}
+    # The home page counted these with its own numbers in one statement (home_counters).
+    counts = context.get("home_counts", {}).get("deadlines") or selectors.counts_for(user)
+    return {"counts": counts, "may_see_outstanding": selectors.may_see_outstanding(user)}

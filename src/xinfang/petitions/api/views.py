@@ -16,6 +16,7 @@ from xinfang.audit.models import Source
 from xinfang.audit.services import Context
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.actions import REGISTRY, perform
+from xinfang.petitions.api.pagination import PetitionPagination
 from xinfang.petitions.api.serializers import (
     CategoryOut,
     EventOut,
@@ -28,6 +29,7 @@ from xinfang.petitions.models import Category
 from xinfang.petitions.queues import queues_for
 from xinfang.petitions.selectors import (
     get_visible_petition,
+    mark_overdue,
     parse_filters,
     petition_detail,
     petition_list,
@@ -76,9 +78,14 @@ LIST_FILTERS = [
 
 class PetitionListView(ListAPIView):
     serializer_class = PetitionSummary
+    pagination_class = PetitionPagination
 
     def get_queryset(self):
         return petition_list(self.request.user, parse_filters(self.request.query_params))
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return None if page is None else mark_overdue(page)
 
     @extend_schema(parameters=LIST_FILTERS)
     def get(self, request, *args, **kwargs):
@@ -101,7 +108,16 @@ class PetitionListView(ListAPIView):
         headers = {"Location": f"/api/v1/petitions/{petition.number}"}
         if not created:
             headers["Idempotent-Replayed"] = "true"
-        return _detail(request, petition.number, status_code=status.HTTP_201_CREATED, headers=headers)
+            return _detail(request, petition.number, status_code=status.HTTP_201_CREATED, headers=headers)
+        # The service hands back everything it wrote (petitioners, parties, clocks, repeat
+        # links) on the petition: the answer is rendered from memory, not read back. Its
+        # registration event already records who saw the data; the unmasked petitioners
+        # in the answer are access-logged by the serializer as for any detail.
+        return Response(
+            PetitionDetail(petition, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+            headers=headers,
+        )
 
 
 class PetitionDetailView(APIView):

@@ -23,7 +23,7 @@ from xinfang.petitions.models import (
     Petitioner,
     ReceptionRecord,
 )
-from xinfang.petitions.numbering import allocate_number
+from xinfang.petitions.numbering import allocate_number, provisional_number
 from xinfang.petitions.services.checks import RegistrationInput, check_registration
 from xinfang.petitions.services.reach import ensure_reachable
 
@@ -96,13 +96,20 @@ class IdempotencyMismatch(Conflict):
 
 
 def _create(ctx: Context, data: RegistrationInput) -> Petition:
+    """Write the registration, then take the number LAST.
+
+    The number's row lock lasts until commit (numbering.py), so everything that does
+    not need the number (the petition under a provisional number, parties, reception,
+    repeat links, clocks) is written first, and the lock covers four statements: the
+    number, the petition's real number, the event and its chain head. Whatever the
+    service read or wrote stays on the returned petition (the 201 answer is built
+    from it, `petition_from_registration`)."""
     now = timezone.now()
     year = now.astimezone(office_tz()).year
-    number, serial = allocate_number(year)
     petition = Petition.objects.create(
-        number=number,
+        number=provisional_number(),
         year=year,
-        serial=serial,
+        serial=1,  # replaced with the number below, in this transaction
         channel=data.channel,
         status=Status.REGISTERED,
         received_at=data.received_at,
@@ -119,10 +126,11 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
         superior_due_date=data.superior_due_date,
         first_responder=ctx.actor,
     )
-    _write_parties(petition, data)
+    petitioners, involved_units, involved_persons = _write_parties(petition, data)
     ensure_reachable(petition, field="involved_units" if data.involved_units else "involved_persons")
+    reception = None
     if data.reception:
-        ReceptionRecord.objects.create(
+        reception = ReceptionRecord.objects.create(
             petition=petition,
             received_by=ctx.actor,
             notes=data.reception.notes,
@@ -130,7 +138,11 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
             visitors=data.reception.visitors,
         )
     repeats = _link_repeats(petition, data)
-    start_registration_clocks(petition)
+    deadlines = start_registration_clocks(petition)
+    # From here to commit the year's number row is locked.
+    number, serial = allocate_number(year)
+    petition.number, petition.serial = number, serial
+    Petition.objects.filter(pk=petition.pk).update(number=number, serial=serial)
     append_event(
         petition,
         ctx,
@@ -144,14 +156,52 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
             "important": data.important,
             "urgent": data.urgent,
             "group": data.is_group,
-            "repeat_of": repeats,
+            "repeat_of": [n for _pk, n in repeats],
         },
+        first=True,
+    )
+    _remember(
+        petition,
+        petitioners=petitioners,
+        involved_units=involved_units,
+        involved_persons=involved_persons,
+        reception=reception,
+        deadlines=deadlines,
+        repeats=repeats,
     )
     return petition
 
 
-def _write_parties(petition: Petition, data: RegistrationInput) -> None:
-    Petitioner.objects.bulk_create(
+def _cached(petition, name: str, rows):
+    """The relation's own queryset (filtered to this petition, as any later
+    `.filter()` on it must be) answering `.all()` from `rows`, as prefetch_related
+    leaves it."""
+    qs = getattr(petition, name).all()
+    qs._result_cache = list(rows)
+    qs._prefetch_done = True
+    return qs
+
+
+def _remember(petition, *, petitioners, involved_units, involved_persons, reception, deadlines, repeats):
+    """Attach what registration wrote to the petition in the shape petition_detail's
+    select_related/prefetch_related would, so the 201 answer (PetitionDetail) reads
+    nothing back. Only rows just written or read in this transaction are used."""
+    # Cached even when None: "no reception record" must not cost a query either.
+    Petition._meta.get_field("reception").set_cached_value(petition, reception)
+    cache = {
+        "petitioners": _cached(petition, "petitioners", petitioners),
+        "involved_units": _cached(petition, "involved_units", involved_units),
+        "involved_persons": _cached(petition, "involved_persons", involved_persons),
+        "deadlines": _cached(petition, "deadlines", sorted(deadlines, key=lambda d: d.due_at)),
+        "repeat_of": _cached(petition, "repeat_of", [Petition(pk=pk, number=n) for pk, n in repeats]),
+        "assignments": _cached(petition, "assignments", []),
+        "attachments": _cached(petition, "attachments", []),
+    }
+    petition._prefetched_objects_cache = cache
+
+
+def _write_parties(petition: Petition, data: RegistrationInput) -> tuple[list, list, list]:
+    petitioners = Petitioner.objects.bulk_create(
         Petitioner(
             petition=petition,
             position=i,
@@ -166,17 +216,21 @@ def _write_parties(petition: Petition, data: RegistrationInput) -> None:
         )
         for i, p in enumerate(data.petitioners)
     )
-    InvolvedUnit.objects.bulk_create(InvolvedUnit(petition=petition, unit=u) for u in data.involved_units)
-    InvolvedPerson.objects.bulk_create(
+    units = InvolvedUnit.objects.bulk_create(
+        InvolvedUnit(petition=petition, unit=u) for u in data.involved_units
+    )
+    persons = InvolvedPerson.objects.bulk_create(
         InvolvedPerson(petition=petition, name=p.name, unit=p.unit, user=p.user)
         for p in data.involved_persons
     )
+    return petitioners, units, persons
 
 
-def _link_repeats(petition: Petition, data: RegistrationInput) -> list[str]:
+def _link_repeats(petition: Petition, data: RegistrationInput) -> list[tuple[int, str]]:
     """Earlier petitions by the same person (same ID number or phone) are marked as
-    ones this petition repeats (重复信访), most recent first. The keys come from the
-    input, not from re-reading the rows just written."""
+    ones this petition repeats (重复信访), most recent first, as (pk, number). The
+    keys come from the input, not from re-reading the rows just written. Runs before
+    the number is taken: it reads, and must not hold the numbering lock."""
     id_keys = [k for k in (blind_index("id", p.id_number) for p in data.petitioners) if k]
     phone_keys = [k for k in (blind_index("phone", p.phone) for p in data.petitioners) if k]
     if not id_keys and not phone_keys:
@@ -192,8 +246,13 @@ def _link_repeats(petition: Petition, data: RegistrationInput) -> list[str]:
         .values_list("pk", "number")
         .distinct()[:MAX_REPEAT_LINKS]
     )
-    petition.repeat_of.add(*[pk for pk, _number in earlier])
-    return [number for _pk, number in earlier]
+    # The link rows directly: `repeat_of.add` first reads which links exist (none can,
+    # the petition is new) and costs a second statement.
+    through = Petition.repeat_of.through
+    through.objects.bulk_create(
+        through(from_petition_id=petition.pk, to_petition_id=pk) for pk, _n in earlier
+    )
+    return earlier
 
 
 # --- Correcting a registration (PATCH while registered) -------------------------

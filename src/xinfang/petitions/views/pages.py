@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -17,12 +17,17 @@ from xinfang.audit.display import describe_all, status_change
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.hooks import home_counters
 from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
+from xinfang.petitions.paging import COUNT_CAP, keyset_page
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
 from xinfang.petitions.queues import queues_for
 from xinfang.petitions.selectors import (
+    count_all,
+    mark_overdue,
     my_work,
+    my_work_counts,
     parse_filters,
     petition_detail,
     petition_list,
@@ -32,6 +37,16 @@ from xinfang.petitions.services.registration import may_register
 from xinfang.petitions.views.procedure import action_buttons
 
 PAGE_SIZE = 25
+# The home page's numbers are counted up to this and shown as "999+" beyond: a count
+# stops after this many rows instead of walking every petition under the Rule 4.3
+# firewall (issue 9). The lists behind the cards give the exact figures.
+HOME_COUNT_CAP = 999
+
+
+def _capped(number: int) -> int | str:
+    return number if number <= HOME_COUNT_CAP else f"{HOME_COUNT_CAP}+"
+
+
 FILTER_KEYS = ("q", "status", "channel", "category", "received_after", "received_before", "overdue", "mine")
 
 
@@ -39,8 +54,8 @@ FILTER_KEYS = ("q", "status", "channel", "category", "received_after", "received
 @require_GET
 def home(request):
     user = request.user
-    queues = [{"name": q.name, "label": q.label, "count": q.count} for q in queues_for(user)]
-    if not user.has_role(*OFFICE_ROLES) and not queues:
+    all_queues = queues_for(user)
+    if not user.has_role(*OFFICE_ROLES) and not all_queues:
         # Administrators see no petition content here (三员分立).
         return render(
             request,
@@ -51,13 +66,38 @@ def home(request):
                 "is_handler": user.has_role(Role.HANDLER),
             },
         )
+    # Every number on the page in one statement: the queues, "my work" and what the
+    # capabilities add (hooks.home_counters), instead of one COUNT each.
+    countable = {
+        f"queue.{i}": q.petitions for i, q in enumerate(all_queues) if isinstance(q.petitions, QuerySet)
+    }
+    office = user.has_role(*OFFICE_ROLES)
+    if office:
+        countable.update({f"work.{name}": qs for name, qs in my_work_counts(user).items()})
+    for key, counter in home_counters.items():
+        countable.update({f"{key}.{name}": qs for name, qs in counter(user).items()})
+    numbers = {name: _capped(n) for name, n in count_all(countable, cap=HOME_COUNT_CAP).items()}
+    queues = [
+        {
+            "name": q.name,
+            "label": q.label,
+            # A queue narrowed in Python is a list already: its length is its count.
+            "count": len(q.petitions) if isinstance(q.petitions, list) else numbers[f"queue.{i}"],
+        }
+        for i, q in enumerate(all_queues)
+    ]
+    home_counts: dict[str, dict[str, int]] = {}
+    for full_name, number in numbers.items():
+        key, name = full_name.split(".", 1)
+        home_counts.setdefault(key, {})[name] = number
     context = {
         "queues": queues,
         "may_register": may_register(user),
         "is_handler": user.has_role(Role.HANDLER),
+        "home_counts": home_counts,
     }
-    if user.has_role(*OFFICE_ROLES):
-        context["work"] = my_work(user)
+    if office:
+        context["work"] = my_work(user, counts=home_counts["work"])
     return render(request, "petitions/home.html", context)
 
 
@@ -71,19 +111,14 @@ def filter_labels() -> dict:
         "received_before": _("Received to"),
         "overdue": _("Overdue only"),
         "mine": _("I am first responder"),
+        "after": _("Pages"),
+        "before": _("Pages"),
     }
 
 
 def _filter_query(params) -> str:
     """The filters as a query string, for page links that keep them."""
     return urlencode([(k, params.get(k)) for k in FILTER_KEYS if params.get(k)])
-
-
-def _page_number(raw) -> int:
-    try:
-        return max(1, int(raw))
-    except (TypeError, ValueError):
-        return 1
 
 
 @login_required
@@ -94,13 +129,17 @@ def petition_list_page(request):
     page = None
     try:
         filters = parse_filters(params)
+        petitions = petition_list(request.user, filters)
+        # Counted up to COUNT_CAP, paged by key (paging.py); an out-of-range page
+        # number shows the last page rather than an error.
+        count = count_all({"petitions": petitions}, cap=COUNT_CAP)["petitions"]
+        page = keyset_page(petitions, params, per_page=PAGE_SIZE, count=count, cap=COUNT_CAP)
     except InvalidInput as exc:
         labels = filter_labels()
         errors = [(labels.get(k, k), [str(m) for m in v]) for k, v in exc.errors.items()]
+        page = None
     else:
-        paginator = Paginator(petition_list(request.user, filters), PAGE_SIZE)
-        # An out-of-range page shows the last one rather than an error.
-        page = paginator.get_page(_page_number(params.get("page")))
+        page.object_list = mark_overdue(page.object_list)
     language = get_language() or "zh-hans"
     context = {
         "page": page,
@@ -110,6 +149,7 @@ def petition_list_page(request):
         "statuses": Status.choices,
         "channels": Channel.choices,
         "categories": [(c.code, c.localized_name(language)) for c in Category.objects.filter(active=True)],
+        "cap": f"{COUNT_CAP:,}",
     }
     status = 400 if errors else 200
     # The filter form swaps only the results; a history restore needs the whole page.

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from xinfang.petitions.queues import queues_for
-from xinfang.petitions.selectors import overdue_deadlines
+from xinfang.petitions.selectors import mark_overdue
 
 PAGE_SIZE = 25
-
-
-def _with_overdue(petitions):
-    """The queue's petitions with `is_overdue`, in one query for a list or a queryset."""
-    overdue = Exists(overdue_deadlines().filter(petition=OuterRef("pk")))
-    if isinstance(petitions, QuerySet):
-        return petitions.annotate(is_overdue=overdue).order_by("received_at", "id")
-    late = set(
-        overdue_deadlines().filter(petition__in=[p.pk for p in petitions]).values_list("petition", flat=True)
-    )
-    for p in petitions:
-        p.is_overdue = p.pk in late
-    return petitions
 
 
 def _page_number(raw) -> int:
@@ -42,6 +29,11 @@ def queue_page(request, name):
     queue = next((q for q in queues_for(request.user) if q.name == name), None)
     if queue is None:
         raise Http404
-    paginator = Paginator(_with_overdue(queue.petitions), PAGE_SIZE)
+    petitions = queue.petitions
+    if isinstance(petitions, QuerySet):
+        petitions = petitions.order_by("received_at", "id")
+    paginator = Paginator(petitions, PAGE_SIZE)
     page = paginator.get_page(_page_number(request.GET.get("page")))
+    # The overdue flag for the page's rows only (selectors.mark_overdue).
+    page.object_list = mark_overdue(page.object_list)
     return render(request, "petitions/queue.html", {"queue": queue, "page": page})

@@ -6,6 +6,7 @@ left as they are."""
 
 from django.core.management.base import BaseCommand
 
+from xinfang.deadlines.clock_cache import invalidate
 from xinfang.deadlines.models import CalendarDay, CalendarYear
 from xinfang.deadlines.seed import sync_calendar
 
@@ -15,5 +16,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         added = sync_calendar(CalendarYear, CalendarDay)
+        invalidate()  # bulk_create sends no signals: the clocks' cached calendar goes explicitly
         last = CalendarYear.objects.order_by("-year").values_list("year", flat=True).first()
         self.stdout.write(f"{added} calendar days added; official calendar known up to {last}.")

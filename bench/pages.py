@@ -1,0 +1,166 @@
+"""Every role's everyday pages, timed in-process on an existing database (issue 9).
+
+Runs inside Django against DATABASE_URL (bench/run.py passes the database it
+filled; by hand: the same environment as bench/load.py). For each persona it signs
+in (force_login, as after a real sign-in), requests each page a few times unmeasured,
+then `--requests` measured times, and reports p50/p95/mean in milliseconds with the
+number of SQL statements of one request. The process's peak RSS at the end is the
+most a web worker needed to render every page once.
+
+In-process (the test client) rather than over HTTP: the figure is the server's
+work — middleware, queries, templates — without the loopback or a queue, which is
+what the aims in docs/benchmarks.md are about.
+
+`--jit on` measures the settings before issue 9 (JIT on for the application's
+connections), so the effect of switching it off is measured on the same data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinfang.settings")
+os.environ.setdefault("XINFANG_REQUIRE_2FA", "0")
+
+
+def personas(sample_number: str, deep_page: int, deep_key: str) -> dict[str, list[tuple[str, str]]]:
+    """(label, path) per demo account: a clerk, two leaders and a handling officer."""
+    lists = [
+        ("list page 1", "/petitions/"),
+        ("list deep page (typed number)", f"/petitions/?page={deep_page}"),
+        ("list deep page (next link)", f"/petitions/?page={deep_page}&after={deep_key}"),
+        ("list filtered", "/petitions/?status=registered&channel=letter"),
+        ("API list page 1", "/api/v1/petitions"),
+        ("API list deep page", f"/api/v1/petitions?page={deep_page}"),
+    ]
+    return {
+        "clerk": [
+            ("home", "/"),
+            *lists,
+            ("/deadlines/ overdue", "/deadlines/"),
+            ("/outstanding/", "/outstanding/"),
+            ("queue to_propose", "/queues/to_propose/"),
+            ("API queues", "/api/v1/queues"),
+            ("petition page", f"/petitions/{sample_number}/"),
+        ],
+        "secgen": [
+            ("home", "/"),
+            *lists,
+            ("/outstanding/", "/outstanding/"),
+            ("queue to_instruct", "/queues/to_instruct/"),
+            ("queue to_sign", "/queues/to_sign/"),
+            ("API queues", "/api/v1/queues"),
+        ],
+        "deputy": [("home", "/"), ("queue to_sign", "/queues/to_sign/"), ("API queues", "/api/v1/queues")],
+        "housing": [
+            ("home", "/"),
+            *lists,
+            ("/deadlines/ overdue", "/deadlines/?scope=unit"),
+            ("queue assigned_to_my_unit", "/queues/assigned_to_my_unit/"),
+            ("API queues", "/api/v1/queues"),
+        ],
+    }
+
+
+def summarise(seconds: list[float]) -> dict:
+    ms = sorted(s * 1000 for s in seconds)
+
+    def pct(p):
+        return ms[min(len(ms) - 1, round(p / 100 * (len(ms) - 1)))]
+
+    return {
+        "n": len(ms),
+        "p50": round(pct(50), 1),
+        "p95": round(pct(95), 1),
+        "mean": round(statistics.fmean(ms), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--jit", choices=("on", "off", "server"), default="off")
+    parser.add_argument("--only", default="", help="comma-separated personas")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+    from django.test import Client
+
+    from xinfang.accounts.models import ApiToken, User
+    from xinfang.petitions.models import Petition
+
+    if args.jit != "server" and connection.vendor == "postgresql":
+
+        def set_jit(sender, connection, **kwargs):
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET jit = {args.jit}")
+
+        connection_created.connect(set_jit, weak=False)
+        connection.close()
+
+    total = Petition.objects.count()
+    sample = Petition.objects.order_by("id").values_list("number", flat=True)[total // 2]
+    deep_page = max(1, total // 25 // 2)  # half-way down the clerk's list
+    try:
+        from xinfang.petitions.paging import cursor
+
+        deep_key = cursor(Petition.objects.order_by("-received_at", "-id")[(deep_page - 1) * 25 - 1])
+    except ImportError:  # a tree from before keyset pages: the key is ignored there
+        deep_key = "0.1"
+    results: dict = {"petitions": total, "jit": args.jit, "personas": {}}
+    wanted = {p for p in args.only.split(",") if p}
+    for username, pages in personas(sample, deep_page, deep_key).items():
+        if wanted and username not in wanted:
+            continue
+        user = User.objects.get(username=username)
+        client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans", HTTP_HOST="127.0.0.1")
+        client.force_login(user)
+        _token, raw = ApiToken.issue(user)
+        api_headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+        rows = {}
+        for label, path in pages:
+            extra = api_headers if path.startswith("/api/") else {}
+            status = None
+            for _ in range(args.warmup):
+                status = client.get(path, **extra).status_code
+            statements = []
+
+            def count(execute, sql, params, many, context, statements=statements):
+                statements.append(sql)
+                return execute(sql, params, many, context)
+
+            with connection.execute_wrapper(count):
+                client.get(path, **extra)
+            timings = []
+            for _ in range(args.requests):
+                started = time.perf_counter()
+                client.get(path, **extra)
+                timings.append(time.perf_counter() - started)
+            rows[label] = {**summarise(timings), "queries": len(statements), "status": status}
+            print(f"  {username:8} {label:28} {rows[label]}", file=sys.stderr, flush=True)
+        results["personas"][username] = rows
+    results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    text = json.dumps(results, ensure_ascii=False, indent=1)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Registration under load (issue 9), on an existing database (DATABASE_URL):
+
+1. in-process, `--service` registrations one after another through check_registration
+   + register_petition, timing how long the year's number row stays locked (from the
+   sequence UPDATE to the end of the COMMIT) and counting the SQL statements;
+2. over HTTP, gunicorn (2 workers × 8 threads, loopback, `--port`) and `--clients`
+   client threads POSTing `--http` petitions to /api/v1/petitions: rate and latency.
+
+Run as `python bench/registration.py` with the environment of bench/load.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinfang.settings")
+
+
+def _ms(values: list[float]) -> dict:
+    ms = sorted(v * 1000 for v in values)
+    if not ms:
+        return {}
+
+    def pct(p):
+        return round(ms[min(len(ms) - 1, round(p / 100 * (len(ms) - 1)))], 2)
+
+    return {"n": len(ms), "p50": pct(50), "p95": pct(95), "mean": round(statistics.fmean(ms), 2)}
+
+
+def in_process(count: int, seed: int) -> dict:
+    from django.db import connection, transaction
+
+    from bench.generator import PetitionGenerator, demo_unit_ids
+    from xinfang.accounts.models import User
+    from xinfang.audit.models import Source
+    from xinfang.audit.services import Context
+    from xinfang.petitions.services import registration
+    from xinfang.petitions.services.checks import check_registration
+
+    clerk = User.objects.get(username="clerk")
+    ctx = Context(actor=clerk, source=Source.COMMAND)
+    gen = PetitionGenerator(seed, units=demo_unit_ids())
+    bodies = list(gen.registrations(count))
+    locks, totals, statements, before_commit, commits = [], [], [], [], []
+    original = registration.allocate_number
+    state = {}
+
+    def timed_allocate(year):
+        state["locked_at"] = time.perf_counter()
+        return original(year)
+
+    def counter(execute, sql, params, many, context):
+        state["statements"] = state.get("statements", 0) + 1
+        return execute(sql, params, many, context)
+
+    original_commit = connection._commit
+
+    def timed_commit():
+        state["commit_at"] = time.perf_counter()
+        return original_commit()
+
+    connection._commit = timed_commit
+    registration.allocate_number = timed_allocate
+    try:
+        for body in bodies:
+            state.clear()
+            started = time.perf_counter()
+            with connection.execute_wrapper(counter):
+                data = check_registration(body)
+                # The commit ends the lock: an on_commit callback runs right after it.
+                with transaction.atomic():
+                    registration.register_petition(ctx=ctx, data=data)
+                    transaction.on_commit(lambda: state.__setitem__("committed_at", time.perf_counter()))
+            totals.append(time.perf_counter() - started)
+            locks.append(state["committed_at"] - state["locked_at"])
+            before_commit.append(state["commit_at"] - state["locked_at"])
+            commits.append(state["committed_at"] - state["commit_at"])
+            statements.append(state["statements"])
+    finally:
+        registration.allocate_number = original
+        connection._commit = original_commit
+    return {
+        "registrations": count,
+        "per_second": round(count / sum(totals), 1),
+        "transaction_ms": _ms(totals),
+        "number_lock_ms": _ms(locks),
+        "lock_until_commit_ms": _ms(before_commit),
+        "commit_ms": _ms(commits),
+        "statements_mean": round(statistics.fmean(statements), 2),
+        "statements_max": max(statements),
+    }
+
+
+def over_http(count: int, clients: int, port: int, seed: int) -> dict:
+    from bench.api_load import Server, register_over_http
+    from bench.generator import PetitionGenerator, demo_unit_ids
+    from xinfang.accounts.models import ApiToken, User
+
+    _token, raw = ApiToken.issue(User.objects.get(username="clerk"))
+    env = dict(os.environ)
+    log = Path(os.environ.get("XINFANG_DATA_DIR", "/tmp")) / "gunicorn-registration.log"
+    server = Server(env, log, workers=2, threads=8, port=port)
+    try:
+        server.wait_ready(raw)
+        bodies = list(PetitionGenerator(seed, units=demo_unit_ids()).registrations(count))
+        return register_over_http(server.base, raw, bodies, threads=clients)
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--service", type=int, default=500)
+    parser.add_argument("--http", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=99)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    result = {}
+    if args.service:
+        result["in_process"] = in_process(args.service, args.seed)
+        print(json.dumps(result["in_process"]), file=sys.stderr, flush=True)
+    if args.http:
+        result["http"] = over_http(args.http, args.clients, args.port or None, args.seed + 1)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Pages of the petition list by key, not by OFFSET (issue 9).
+
+The list is ordered by (received_at, id), newest first. Page N by OFFSET makes the
+database walk and throw away (N − 1) × size rows under the Rule 4.3 firewall: a
+deep page cost 0.9 s at 10⁵ petitions. The "next" and "previous" links therefore
+carry the key of the row they continue from (`after` / `before`, see `cursor`),
+and the page is "the next `size` rows past that key" — an index range scan,
+whatever the depth. A page number typed or linked without a key still works (by
+OFFSET), so the page-number interface stays as it was.
+
+The count is exact up to COUNT_CAP and "more than" beyond it: an exact count
+walks every visible petition, and a list needs only to say it is long.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.core.errors import InvalidInput
+
+COUNT_CAP = 10_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def cursor(petition) -> str:
+    """The key of a row as a URL-safe token: microseconds since 1970 and the id."""
+    micros = (petition.received_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}.{petition.pk}"
+
+
+def parse_cursor(raw: str, name: str) -> tuple[datetime, int] | None:
+    if not raw:
+        return None
+    micros, _sep, pk = raw.partition(".")
+    try:
+        key = (_EPOCH + timedelta(microseconds=int(micros)), int(pk))
+    except (ValueError, OverflowError):
+        raise InvalidInput({name: [_("Not a valid page link; open the list again.")]}) from None
+    if key[1] < 1:
+        raise InvalidInput({name: [_("Not a valid page link; open the list again.")]})
+    return key
+
+
+@dataclass
+class KeysetPaginator:
+    count: int
+    per_page: int
+    exact: bool
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.count / self.per_page))
+
+
+@dataclass
+class KeysetPage:
+    """What the list templates read from a Django Page, plus the keys for the links."""
+
+    object_list: list
+    number: int
+    paginator: KeysetPaginator
+    has_next: bool
+    next_cursor: str = ""
+    previous_cursor: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_previous() or self.has_next
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def keyset_page(qs: QuerySet, params, *, per_page: int, count: int, cap: int = COUNT_CAP) -> KeysetPage:
+    """One page of `qs` (ordered newest first by received_at, id) from the query
+    parameters `page`, `after` and `before`; `count` was counted up to `cap` + 1."""
+    try:
+        number = max(1, int(params.get("page", 1)))
+    except (TypeError, ValueError):
+        number = 1
+    after = parse_cursor(params.get("after", "").strip(), "after")
+    before = None if after else parse_cursor(params.get("before", "").strip(), "before")
+    paginator = KeysetPaginator(count=count, per_page=per_page, exact=count <= cap)
+    if after:
+        moment, pk = after
+        rows = list(qs.filter(Q(received_at__lt=moment) | Q(received_at=moment, id__lt=pk))[: per_page + 1])
+        has_next = len(rows) > per_page
+        rows = rows[:per_page]
+        number = max(number, 2)
+    elif before:
+        moment, pk = before
+        newer = qs.filter(Q(received_at__gt=moment) | Q(received_at=moment, id__gt=pk))
+        rows = list(newer.order_by("received_at", "id")[:per_page])[::-1]
+        has_next = True  # the row the link came from follows
+        if len(rows) < per_page:  # reached the top: this is the first page
+            number = 1
+    elif count == 0:
+        rows, has_next = [], False  # nothing to read
+    else:
+        if paginator.exact:
+            number = min(number, paginator.num_pages)  # past the end shows the last page
+        offset = (number - 1) * per_page
+        rows = list(qs[offset : offset + per_page + 1])
+        has_next = len(rows) > per_page
+        rows = rows[:per_page]
+    if number > 1 and not rows and not before:
+        has_next = False
+    return KeysetPage(
+        object_list=rows,
+        number=number,
+        paginator=paginator,
+        has_next=has_next,
+        next_cursor=cursor(rows[-1]) if rows and has_next else "",
+        previous_cursor=cursor(rows[0]) if rows and number > 1 else "",
+    )

@@ -1,0 +1,75 @@
+"""Issue 9: policies and the calendar are cached for the day and dropped on edit.
+
+Each test registers twice: the second registration must use what the first read
+(no policy or calendar query), and after an edit the new policy or holiday."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from xinfang.audit.services import Context
+from xinfang.deadlines.clocks import active_profile
+from xinfang.deadlines.models import CalendarDay, DeadlinePolicy
+from xinfang.deadlines.services import change_policy
+from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.services.checks import check_registration
+from xinfang.petitions.services.registration import register_petition
+
+pytestmark = pytest.mark.django_db
+
+
+def _register(users, received_at: datetime):
+    data = {
+        "channel": "letter",
+        "received_at": received_at.isoformat(),
+        "petitioners": [{"name": "信访人"}],
+        "title": "事项",
+        "content": "问题内容",
+        "category": "urban_construction",
+    }
+    petition, _created = register_petition(ctx=Context(actor=users["clerk"]), data=check_registration(data))
+    return petition.deadlines.get(name="handling").due_at
+
+
+def _monday() -> datetime:
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday() + 7)
+    return datetime.combine(monday, datetime.min.time(), tzinfo=office_tz()).replace(hour=9)
+
+
+def test_second_registration_reads_no_policy_or_calendar(demo_org):
+    users, _units = demo_org
+    _register(users, _monday())
+    with CaptureQueriesContext(connection) as queries:
+        _register(users, _monday())
+    tables = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "deadlines_deadlinepolicy" not in tables and "deadlines_calendar" not in tables
+
+
+def test_a_policy_change_applies_to_the_next_registration(demo_org):
+    users, _units = demo_org
+    before = _register(users, _monday())
+    policy = DeadlinePolicy.objects.get(
+        profile=active_profile(), clock="handling", channel="", superseded_at__isnull=True
+    )
+    change_policy(actor=users["admin"], current=policy, changes={"amount": policy.amount + 10}, reason="测试")
+    after = _register(users, _monday())
+    assert after > before
+
+
+def test_a_new_holiday_applies_to_the_next_registration(demo_org):
+    users, _units = demo_org
+    start = _monday()
+    before = _register(users, start)
+    last_day = timezone.localtime(before, office_tz()).date()
+    CalendarDay.objects.update_or_create(
+        date=last_day, defaults={"is_working_day": False, "source": "manual"}
+    )
+    after = _register(users, start)
+    assert timezone.localtime(after, office_tz()).date() > last_day
+    assert isinstance(last_day, date)

@@ -1,0 +1,47 @@
+"""Issue 9: /outstanding/ sums both tables from one grouped pass. Oracle: each row
+counted on its own with .count() over the visible open petitions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from xinfang.deadlines.selectors import outstanding
+from xinfang.petitions.choices import OPEN_STATUSES
+from xinfang.petitions.models import Deadline, Petition
+from xinfang.petitions.selectors import overdue_deadlines
+
+pytestmark = pytest.mark.django_db
+
+
+def test_summaries_and_listing_match_counting_each(drive, demo_org):
+    users, _units = demo_org
+    late = drive("assigned")
+    drive("assigned")
+    drive("registered")
+    drive("proposed")
+    drive("closed")  # not open: counted nowhere
+    Deadline.objects.filter(petition=late, met_at__isnull=True).update(
+        due_at=timezone.now() - timedelta(days=2)
+    )
+    secgen = users["secgen"]
+    data = outstanding(secgen)
+    visible = Petition.objects.visible_to(secgen).filter(status__in=OPEN_STATUSES)
+    late_ids = set(overdue_deadlines().values_list("petition_id", flat=True))
+    for row in data["by_responder"]:
+        mine = visible.filter(first_responder=row["first_responder"])
+        assert row["open"] == mine.count()
+        assert row["overdue"] == mine.filter(pk__in=late_ids).count()
+    assert sum(r["open"] for r in data["by_unit"]) == visible.count() == data["count"] == 4
+    assert sum(r["overdue"] for r in data["by_unit"]) == 1
+    listing = list(data["petitions"])
+    assert len(listing) == 4 and listing[0].pk == late.pk  # the overdue one first
+    nearest = {
+        p.pk: Deadline.objects.filter(petition=p, met_at__isnull=True).order_by("due_at").first()
+        for p in listing
+    }
+    assert all(p.next_due == (nearest[p.pk].due_at if nearest[p.pk] else None) for p in listing)
+    office = outstanding(secgen, unit_id=0)
+    assert office["count"] == len(list(office["petitions"])) == 2  # registered and proposed: no lead unit yet

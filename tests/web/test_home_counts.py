@@ -1,0 +1,89 @@
+"""Issue 9: the home page's numbers in one statement, equal to counting each alone.
+
+The oracle is Django's own `.count()` of each queryset (and the queues' `count`
+property), computed independently of `count_all`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from xinfang.deadlines.selectors import counts_for
+from xinfang.petitions.models import Deadline, Petition
+from xinfang.petitions.queues import queues_for
+from xinfang.petitions.selectors import count_all, my_work_counts
+
+pytestmark = pytest.mark.django_db
+
+
+def _mixed(make_petition, drive=None):
+    petitions = [make_petition() for _ in range(3)] + [make_petition(actor="clerk2") for _ in range(2)]
+    # One clock overdue, one due tomorrow: both home cards have something to count.
+    Deadline.objects.filter(petition=petitions[0], name="handling").update(
+        due_at=timezone.now() - timedelta(days=1)
+    )
+    Deadline.objects.filter(petition=petitions[1], name="handling").update(
+        due_at=timezone.now() + timedelta(hours=20)
+    )
+    return petitions
+
+
+def test_count_all_equals_each_count(demo_org, make_petition):
+    users, _units = demo_org
+    _mixed(make_petition)
+    for username in ("clerk", "secgen", "housing"):
+        user = users[username]
+        querysets = my_work_counts(user) | {"all": Petition.objects.visible_to(user)}
+        assert count_all(querysets) == {name: qs.count() for name, qs in querysets.items()}
+
+
+def test_count_all_caps(demo_org, make_petition):
+    users, _units = demo_org
+    _mixed(make_petition)
+    visible = {"all": Petition.objects.visible_to(users["clerk"])}
+    assert count_all(visible, cap=2) == {"all": 3}  # "more than 2"
+    assert count_all(visible, cap=10) == {"all": 5}  # exact under the cap
+    assert count_all({}) == {}
+
+
+def test_home_numbers_are_the_counted_ones(client_for, demo_org, make_petition):
+    users, _units = demo_org
+    _mixed(make_petition)
+    clerk = users["clerk"]
+    response = client_for("clerk").get("/")
+    context = response.context
+    expected_queues = [(q.name, q.count) for q in queues_for(clerk)]
+    assert [(q["name"], q["count"]) for q in context["queues"]] == expected_queues
+    work = context["work"]
+    for name, qs in my_work_counts(clerk).items():
+        assert work[name] == qs.count(), name
+    assert context["home_counts"]["deadlines"] == counts_for(clerk) == {"overdue": 1, "due_soon": 1}
+
+
+@pytest.mark.parametrize("extra", [0, 6])
+def test_home_query_count_is_fixed(client_for, make_petition, django_assert_num_queries, extra):
+    _mixed(make_petition)
+    for _ in range(extra):
+        make_petition()
+    client = client_for("clerk")
+    client.get("/")  # warm the session
+    with django_assert_num_queries(7):
+        # 1 session, 2 user, 3 roles, 4 unit (firewall ancestors, header), 5 EVERY number
+        # on the page (six queues, four "my work", two clocks) in one statement where
+        # there were twelve, 6 my ten most recent open petitions, 7 the header's unread
+        # notifications.
+        client.get("/")
+
+
+def test_home_numbers_past_the_cap_say_so(client_for, make_petition, monkeypatch):
+    from xinfang.petitions.views import pages
+
+    _mixed(make_petition)
+    monkeypatch.setattr(pages, "HOME_COUNT_CAP", 2)
+    response = client_for("clerk").get("/")
+    work = response.context["work"]
+    assert work["open_as_first_responder"] == "2+"  # three of the clerk's own are open
+    assert work["overdue"] == 1  # under the cap: exact
+    assert '<span class="card__count">2+</span>' in response.content.decode()
