@@ -29,7 +29,7 @@ LIST_QUERIES = AUTH_QUERIES + 2
 #   4. the page: petitions + category + first responder, with the overdue flag
 #      and the Rule 4.3 firewall as EXISTS subqueries in the same statement
 
-DETAIL_QUERIES = AUTH_QUERIES + 10
+DETAIL_QUERIES = AUTH_QUERIES + 11
 #   3. the petition + category, first responder, superior unit, reception record, merged into
 #   4. petitioners (ordered by position)
 #   5. involved units + their unit
@@ -40,6 +40,8 @@ DETAIL_QUERIES = AUTH_QUERIES + 10
 #  10. attachments
 #  11. the access log entry for the view (DESIGN.md §5)
 #  12. the access log entry for the personal data in the answer
+#  13. whether a persuasion talk is on record: the clerk's allowed_actions lists
+#      conclude_persuasion only then (petitions/guards.py)
 
 
 @pytest.fixture
