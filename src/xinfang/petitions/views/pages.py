@@ -19,6 +19,7 @@ from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
+from xinfang.petitions.next_step import next_step
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
 from xinfang.petitions.queues import queues_for
 from xinfang.petitions.selectors import my_work, parse_filters, petition_detail, petition_list, timeline
@@ -151,6 +152,7 @@ def detail_context(request, petition) -> dict:
         "may_correct": "correct" in actions,
         "category_name": petition.category.localized_name(get_language() or "zh-hans"),
         "buttons": action_buttons(actions),
+        "next_step": next_step(petition),
         "events": [
             {
                 "at": timezone.localtime(e.at, office_tz()),
