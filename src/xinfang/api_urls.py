@@ -9,6 +9,7 @@ from xinfang.deadlines import api as deadlines_api
 from xinfang.documents import api as documents_api
 from xinfang.notifications import api as notifications_api
 from xinfang.petitions.api import views as petitions_api
+from xinfang.petitions.workflow import ACTIONS
 
 urlpatterns = [
     path("auth/token", accounts_api.TokenView.as_view(), name="api-token"),
@@ -17,11 +18,15 @@ urlpatterns = [
     path("categories", petitions_api.CategoryListView.as_view(), name="api-categories"),
     path("petitions", petitions_api.PetitionListView.as_view(), name="api-petitions"),
     path("petitions/<str:number>", petitions_api.PetitionDetailView.as_view(), name="api-petition"),
-    path(
-        "petitions/<str:number>/actions/<str:action>",
-        petitions_api.ActionView.as_view(),
-        name="api-petition-action",
-    ),
+    # One route per workflow action: each is its own operation, with its body, in the OpenAPI document.
+    *[
+        path(
+            f"petitions/<str:number>/actions/{action}",
+            petitions_api.ActionView.as_view(action_name=action),
+            name="api-petition-action",
+        )
+        for action in ACTIONS
+    ],
     path("petitions/<str:number>/events", petitions_api.EventListView.as_view(), name="api-petition-events"),
     path(
         "petitions/<str:number>/attachments",

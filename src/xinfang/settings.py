@@ -268,10 +268,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "xinfang.core.parsers.BoundedJSONParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only (nesting bounded, core/parsers.py): the contract is JSON, and the OpenAPI document
+    # then offers no form bodies the services would misread; uploads declare their multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["xinfang.core.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "xinfang.core.api.Pagination",
     "EXCEPTION_HANDLER": "xinfang.core.api.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -294,6 +293,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Error responses (problem+json) and the limits the views check by hand (core/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "xinfang.core.openapi.declare_problems",
+    ],
 }
 
 # --- Security -----------------------------------------------------------------

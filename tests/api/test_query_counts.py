@@ -32,7 +32,7 @@ LIST_QUERIES = AUTH_QUERIES + 3
 #      EXISTS per row made PostgreSQL hash every overdue clock in the database).
 #      An empty page skips it, hence the separate pin below.
 
-DETAIL_QUERIES = AUTH_QUERIES + 10
+DETAIL_QUERIES = AUTH_QUERIES + 11
 #   3. the petition + category, first responder, superior unit, reception record, merged into
 #   4. petitioners (ordered by position)
 #   5. involved units + their unit
@@ -43,6 +43,8 @@ DETAIL_QUERIES = AUTH_QUERIES + 10
 #  10. attachments
 #  11. the access log entry for the view (DESIGN.md §5)
 #  12. the access log entry for the personal data in the answer
+#  13. whether a persuasion talk is on record: the clerk's allowed_actions lists
+#      conclude_persuasion only then (petitions/guards.py)
 
 
 @pytest.fixture

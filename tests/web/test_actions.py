@@ -52,8 +52,14 @@ def test_every_action_has_a_form_case():
 
 
 @pytest.mark.parametrize(("action", "state", "channel", "who"), FORMS, ids=[f[0] for f in FORMS])
-def test_each_form_renders_for_the_person_it_is_for(client_for, drive, action, state, channel, who):
+def test_each_form_renders_for_the_person_it_is_for(client_for, drive, demo_org, action, state, channel, who):
     petition = drive(state, channel=channel)
+    # Two actions are offered only once there is something to act on (petitions/guards.py).
+    clerk = Context(actor=demo_org[0]["clerk"])
+    if action == "conclude_persuasion":
+        perform(clerk, petition, "record_persuasion", {"notes": "谈话记录"})
+    if action == "approve_report":
+        perform(clerk, petition, "report", {"report": "调查报告"})
     client = client_for(who)
     page = client.get(f"/petitions/{petition.number}/").content.decode()
     assert f'data-action="{action}"' in page  # the button is offered
@@ -300,3 +306,20 @@ def test_record_involvement_from_the_page(client_for, drive, demo_org):
     assert done.status_code == 302
     assert petition.involved_units.filter(unit=units["CHAIR"]).exists()
     assert petition.involved_persons.filter(name="某干部").exists()
+
+
+def test_no_signature_or_take_on_button_once_done(client_for, drive, demo_org):
+    """签字确认 after signing answered 409, 承接本件 after taking was offered again."""
+    users, _units = demo_org
+    petition = drive("assigned")
+    client = client_for("housing")
+    page = f"/petitions/{petition.number}/"
+    assert 'data-action="accept_assignment"' in client.get(page).content.decode()
+    perform(Context(actor=users["housing"]), petition, "accept_assignment", {})
+    assert 'data-action="accept_assignment"' not in client.get(page).content.decode()
+    perform(
+        Context(actor=users["housing"]), petition, "submit_result", {"findings": "属实", "result": "已修复"}
+    )
+    assert 'data-action="sign_off"' in client.get(page).content.decode()
+    perform(Context(actor=users["housing"]), petition, "sign_off", {"password": PASSWORD})
+    assert 'data-action="sign_off"' not in client.get(page).content.decode()

@@ -41,7 +41,9 @@ def _page(request, qs, count=None):
 def deadline_lists(request):
     errors, page, filters = {}, None, None
     try:
-        filters = selectors.parse_deadline_filters(request.user, request.GET)
+        filters = selectors.parse_deadline_filters(
+            request.user, request.GET, default_scope=selectors.default_scope_for(request.user)
+        )
     except InvalidInput as exc:
         errors = {k: [str(m) for m in v] for k, v in exc.errors.items()}
     else:
@@ -50,8 +52,8 @@ def deadline_lists(request):
         "page": page,
         "filters": filters,
         "errors": errors,
-        "state": request.GET.get("state", "overdue"),
-        "scope": request.GET.get("scope", "mine"),
+        "state": filters.state if filters else request.GET.get("state", "overdue"),
+        "scope": filters.scope if filters else selectors.default_scope_for(request.user),
         "units": Unit.objects.filter(active=True).order_by("path") if request.user.is_office_staff else [],
     }
     return render(request, "deadlines/list.html", context, status=400 if errors else 200)

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from xinfang.core.errors import InvalidInput
-from xinfang.core.ids import parse_id
+from xinfang.core.ids import MAX_ID, parse_id
 from xinfang.notifications.selectors import inbox
 from xinfang.notifications.services import mark_read
 
@@ -26,8 +26,10 @@ class NotificationListView(ListAPIView):
     serializer_class = NotificationOut
 
     def get_queryset(self):
-        unread = self.request.query_params.get("unread", "").lower() in ("1", "true", "yes")
-        return inbox(self.request.user, unread_only=unread)
+        raw = self.request.query_params.get("unread", "").strip().lower()
+        if raw not in ("", "1", "true", "yes", "0", "false", "no"):
+            raise InvalidInput({"unread": [_("Must be true or false.")]})
+        return inbox(self.request.user, unread_only=raw in ("1", "true", "yes"))
 
     @extend_schema(parameters=[OpenApiParameter("unread", bool)])
     def get(self, request, *args, **kwargs):
@@ -39,22 +41,31 @@ class MarkReadView(APIView):
         request={
             "application/json": {
                 "type": "object",
-                "properties": {"ids": {"type": "array", "items": {"type": "integer"}}},
+                "properties": {
+                    "ids": {
+                        "type": "array",
+                        "maxItems": 1000,
+                        "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                    }
+                },
             }
         },
         responses=inline_serializer("Marked", {"marked": serializers.IntegerField()}),
-        description="Mark the given notifications read, or all of the caller's when `ids` is absent.",
+        description="Mark the given notifications read, or all of the caller's when `ids` is absent "
+        "(`null` is refused).",
     )
     def post(self, request):
         body = request.data if isinstance(request.data, dict) else None
         if body is None:
             raise InvalidInput({"non_field_errors": [_("Expected a JSON object.")]})
-        ids = body.get("ids")
-        if ids is not None:
-            if not isinstance(ids, list) or len(ids) > 1000:
+        ids = None
+        if "ids" in body:
+            # Only a missing "ids" means all: null, a number or a string is a mistake to refuse,
+            # not a request to mark everything read.
+            raw = body["ids"]
+            if not isinstance(raw, list) or len(raw) > 1000:
                 raise InvalidInput({"ids": [_("Must be a list of notification ids.")]})
-            parsed = [parse_id(i) for i in ids]
-            if None in parsed:
+            ids = [parse_id(i) if isinstance(i, int) else None for i in raw]
+            if None in ids:
                 raise InvalidInput({"ids": [_("Must be a list of notification ids.")]})
-            ids = parsed
         return Response({"marked": mark_read(request.user, ids)})

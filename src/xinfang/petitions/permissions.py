@@ -6,6 +6,7 @@ from xinfang.accounts.models import OFFICE_ROLES, Role
 from xinfang.documents.services import may_attach
 from xinfang.petitions.actors import Facts, matches
 from xinfang.petitions.choices import OPEN_STATUSES, RECEPTION_CHANNELS, Channel, Status
+from xinfang.petitions.guards import state_allows
 from xinfang.petitions.workflow import actions_from
 
 
@@ -55,14 +56,17 @@ def _fits_the_channel(petition, action: str) -> bool:
 
 def allowed_actions(user, petition) -> list[str]:
     """What `user` may do to `petition` now: the workflow table's actions whose
-    actor checks fit and whose channel allows them (other guards are checked when
-    acting), then registration edits."""
+    actor checks fit, whose channel allows them and whose service's state guard
+    holds (petitions/guards.py; guards on typed input are checked when acting),
+    then registration edits."""
     facts = Facts(user, petition)
-    actions = [
-        t.action
-        for t in actions_from(petition.status)
-        if _fits_the_channel(petition, t.action) and matches(t.who, facts)
-    ]
+    actions = []
+    for t in actions_from(petition.status):
+        if not _fits_the_channel(petition, t.action):
+            continue
+        acting_as = matches(t.who, facts)
+        if acting_as and state_allows(t.action, facts, acting_as):
+            actions.append(t.action)
     if user.has_role(*OFFICE_ROLES) and petition.status == Status.REGISTERED:
         actions.append("correct")
     if petition.status in OPEN_STATUSES and may_attach(user, petition):

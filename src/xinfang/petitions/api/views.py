@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import ListAPIView
@@ -15,7 +15,8 @@ from rest_framework.views import APIView
 from xinfang.audit.models import Source
 from xinfang.audit.services import Context
 from xinfang.core.errors import InvalidInput
-from xinfang.petitions.actions import REGISTRY, perform
+from xinfang.petitions.actions import perform
+from xinfang.petitions.api.action_bodies import BODIES
 from xinfang.petitions.api.pagination import PetitionPagination
 from xinfang.petitions.api.serializers import (
     CategoryOut,
@@ -25,9 +26,11 @@ from xinfang.petitions.api.serializers import (
     PetitionPatch,
     PetitionSummary,
 )
+from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.models import Category
 from xinfang.petitions.queues import queues_for
 from xinfang.petitions.selectors import (
+    MAX_QUERY_LENGTH,
     get_visible_petition,
     mark_overdue,
     parse_filters,
@@ -37,6 +40,7 @@ from xinfang.petitions.selectors import (
 )
 from xinfang.petitions.services.checks import check_registration
 from xinfang.petitions.services.registration import correct_registration, fingerprint, register_petition
+from xinfang.petitions.workflow import ACTION_LABELS
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
@@ -64,15 +68,21 @@ class CategoryListView(ListAPIView):
     queryset = Category.objects.filter(active=True)
 
 
+# What parse_filters accepts, said exactly (an empty value is no filter, as a web form sends it).
+_DAY_OR_EMPTY = {"type": "string", "pattern": r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\s*$"}
 LIST_FILTERS = [
-    OpenApiParameter("status", str, description="a status, or `open`"),
-    OpenApiParameter("channel", str),
+    OpenApiParameter("status", str, enum=["", "open", *Status.values], description="a status, or `open`"),
+    OpenApiParameter("channel", str, enum=["", *Channel.values]),
     OpenApiParameter("category", str, description="category code"),
     OpenApiParameter("overdue", bool),
     OpenApiParameter("mine", bool, description="registered by me (first responder)"),
-    OpenApiParameter("q", str, description="words in the number, title, problem or requests"),
-    OpenApiParameter("received_after", OpenApiTypes.DATE),
-    OpenApiParameter("received_before", OpenApiTypes.DATE),
+    OpenApiParameter(
+        "q",
+        {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+        description="words in the number, title, problem or requests",
+    ),
+    OpenApiParameter("received_after", _DAY_OR_EMPTY, description="YYYY-MM-DD"),
+    OpenApiParameter("received_before", _DAY_OR_EMPTY, description="YYYY-MM-DD"),
 ]
 
 
@@ -131,14 +141,12 @@ class PetitionDetailView(APIView):
         correct_registration(ctx=api_context(request), petition=petition, changes=dict(_body(request)))
         return _detail(request, number)
 
-    @extend_schema(exclude=True)
-    def delete(self, request, number):
-        # Nothing is ever deleted (Rule 4.4); a mistaken registration is voided instead.
-        raise exceptions.MethodNotAllowed("DELETE", detail=_("Petitions are never deleted."))
-
-    @extend_schema(exclude=True)
-    def put(self, request, number):
-        raise exceptions.MethodNotAllowed("PUT")
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # DELETE and PUT are not methods of a petition (so OPTIONS and Allow do not list
+        # them); a DELETE is told why: nothing is deleted (Rule 4.4), a mistake is voided.
+        if request.method == "DELETE":
+            raise exceptions.MethodNotAllowed("DELETE", detail=_("Petitions are never deleted."))
+        return super().http_method_not_allowed(request, *args, **kwargs)
 
 
 class EventListView(APIView):
@@ -148,20 +156,32 @@ class EventListView(APIView):
         return Response(EventOut(visible_timeline(request.user, petition), many=True).data)
 
 
-class ActionView(APIView):
-    """POST /petitions/{number}/actions/{action}: one step of the procedure (API.md)."""
+class ActionSchema(AutoSchema):
+    """Each action is its own operation in the document, with its own body (action_bodies.py)."""
 
-    @extend_schema(
-        request={"application/json": {"type": "object"}},
-        responses={200: PetitionDetail},
-        description="Body per action: see API.md. 409 when the state or a rule refuses; 403 when the caller "
-        "may see the petition but not act.",
-    )
-    def post(self, request, number, action):
-        if action not in REGISTRY:
-            raise exceptions.NotFound()
+    def get_request_serializer(self):
+        return BODIES[self.view.action_name]
+
+    def get_description(self):
+        return str(ACTION_LABELS[self.view.action_name]) + ". " + super().get_description()
+
+    def get_override_parameters(self):
+        return [OpenApiParameter("number", str, OpenApiParameter.PATH, description="e.g. XF-2026-000123")]
+
+
+class ActionView(APIView):
+    """POST /petitions/{number}/actions/<action>: one step of the procedure (API.md).
+    One route per action (api_urls.py), so that the document gives each its body.
+    200 with the petition; 409 when the state or a rule refuses; 403 when the caller
+    may see the petition but not act."""
+
+    schema = ActionSchema()
+    action_name = ""
+
+    @extend_schema(responses={200: PetitionDetail})
+    def post(self, request, number):
         petition = get_visible_petition(request.user, number)
-        perform(api_context(request), petition, action, _body(request))
+        perform(api_context(request), petition, self.action_name, _body(request))
         return _detail(request, number)
 
 

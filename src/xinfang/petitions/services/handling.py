@@ -16,6 +16,7 @@ from xinfang.core.errors import Conflict, InvalidInput
 from xinfang.notifications.services import notify
 from xinfang.petitions import deadlines
 from xinfang.petitions.choices import Status
+from xinfang.petitions.guards import assignment_to_take
 from xinfang.petitions.models import InvolvedUnit, Petition
 from xinfang.petitions.recipients import handlers_of, users_by_id
 from xinfang.petitions.services.reach import ensure_reachable
@@ -160,10 +161,14 @@ def _my_open_assignment(step, role=None) -> Assignment:
 def accept_assignment(*, ctx: Context, petition: Petition) -> Petition:
     """A handling officer takes their unit's assignment and becomes its handler."""
     with acting(ctx, petition, "accept_assignment") as step:
-        assignment = _my_open_assignment(step)
-        if assignment.handler_id and assignment.handler_id != ctx.actor.pk:
+        assignment = assignment_to_take(step.facts)
+        if assignment is None:
+            taken = _my_open_assignment(step)
+            if taken.handler_id == ctx.actor.pk:
+                # Taking it twice would only add a second event: the button is not offered either.
+                raise Conflict(_("You have already taken this assignment."))
             raise Conflict(
-                _("%(name)s has already taken this assignment.") % {"name": assignment.handler.display_name}
+                _("%(name)s has already taken this assignment.") % {"name": taken.handler.display_name}
             )
         assignment.handler = ctx.actor
         assignment.status = AssignmentStatus.IN_PROGRESS

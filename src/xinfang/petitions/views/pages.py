@@ -20,6 +20,7 @@ from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.hooks import home_counters
 from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
+from xinfang.petitions.next_step import next_step
 from xinfang.petitions.paging import COUNT_CAP, keyset_page
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
 from xinfang.petitions.queues import queues_for
@@ -197,6 +198,7 @@ def detail_context(request, petition) -> dict:
         "may_correct": "correct" in actions,
         "category_name": petition.category.localized_name(get_language() or "zh-hans"),
         "buttons": action_buttons(actions),
+        "next_step": next_step(petition),
         "events": [
             {
                 "at": timezone.localtime(e.at, office_tz()),

@@ -26,6 +26,7 @@ from xinfang.core.errors import Conflict, Forbidden, InvalidInput
 from xinfang.petitions.actions import REGISTRY, perform
 from xinfang.petitions.actors import Facts, matches
 from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.guards import signing_capacity
 from xinfang.petitions.selectors import get_visible_petition, petition_detail
 from xinfang.petitions.services.handling import ASSIGNABLE_KINDS, involved_among
 from xinfang.petitions.workflow import ACTION_LABELS, transition_for
@@ -124,18 +125,11 @@ def _assignment_rows(values: dict, errors: dict) -> list[dict]:
 
 def _signing_capacity(user, petition, result) -> str | None:
     """The capacity the caller would sign in, as sign_off decides it."""
-    if result is None:
-        return None
     transition = transition_for(petition.status, "sign_off")
-    if transition is None:
+    if result is None or transition is None:
         return None
-    acting_as = matches(transition.who, Facts(user, petition))
-    signed = set(Signoff.objects.filter(result=result).values_list("capacity", flat=True))
-    if "result_signer" in acting_as and SignoffCapacity.HANDLER not in signed:
-        return SignoffCapacity.HANDLER
-    if "leader_in_charge" in acting_as and SignoffCapacity.LEADER not in signed:
-        return SignoffCapacity.LEADER
-    return None
+    facts = Facts(user, petition)
+    return signing_capacity(facts, matches(transition.who, facts))
 
 
 def form_context(
