@@ -9,6 +9,7 @@ from xinfang.deadlines import api as deadlines_api
 from xinfang.documents import api as documents_api
 from xinfang.notifications import api as notifications_api
 from xinfang.petitions.api import views as petitions_api
+from xinfang.search import api as search_api
 
 urlpatterns = [
     path("auth/token", accounts_api.TokenView.as_view(), name="api-token"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("units", accounts_api.UnitListView.as_view(), name="api-units"),
     path("categories", petitions_api.CategoryListView.as_view(), name="api-categories"),
     path("petitions", petitions_api.PetitionListView.as_view(), name="api-petitions"),
+    path("suggestions", search_api.SuggestionsView.as_view(), name="api-suggestions"),
     path("petitions/<str:number>", petitions_api.PetitionDetailView.as_view(), name="api-petition"),
     path(
         "petitions/<str:number>/actions/<str:action>",

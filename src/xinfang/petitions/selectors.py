@@ -16,6 +16,7 @@ from xinfang.audit.models import Event, Outcome
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.hooks import petition_search
 from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
 from xinfang.petitions.workflow_models import (
     Coordination,
@@ -186,13 +187,29 @@ def petition_list(user, filters: PetitionFilters) -> QuerySet[Petition]:
         qs = qs.filter(first_responder=user)
     if filters.overdue:
         qs = qs.filter(Exists(overdue_deadlines().filter(petition=OuterRef("pk"))))
-    if filters.q:
+    order = ("-received_at", "-id")
+    searcher = petition_search.get("search")
+    if filters.q and searcher is not None:
+        # The search capability narrows the (already visible, filtered) rows and ranks them.
+        qs = searcher.filter(qs, filters.q)
+        order = ("-search_rank", *order)
+    elif filters.q:
         qs = qs.filter(_text_match(filters.q))
     return (
         qs.select_related("category", "first_responder")
         .annotate(is_overdue=Exists(overdue_deadlines().filter(petition=OuterRef("pk"))))
-        .order_by("-received_at", "-id")
+        .order_by(*order)
     )
+
+
+def search_snippets(petitions, q: str) -> None:
+    """Give each petition of a page `search_highlight` (plain text) and `search_snippet`
+    (HTML with the terms marked) when a search capability is installed and `q` is set."""
+    searcher = petition_search.get("search")
+    for petition in petitions:
+        text = searcher.highlight(petition, q) if (searcher and q) else ""
+        petition.search_highlight = text
+        petition.search_snippet = searcher.mark(text, q) if text else ""
 
 
 def _text_match(q: str) -> Q:

@@ -31,6 +31,7 @@ from xinfang.petitions.selectors import (
     parse_filters,
     petition_detail,
     petition_list,
+    search_snippets,
     timeline,
 )
 from xinfang.petitions.services.checks import check_registration
@@ -68,7 +69,12 @@ LIST_FILTERS = [
     OpenApiParameter("category", str, description="category code"),
     OpenApiParameter("overdue", bool),
     OpenApiParameter("mine", bool, description="registered by me (first responder)"),
-    OpenApiParameter("q", str, description="words in the number, title, problem or requests"),
+    OpenApiParameter(
+        "q",
+        str,
+        description='terms (all must match, each a substring; "…" is a phrase) in everything a reader '
+        "may see; a whole ID number or phone matches its petitioner; results are then ordered by relevance",
+    ),
     OpenApiParameter("received_after", OpenApiTypes.DATE),
     OpenApiParameter("received_before", OpenApiTypes.DATE),
 ]
@@ -79,6 +85,13 @@ class PetitionListView(ListAPIView):
 
     def get_queryset(self):
         return petition_list(self.request.user, parse_filters(self.request.query_params))
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        q = self.request.query_params.get("q", "").strip()
+        if page is not None and q:
+            search_snippets(page, q)
+        return page
 
     @extend_schema(parameters=LIST_FILTERS)
     def get(self, request, *args, **kwargs):

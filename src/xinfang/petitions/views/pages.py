@@ -21,7 +21,14 @@ from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
 from xinfang.petitions.queues import queues_for
-from xinfang.petitions.selectors import my_work, parse_filters, petition_detail, petition_list, timeline
+from xinfang.petitions.selectors import (
+    my_work,
+    parse_filters,
+    petition_detail,
+    petition_list,
+    search_snippets,
+    timeline,
+)
 from xinfang.petitions.services.registration import may_register
 from xinfang.petitions.views.procedure import action_buttons
 
@@ -95,6 +102,8 @@ def petition_list_page(request):
         paginator = Paginator(petition_list(request.user, filters), PAGE_SIZE)
         # An out-of-range page shows the last one rather than an error.
         page = paginator.get_page(_page_number(params.get("page")))
+        if filters.q:
+            search_snippets(page.object_list, filters.q)
     language = get_language() or "zh-hans"
     context = {
         "page": page,
