@@ -14,7 +14,9 @@ from xinfang.search.text import document_grams, petition_bodies, token
 
 
 def _write_sqlite_keys(rows: list[tuple[int, str]]) -> None:
-    """Replace the FTS5 rows of these petitions (rowid = petition id)."""
+    """Replace the FTS5 rows of these petitions (rowid = petition id). Always deletes first,
+    even for a new petition: FTS5 is not emptied by a test database flush, and a stale row
+    under the same rowid would make the insert fail."""
     with connection.cursor() as cursor:
         cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [(pk,) for pk, _body in rows])
         cursor.executemany(
@@ -23,20 +25,22 @@ def _write_sqlite_keys(rows: list[tuple[int, str]]) -> None:
         )
 
 
-def store(rows: list[tuple[int, str]]) -> None:
+def store(rows: list[tuple[int, str]], *, fresh: bool = False) -> None:
     """Write (petition id, folded body) pairs: the table both databases read, plus SQLite's
-    FTS5 keys (PostgreSQL's GIN index follows the table by itself)."""
+    FTS5 keys (PostgreSQL's GIN index follows the table by itself). `fresh`: the petitions
+    were created in this transaction, so there is nothing to replace."""
     if not rows:
         return
     ids = [pk for pk, _body in rows]
-    SearchDocument.objects.filter(petition_id__in=ids).delete()
+    if not fresh:
+        SearchDocument.objects.filter(petition_id__in=ids).delete()
     SearchDocument.objects.bulk_create(SearchDocument(petition_id=pk, body=body) for pk, body in rows)
     if connection.vendor == "sqlite":
         _write_sqlite_keys(rows)
 
 
-def index_petition(petition) -> None:
-    store(list(petition_bodies([petition]).items()))
+def index_petition(petition, *, fresh: bool = False) -> None:
+    store(list(petition_bodies([petition], registration_only=fresh).items()), fresh=fresh)
 
 
 # Reasons after which the matter's own text (title, problem, requests) may be new; the other
@@ -46,9 +50,10 @@ MATTER_REASONS = {"registered", "corrected"}
 
 def on_text_changed(sender, *, petition, reason: str = "", **kwargs) -> None:
     """Receiver of petitions.hooks.petition_text_changed (connected in SearchConfig.ready)."""
-    index_petition(petition)
+    fresh = reason == "registered"
+    index_petition(petition, fresh=fresh)
     if reason in MATTER_REASONS or not reason:
-        store_bands(petition)
+        store_bands(petition, fresh=fresh)
 
 
 def rebuild(*, batch_size: int = 500, progress=None) -> int:

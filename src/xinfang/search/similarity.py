@@ -73,10 +73,11 @@ def band_keys(shingle_set: set[str]) -> list[tuple[int, int]]:
     return keys
 
 
-def store_bands(petition) -> None:
+def store_bands(petition, *, fresh: bool = False) -> None:
     """Kept by the petition_text_changed receiver, in the writing transaction."""
     keys = band_keys(shingles(matter_text(petition.title, petition.content, petition.requests)))
-    MatterBand.objects.filter(petition_id=petition.pk).delete()
+    if not fresh:
+        MatterBand.objects.filter(petition_id=petition.pk).delete()
     MatterBand.objects.bulk_create(MatterBand(petition_id=petition.pk, band=b, key=k) for b, k in keys)
 
 

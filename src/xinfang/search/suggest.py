@@ -36,16 +36,16 @@ def _text(title: str, content: str, requests: str = "") -> str:
 
 
 def build_classifier():
-    """The pipeline shared by training and the evaluation (docs/search.md has the figures)."""
+    """The pipeline shared by training and the evaluation (docs/search.md has the figures):
+    TF-IDF over character 1-2 grams (no word segmentation: jieba measured no better on the real
+    messages) and a linear SVM, class-balanced so rare categories are not drowned."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
 
     return make_pipeline(
-        TfidfVectorizer(
-            analyzer="char", ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=200_000
-        ),
-        LogisticRegression(C=10.0, max_iter=1000),
+        TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+        LinearSVC(C=1.0, class_weight="balanced"),
     )
 
 
@@ -129,10 +129,18 @@ def current() -> tuple[SuggestionModel | None, object | None, object | None]:
 
 
 def _top(model, text: str) -> list[tuple[object, float]]:
+    """Best labels with a score in 0..1: a softmax of the SVM's margins (a confidence to rank
+    and preselect by, not a calibrated probability)."""
+    import numpy as np
+
     if model is None:
         return []
-    probabilities = model.predict_proba([text])[0]
-    ranked = sorted(zip(model.classes_, probabilities, strict=True), key=lambda cp: cp[1], reverse=True)
+    margins = np.atleast_1d(model.decision_function([text])[0])
+    if len(model.classes_) == 2:  # one margin for the second class
+        margins = np.array([-margins[0], margins[0]])
+    scores = np.exp(margins * 3 - (margins * 3).max())
+    scores /= scores.sum()
+    ranked = sorted(zip(model.classes_, scores, strict=True), key=lambda cp: cp[1], reverse=True)
     return [(label, round(float(p), 3)) for label, p in ranked[:TOP]]
 
 
