@@ -11,12 +11,15 @@ from xinfang.notifications import api as notifications_api
 from xinfang.petitions.api import views as petitions_api
 from xinfang.petitions.workflow import ACTIONS
 
+from xinfang.search import api as search_api
+
 urlpatterns = [
     path("auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("me", accounts_api.MeView.as_view(), name="api-me"),
     path("units", accounts_api.UnitListView.as_view(), name="api-units"),
     path("categories", petitions_api.CategoryListView.as_view(), name="api-categories"),
     path("petitions", petitions_api.PetitionListView.as_view(), name="api-petitions"),
+    path("suggestions", search_api.SuggestionsView.as_view(), name="api-suggestions"),
     path("petitions/<str:number>", petitions_api.PetitionDetailView.as_view(), name="api-petition"),
     # One route per workflow action: each is its own operation, with its body, in the OpenAPI document.
     *[

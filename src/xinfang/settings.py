@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "xinfang.documents",
     "xinfang.notifications",
     "xinfang.deadlines",
+    "xinfang.search",
 ]
 
 MIDDLEWARE = [

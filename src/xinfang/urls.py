@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("xinfang.notifications.urls")),
     path("", include("xinfang.deadlines.urls")),
     path("", include("xinfang.petitions.urls")),
+    path("", include("xinfang.search.urls")),
 ]
 
 handler400 = "xinfang.core.views.bad_request"

@@ -109,6 +109,10 @@ def api_register(case):
     return {401} if case.anonymous else ({201} if case.role(*OFFICE_ROLES) else {403})
 
 
+def api_office(case):  # office staff and leaders only, no petition involved (suggestions)
+    return {401} if case.anonymous else ({200} if case.role(*OFFICE_ROLES) else {403})
+
+
 def api_patch(case):
     if case.anonymous:
         return {401}
@@ -287,6 +291,13 @@ ROUTES = {
     "api-deadline-action": [
         ("post", "/api/v1/petitions/{n}/deadlines/reply/pause", {"reason": "等待鉴定"}, api_deadline_change)
     ],
+    # Search (issue 10): suggestions and the intake panel are the registering staff's; the
+    # similar petitions they list are filtered by visible_to (tests/search/test_intake.py).
+    "api-suggestions": [
+        ("post", "/api/v1/suggestions", {"title": "电梯", "content": "电梯停运"}, api_office)
+    ],
+    "search_intake_panel": [("post", "/search/intake-panel/", {"title": "电梯"}, web_office_page)],
+    "search_recurring": [("get", "/search/recurring/", None, web_office_page)],
     "api-supervisions": [("get", "/api/v1/petitions/{n}/supervisions", None, api_petition_read)],
     "api-supervision-response": [
         (

@@ -76,3 +76,16 @@ PanelRenderer = Callable[[Any, Any], str]
 # the templates as ``home_counts[key][name]``; a capability's template tag reads them there
 # (and counts by itself where the home view did not run).
 home_counters: Registry = Registry("home_counters")
+
+# --- Search (issue 10) -----------------------------------------------------------------------
+# The text search behind the list's `q`: key "search" -> an object with
+#   ``filter(queryset, q) -> queryset``  (keeps only rows matching every term of `q` and annotates
+#                                         ``search_rank`` for ordering; never widens `queryset`)
+#   ``highlight(petition, q) -> str``    (a short plain-text snippet around the first match)
+# Without an entry the core falls back to its own substring scan of a few fields.
+petition_search: Registry = Registry("petition_search")
+
+# The similar-petitions panel on the registration form: key -> callable(request) -> HTML ("" if
+# nothing to show). The registration template includes whatever is registered, in order.
+registration_panels: Registry = Registry("registration_panels")
+# --- end search ------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.core.errors import InvalidInput
 
 COUNT_CAP = 10_000
+# The order keys continue (selectors.petition_list without a search).
+KEY_ORDER = ("-received_at", "-id")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -92,6 +94,11 @@ def keyset_page(qs: QuerySet, params, *, per_page: int, count: int, cap: int = C
     after = parse_cursor(params.get("after", "").strip(), "after")
     before = None if after else parse_cursor(params.get("before", "").strip(), "before")
     paginator = KeysetPaginator(count=count, per_page=per_page, exact=count <= cap)
+    # A key continues only the list's own order. Results ordered otherwise (by relevance,
+    # when searching) are paged by number, and their links carry no key.
+    keyed = tuple(qs.query.order_by) == KEY_ORDER
+    if not keyed:
+        after = before = None
     if after:
         moment, pk = after
         rows = list(qs.filter(Q(received_at__lt=moment) | Q(received_at=moment, id__lt=pk))[: per_page + 1])
@@ -121,6 +128,6 @@ def keyset_page(qs: QuerySet, params, *, per_page: int, count: int, cap: int = C
         number=number,
         paginator=paginator,
         has_next=has_next,
-        next_cursor=cursor(rows[-1]) if rows and has_next else "",
-        previous_cursor=cursor(rows[0]) if rows and number > 1 else "",
+        next_cursor=cursor(rows[-1]) if keyed and rows and has_next else "",
+        previous_cursor=cursor(rows[0]) if keyed and rows and number > 1 else "",
     )

@@ -16,6 +16,7 @@ from xinfang.audit.models import Event, Outcome
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.hooks import petition_search
 from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
 from xinfang.petitions.references import hide_hidden_references
 from xinfang.petitions.workflow_models import (
@@ -195,11 +196,17 @@ def petition_list(user, filters: PetitionFilters) -> QuerySet[Petition]:
         qs = qs.filter(first_responder=user)
     if filters.overdue:
         qs = qs.filter(Exists(overdue_deadlines().filter(petition=OuterRef("pk"))))
-    if filters.q:
+    order = ("-received_at", "-id")
+    searcher = petition_search.get("search")
+    if filters.q and searcher is not None:
+        # The search capability narrows the (already visible, filtered) rows and ranks them.
+        qs = searcher.filter(qs, filters.q)
+        order = ("-search_rank", *order)
+    elif filters.q:
         qs = qs.filter(_text_match(filters.q))
     # No overdue flag here: as an EXISTS per row PostgreSQL hashes every overdue clock
     # to decorate one page. The caller marks the page's rows (mark_overdue).
-    return qs.select_related("category", "first_responder").order_by("-received_at", "-id")
+    return qs.select_related("category", "first_responder").order_by(*order)
 
 
 def mark_overdue(petitions) -> list[Petition]:
@@ -216,6 +223,16 @@ def mark_overdue(petitions) -> list[Petition]:
     for petition in rows:
         petition.is_overdue = petition.pk in late
     return rows
+
+
+def search_snippets(petitions, q: str) -> None:
+    """Give each petition of a page `search_highlight` (plain text) and `search_snippet`
+    (HTML with the terms marked) when a search capability is installed and `q` is set."""
+    searcher = petition_search.get("search")
+    for petition in petitions:
+        text = searcher.highlight(petition, q) if (searcher and q) else ""
+        petition.search_highlight = text
+        petition.search_snippet = searcher.mark(text, q) if text else ""
 
 
 def _text_match(q: str) -> Q:

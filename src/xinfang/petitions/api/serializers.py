@@ -93,6 +93,7 @@ class PetitionSummary(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     first_responder = serializers.SlugRelatedField(slug_field="username", read_only=True)
     overdue = serializers.SerializerMethodField()
+    highlight = serializers.SerializerMethodField()
 
     class Meta:
         model = Petition
@@ -109,10 +110,15 @@ class PetitionSummary(serializers.ModelSerializer):
             "first_responder",
             "created_at",
             "overdue",
+            "highlight",
         ]
 
     def get_overdue(self, petition) -> bool:
         return bool(getattr(petition, "is_overdue", False))
+
+    def get_highlight(self, petition) -> str | None:
+        """A snippet around the first search term found (set by the list when `q` is given)."""
+        return getattr(petition, "search_highlight", None)
 
 
 class PetitionDetail(serializers.ModelSerializer):

@@ -36,6 +36,7 @@ from xinfang.petitions.selectors import (
     parse_filters,
     petition_detail,
     petition_list,
+    search_snippets,
     visible_timeline,
 )
 from xinfang.petitions.services.checks import check_registration
@@ -79,7 +80,8 @@ LIST_FILTERS = [
     OpenApiParameter(
         "q",
         {"type": "string", "maxLength": MAX_QUERY_LENGTH},
-        description="words in the number, title, problem or requests",
+        description='terms (all must match, each a substring; "…" is a phrase) in everything a reader '
+        "may see; a whole ID number or phone matches its petitioner; results are then ordered by relevance",
     ),
     OpenApiParameter("received_after", _DAY_OR_EMPTY, description="YYYY-MM-DD"),
     OpenApiParameter("received_before", _DAY_OR_EMPTY, description="YYYY-MM-DD"),
@@ -95,7 +97,13 @@ class PetitionListView(ListAPIView):
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
-        return None if page is None else mark_overdue(page)
+        if page is None:
+            return None
+        page = mark_overdue(page)
+        q = self.request.query_params.get("q", "").strip()
+        if q:
+            search_snippets(page, q)
+        return page
 
     @extend_schema(parameters=LIST_FILTERS)
     def get(self, request, *args, **kwargs):

@@ -15,6 +15,7 @@ from xinfang.audit.services import Context, append_event
 from xinfang.core.errors import Conflict, Forbidden
 from xinfang.petitions.choices import Status
 from xinfang.petitions.deadlines import office_tz, restart_registration_clocks, start_registration_clocks
+from xinfang.petitions.hooks import petition_text_changed
 from xinfang.petitions.models import (
     IdempotencyKey,
     InvolvedPerson,
@@ -169,6 +170,7 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
         deadlines=deadlines,
         repeats=repeats,
     )
+    petition_text_changed.send(sender=Petition, petition=petition, reason="registered")
     return petition
 
 
@@ -400,4 +402,5 @@ def correct_registration(*, ctx: Context, petition: Petition, changes: dict) -> 
                 },
             },
         )
+        petition_text_changed.send(sender=Petition, petition=locked, reason="corrected")
     return locked

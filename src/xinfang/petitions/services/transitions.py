@@ -19,8 +19,27 @@ from xinfang.audit.access import record
 from xinfang.audit.services import Context, append_event
 from xinfang.core.errors import Conflict, DomainError, Forbidden
 from xinfang.petitions.actors import Facts, matches
+from xinfang.petitions.hooks import petition_text_changed
 from xinfang.petitions.models import Petition
 from xinfang.petitions.workflow import ACTION_LABELS, Transition, transition_for
+
+# Actions that write text a reader may search (petitions/hooks.py `petition_text_changed`):
+# findings and results, replies, outcomes, persuasion notes, police referrals, archive numbers,
+# reasons for voiding, involved persons.
+TEXT_ACTIONS = frozenset(
+    {
+        "submit_result",
+        "reply",
+        "resolve_on_the_spot",
+        "close",
+        "archive",
+        "record_persuasion",
+        "conclude_persuasion",
+        "refer_to_police",
+        "void",
+        "record_involvement",
+    }
+)
 
 
 @dataclass
@@ -98,6 +117,8 @@ def _acting(ctx: Context, petition: Petition, action: str):
             f"petition.{action}",
             {**step.data, "from": before, "to": step.target},
         )
+        if action in TEXT_ACTIONS:
+            petition_text_changed.send(sender=Petition, petition=locked, reason=action)
     petition.status = locked.status
 
 

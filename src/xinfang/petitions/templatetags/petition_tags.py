@@ -27,3 +27,15 @@ def role_label(code):
     from xinfang.accounts.models import Role
 
     return Role(code).label if code in Role.values else code
+
+
+@register.simple_tag(takes_context=True)
+def registration_panels(context):
+    """Panels capabilities add to the registration form (petitions/hooks.py), in order."""
+    from django.utils.safestring import mark_safe
+
+    from xinfang.petitions.hooks import registration_panels as panels
+
+    request = context.get("request")
+    # Each renderer returns HTML it escaped itself (a rendered template).
+    return mark_safe("".join(render(request) for render in panels.values()))  # noqa: S308

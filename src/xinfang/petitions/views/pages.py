@@ -32,6 +32,7 @@ from xinfang.petitions.selectors import (
     parse_filters,
     petition_detail,
     petition_list,
+    search_snippets,
     visible_timeline,
 )
 from xinfang.petitions.services.registration import may_register
@@ -141,6 +142,8 @@ def petition_list_page(request):
         page = None
     else:
         page.object_list = mark_overdue(page.object_list)
+        if filters.q:
+            search_snippets(page.object_list, filters.q)
     language = get_language() or "zh-hans"
     context = {
         "page": page,

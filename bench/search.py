@@ -1,0 +1,214 @@
+"""Search benchmark (issue 10): p50/p95 of searches and similar-petition look-ups, index size,
+and registration throughput without and with the index, on one fresh database.
+
+    .venv/bin/python bench/search.py --petitions 100000                       # SQLite
+    .venv/bin/python bench/search.py --petitions 100000 \\
+        --database-url postgresql://postgres@127.0.0.1:5432/xf_bench_search  # dropped and recreated
+
+The petitions are bulk-filled (bench/bulk.py) and then indexed with `rebuild` (timed), as a
+deployment upgrading to the search app would; with BENCH_REAL_MESSAGES=1 real citizen texts from
+../shared/data/citizen-messages are mixed in when present (never committed). Searches run
+through the same selector as the list page and the API (count + first page + snippets), as the
+clerk. Results print as JSON and go to bench/results/search-<database>.json (not committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+PAGE = 25
+
+
+def _percentiles(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p95_ms": round(p95 * 1000, 1),
+        "n": len(ordered),
+    }
+
+
+def _environment(args) -> None:
+    data_dir = (ROOT / "var" / "bench" / f"search-{'pg' if args.database_url else 'sqlite'}").resolve()
+    shutil.rmtree(data_dir, ignore_errors=True)
+    (data_dir / "static").mkdir(parents=True)
+    url = args.database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}"
+    if args.database_url:
+        from bench.run import recreate_postgres
+
+        why = recreate_postgres(url)
+        if why:
+            raise SystemExit(f"cannot reach PostgreSQL: {why}")
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "xinfang.settings",
+            "DATABASE_URL": url,
+            "XINFANG_DATA_DIR": str(data_dir),
+            "XINFANG_SECRET_KEY": "bench-search-" + "x" * 48,
+            "XINFANG_HTTPS": "0",
+            "XINFANG_STATIC_MANIFEST": "0",
+            "XINFANG_LOG_LEVEL": "WARNING",
+        }
+    )
+
+
+def _time_search(clerk, q: str, repeat: int) -> dict:
+    from xinfang.petitions.selectors import parse_filters, petition_list, search_snippets
+
+    samples, count = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        qs = petition_list(clerk, parse_filters({"q": q}))
+        count = qs.count()
+        page = list(qs[:PAGE])
+        search_snippets(page, q)
+        samples.append(time.perf_counter() - started)
+    return {"q": q, "matches": count, **_percentiles(samples)}
+
+
+def _index_size() -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT relname, pg_total_relation_size(oid) FROM pg_class "
+                "WHERE relname IN ('search_searchdocument', 'search_matterband', 'petitions_petition')"
+            )
+            return {name: round(size / 2**20, 1) for name, size in cursor.fetchall()} | {"unit": "MiB"}
+        try:
+            cursor.execute(
+                "SELECT name, SUM(pgsize) FROM dbstat WHERE name LIKE 'search%' OR name = 'petitions_petition' "
+                "GROUP BY name"
+            )
+            return {name: round(size / 2**20, 1) for name, size in cursor.fetchall()} | {"unit": "MiB"}
+        except Exception as exc:  # dbstat is an optional SQLite module
+            return {"error": str(exc)}
+
+
+def _registration_rate(clerk, gen, count: int, *, indexed: bool) -> dict:
+    from xinfang.audit.services import Context
+    from xinfang.petitions.hooks import petition_text_changed
+    from xinfang.petitions.services.checks import check_registration
+    from xinfang.petitions.services.registration import register_petition
+    from xinfang.search.index import on_text_changed
+
+    if not indexed:
+        petition_text_changed.disconnect(dispatch_uid="xinfang.search.index")
+    try:
+        batch = list(gen.registrations(count))
+        started = time.perf_counter()
+        for data in batch:
+            register_petition(ctx=Context(actor=clerk), data=check_registration(data))
+        seconds = time.perf_counter() - started
+    finally:
+        if not indexed:
+            petition_text_changed.connect(on_text_changed, dispatch_uid="xinfang.search.index")
+    return {"petitions": count, "per_second": round(count / seconds, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--petitions", type=int, default=100_000)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--repeat", type=int, default=20, help="timed runs per query")
+    parser.add_argument(
+        "--register", type=int, default=300, help="registrations timed without / with the index"
+    )
+    args = parser.parse_args()
+    _environment(args)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.bulk import bulk_fill
+    from bench.generator import PetitionGenerator, demo_unit_ids, real_messages
+    from xinfang.accounts.demo import create_demo_organisation
+    from xinfang.accounts.models import User
+    from xinfang.petitions.models import Petition, Petitioner
+    from xinfang.search.index import rebuild
+    from xinfang.search.similarity import find_similar
+
+    call_command("migrate", interactive=False, verbosity=0)
+    create_demo_organisation("bench-pass-2026")
+    clerk = User.objects.get(username="clerk")
+    messages = real_messages(ROOT) if os.environ.get("BENCH_REAL_MESSAGES") == "1" else []
+    gen = PetitionGenerator(2026, units=demo_unit_ids(), messages=messages)
+    result: dict = {
+        "database": connection.vendor,
+        "petitions": args.petitions,
+        "real_messages": len(messages),
+    }
+
+    started = time.perf_counter()
+    bulk_fill(args.petitions, gen=gen, actor=clerk)
+    result["bulk_fill_seconds"] = round(time.perf_counter() - started, 1)
+    started = time.perf_counter()
+    rebuild()
+    result["index_build_seconds"] = round(time.perf_counter() - started, 1)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    result["index_size"] = _index_size()
+    print(json.dumps(result, ensure_ascii=False), file=sys.stderr, flush=True)
+
+    rng = random.Random(7)
+    ids = list(Petition.objects.values_list("pk", flat=True))
+    sample = Petition.objects.filter(pk__in=rng.sample(ids, 30))
+    person = Petitioner.objects.exclude(phone="").exclude(name="").order_by("pk")[len(ids) // 2]
+    rare_source = Petition.objects.get(pk=rng.choice(ids)).content
+    rare = rare_source[len(rare_source) // 2 : len(rare_source) // 2 + 5]
+    queries = {
+        "1-char": "电",
+        "2-char 补偿": "补偿",
+        "4-char 拖欠工资": "拖欠工资",
+        "rare term": rare,
+        "two terms AND": "补偿 拖欠",
+        "a name": person.name,
+        "a phone": person.phone,
+        "part of a number": f"{Petition.objects.get(pk=ids[len(ids) // 3]).number[-6:]}",
+    }
+    result["search"] = {label: _time_search(clerk, q, args.repeat) for label, q in queries.items()}
+    for label in ("a name", "a phone"):
+        result["search"][label]["q"] = "(withheld)"
+    print(json.dumps(result["search"], ensure_ascii=False), file=sys.stderr, flush=True)
+
+    samples = []
+    for petition in sample:
+        started = time.perf_counter()
+        find_similar(clerk, title=petition.title, content=petition.content, requests=petition.requests)
+        samples.append(time.perf_counter() - started)
+    result["similar_lookup"] = _percentiles(samples)
+
+    # Warm both paths (imports, caches) before timing; then alternate twice to even out load.
+    _registration_rate(clerk, gen, 5, indexed=True)
+    result["registration_without_index"] = _registration_rate(clerk, gen, args.register, indexed=False)
+    result["registration_with_index"] = _registration_rate(clerk, gen, args.register, indexed=True)
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"search-{connection.vendor}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))
+    connection.close()
+    if args.database_url and os.environ.get("BENCH_KEEP") != "1":
+        from bench.run import drop_postgres
+
+        drop_postgres(args.database_url)
+    print(json.dumps(result, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Evaluation of the search app on real citizen messages (issue 10), for docs/benchmarks.md.
+
+    .venv/bin/python bench/search_eval.py            # needs ../shared/data/citizen-messages
+
+Reads the local, uncommitted CSVs beside the repository (or XINFANG_CITIZEN_MESSAGES) and prints:
+
+1. category macro-F1 by stratified 5-fold cross-validation on messages.csv, with the very
+   pipeline `train_suggestions` uses (search/suggest.py build_classifier);
+2. repost detection on messages.csv: the reference pairs are those whose exact character
+   3-shingle Jaccard is >= 0.5 (computed for all ~2·10⁶ pairs with a sparse product), the
+   method's pairs are those the LSH bands make candidates and whose score reaches the repeat
+   threshold, as find_similar does; recall and precision of the second against the first, and
+   recall on the messages posted twice under one title (the reposts the data set announces);
+3. index recall on every file: for random 1-4 character terms and substrings, the documents the
+   bigram index lets through (before the LIKE recheck) must include every document containing
+   the term; any miss is printed. (The database path is tested in tests/search/test_real_text.py.)
+
+Nothing here writes to a database.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import sys
+import time
+from itertools import combinations
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+FILES = ("messages.csv", "messages_unlabeled.csv", "replies.csv", "votes.csv", "taxonomy.csv")
+
+
+def data_dir() -> Path | None:
+    for candidate in (
+        os.environ.get("XINFANG_CITIZEN_MESSAGES"),
+        ROOT.parent / "shared/data/citizen-messages",
+    ):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None
+
+
+def rows(path: Path) -> list[dict]:
+    csv.field_size_limit(10**8)
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def text_of(row: dict) -> str:
+    return "\n".join(
+        v for k, v in row.items() if k not in ("id", "time", "reply_time", "likes", "dislikes") and v
+    )
+
+
+def categories(messages: list[dict]) -> dict:
+    from sklearn.metrics import classification_report, f1_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from xinfang.search.suggest import _text, build_classifier
+
+    texts = [_text(r["title"], r["body"]) for r in messages]
+    labels = [r["category"] for r in messages]
+    started = time.perf_counter()
+    folds = StratifiedKFold(5, shuffle=True, random_state=1)
+    predicted = cross_val_predict(build_classifier(), texts, labels, cv=folds)
+    return {
+        "macro_f1": round(f1_score(labels, predicted, average="macro"), 4),
+        "accuracy": round(sum(a == b for a, b in zip(labels, predicted, strict=True)) / len(labels), 4),
+        "seconds": round(time.perf_counter() - started, 1),
+        "report": classification_report(labels, predicted, digits=3),
+    }
+
+
+def reposts(messages: list[dict]) -> dict:
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from xinfang.search.similarity import REPEAT_SCORE, band_keys, jaccard, matter_text, shingles
+
+    sets = [shingles(matter_text(r["title"], r["body"])) for r in messages]
+    vocabulary: dict[str, int] = {}
+    indptr, indices = [0], []
+    for s in sets:
+        indices += [vocabulary.setdefault(g, len(vocabulary)) for g in s]
+        indptr.append(len(indices))
+    matrix = csr_matrix(
+        (np.ones(len(indices), dtype=np.int32), indices, indptr), shape=(len(sets), len(vocabulary))
+    )
+    overlap = (matrix @ matrix.T).tocoo()
+    sizes = np.array([len(s) for s in sets])
+    truth = set()
+    for i, j, common in zip(overlap.row, overlap.col, overlap.data, strict=True):
+        if i < j and common / (sizes[i] + sizes[j] - common) >= REPEAT_SCORE:
+            truth.add((int(i), int(j)))
+    started = time.perf_counter()
+    buckets: dict = {}
+    for n, s in enumerate(sets):
+        for key in band_keys(s):
+            buckets.setdefault(key, []).append(n)
+    candidates = {(a, b) for members in buckets.values() for a, b in combinations(sorted(members), 2)}
+    found = {(a, b) for a, b in candidates if jaccard(sets[a], sets[b]) >= REPEAT_SCORE}
+    seconds = time.perf_counter() - started
+    titles: dict[str, list[int]] = {}
+    for n, r in enumerate(messages):
+        titles.setdefault(r["title"].strip(), []).append(n)
+    same_title = {(a, b) for members in titles.values() for a, b in combinations(sorted(members), 2)}
+    return {
+        "reference_pairs": len(truth),
+        "found_pairs": len(found),
+        "recall": round(len(found & truth) / len(truth), 4) if truth else None,
+        "precision": round(len(found & truth) / len(found), 4) if found else None,
+        "candidate_pairs": len(candidates),
+        "same_title_pairs": len(same_title),
+        "same_title_recall": round(len(found & same_title) / len(same_title), 4) if same_title else None,
+        "seconds": round(seconds, 2),
+    }
+
+
+def index_recall(folder: Path, per_file: int = 300) -> dict:
+    from xinfang.search.text import document_grams, fold, grams
+
+    rng = random.Random(10)
+    out = {}
+    for name in FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        docs = [fold(text_of(r)) for r in rows(path)]
+        keys = [document_grams(d) for d in docs]
+        misses = checked = 0
+        for _ in range(per_file):
+            doc = rng.choice(docs)
+            if not doc.strip():
+                continue
+            start = rng.randrange(len(doc))
+            term = doc[start : start + rng.randint(1, 4)].strip()
+            if not term or any(c.isspace() for c in term):
+                continue
+            need = grams(term)
+            oracle = {n for n, d in enumerate(docs) if term in d}
+            passed = {n for n, k in enumerate(keys) if need <= k}
+            checked += 1
+            misses += len(oracle - passed)
+        out[name] = {"documents": len(docs), "terms": checked, "missed_documents": misses}
+    return out
+
+
+def main() -> None:
+    folder = data_dir()
+    if folder is None:
+        raise SystemExit("../shared/data/citizen-messages is not here: nothing to evaluate")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinfang.settings")
+    os.environ.setdefault("XINFANG_SECRET_KEY", "eval-" + "x" * 60)
+    import django
+
+    django.setup()
+    messages = [r for r in rows(folder / "messages.csv") if r.get("category")]
+    result = {"categories": categories(messages), "reposts": reposts(messages), "index": index_recall(folder)}
+    report = result["categories"].pop("report")
+    import json
+
+    print(json.dumps(result, ensure_ascii=False, indent=1))
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

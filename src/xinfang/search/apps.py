@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SearchConfig(AppConfig):
+    """Search, similar petitions and suggestions: a capability on top of petitions.
+
+    It hooks into the core from here (petitions/hooks.py) and the core never imports it.
+    """
+
+    name = "xinfang.search"
+    label = "search"
+    verbose_name = _("Search")
+
+    def ready(self):
+        from xinfang.petitions import hooks
+        from xinfang.search.index import on_text_changed
+        from xinfang.search.query import Searcher
+
+        hooks.petition_text_changed.connect(on_text_changed, dispatch_uid="xinfang.search.index")
+        hooks.petition_search.register("search", Searcher())
+
+        from xinfang.search.views import registration_panel
+
+        hooks.registration_panels.register("similar", registration_panel)

@@ -1,0 +1,48 @@
+"""The search index's own table: one folded text document per petition.
+
+On PostgreSQL a GIN index over the document's character unigrams and bigrams (an expression
+index, created in the migration) narrows candidates; on SQLite an FTS5 table (`search_fts`,
+also created in the migration) plays that part. Both are rechecked with LIKE on `body`.
+See docs/search.md for why.
+"""
+
+from django.db import models
+
+from xinfang.petitions.models import Petition
+
+
+class SearchDocument(models.Model):
+    petition = models.OneToOneField(
+        Petition, primary_key=True, on_delete=models.CASCADE, related_name="search_document"
+    )
+    body = models.TextField()
+
+    class Meta:
+        verbose_name = "search document"
+
+
+class MatterBand(models.Model):
+    """One band of a petition's MinHash signature (search/similarity.py): petitions sharing a
+    (band, key) pair are candidates for "the same matter"."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
+    band = models.PositiveSmallIntegerField()
+    key = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["band", "key"], name="matter_band_key")]
+
+
+class SuggestionModel(models.Model):
+    """A trained suggestion model (search/suggest.py): versioned, newest wins.
+
+    The pickled scikit-learn pipelines are written only by `train` from this office's own rows;
+    nothing a user sends is ever unpickled.
+    """
+
+    version = models.BigAutoField(primary_key=True)
+    trained_at = models.DateTimeField()
+    examples = models.PositiveIntegerField()
+    unit_examples = models.PositiveIntegerField(default=0)
+    categories = models.BinaryField()
+    units = models.BinaryField(blank=True)

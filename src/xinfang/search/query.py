@@ -1,0 +1,177 @@
+"""Reading a query and turning it into a filter on a petition queryset.
+
+A query is up to MAX_TERMS terms separated by spaces, each a substring to find (AND), with
+"double quotes" keeping a phrase together. Each term is looked up in the index (candidates
+holding all of the term's bigrams), then rechecked as a substring of the folded document, so the
+answer is exactly "every term is a substring of something the reader may see". An 18-character
+ID number or a valid phone number also matches its petitioner through the blind index, since
+those are sealed and never copied into the documents.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import BooleanField, Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from xinfang.search.models import SearchDocument
+from xinfang.search.text import fold, grams, token
+
+MAX_TERMS = 8
+SNIPPET_BEFORE = 24
+SNIPPET_LENGTH = 90
+
+_TERM = re.compile(r'"([^"]*)"?|(\S+)')
+_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # as typed (used for ranking on the raw columns)
+    folded: str  # what is looked up in the documents
+
+
+def parse(q: str) -> list[Term]:
+    """Terms of `q`: words, and "phrases" (an unclosed quote runs to the end). Empty
+    phrases are dropped; repeated terms count once."""
+    terms: list[Term] = []
+    for match in _TERM.finditer(q or ""):
+        text = (match.group(1) if match.group(1) is not None else match.group(2) or "").strip()
+        text = " ".join(text.split())  # a phrase matches with single spaces, as typed
+        if not text or any(t.text == text for t in terms):
+            continue
+        terms.append(Term(text=text, folded=fold(text)))
+        if len(terms) == MAX_TERMS:
+            break
+    return terms
+
+
+def _candidates(term: Term) -> QuerySet:
+    """Ids of documents holding `term`: the index narrows, LIKE decides."""
+    keys = sorted(grams(term.folded))
+    docs = SearchDocument.objects.all()
+    if connection.vendor == "postgresql":
+        # The same expression as the GIN index (migration 0001), so the planner uses it.
+        docs = docs.filter(
+            RawSQL("xf_search_grams(body) @> %s::text[]", (keys,), output_field=BooleanField())
+        )
+    elif connection.vendor == "sqlite":
+        match = " AND ".join(f'"{token(k)}"' for k in keys)
+        docs = docs.filter(
+            RawSQL(
+                "petition_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)",
+                (match,),
+                output_field=BooleanField(),
+            )
+        )
+    return docs.filter(body__contains=term.folded).values("petition_id")
+
+
+def _personal_matches(term: Term) -> Q | None:
+    """An ID number or phone typed whole finds its petitioners through the blind index."""
+    from xinfang.petitions.models import Petitioner
+    from xinfang.petitions.services.registration import blind_index
+    from xinfang.petitions.validators import is_valid_phone, normalize_id_number, normalize_phone
+
+    id_number = normalize_id_number(term.text)
+    if _ID_NUMBER.match(id_number):
+        key = blind_index("id", id_number)
+        return Q(pk__in=Petitioner.objects.filter(id_number_index=key).values("petition_id"))
+    phone = normalize_phone(term.text)
+    if phone.isdigit() and is_valid_phone(phone):
+        key = blind_index("phone", phone)
+        return Q(pk__in=Petitioner.objects.filter(phone_index=key).values("petition_id"))
+    return None
+
+
+def _rank(terms: list[Term]):
+    """Relevance: a whole petition number first, then terms found in the number or the title;
+    the list then falls back to newest first. Computed on the raw columns of the page's rows."""
+    score = Value(0)
+    for term in terms:
+        score = (
+            score
+            + Case(When(number__iexact=term.text, then=Value(100)), default=Value(0))
+            + Case(When(number__icontains=term.text, then=Value(5)), default=Value(0))
+            + Case(When(title__icontains=term.text, then=Value(3)), default=Value(0))
+        )
+    return score
+
+
+def search(queryset: QuerySet, q: str) -> QuerySet:
+    """Keep the rows of `queryset` (already restricted by visible_to and the list filters)
+    that match every term of `q`, with `search_rank` to order by. Never widens `queryset`."""
+    terms = parse(q)
+    if not terms:
+        return queryset.annotate(search_rank=Value(0, output_field=IntegerField()))
+    for term in terms:
+        condition = Q(pk__in=_candidates(term))
+        personal = _personal_matches(term)
+        if personal is not None:
+            condition |= personal
+        queryset = queryset.filter(condition)
+    # The page's snippets read the document from the same query (no query per row).
+    return queryset.annotate(search_rank=_rank(terms), search_body=F("search_document__body"))
+
+
+def _snippet(text: str, start: int, length: int) -> str:
+    begin = max(0, start - SNIPPET_BEFORE)
+    end = min(len(text), begin + SNIPPET_LENGTH)
+    piece = " ".join(text[begin:end].split())
+    return ("…" if begin > 0 else "") + piece + ("…" if end < len(text) else "")
+
+
+def highlight(petition, q: str) -> str:
+    """A short plain-text snippet around the first term found in the problem, the requests
+    or (failing those) the rest of the petition's searchable text; "" when none is found
+    (e.g. a match by ID number or phone, which is never shown)."""
+    terms = parse(q)
+    if not terms:
+        return ""
+    fields = [petition.content, petition.requests]
+    body = getattr(petition, "search_body", None)
+    if body is None:
+        body = SearchDocument.objects.filter(petition_id=petition.pk).values_list("body", flat=True).first()
+    fields.append(body or "")
+    for text in fields:
+        folded = fold(text)
+        # Show the original characters where folding kept the length (always so for Chinese).
+        shown = text if len(folded) == len(text) else folded
+        for term in terms:
+            at = folded.find(term.folded)
+            if at >= 0:
+                return _snippet(shown, at, len(term.folded))
+    return ""
+
+
+def mark(snippet: str, q: str) -> SafeString:
+    """The snippet as HTML with each term in <mark>, everything else escaped."""
+    terms = sorted({t.folded for t in parse(q)}, key=len, reverse=True)
+    if not snippet or not terms:
+        return escape(snippet)
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    out, last = [], 0
+    for m in pattern.finditer(snippet):
+        out.append(escape(snippet[last : m.start()]))
+        out.append(f"<mark>{escape(m.group(0))}</mark>")
+        last = m.end()
+    out.append(escape(snippet[last:]))
+    return mark_safe("".join(out))  # noqa: S308 (every piece escaped above)
+
+
+class Searcher:
+    """What the core's `petition_search` registry holds (petitions/hooks.py)."""
+
+    def filter(self, queryset: QuerySet, q: str) -> QuerySet:
+        return search(queryset, q)
+
+    def highlight(self, petition, q: str) -> str:
+        return highlight(petition, q)
+
+    def mark(self, snippet: str, q: str) -> SafeString:
+        return mark(snippet, q)
