@@ -182,8 +182,8 @@ def _master_type(user, code):
 
 
 class MasterView(APIView):
-    """GET the master in force (.docx); PUT (multipart `file`) a new one; the placeholders a
-    type may use are in GET /document-types."""
+    """GET the master in force (.docx); POST (or PUT) a new one as multipart `file`; the
+    placeholders a type may use are in GET /document-types."""
 
     parser_classes = [MultiPartParser]
 
@@ -215,6 +215,8 @@ class MasterView(APIView):
         return Response(
             {"type": doc_type.code, "sha256": master.sha256, "uploaded_at": master.uploaded_at.isoformat()}
         )
+
+    post = put  # browsers' forms and most clients send uploads as POST
 
 
 class MasterRevertView(APIView):
