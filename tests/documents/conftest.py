@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from tests.workflow.conftest import drive  # noqa: F401  (the fixture, re-exported)
+from tests.api.conftest import api  # noqa: F401  (fixtures, re-exported)
+from tests.workflow.conftest import drive  # noqa: F401
 
 needs_soffice = pytest.mark.skipif(
     shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"

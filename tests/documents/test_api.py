@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from tests.api.conftest import PDF, api  # noqa: F401  (the fixture)
+from tests.api.conftest import PDF
 from xinfang.audit.chain import verify_petition_chain
 from xinfang.audit.models import AccessLog
 from xinfang.audit.services import Context

@@ -9,7 +9,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from docx import Document
 
-from tests.api.conftest import api  # noqa: F401  (the fixture)
 from xinfang.documents.masters.store import current_master, default_bytes
 from xinfang.documents.models import DocumentMaster, GeneratedDocument
 
