@@ -6,6 +6,7 @@ import subprocess
 import pytest
 
 from tests.api.conftest import api  # noqa: F401  (fixtures, re-exported)
+from tests.web.conftest import client_for  # noqa: F401
 from tests.workflow.conftest import drive  # noqa: F401
 
 needs_soffice = pytest.mark.skipif(
