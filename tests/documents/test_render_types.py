@@ -1,6 +1,10 @@
 """Every document type renders from a real petition; the PDF's text, read back with pdftotext,
 carries the data and the 文号 (expected values written out here, not asked of the code)."""
 
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
 from django.utils import timezone
 
@@ -12,6 +16,20 @@ from xinfang.documents.pdf import make_pdfs
 from xinfang.petitions.actions import perform
 
 pytestmark = [needs_soffice, pytest.mark.django_db]
+
+IMG_DIR = Path(__file__).resolve().parents[2] / "docs" / "user-guide" / "img"
+
+
+def pdf_screenshot(pdf: bytes, name: str) -> None:
+    """The documents guide's pictures of the PDFs (first page), only with XINFANG_SCREENSHOTS=1."""
+    if os.environ.get("XINFANG_SCREENSHOTS") != "1":
+        return
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "45", "-f", "1", "-l", "1", "-singlefile", "-", str(IMG_DIR / name)],
+        input=pdf,
+        check=True,
+    )
+
 
 FULL_ID = "11010519491231002X"
 FULL_PHONE = "13800138000"
@@ -67,7 +85,9 @@ def test_each_type_renders_with_its_data_and_reference(demo_org, drive):
         document.refresh_from_db()
         assert document.pdf_status == PdfStatus.READY
         with document.pdf.open("rb") as handle:
-            texts[code] = pdf_text(handle.read())
+            pdf = handle.read()
+        texts[code] = pdf_text(pdf)
+        pdf_screenshot(pdf, f"document-{code}")
 
     # 文号: the default patterns, first of the year for each type.
     expected_references = {

@@ -19,6 +19,10 @@ from docxtpl import DocxTemplate, Listing
 from jinja2.sandbox import SandboxedEnvironment
 
 
+# Maps the standard's proprietary font names to free CJK fonts (see the file's comment).
+FONTS_CONF = Path(__file__).resolve().parent / "masters" / "fonts.conf"
+
+
 class RenderError(Exception):
     """The master could not be filled in, or the PDF could not be made."""
 
@@ -79,7 +83,12 @@ def docx_to_pdf_many(sources: list[bytes]) -> list[bytes]:
                 check=True,
                 capture_output=True,
                 timeout=settings.DOCUMENT_PDF_TIMEOUT + 5 * len(sources),
-                env={**os.environ, "HOME": work, "SAL_USE_VCLPLUGIN": "svp"},
+                env={
+                    **os.environ,
+                    "HOME": work,
+                    "SAL_USE_VCLPLUGIN": "svp",
+                    "FONTCONFIG_FILE": str(FONTS_CONF),
+                },
             )
         except (subprocess.SubprocessError, OSError) as exc:
             raise RenderError(f"PDF conversion failed: {exc}") from exc
