@@ -344,4 +344,7 @@ DOCUMENT_REFERENCE_PATTERNS = env_str("XINFANG_DOCUMENT_REFERENCES", "")
 DOCUMENT_PDF_MODE = env_choice("XINFANG_DOCUMENT_PDF", "background", {"background", "inline"})
 # LibreOffice's soffice; the PDF conversion gives up after this many seconds.
 DOCUMENT_SOFFICE = env_str("XINFANG_SOFFICE", "soffice")
+# "auto": a LibreOffice kept running per process, over UNO (python3-uno), where available;
+# "command": one `soffice --convert-to` per batch.
+DOCUMENT_CONVERTER = env_choice("XINFANG_DOCUMENT_CONVERTER", "auto", {"auto", "command"})
 DOCUMENT_PDF_TIMEOUT = env_int("XINFANG_DOCUMENT_PDF_TIMEOUT", 60, minimum=5, maximum=600)

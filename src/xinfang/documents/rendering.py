@@ -18,6 +18,7 @@ from django.conf import settings
 from docxtpl import DocxTemplate, Listing
 from jinja2.sandbox import SandboxedEnvironment
 
+from xinfang.documents.office import server, uno_available
 
 # Maps the standard's proprietary font names to free CJK fonts (see the file's comment).
 FONTS_CONF = Path(__file__).resolve().parent / "masters" / "fonts.conf"
@@ -53,11 +54,18 @@ def _profile_dir() -> Path:
 
 
 def docx_to_pdf_many(sources: list[bytes]) -> list[bytes]:
-    """Convert several .docx at once: one LibreOffice start for all of them (the start is
-    most of the cost, docs/benchmarks.md)."""
+    """Convert several .docx. With UNO (python3-uno), through the process's LibreOffice kept
+    running (documents/office.py); otherwise one `soffice --convert-to` start for all of them
+    (the start is most of the cost, docs/benchmarks.md)."""
     soffice = shutil.which(settings.DOCUMENT_SOFFICE)
     if soffice is None:
         raise RenderError("LibreOffice (soffice) is not installed")
+    if settings.DOCUMENT_CONVERTER != "command" and uno_available():
+        office = server(soffice, FONTS_CONF)
+        try:
+            return [office.convert(source) for source in sources]
+        except Exception as exc:  # noqa: BLE001 - any UNO failure: say so, the caller marks the PDF failed
+            raise RenderError(f"PDF conversion failed: {exc}") from exc
     with tempfile.TemporaryDirectory(prefix="xinfang-pdf-") as work:
         paths = []
         for i, data in enumerate(sources):
