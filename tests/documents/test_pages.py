@@ -75,3 +75,32 @@ def test_inline_mode_and_the_pdf_download(client_for, drive, demo_org, django_ca
     assert b"".join(response.streaming_content)[:5] == b"%PDF-"
     page = client.get(f"/petitions/{petition.number}/").content.decode()
     assert 'class="doc-pdf"' in page and "every 2s" not in page
+
+
+@needs_soffice
+def test_one_soffice_run_converts_too_and_a_failure_is_marked(drive, demo_org, monkeypatch):
+    from django.test import override_settings
+
+    from tests.documents.conftest import pdf_text
+    from xinfang.audit.services import Context
+    from xinfang.documents import pdf as pdf_module
+    from xinfang.documents.generation import generate
+    from xinfang.documents.rendering import RenderError, docx_to_pdf
+
+    users, _units = demo_org
+    petition = drive("registered")
+    document = generate(
+        ctx=Context(actor=users["clerk"]), petition=petition, data={"type": "registration_form"}
+    )
+    with document.docx.open("rb") as handle:
+        source = handle.read()
+    with override_settings(DOCUMENT_CONVERTER="command"):
+        assert document.reference in pdf_text(docx_to_pdf(source))
+
+    def broken(sources):
+        raise RenderError("no office today")
+
+    monkeypatch.setattr(pdf_module, "docx_to_pdf_many", broken)
+    assert pdf_module.make_pdfs([document.pk]) == 0
+    document.refresh_from_db()
+    assert document.pdf_status == PdfStatus.FAILED and not document.pdf
