@@ -104,3 +104,18 @@ def test_one_soffice_run_converts_too_and_a_failure_is_marked(drive, demo_org, m
     assert pdf_module.make_pdfs([document.pk]) == 0
     document.refresh_from_db()
     assert document.pdf_status == PdfStatus.FAILED and not document.pdf
+
+
+def test_timeline_tells_generation_and_delivery(client_for, drive, demo_org, api):
+    petition = drive("registered")
+    doc = (
+        api("clerk")
+        .post(f"/api/v1/petitions/{petition.number}/documents", {"type": "acceptance_notice"})
+        .json()
+    )
+    api("clerk").post(
+        f"/api/v1/petitions/{petition.number}/documents/{doc['id']}/deliveries", {"method": "post"}
+    )
+    page = client_for("clerk").get(f"/petitions/{petition.number}/").content.decode()
+    assert f"生成了受理告知书 {doc['reference']}（第 1 版）" in page
+    assert f"登记了 {doc['reference']} 的送达（邮寄）" in page

@@ -10,6 +10,7 @@ class DocumentsConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
+        from xinfang.documents import display  # noqa: F401  (registers the timeline's sentences)
         from xinfang.documents.panels import render_panel
         from xinfang.documents.public import petitioner_documents
         from xinfang.documents.references import parse_patterns
