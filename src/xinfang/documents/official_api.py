@@ -123,7 +123,7 @@ class DocumentTypeListView(APIView):
 class PetitionDocumentsView(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="petition_documents_list", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, number):
         petition = get_visible_petition(request.user, number)
         documents = visible_documents(request.user, petition).prefetch_related("deliveries")
@@ -146,7 +146,10 @@ class PetitionDocumentsView(APIView):
 
 
 class DocumentFileView(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(
+        operation_id="petition_document_file",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
     def get(self, request, number, document_id, fmt):
         return file_response(request.user, get_visible_document(request.user, number, document_id), fmt)
 
