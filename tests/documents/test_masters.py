@@ -121,3 +121,23 @@ def test_shipped_masters_pass_their_own_checks():
 
     for doc_type in REGISTRY.values():
         check_master(doc_type, default_bytes(doc_type.code))
+
+
+def test_masters_page_uploads_refuses_and_reverts(client_for):
+    client = client_for("admin")
+    page = client.get("/documents/masters/")
+    assert page.status_code == 200 and "交办单" in page.content.decode()
+    assert client_for("clerk").get("/documents/masters/").status_code == 403
+    refused = client.post(
+        "/documents/masters/",
+        {"type": "assignment_form", "file": SimpleUploadedFile("m.docx", docx_with("{{ salary }}"))},
+        follow=True,
+    )
+    assert "未知的占位符" in refused.content.decode() and not DocumentMaster.objects.exists()
+    good = docx_with("{{ reference }} {{ unit_name }}")
+    client.post(
+        "/documents/masters/", {"type": "assignment_form", "file": SimpleUploadedFile("m.docx", good)}
+    )
+    assert current_master("assignment_form").data == good
+    client.post("/documents/masters/", {"type": "assignment_form", "revert": "1"})
+    assert current_master("assignment_form").data == default_bytes("assignment_form")

@@ -248,6 +248,12 @@ def web_document_delivery(case):
     return {302} if case.visible and case.role(*OFFICE_ROLES) else {404}
 
 
+def web_masters(case):
+    if case.anonymous:
+        return {302}
+    return {200} if case.role(Role.SYSTEM_ADMIN) else {403}
+
+
 def api_master(case):
     if case.anonymous:
         return {401}
@@ -358,6 +364,7 @@ ROUTES = {
     "api-petition-document-deliveries": [
         ("post", "/api/v1/petitions/{n}/documents/{d}/deliveries", {"method": "post"}, api_document_delivery)
     ],
+    "document_masters": [("get", "/documents/masters/", None, web_masters)],
     "petition_documents": [
         ("get", "/petitions/{n}/documents/", None, web_document_form),
         ("post", "/petitions/{n}/documents/", {"type": "registration_form"}, web_document_form),

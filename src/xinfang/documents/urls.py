@@ -3,6 +3,7 @@ from django.urls import path
 from xinfang.documents import official_views
 
 urlpatterns = [
+    path("documents/masters/", official_views.masters, name="document_masters"),
     path("petitions/<str:number>/documents/", official_views.petition_documents, name="petition_documents"),
     path(
         "petitions/<str:number>/documents/deliveries/",
