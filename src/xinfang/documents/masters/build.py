@@ -306,6 +306,23 @@ MASTERS = {
 }
 
 
+def _stable_zip(doc) -> bytes:
+    """The .docx with fixed zip timestamps, so that rebuilding an unchanged master gives the
+    same bytes (and git sees no change)."""
+    import io
+    import zipfile
+
+    raw = io.BytesIO()
+    doc.save(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, src.read(item.filename))
+    return out.getvalue()
+
+
 def build_all(target: Path = HERE) -> list[Path]:
     written = []
     for code, build in MASTERS.items():
@@ -320,7 +337,7 @@ def build_all(target: Path = HERE) -> list[Path]:
 
         core.created = core.modified = datetime(2026, 1, 1)
         path = target / f"{code}.docx"
-        doc.save(path)
+        path.write_bytes(_stable_zip(doc))
         written.append(path)
     return written
 
