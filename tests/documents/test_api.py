@@ -252,3 +252,17 @@ def test_public_documents_offer_the_petitioners_own(drive, demo_org, api):
     offered = provider(petition)
     assert [d.reference.startswith("达市政协信复") for d in offered] == [True]
     assert offered[0].open()[:2] == b"PK"
+
+
+def test_list_query_count_is_fixed(api, drive, demo_org, django_assert_num_queries):
+    _users, units = demo_org
+    petition = drive("assigned")
+    clerk = api("clerk")
+    for unit in ("HOUSING", "LABOUR", "HOUSING"):
+        doc = clerk.post(url(petition), {"type": "assignment_form", "unit": units[unit].pk}).json()
+        clerk.post(url(petition, f"/{doc['id']}/deliveries"), {"method": "post"})
+    clerk.get(url(petition))
+    with django_assert_num_queries(5):
+        # 1 the token with its user and unit, 2 the roles; 3 the visible petition; 4 its
+        # documents with their units; 5 their deliveries (one query for all of them).
+        assert len(clerk.get(url(petition)).json()) == 3
