@@ -7,6 +7,7 @@ from xinfang.accounts import api as accounts_api
 from xinfang.audit import api as audit_api
 from xinfang.deadlines import api as deadlines_api
 from xinfang.documents import api as documents_api
+from xinfang.documents import official_api
 from xinfang.notifications import api as notifications_api
 from xinfang.petitions.api import views as petitions_api
 from xinfang.petitions.workflow import ACTIONS
@@ -40,6 +41,29 @@ urlpatterns = [
         "petitions/<str:number>/attachments/<str:attachment_id>",
         documents_api.AttachmentDownloadView.as_view(),
         name="api-petition-attachment",
+    ),
+    # Official documents (文书), API.md "Documents".
+    path("document-types", official_api.DocumentTypeListView.as_view(), name="api-document-types"),
+    path("document-types/<str:code>/master", official_api.MasterView.as_view(), name="api-document-master"),
+    path(
+        "document-types/<str:code>/master/revert",
+        official_api.MasterRevertView.as_view(),
+        name="api-document-master-revert",
+    ),
+    path(
+        "petitions/<str:number>/documents",
+        official_api.PetitionDocumentsView.as_view(),
+        name="api-petition-documents",
+    ),
+    path(
+        "petitions/<str:number>/documents/<str:document_id>/deliveries",
+        official_api.DeliveryView.as_view(),
+        name="api-petition-document-deliveries",
+    ),
+    path(
+        "petitions/<str:number>/documents/<str:document_id>/<str:fmt>",
+        official_api.DocumentFileView.as_view(),
+        name="api-petition-document-file",
     ),
     path("deadlines", deadlines_api.DeadlineListView.as_view(), name="api-deadlines"),
     path(

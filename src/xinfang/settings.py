@@ -356,3 +356,18 @@ LOGGING = {
 }
 
 SITE_NAME = _("Xinfang petition case management")
+
+# --- Official documents (documents/references.py, documents/rendering.py, docs/configuration.md) ---
+# The issuing organ printed as 发文机关标志, and the 文号 patterns per document type:
+# "code=pattern;code=pattern", each pattern with {year} and {serial} (and optionally {prefix}).
+DOCUMENT_ISSUER = env_str("XINFANG_DOCUMENT_ISSUER", "政协达州市委员会办公室")
+DOCUMENT_REFERENCE_PREFIX = env_str("XINFANG_DOCUMENT_REFERENCE_PREFIX", "达市政协信")
+DOCUMENT_REFERENCE_PATTERNS = env_str("XINFANG_DOCUMENT_REFERENCES", "")
+# "background": PDFs are made by the task worker after the request; "inline": within it.
+DOCUMENT_PDF_MODE = env_choice("XINFANG_DOCUMENT_PDF", "background", {"background", "inline"})
+# LibreOffice's soffice; the PDF conversion gives up after this many seconds.
+DOCUMENT_SOFFICE = env_str("XINFANG_SOFFICE", "soffice")
+# "auto": a LibreOffice kept running per process, over UNO (python3-uno), where available;
+# "command": one `soffice --convert-to` per batch.
+DOCUMENT_CONVERTER = env_choice("XINFANG_DOCUMENT_CONVERTER", "auto", {"auto", "command"})
+DOCUMENT_PDF_TIMEOUT = env_int("XINFANG_DOCUMENT_PDF_TIMEOUT", 60, minimum=5, maximum=600)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from tests.api.conftest import PDF
 from xinfang.accounts.models import Role, Unit, UnitKind, User, UserRole
 from xinfang.audit.services import Context
+from xinfang.documents.generation import generate
 from xinfang.documents.services import add_attachment
 from xinfang.petitions.actions import perform
 from xinfang.petitions.services.checks import check_registration
@@ -88,5 +89,7 @@ def world(demo_org):
     act("clerk", closed, "close", {"outcome": "已解决"})
     petitions = {"registered": registered, "assigned": assigned, "closed": closed}
     for p in petitions.values():
+        # Official documents: the office's registration form, read by office staff only.
+        generate(ctx=Context(actor=users["clerk"]), petition=p, data={"type": "registration_form"})
         p.refresh_from_db()
     return users, units, petitions

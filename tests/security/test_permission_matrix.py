@@ -211,6 +211,59 @@ def api_missing_supervision(case):
     return {400, 403} if case.visible else {404}
 
 
+def api_document_generate(case):
+    """The registration form: office staff make it in any state but void; others may not."""
+    if case.anonymous:
+        return {401}
+    if not case.visible:
+        return {404}
+    return {201} if case.role(*OFFICE_ROLES) else {403}
+
+
+def api_document_read(case):
+    """The office's registration form: office staff read it; a unit's handler never does."""
+    if case.anonymous:
+        return {401}
+    return {200} if case.visible and case.role(*OFFICE_ROLES) else {404}
+
+
+def api_document_delivery(case):
+    """Clerks record deliveries; the registration form is not delivered (400)."""
+    if case.anonymous:
+        return {401}
+    if not (case.visible and case.role(*OFFICE_ROLES)):
+        return {404}
+    return {400} if case.role(Role.CLERK) else {403}
+
+
+def web_document_read(case):
+    if case.anonymous:
+        return {302}
+    return {200} if case.visible and case.role(*OFFICE_ROLES) else {404}
+
+
+def web_document_form(case):  # the panel's forms answer with a redirect (errors as messages)
+    return {302} if case.anonymous or case.visible else {404}
+
+
+def web_document_delivery(case):
+    if case.anonymous:
+        return {302}
+    return {302} if case.visible and case.role(*OFFICE_ROLES) else {404}
+
+
+def web_masters(case):
+    if case.anonymous:
+        return {302}
+    return {200} if case.role(Role.SYSTEM_ADMIN) else {403}
+
+
+def api_master(case):
+    if case.anonymous:
+        return {401}
+    return {200} if case.role(Role.SYSTEM_ADMIN) else {403}
+
+
 def public(case):
     return {200, 302}
 
@@ -228,7 +281,7 @@ def logout(case):
 
 
 # route name → [(method, path template, body, expectation)]; {n} is the petition number,
-# {a} one of its attachments. Petition-free routes ignore the petition.
+# {a} one of its attachments, {d} one of its official documents (the registration form). Petition-free routes ignore the petition.
 ROUTES = {
     "set_language": [("post", "/i18n/setlang/", {"language": "en"}, setlang)],
     "api-token": [("post", "/api/v1/auth/token", {"username": "clerk", "password": "x"}, api_token)],
@@ -307,6 +360,35 @@ ROUTES = {
             api_missing_supervision,
         )
     ],
+    "api-document-types": [("get", "/api/v1/document-types", None, api_any)],
+    "api-document-master": [("get", "/api/v1/document-types/acceptance_notice/master", None, api_master)],
+    "api-document-master-revert": [
+        ("post", "/api/v1/document-types/acceptance_notice/master/revert", {}, api_master)
+    ],
+    "api-petition-documents": [
+        ("get", "/api/v1/petitions/{n}/documents", None, api_petition_read),
+        ("post", "/api/v1/petitions/{n}/documents", {"type": "registration_form"}, api_document_generate),
+    ],
+    "api-petition-document-file": [
+        ("get", "/api/v1/petitions/{n}/documents/{d}/docx", None, api_document_read)
+    ],
+    "api-petition-document-deliveries": [
+        ("post", "/api/v1/petitions/{n}/documents/{d}/deliveries", {"method": "post"}, api_document_delivery)
+    ],
+    "document_masters": [("get", "/documents/masters/", None, web_masters)],
+    "petition_documents": [
+        ("get", "/petitions/{n}/documents/", None, web_document_form),
+        ("post", "/petitions/{n}/documents/", {"type": "registration_form"}, web_document_form),
+    ],
+    "petition_document_file": [("get", "/petitions/{n}/documents/{d}/docx/", None, web_document_read)],
+    "petition_document_delivery": [
+        (
+            "post",
+            "/petitions/{n}/documents/deliveries/",
+            {"document": "{d}", "method": "post"},
+            web_document_delivery,
+        )
+    ],
 }
 # The admin site is the system administrator's (tests/accounts/test_admin.py) and is
 # checked here by prefix: everyone else is sent to its sign-in page.
@@ -372,15 +454,18 @@ def test_matrix(world, state):
 
 def _check_persona(user, persona, petition, state) -> list[str]:
     attachment = petition.attachments.first().pk
+    document = petition.official_documents.order_by("id").first().pk
     failures = []
     for _name, requests in ROUTES.items():
         for method, template, kind, expectation in requests:
             if "{n}" not in template and state != "registered":
                 continue  # routes without a petition are checked once
-            path = template.format(n=petition.number, a=attachment)
+            path = template.format(n=petition.number, a=attachment, d=document)
             before = _fingerprint(petition)
             client = _api_client(user) if path.startswith("/api/") else _client(user)
             data, content_type = _body(kind) if kind is not None else (None, None)
+            if isinstance(data, dict):
+                data = {k: v.format(d=document) if isinstance(v, str) else v for k, v in data.items()}
             if not path.startswith("/api/"):
                 content_type = None  # pages take form posts
             call = getattr(client, method)

@@ -159,7 +159,7 @@ def test_detail_query_count_is_fixed(client_for, make_petition, demo_org, django
         )
     client = client_for("clerk")
     client.get(f"/petitions/{petition.number}/")
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(25):
         # 1 session, 2 user, 3 roles, 4 unit (firewall, header); the petition with category,
         # first responder, superior unit, reception and merged_into (5), prefetched:
         # 6 petitioners, 7 involved units with their units, 8 involved persons with unit and
@@ -169,7 +169,8 @@ def test_detail_query_count_is_fixed(client_for, make_petition, demo_org, django
         # 16 replies, 17 reports, 18 coordinations (their units only when there are some),
         # 19 persuasion records, 20 police referrals; 21 the access log entry for the view;
         # 22 the timeline with actors; 23 the deadline panel's supervisions;
-        # 24 the header's unread notifications.
+        # 24 the header's unread notifications; 25 the documents panel's official documents
+        # (petitions.hooks.petition_panels; their deliveries only when there are some).
         client.get(f"/petitions/{petition.number}/")
 
 
@@ -179,8 +180,8 @@ def test_detail_query_count_through_the_whole_procedure(client_for, drive, djang
     petition = drive("archived")
     client = client_for("clerk")
     client.get(f"/petitions/{petition.number}/")
-    with django_assert_num_queries(26):
-        # The 24 above, plus 25 the results' sign-offs with their users and 26 the
+    with django_assert_num_queries(27):
+        # The 25 above, plus 26 the results' sign-offs with their users and 27 the
         # names of the units the timeline's events name (one query for all of them).
         # No action is possible on an archived petition, so none is checked.
         client.get(f"/petitions/{petition.number}/")

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -17,7 +18,7 @@ from xinfang.audit.display import describe_all, status_change
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
-from xinfang.petitions.hooks import home_counters
+from xinfang.petitions.hooks import home_counters, petition_panels
 from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
 from xinfang.petitions.next_step import next_step
@@ -202,6 +203,13 @@ def detail_context(request, petition) -> dict:
         "category_name": petition.category.localized_name(get_language() or "zh-hans"),
         "buttons": action_buttons(actions),
         "next_step": next_step(petition),
+        # Panels of capabilities (documents, ...) from petitions.hooks; each checks its reader
+        # and returns HTML rendered from its own (autoescaping) template.
+        "panels": [
+            mark_safe(html)  # noqa: S308
+            for _key, panel in petition_panels.items()
+            if (html := panel(request, petition))
+        ],
         "events": [
             {
                 "at": timezone.localtime(e.at, office_tz()),
