@@ -9,6 +9,7 @@ from xinfang.deadlines import api as deadlines_api
 from xinfang.documents import api as documents_api
 from xinfang.notifications import api as notifications_api
 from xinfang.petitions.api import views as petitions_api
+from xinfang.reports import api as reports_api
 
 urlpatterns = [
     path("auth/token", accounts_api.TokenView.as_view(), name="api-token"),
@@ -16,6 +17,8 @@ urlpatterns = [
     path("units", accounts_api.UnitListView.as_view(), name="api-units"),
     path("categories", petitions_api.CategoryListView.as_view(), name="api-categories"),
     path("petitions", petitions_api.PetitionListView.as_view(), name="api-petitions"),
+    # Before petitions/<number>: "export" is not a petition number.
+    path("petitions/export", reports_api.LedgerExportView.as_view(), name="api-ledger-export"),
     path("petitions/<str:number>", petitions_api.PetitionDetailView.as_view(), name="api-petition"),
     path(
         "petitions/<str:number>/actions/<str:action>",
@@ -54,6 +57,8 @@ urlpatterns = [
     path("notifications/read", notifications_api.MarkReadView.as_view(), name="api-notifications-read"),
     path("audit/access-log", audit_api.AccessLogView.as_view(), name="api-audit-access-log"),
     path("audit/events", audit_api.EventMetaView.as_view(), name="api-audit-events"),
+    path("statistics", reports_api.StatisticsView.as_view(), name="api-statistics"),
+    path("imports", reports_api.ImportView.as_view(), name="api-imports"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("schema/ui/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-schema-ui"),
 ]

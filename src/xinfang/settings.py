@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "xinfang.documents",
     "xinfang.notifications",
     "xinfang.deadlines",
+    "xinfang.reports",
 ]
 
 MIDDLEWARE = [

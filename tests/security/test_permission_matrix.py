@@ -207,6 +207,32 @@ def api_missing_supervision(case):
     return {400, 403} if case.visible else {404}
 
 
+def statistics_reader(case):
+    """Office staff and handling units count what they may see; administrators nothing."""
+    return case.role(*OFFICE_ROLES) or (case.role(Role.HANDLER) and case.user.unit_id is not None)
+
+
+def api_statistics(case):
+    return {401} if case.anonymous else ({200} if statistics_reader(case) else {403})
+
+
+def api_import(case):
+    # A dry run of a file without a heading row: 400 for those who may import, nothing written.
+    return {401} if case.anonymous else ({400} if case.role(*OFFICE_ROLES) else {403})
+
+
+def web_statistics(case):
+    return {302} if case.anonymous else ({200} if statistics_reader(case) else {403})
+
+
+def web_import(case):
+    return {302} if case.anonymous else ({200} if case.role(*OFFICE_ROLES) else {403})
+
+
+def web_missing_export(case):
+    return {302} if case.anonymous else ({404} if statistics_reader(case) else {403})
+
+
 def public(case):
     return {200, 302}
 
@@ -250,6 +276,9 @@ ROUTES = {
     "api-notifications-read": [("post", "/api/v1/notifications/read", {}, api_any)],
     "api-audit-access-log": [("get", "/api/v1/audit/access-log", None, api_audit)],
     "api-audit-events": [("get", "/api/v1/audit/events", None, api_audit)],
+    "api-statistics": [("get", "/api/v1/statistics?group_by=unit", None, api_statistics)],
+    "api-ledger-export": [("get", "/api/v1/petitions/export?format=csv", None, api_statistics)],
+    "api-imports": [("post", "/api/v1/imports", "ledger", api_import)],
     "api-schema": [("get", "/api/v1/schema/", None, public)],
     "api-schema-ui": [("get", "/api/v1/schema/ui/", None, public)],
     "login": [("get", "/accounts/login/", None, public)],
@@ -330,6 +359,8 @@ def _body(kind):
         return {"file": SimpleUploadedFile("more.pdf", PDF)}, None
     if kind == "petition":
         return body(), "application/json"
+    if kind == "ledger":
+        return {"file": SimpleUploadedFile("ledger.csv", "甲,乙\n1,2\n".encode()), "dry_run": "true"}, None
     if kind == "supervision":
         from xinfang.accounts.models import Unit
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.audit.access import record
 from xinfang.audit.models import Event, Outcome
 from xinfang.core.errors import InvalidInput
+from xinfang.petitions import hooks
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
@@ -116,6 +117,8 @@ class PetitionFilters:
     received_before: datetime | None = None
     overdue: bool = False
     mine: bool = False
+    # Filters capabilities registered in hooks.petition_list_filters: parameter -> parsed value.
+    extra: dict = field(default_factory=dict)
 
 
 def _as_datetime(value: str, *, end: bool) -> datetime | None:
@@ -163,9 +166,21 @@ def parse_filters(params) -> PetitionFilters:
             setattr(f, name, True)
         elif raw not in ("", "false", "0", "off", "no"):
             errors[name] = [_("Must be true or false.")]
+    _parse_extra_filters(params, f, errors)
     if errors:
         raise InvalidInput(errors)
     return f
+
+
+def _parse_extra_filters(params, f: PetitionFilters, errors: dict) -> None:
+    for name, flt in hooks.petition_list_filters.items():
+        raw = str(params.get(name, "")).strip()
+        if not raw:
+            continue
+        try:
+            f.extra[name] = flt.parse(raw)
+        except ValueError as exc:
+            errors[name] = [str(exc)]
 
 
 def petition_list(user, filters: PetitionFilters) -> QuerySet[Petition]:
@@ -188,6 +203,8 @@ def petition_list(user, filters: PetitionFilters) -> QuerySet[Petition]:
         qs = qs.filter(Exists(overdue_deadlines().filter(petition=OuterRef("pk"))))
     if filters.q:
         qs = qs.filter(_text_match(filters.q))
+    for name, value in filters.extra.items():
+        qs = hooks.petition_list_filters.get(name).apply(qs, value)
     return (
         qs.select_related("category", "first_responder")
         .annotate(is_overdue=Exists(overdue_deadlines().filter(petition=OuterRef("pk"))))
