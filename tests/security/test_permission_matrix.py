@@ -290,6 +290,17 @@ ROUTES = {
     "audit_access_log": [("get", "/audit/", None, audit_page)],
     "audit_access_log_csv": [("get", "/audit/access-log.csv", None, audit_page)],
     "audit_events": [("get", "/audit/events/", None, audit_page)],
+    "statistics": [("get", "/statistics/", None, web_statistics)],
+    "standard_report": [("get", "/statistics/report/?period=2026-11", None, web_statistics)],
+    "ledger_export": [("get", "/ledger/export/?format=csv", None, web_statistics)],
+    "ledger_export_status": [
+        ("get", "/ledger/exports/00000000-0000-0000-0000-000000000000/", None, web_missing_export)
+    ],
+    "ledger_export_download": [
+        ("get", "/ledger/exports/00000000-0000-0000-0000-000000000000/download/", None, web_missing_export)
+    ],
+    "ledger_import": [("get", "/ledger/import/", None, web_import)],
+    "ledger_import_template": [("get", "/ledger/import/template.xlsx", None, web_import)],
     "home": [("get", "/", None, web_page)],
     "petition_list": [("get", "/petitions/", None, web_page)],
     "register": [("get", "/petitions/new/", None, web_office_page)],

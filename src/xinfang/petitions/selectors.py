@@ -122,12 +122,15 @@ class PetitionFilters:
 
 
 def _as_datetime(value: str, *, end: bool) -> datetime | None:
-    parsed = parse_datetime(value)
-    if parsed is None:
-        day = parse_date(value)
-        if day is None:
-            return None
+    # A bare date first: parse_datetime accepts "2026-03-31" as midnight, which made
+    # received_before drop the whole last day.
+    day = parse_date(value) if len(value) == 10 else None
+    if day is not None:
         parsed = datetime.combine(day, datetime.max.time() if end else datetime.min.time())
+    else:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            return None
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=office_tz())
     return parsed

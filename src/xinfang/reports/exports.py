@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,3 +53,20 @@ def ledger_response(user, params):
         response = FileResponse(handle, as_attachment=True, filename=filename(fmt), content_type=XLSX_TYPE)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def export_path(job) -> Path:
+    folder = Path(settings.DATA_DIR) / "exports"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder / f"{job.pk}.{job.format}"
+
+
+def start_background_export(user, fmt: str, list_params: dict, language: str):
+    """Queue a large export; the access log records it when asked, like any export."""
+    from xinfang.reports.models import LedgerExport
+    from xinfang.reports.tasks import write_ledger_export
+
+    job = LedgerExport.objects.create(user=user, format=fmt, params=list_params, language=language)
+    log_export(fmt, list_params, user=user)
+    transaction.on_commit(lambda: write_ledger_export.enqueue(str(job.pk)))
+    return job

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.models import Deadline
 from xinfang.petitions.selectors import PetitionFilters, overdue_deadlines, parse_filters, petition_list
 from xinfang.petitions.workflow_models import AssignmentStatus
 
@@ -252,3 +253,60 @@ def list_link(query: StatisticsQuery, row: dict | None = None, **extra) -> str:
             params[name] = value
     params.update(extra)
     return "/petitions/?" + urlencode(params)
+
+
+def clock_rates(user, query: StatisticsQuery) -> dict:
+    """On-time rates per clock (the office's and the units' assignment clocks) and per unit,
+    over the deadlines of the petitions the statistics count."""
+    petitions = petition_list(user, query.filters).order_by().values("pk")
+    now = timezone.now()
+    on_time = Q(met_at__isnull=False, met_at__lte=F("due_at"))
+    late = Q(met_at__gt=F("due_at")) | Q(met_at__isnull=True, paused_at__isnull=True, due_at__lt=now)
+    counts = {"on_time": Count("pk", filter=on_time), "late": Count("pk", filter=late)}
+    deadlines = Deadline.objects.filter(petition__in=petitions)
+    by_clock = {clock: {"on_time": 0, "late": 0} for clock in CLOCKS}
+    for row in deadlines.values("name").annotate(**counts):
+        clock = "assignment" if row["name"].startswith("assignment:") else row["name"]
+        if clock in by_clock:
+            by_clock[clock]["on_time"] += row["on_time"]
+            by_clock[clock]["late"] += row["late"]
+    per_unit = [
+        {
+            "unit": row["unit"],
+            "on_time": row["on_time"],
+            "late": row["late"],
+            "rate": _rate(row["on_time"], row["late"]),
+        }
+        for row in deadlines.filter(unit__isnull=False).values("unit").annotate(**counts).order_by("unit")
+    ]
+    return {
+        "clocks": [
+            {"clock": clock, **values, "rate": _rate(values["on_time"], values["late"])}
+            for clock, values in by_clock.items()
+        ],
+        "units": per_unit,
+    }
+
+
+def comparison_period(query: StatisticsQuery, mode: str) -> StatisticsQuery | None:
+    """The same question for the period before (环比, "previous") or a year earlier (同比, "year").
+    Needs both ends of the period; None otherwise."""
+    params = dict(query.list_params or {})
+    start, end = params.get("received_after"), params.get("received_before")
+    if mode not in ("previous", "year") or not start or not end:
+        return None
+    first, last = date.fromisoformat(start[:10]), date.fromisoformat(end[:10])
+    if mode == "year":
+        first, last = _year_before(first), _year_before(last)
+    else:
+        length = (last - first).days + 1
+        first, last = first - timedelta(days=length), last - timedelta(days=length)
+    params.update(received_after=first.isoformat(), received_before=last.isoformat())
+    return StatisticsQuery(parse_filters(params), query.group_by, query.clock, params)
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
