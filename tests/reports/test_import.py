@@ -217,3 +217,13 @@ def test_handlers_may_not_import(api):
 
 def test_bad_dry_run_flag(api):
     assert post(api, csv_bytes([row()]), name="l.csv", dry_run="perhaps").status_code == 400
+
+
+def test_too_many_rows_is_refused_whole(api, monkeypatch):
+    """10⁶ rows: refused with a sentence before any row is checked (the limit lowered here)."""
+    from xinfang.reports.importing import reading
+
+    monkeypatch.setattr(reading, "MAX_ROWS", 3)
+    response = post(api, csv_bytes([row(f"OLD-{i}") for i in range(4)]), name="l.csv", language="en")
+    assert response.status_code == 400 and "split it" in response.json()["errors"]["file"][0]
+    assert not ImportedPetition.objects.exists()

@@ -16,6 +16,7 @@ from xinfang.reports.statistics import parse_statistics_query, statistics
 
 TZ = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
+QUERIES_AUTH = 2  # the bearer token with its user, and the user's roles
 
 
 def _hidden_units(user):
@@ -228,3 +229,18 @@ def test_time_of_day_does_not_shift_the_month(api, register, demo_org):
     register(received_at=datetime.combine(date(2026, 3, 1), time(0, 30), TZ).isoformat())
     rows = api("clerk").get("/api/v1/statistics", group_by="month").json()["rows"]
     assert [(r["month"], r["count"]) for r in rows] == [("2026-03", 1)]
+
+
+@pytest.mark.parametrize("group_by", ["", "channel", "unit,month"])
+def test_query_count_does_not_grow_with_the_data(api, world_factory, django_assert_num_queries, group_by):
+    """Two aggregates (totals and rows) whatever the number of petitions or groups; the rest is
+    authentication."""
+    client = api("clerk")
+    client.get("/api/v1/statistics", group_by=group_by)  # warm the token's last-used stamp
+    world_factory(random.Random(1), 5, timezone.now())
+    with django_assert_num_queries(QUERIES_AUTH + (2 if group_by else 1)):
+        small = client.get("/api/v1/statistics", group_by=group_by)
+    world_factory(random.Random(2), 40, timezone.now())
+    with django_assert_num_queries(QUERIES_AUTH + (2 if group_by else 1)):
+        large = client.get("/api/v1/statistics", group_by=group_by)
+    assert small.status_code == large.status_code == 200
