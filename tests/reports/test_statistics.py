@@ -244,3 +244,24 @@ def test_query_count_does_not_grow_with_the_data(api, world_factory, django_asse
     with django_assert_num_queries(QUERIES_AUTH + (2 if group_by else 1)):
         large = client.get("/api/v1/statistics", group_by=group_by)
     assert small.status_code == large.status_code == 200
+
+
+def test_comparison_periods(api, register):
+    """环比: the same number of days just before; 同比: the same dates a year earlier."""
+    for day in ("2025-03-10", "2026-02-20", "2026-03-10", "2026-03-11"):
+        register(received_at=f"{day}T10:00:00+08:00")
+    previous = api("clerk").get(
+        "/api/v1/statistics", **{"from": "2026-03-01", "to": "2026-03-31", "compare": "previous"}
+    )
+    body = previous.json()
+    assert body["total"] == 2
+    assert (body["compare"]["from"], body["compare"]["to"], body["compare"]["total"]) == (
+        "2026-01-29",
+        "2026-02-28",
+        1,
+    )
+    year = api("clerk").get(
+        "/api/v1/statistics", **{"from": "2026-03-01", "to": "2026-03-31", "compare": "year"}
+    )
+    assert (year.json()["compare"]["from"], year.json()["compare"]["total"]) == ("2025-03-01", 1)
+    assert api("clerk").get("/api/v1/statistics", compare="year").status_code == 400

@@ -19,7 +19,13 @@ from xinfang.petitions.api.views import LIST_FILTERS
 from xinfang.reports.exports import ledger_response
 from xinfang.reports.importing.service import import_ledger
 from xinfang.reports.permissions import may_read_statistics
-from xinfang.reports.statistics import CLOCKS, DIMENSIONS, parse_statistics_query, statistics
+from xinfang.reports.statistics import (
+    CLOCKS,
+    DIMENSIONS,
+    comparison_period,
+    parse_statistics_query,
+    statistics,
+)
 
 
 def require_statistics(user) -> None:
@@ -33,6 +39,12 @@ class StatisticsView(APIView):
             OpenApiParameter("from", OpenApiTypes.DATE, description="received on or after"),
             OpenApiParameter("to", OpenApiTypes.DATE, description="received on or before"),
             OpenApiParameter("group_by", str, description="comma-separated: " + ", ".join(DIMENSIONS)),
+            OpenApiParameter(
+                "compare",
+                str,
+                enum=["previous", "year"],
+                description="also count the period before (环比) or a year earlier (同比): `compare` in the answer",
+            ),
             OpenApiParameter("clock", str, description="on-time rate of one clock: " + ", ".join(CLOCKS)),
             OpenApiParameter("assigned_unit", int, description="handling unit id"),
             OpenApiParameter("involved_unit", int),
@@ -55,7 +67,18 @@ class StatisticsView(APIView):
     def get(self, request):
         require_statistics(request.user)
         query = parse_statistics_query(request.query_params)
-        return Response(statistics(request.user, query))
+        result = statistics(request.user, query)
+        compare = request.query_params.get("compare", "")
+        if compare:
+            earlier = comparison_period(query, compare)
+            if earlier is None:
+                raise InvalidInput({"compare": [_("Use previous or year, with both from and to.")]})
+            result["compare"] = {
+                "from": earlier.list_params["received_after"],
+                "to": earlier.list_params["received_before"],
+                **statistics(request.user, earlier),
+            }
+        return Response(result)
 
 
 class _IgnoreFormat(BaseContentNegotiation):

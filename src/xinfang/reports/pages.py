@@ -87,10 +87,10 @@ def build_page(user, query: StatisticsQuery, *, interval: str, compare: str) -> 
     for key, grouping, chart in SECTIONS:
         grouping = grouping or interval
         grouped = _with_query(query, grouping)
-        result = statistics(user, grouped)
+        result = statistics(user, grouped, totals=False)
         previous = {}
         if previous_query and key != "intake":
-            earlier = statistics(user, _with_query(previous_query, grouping))
+            earlier = statistics(user, _with_query(previous_query, grouping), totals=False)
             previous = {row[grouping]: row["count"] for row in earlier["rows"]}
         rows = []
         for row in result["rows"]:

@@ -207,10 +207,15 @@ def _rate(on_time: int, late: int) -> float | None:
     return round(on_time / decided, 4) if decided else None
 
 
-def statistics(user, query: StatisticsQuery) -> dict:
-    """{"total", "overdue", "on_time_rate", "rows": [{<keys>, "count", "overdue", "on_time_rate"}]}."""
+def statistics(user, query: StatisticsQuery, *, totals: bool = True) -> dict:
+    """{"total", "overdue", "on_time_rate", "rows": [{<keys>, "count", "overdue", "on_time_rate"}]}.
+    Without `totals` (a page section whose totals another query gives) only the rows are read."""
     aggregates = _aggregates(query.clock)
-    totals = _base(user, query).aggregate(**aggregates)
+    totals = (
+        _base(user, query).aggregate(**aggregates)
+        if totals
+        else {"count": None, "overdue": None, "on_time": 0, "late": 0}
+    )
     rows = []
     if query.group_by:
         names = {key: f"k_{key}" for key in query.group_by}
