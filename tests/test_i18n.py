@@ -62,17 +62,19 @@ def test_every_entry_is_translated_and_not_fuzzy(entry):
         assert all(placeholder in t for t in translations), placeholder
 
 
-def test_the_header_is_not_fuzzy():
-    head = PO.read_text(encoding="utf-8").split("\n\n", 1)[0]
+@pytest.mark.parametrize("po", [PO, *APP_POS], ids=lambda p: p.parts[-5])
+def test_the_header_is_not_fuzzy(po):
+    head = po.read_text(encoding="utf-8").split("\n\n", 1)[0]
     assert "#, fuzzy" not in head
     assert "Plural-Forms: nplurals=1; plural=0;" in head
 
 
-def test_the_compiled_catalogue_matches_the_po():
-    with MO.open("rb") as handle:
+@pytest.mark.parametrize("po", [PO, *APP_POS], ids=lambda p: p.parts[-5])
+def test_the_compiled_catalogue_matches_the_po(po):
+    with po.with_suffix(".mo").open("rb") as handle:
         catalog = gettext.GNUTranslations(handle)._catalog
     expected = {}
-    for entry in ENTRIES:
+    for entry in read_po(po):
         context = entry["msgctxt"] + "\x04" if "msgctxt" in entry else ""
         if "msgid_plural" in entry:
             expected[(context + entry["msgid"], 0)] = entry["msgstr[0]"]

@@ -11,7 +11,7 @@ from xinfang.documents import official_api
 from xinfang.notifications import api as notifications_api
 from xinfang.petitions.api import views as petitions_api
 from xinfang.petitions.workflow import ACTIONS
-
+from xinfang.reports import api as reports_api
 from xinfang.search import api as search_api
 
 urlpatterns = [
@@ -21,6 +21,8 @@ urlpatterns = [
     path("categories", petitions_api.CategoryListView.as_view(), name="api-categories"),
     path("petitions", petitions_api.PetitionListView.as_view(), name="api-petitions"),
     path("suggestions", search_api.SuggestionsView.as_view(), name="api-suggestions"),
+    # Before petitions/<number>: "export" is not a petition number.
+    path("petitions/export", reports_api.LedgerExportView.as_view(), name="api-ledger-export"),
     path("petitions/<str:number>", petitions_api.PetitionDetailView.as_view(), name="api-petition"),
     # One route per workflow action: each is its own operation, with its body, in the OpenAPI document.
     *[
@@ -86,6 +88,8 @@ urlpatterns = [
     path("notifications/read", notifications_api.MarkReadView.as_view(), name="api-notifications-read"),
     path("audit/access-log", audit_api.AccessLogView.as_view(), name="api-audit-access-log"),
     path("audit/events", audit_api.EventMetaView.as_view(), name="api-audit-events"),
+    path("statistics", reports_api.StatisticsView.as_view(), name="api-statistics"),
+    path("imports", reports_api.ImportView.as_view(), name="api-imports"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("schema/ui/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-schema-ui"),
 ]

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "xinfang.notifications",
     "xinfang.deadlines",
     "xinfang.search",
+    "xinfang.reports",
 ]
 
 MIDDLEWARE = [

@@ -262,6 +262,30 @@ def api_master(case):
     if case.anonymous:
         return {401}
     return {200} if case.role(Role.SYSTEM_ADMIN) else {403}
+def statistics_reader(case):
+    """Office staff and handling units count what they may see; administrators nothing."""
+    return case.role(*OFFICE_ROLES) or (case.role(Role.HANDLER) and case.user.unit_id is not None)
+
+
+def api_statistics(case):
+    return {401} if case.anonymous else ({200} if statistics_reader(case) else {403})
+
+
+def api_import(case):
+    # A dry run of a file without a heading row: 400 for those who may import, nothing written.
+    return {401} if case.anonymous else ({400} if case.role(*OFFICE_ROLES) else {403})
+
+
+def web_statistics(case):
+    return {302} if case.anonymous else ({200} if statistics_reader(case) else {403})
+
+
+def web_import(case):
+    return {302} if case.anonymous else ({200} if case.role(*OFFICE_ROLES) else {403})
+
+
+def web_missing_export(case):
+    return {302} if case.anonymous else ({404} if statistics_reader(case) else {403})
 
 
 def public(case):
@@ -307,6 +331,9 @@ ROUTES = {
     "api-notifications-read": [("post", "/api/v1/notifications/read", {}, api_any)],
     "api-audit-access-log": [("get", "/api/v1/audit/access-log", None, api_audit)],
     "api-audit-events": [("get", "/api/v1/audit/events", None, api_audit)],
+    "api-statistics": [("get", "/api/v1/statistics?group_by=unit", None, api_statistics)],
+    "api-ledger-export": [("get", "/api/v1/petitions/export?format=csv", None, api_statistics)],
+    "api-imports": [("post", "/api/v1/imports", "ledger", api_import)],
     "api-schema": [("get", "/api/v1/schema/", None, public)],
     "api-schema-ui": [("get", "/api/v1/schema/ui/", None, public)],
     "login": [("get", "/accounts/login/", None, public)],
@@ -318,6 +345,17 @@ ROUTES = {
     "audit_access_log": [("get", "/audit/", None, audit_page)],
     "audit_access_log_csv": [("get", "/audit/access-log.csv", None, audit_page)],
     "audit_events": [("get", "/audit/events/", None, audit_page)],
+    "statistics": [("get", "/statistics/", None, web_statistics)],
+    "standard_report": [("get", "/statistics/report/?period=2026-11", None, web_statistics)],
+    "ledger_export": [("get", "/ledger/export/?format=csv", None, web_statistics)],
+    "ledger_export_status": [
+        ("get", "/ledger/exports/00000000-0000-0000-0000-000000000000/", None, web_missing_export)
+    ],
+    "ledger_export_download": [
+        ("get", "/ledger/exports/00000000-0000-0000-0000-000000000000/download/", None, web_missing_export)
+    ],
+    "ledger_import": [("get", "/ledger/import/", None, web_import)],
+    "ledger_import_template": [("get", "/ledger/import/template.xlsx", None, web_import)],
     "home": [("get", "/", None, web_page)],
     "petition_list": [("get", "/petitions/", None, web_page)],
     "register": [("get", "/petitions/new/", None, web_office_page)],
@@ -423,6 +461,8 @@ def _body(kind):
         return {"file": SimpleUploadedFile("more.pdf", PDF)}, None
     if kind == "petition":
         return body(), "application/json"
+    if kind == "ledger":
+        return {"file": SimpleUploadedFile("ledger.csv", "甲,乙\n1,2\n".encode()), "dry_run": "true"}, None
     if kind == "supervision":
         from xinfang.accounts.models import Unit
 

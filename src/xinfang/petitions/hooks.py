@@ -89,3 +89,11 @@ petition_search: Registry = Registry("petition_search")
 # nothing to show). The registration template includes whatever is registered, in order.
 registration_panels: Registry = Registry("registration_panels")
 # --- end search ------------------------------------------------------------------------------
+
+# --- Extra filters of the petition list (added for reports, issue 12) --------------------------
+# Query parameter name -> ListFilter. Statistics link every number to the list with the same
+# filters, so the list (page, pagination links and API alike) must accept the reports' filters
+# (handling unit, involved unit, group, repeat...) without the core knowing them. The core parses
+# each registered parameter with ``parse(raw)`` (a ValueError's message becomes the user's error
+# for that field) and narrows the visible queryset with ``apply(queryset, value)``.
+petition_list_filters: Registry = Registry("petition_list_filters")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.audit.access import record
 from xinfang.audit.models import Event, Outcome
 from xinfang.core.errors import InvalidInput
+from xinfang.petitions import hooks
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
-from xinfang.petitions.hooks import petition_search
 from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
 from xinfang.petitions.references import hide_hidden_references
 from xinfang.petitions.workflow_models import (
@@ -126,15 +126,20 @@ class PetitionFilters:
     received_before: datetime | None = None
     overdue: bool = False
     mine: bool = False
+    # Filters capabilities registered in hooks.petition_list_filters: parameter -> parsed value.
+    extra: dict = field(default_factory=dict)
 
 
 def _as_datetime(value: str, *, end: bool) -> datetime | None:
-    parsed = parse_datetime(value)
-    if parsed is None:
-        day = parse_date(value)
-        if day is None:
-            return None
+    # A bare date first: parse_datetime accepts "2026-03-31" as midnight, which made
+    # received_before drop the whole last day.
+    day = parse_date(value) if len(value) == 10 else None
+    if day is not None:
         parsed = datetime.combine(day, datetime.max.time() if end else datetime.min.time())
+    else:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            return None
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=office_tz())
     return parsed
@@ -173,9 +178,21 @@ def parse_filters(params) -> PetitionFilters:
             setattr(f, name, True)
         elif raw not in ("", "false", "0", "off", "no"):
             errors[name] = [_("Must be true or false.")]
+    _parse_extra_filters(params, f, errors)
     if errors:
         raise InvalidInput(errors)
     return f
+
+
+def _parse_extra_filters(params, f: PetitionFilters, errors: dict) -> None:
+    for name, flt in hooks.petition_list_filters.items():
+        raw = str(params.get(name, "")).strip()
+        if not raw:
+            continue
+        try:
+            f.extra[name] = flt.parse(raw)
+        except ValueError as exc:
+            errors[name] = [str(exc)]
 
 
 def petition_list(user, filters: PetitionFilters) -> QuerySet[Petition]:
@@ -197,13 +214,15 @@ def petition_list(user, filters: PetitionFilters) -> QuerySet[Petition]:
     if filters.overdue:
         qs = qs.filter(Exists(overdue_deadlines().filter(petition=OuterRef("pk"))))
     order = ("-received_at", "-id")
-    searcher = petition_search.get("search")
+    searcher = hooks.petition_search.get("search")
     if filters.q and searcher is not None:
         # The search capability narrows the (already visible, filtered) rows and ranks them.
         qs = searcher.filter(qs, filters.q)
         order = ("-search_rank", *order)
     elif filters.q:
         qs = qs.filter(_text_match(filters.q))
+    for name, value in filters.extra.items():
+        qs = hooks.petition_list_filters.get(name).apply(qs, value)
     # No overdue flag here: as an EXISTS per row PostgreSQL hashes every overdue clock
     # to decorate one page. The caller marks the page's rows (mark_overdue).
     return qs.select_related("category", "first_responder").order_by(*order)
@@ -228,7 +247,7 @@ def mark_overdue(petitions) -> list[Petition]:
 def search_snippets(petitions, q: str) -> None:
     """Give each petition of a page `search_highlight` (plain text) and `search_snippet`
     (HTML with the terms marked) when a search capability is installed and `q` is set."""
-    searcher = petition_search.get("search")
+    searcher = hooks.petition_search.get("search")
     for petition in petitions:
         text = searcher.highlight(petition, q) if (searcher and q) else ""
         petition.search_highlight = text

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from xinfang.accounts.models import OFFICE_ROLES, Role
 from xinfang.audit.display import describe_all, status_change
 from xinfang.core.errors import InvalidInput
+from xinfang.petitions import hooks
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.hooks import home_counters, petition_panels
@@ -104,8 +105,15 @@ def home(request):
     return render(request, "petitions/home.html", context)
 
 
+def _filter_keys() -> tuple[str, ...]:
+    # The core's filters, then those capabilities registered (hooks.petition_list_filters).
+    return FILTER_KEYS + tuple(name for name, _f in hooks.petition_list_filters.items())
+
+
 def filter_labels() -> dict:
+    extra = {name: str(flt.label) for name, flt in hooks.petition_list_filters.items()}
     return {
+        **extra,
         "q": _("Search"),
         "status": _("Status"),
         "channel": _("Channel"),
@@ -121,7 +129,7 @@ def filter_labels() -> dict:
 
 def _filter_query(params) -> str:
     """The filters as a query string, for page links that keep them."""
-    return urlencode([(k, params.get(k)) for k in FILTER_KEYS if params.get(k)])
+    return urlencode([(k, params.get(k)) for k in _filter_keys() if params.get(k)])
 
 
 @login_required
@@ -150,6 +158,17 @@ def petition_list_page(request):
         "page": page,
         "errors": errors,
         "values": {k: params.get(k, "") for k in FILTER_KEYS},
+        # Registered filters the form has no field for: kept as hidden fields and shown.
+        "extra_filters": [
+            {
+                "name": name,
+                "value": params.get(name),
+                "label": flt.label,
+                "shown": flt.describe(params.get(name)),
+            }
+            for name, flt in hooks.petition_list_filters.items()
+            if params.get(name)
+        ],
         "query": _filter_query(params),
         "statuses": Status.choices,
         "channels": Channel.choices,

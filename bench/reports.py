@@ -1,0 +1,299 @@
+"""Benchmark of the reports (issue 12): statistics p95, a 10⁵-row ledger export (time and the
+exporting process's peak RSS) and a 10⁵-row import, on a throwaway database.
+
+    .venv/bin/python bench/reports.py                       # SQLite, 100,000 petitions
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/xf_bench_reports .venv/bin/python bench/reports.py
+    .venv/bin/python bench/reports.py --petitions 20000 --import-rows 5000 --requests 50
+
+The PostgreSQL database named by BENCH_DATABASE_URL is dropped and created (and dropped at the
+end). Petitions are bulk-filled (bench/bulk.py); 30 % get a handling unit. Statistics are timed
+in-process through Django's test client (view, query, JSON or HTML), warm: each query once
+before the measured rounds. The export runs in a child process so that its peak RSS is its own.
+The import reads a CSV written from the generator and goes through import_ledger like the page.
+Results are printed and written to bench/results/reports-<db>.json (not committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+QUERIES = (
+    "group_by=month",
+    "group_by=channel",
+    "group_by=category",
+    "group_by=unit",
+    "group_by=status",
+    "group_by=month,channel",
+    "group_by=category&channel=letter",
+    "group_by=unit&overdue=true",
+)
+
+
+def options():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--petitions", type=int, default=int(os.environ.get("BENCH_PETITIONS", 100_000)))
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=100, help="measured rounds per statistics query")
+    parser.add_argument("--stage", default="all", choices=["all", "export"])
+    parser.add_argument("--format", default="xlsx")
+    return parser.parse_args()
+
+
+def environment() -> tuple[dict, str]:
+    url = os.environ.get("BENCH_DATABASE_URL", "")
+    kind = "postgresql" if url.startswith("postgres") else "sqlite"
+    data = ROOT / "var" / f"bench-reports-{kind}"
+    shutil.rmtree(data, ignore_errors=True)
+    (data / "static").mkdir(parents=True)
+    env = {
+        **os.environ,
+        "XINFANG_DATA_DIR": str(data),
+        "XINFANG_SECRET_KEY": secrets.token_urlsafe(64),
+        "XINFANG_HTTPS": "0",
+        "XINFANG_ALLOWED_HOSTS": "testserver,127.0.0.1",
+        "DJANGO_SETTINGS_MODULE": "xinfang.settings",
+    }
+    if url:
+        env["DATABASE_URL"] = url
+        maintenance, name = url.rsplit("/", 1)
+        for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
+            subprocess.run(["psql", f"{maintenance}/postgres", "-qc", sql], check=True)  # noqa: S607
+    else:
+        env.pop("DATABASE_URL", None)
+    return env, kind
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def setup_django():
+    import django
+
+    django.setup()
+
+
+def fill(count: int) -> dict:
+    from django.core.management import call_command
+
+    from bench.bulk import bulk_fill
+    from bench.generator import PetitionGenerator, demo_unit_ids
+    from xinfang.accounts.demo import create_demo_organisation
+    from xinfang.accounts.models import Unit, User
+    from xinfang.petitions.models import Petition
+    from xinfang.petitions.workflow_models import Assignment
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # the pages use hashed names
+    create_demo_organisation("bench-pass-2026")
+    clerk = User.objects.get(username="clerk")
+    started = time.perf_counter()
+    bulk_fill(count, gen=PetitionGenerator(2026, units=demo_unit_ids()), actor=clerk)
+    units = list(Unit.objects.filter(kind__in=("department", "public_security")).values_list("id", flat=True))
+    ids = list(Petition.objects.values_list("id", flat=True))
+    rows = [
+        Assignment(
+            petition_id=pid, unit_id=units[i % len(units)], role="lead", kind="transfer", assigned_by=clerk
+        )
+        for i, pid in enumerate(ids)
+        if i % 10 < 3
+    ]
+    Assignment.objects.bulk_create(rows, batch_size=5000)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return {
+        "petitions": len(ids),
+        "assigned": len(rows),
+        "fill_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def time_statistics(requests: int) -> dict:
+    from django.test import Client
+
+    from xinfang.accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username="clerk"))
+    out = {}
+    for label, paths in (
+        ("api", [f"/api/v1/statistics?{q}" for q in QUERIES]),
+        ("page", ["/statistics/", "/statistics/?interval=week&compare=previous"]),
+        ("standard_report", ["/statistics/report/?period=" + time.strftime("%Y")]),
+    ):
+        for path in paths:
+            assert client.get(path).status_code == 200, path  # warm
+        rounds = max(5, requests if label == "api" else requests // 5)
+        samples = []
+        for _ in range(rounds):
+            for path in paths:
+                started = time.perf_counter()
+                client.get(path)
+                samples.append((time.perf_counter() - started) * 1000)
+        out[label] = {
+            "requests": len(samples),
+            "p50_ms": round(percentile(samples, 50), 1),
+            "p95_ms": round(percentile(samples, 95), 1),
+        }
+    return out
+
+
+def export_stage(fmt: str) -> None:
+    """Child process: write the whole ledger as the clerk sees it; print time and peak RSS."""
+    from xinfang.accounts.models import User
+    from xinfang.petitions.selectors import parse_filters
+    from xinfang.reports.ledger import csv_stream, ledger_rows, write_xlsx
+
+    clerk = User.objects.get(username="clerk")
+    target = Path(os.environ["XINFANG_DATA_DIR"]) / f"ledger.{fmt}"
+    started = time.perf_counter()
+    rows = ledger_rows(clerk, parse_filters({}))
+    if fmt == "csv":
+        with target.open("w", encoding="utf-8") as handle:
+            count = sum(1 for line in csv_stream(rows) if handle.write(line) is not None) - 2
+    else:
+        with target.open("wb") as handle:
+            count = write_xlsx(rows, handle)
+    seconds = time.perf_counter() - started
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "rows": count,
+                "seconds": round(seconds, 1),
+                "peak_rss_mb": round(rss_mb, 1),
+                "bytes": target.stat().st_size,
+            }
+        )
+    )
+
+
+def import_stage(rows: int) -> dict:
+    """A ledger of `rows` generated matters (new original numbers), imported all at once."""
+    import csv
+    import io
+
+    from bench.generator import PetitionGenerator, demo_unit_ids
+    from xinfang.accounts.models import User
+    from xinfang.audit.models import Source
+    from xinfang.audit.services import Context
+    from xinfang.petitions.models import Category
+    from xinfang.reports.importing.service import import_ledger
+
+    names = dict(Category.objects.values_list("code", "name"))
+    gen = PetitionGenerator(7, units=demo_unit_ids())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "编号",
+            "收到日期",
+            "信访方式",
+            "信访人",
+            "身份证号",
+            "联系电话",
+            "问题分类",
+            "标题",
+            "主要问题",
+            "办理状态",
+            "办理结果",
+        ]
+    )
+    channels = {"letter": "来信", "visit": "来访", "call": "来电", "online": "网上信访"}
+    for i in range(rows):
+        data = gen.registration()
+        person = (data.get("petitioners") or [{}])[0]
+        closed = i % 2 == 0
+        writer.writerow(
+            [
+                f"OLD-{i:07d}",
+                data["received_at"][:10],
+                channels.get(data["channel"], "来信"),
+                person.get("name", ""),
+                person.get("id_number", ""),
+                person.get("phone", ""),
+                names[data["category"]],
+                data["title"],
+                data["content"],
+                "已办结" if closed else "办理中",
+                "已答复" if closed else "",
+            ]
+        )
+    content = buffer.getvalue().encode("utf-8-sig")
+    ctx = Context(actor=User.objects.get(username="clerk"), source=Source.COMMAND)
+    started = time.perf_counter()
+    checked = import_ledger(ctx=ctx, filename="bench.csv", content=content, dry_run=True)
+    check_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    report = import_ledger(ctx=ctx, filename="bench.csv", content=content, dry_run=False)
+    import_seconds = time.perf_counter() - started
+    return {
+        "rows": rows,
+        "valid": checked.valid,
+        "errors": len(checked.errors),
+        "created": report.created,
+        "dry_run_seconds": round(check_seconds, 1),
+        "import_seconds": round(import_seconds, 1),
+        "bytes": len(content),
+    }
+
+
+def main() -> None:
+    args = options()
+    if args.stage == "export":
+        setup_django()
+        export_stage(args.format)
+        return
+    env, kind = environment()
+    os.environ.update(env)
+    setup_django()
+    result = {"database": kind, "load": os.getloadavg()}
+    result["fill"] = fill(args.petitions)
+    print(json.dumps(result), flush=True)
+    result["statistics"] = time_statistics(args.requests)
+    print(json.dumps(result["statistics"]), flush=True)
+    for fmt in ("xlsx", "csv"):
+        child = subprocess.run(  # noqa: S603
+            [sys.executable, __file__, "--stage", "export", "--format", fmt],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result[f"export_{fmt}"] = json.loads(child.stdout.strip().splitlines()[-1])
+        print(json.dumps(result[f"export_{fmt}"]), flush=True)
+    if args.import_rows:
+        result["import"] = import_stage(args.import_rows)
+    result["load_after"] = os.getloadavg()
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"reports-{kind}.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    if env.get("DATABASE_URL"):
+        from django.db import connections
+
+        connections.close_all()
+        maintenance, name = env["DATABASE_URL"].rsplit("/", 1)
+        subprocess.run(
+            ["psql", f"{maintenance}/postgres", "-qc", f'DROP DATABASE IF EXISTS "{name}"'], check=False
+        )  # noqa: S607
+
+
+if __name__ == "__main__":
+    main()

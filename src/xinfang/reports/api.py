@@ -1,0 +1,169 @@
+"""API of API.md "Statistics, ledgers, imports": parse, authorise, call, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from xinfang.audit.models import Source
+from xinfang.audit.services import Context
+from xinfang.core.errors import InvalidInput, PayloadTooLarge
+from xinfang.petitions.api.views import LIST_FILTERS
+from xinfang.reports.exports import ledger_response
+from xinfang.reports.importing.service import import_ledger
+from xinfang.reports.permissions import may_read_statistics
+from xinfang.reports.statistics import (
+    CLOCKS,
+    DIMENSIONS,
+    comparison_period,
+    parse_statistics_query,
+    statistics,
+)
+
+
+def require_statistics(user) -> None:
+    if not may_read_statistics(user):
+        raise PermissionDenied(_("Your role does not read petition statistics."))
+
+
+class StatisticsView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="received on or after"),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="received on or before"),
+            OpenApiParameter("group_by", str, description="comma-separated: " + ", ".join(DIMENSIONS)),
+            OpenApiParameter(
+                "compare",
+                str,
+                enum=["previous", "year"],
+                description="also count the period before (环比) or a year earlier (同比): `compare` in the answer",
+            ),
+            OpenApiParameter("clock", str, description="on-time rate of one clock: " + ", ".join(CLOCKS)),
+            OpenApiParameter("assigned_unit", int, description="handling unit id"),
+            OpenApiParameter("involved_unit", int),
+            OpenApiParameter("group", bool, description="group petitions only (or not)"),
+            OpenApiParameter("repeat", bool, description="repeat petitions only (or not)"),
+            *LIST_FILTERS,
+        ],
+        responses=inline_serializer(
+            "Statistics",
+            {
+                "total": serializers.IntegerField(),
+                "overdue": serializers.IntegerField(),
+                "on_time_rate": serializers.FloatField(allow_null=True),
+                "rows": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+        description="Counts over the petitions the caller may see. Group keys carry the values the list "
+        "filters take; `on_time_rate` is the share of decided clocks met in time (null when none).",
+    )
+    def get(self, request):
+        require_statistics(request.user)
+        query = parse_statistics_query(request.query_params)
+        result = statistics(request.user, query)
+        compare = request.query_params.get("compare", "")
+        if compare:
+            earlier = comparison_period(query, compare)
+            if earlier is None:
+                raise InvalidInput({"compare": [_("Use previous or year, with both from and to.")]})
+            result["compare"] = {
+                "from": earlier.list_params["received_after"],
+                "to": earlier.list_params["received_before"],
+                **statistics(request.user, earlier),
+            }
+        return Response(result)
+
+
+class _IgnoreFormat(BaseContentNegotiation):
+    """`format=xlsx|csv` names the ledger's file type here (API.md), not a DRF renderer."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class LedgerExportView(APIView):
+    content_negotiation_class = _IgnoreFormat
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=["xlsx", "csv"], required=True),
+            OpenApiParameter("assigned_unit", int),
+            OpenApiParameter("involved_unit", int),
+            OpenApiParameter("group", bool),
+            OpenApiParameter("repeat", bool),
+            *LIST_FILTERS,
+        ],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        description="The ledger (台账) of the filtered petitions the caller may see, streamed; personal "
+        "data masked as on screen; one access-log entry per export.",
+    )
+    def get(self, request):
+        require_statistics(request.user)
+        return ledger_response(request.user, request.query_params)
+
+
+def read_upload(request) -> tuple[str, bytes]:
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise InvalidInput({"file": [_("Choose the ledger file to import.")]})
+    if upload.size > settings.MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(
+            _("The file is larger than %(mb)d MB.") % {"mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
+        )
+    return upload.name or "ledger", upload.read()
+
+
+def parse_dry_run(raw) -> bool:
+    word = str(raw if raw is not None else "true").strip().lower()
+    if word in ("true", "1", "on", "yes"):
+        return True
+    if word in ("false", "0", "off", "no"):
+        return False
+    raise InvalidInput({"dry_run": [_("Must be true or false.")]})
+
+
+class ImportView(APIView):
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "dry_run": {"type": "boolean"},
+                },
+            }
+        },
+        responses=inline_serializer(
+            "ImportReport",
+            {
+                "id": serializers.IntegerField(allow_null=True),
+                "rows": serializers.IntegerField(),
+                "valid": serializers.IntegerField(),
+                "errors": serializers.ListField(child=serializers.DictField()),
+                "created": serializers.IntegerField(),
+                "skipped": serializers.IntegerField(),
+            },
+        ),
+        description="Check (dry_run=true, the default) or import a ledger. All or nothing: one wrong row and "
+        "nothing is created. The same file twice creates nothing the second time.",
+    )
+    def post(self, request):
+        dry_run = parse_dry_run(request.data.get("dry_run"))
+        name, content = read_upload(request)
+        report = import_ledger(
+            ctx=Context.from_request(request, source=Source.API),
+            filename=name,
+            content=content,
+            dry_run=dry_run,
+        )
+        return Response(report.as_dict())

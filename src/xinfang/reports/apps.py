@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportsConfig(AppConfig):
+    name = "xinfang.reports"
+    verbose_name = _("Statistics and ledgers")
+
+    def ready(self):
+        # The petition list must accept every filter a statistics number links with.
+        from xinfang.reports import display  # noqa: F401  (registers the timeline sentence)
+        from xinfang.reports.filters import register_list_filters
+
+        register_list_filters()

@@ -1,0 +1,72 @@
+"""What the reports app keeps: imports of old ledgers, and background ledger exports."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.petitions.models import Petition
+
+
+class LedgerImport(models.Model):
+    """One imported file. Its SHA-256 is unique: importing the same file again creates nothing."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    filename = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveBigIntegerField()
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("ledger import")
+        verbose_name_plural = _("ledger imports")
+
+    def __str__(self):
+        return self.filename
+
+
+class ImportedPetition(models.Model):
+    """Where an imported petition came from: its number in the old ledger (a reference only;
+    the petition has a Xinfang number like any other) and its row in the file."""
+
+    petition = models.OneToOneField(Petition, on_delete=models.PROTECT, related_name="imported_from")
+    ledger_import = models.ForeignKey(LedgerImport, on_delete=models.PROTECT, related_name="petitions")
+    original_number = models.CharField(_("original number"), max_length=64, unique=True)
+    row = models.PositiveIntegerField()
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class LedgerExport(models.Model):
+    """A large ledger export written by the worker; only the person who asked may download it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    format = models.CharField(max_length=8)
+    params = models.JSONField(default=dict)
+    language = models.CharField(max_length=16, default="zh-hans")
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.done / self.total)) if self.total else 0

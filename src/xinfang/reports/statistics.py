@@ -1,0 +1,317 @@
+"""Counting petitions: the statistics page, the API and the standard report read from here.
+
+Technique: SQL aggregates (GROUP BY) over the same filtered, visible queryset the petition list
+shows (selectors.petition_list), so a number and the list it links to can never disagree and a
+unit's counts are its own share by construction (visible_to). Counts are COUNT(DISTINCT id)
+because grouping by a unit joins assignments, and on-time rates count DISTINCT deadline ids for
+the same reason. Measured in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q
+from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.core.errors import InvalidInput
+from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.models import Deadline
+from xinfang.petitions.selectors import PetitionFilters, overdue_deadlines, parse_filters, petition_list
+from xinfang.petitions.workflow_models import AssignmentStatus
+
+# The office's own clocks (Rule 4.6); per-unit clocks are named "assignment:<unit id>".
+CLOCKS = ("handling", "transfer", "reply", "superior_report", "assignment")
+MAX_DAYS = 3700  # about ten years: a day-by-day grouping beyond that is a mistake, not a question
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One way of grouping petitions (CONVENTIONS 19: a registry of kinds of statistics)."""
+
+    key: str
+    label: Promise
+    expression: Callable[[], object]  # a field path or an expression over Petition
+    to_value: Callable[[object], object]  # database value -> JSON value (the list filter's value)
+    link: Callable[[object], dict]  # JSON value -> list filter parameters
+
+
+def _local(value) -> datetime:
+    return timezone.localtime(value, office_tz()) if timezone.is_aware(value) else value
+
+
+def _month(value):
+    return _local(value).strftime("%Y-%m") if value else None
+
+
+def _day(value):
+    return _local(value).date().isoformat() if value else None
+
+
+def _month_link(value: str) -> dict:
+    start = date.fromisoformat(value + "-01")
+    end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return {"received_after": start.isoformat(), "received_before": end.isoformat()}
+
+
+def _week_link(value: str) -> dict:
+    start = date.fromisoformat(value)
+    return {"received_after": value, "received_before": (start + timedelta(days=6)).isoformat()}
+
+
+def _same(value):
+    return value
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    d.key: d
+    for d in (
+        Dimension(
+            "month",
+            _("Month"),
+            lambda: TruncMonth("received_at", tzinfo=office_tz()),
+            _month,
+            _month_link,
+        ),
+        Dimension(
+            "week",
+            _("Week"),
+            lambda: TruncWeek("received_at", tzinfo=office_tz()),
+            _day,
+            _week_link,
+        ),
+        Dimension(
+            "day",
+            _("Day"),
+            lambda: TruncDay("received_at", tzinfo=office_tz()),
+            _day,
+            lambda v: {"received_after": v, "received_before": v},
+        ),
+        Dimension("channel", _("Channel"), lambda: "channel", _same, lambda v: {"channel": v}),
+        Dimension("category", _("Category"), lambda: "category__code", _same, lambda v: {"category": v}),
+        # The handling unit: a unit with a standing assignment (a petition may have several).
+        Dimension(
+            "unit",
+            _("Handling unit"),
+            lambda: "live_assignment__unit",
+            _same,
+            lambda v: {"assigned_unit": v} if v is not None else {},
+        ),
+        Dimension(
+            "involved_unit",
+            _("Involved unit"),
+            lambda: "involved_units__unit",
+            _same,
+            lambda v: {"involved_unit": v} if v is not None else {},
+        ),
+        Dimension("status", _("Status"), lambda: "status", _same, lambda v: {"status": v}),
+        Dimension(
+            "group", _("Group petition"), lambda: "is_group", _same, lambda v: {"group": str(v).lower()}
+        ),
+    )
+}
+
+
+@dataclass
+class StatisticsQuery:
+    filters: PetitionFilters
+    group_by: list[str]
+    clock: str = ""
+    # The list parameters these statistics were asked with (from/to as received_after/before).
+    list_params: dict | None = None
+
+
+def parse_statistics_query(params) -> StatisticsQuery:
+    """from/to, group_by, clock and every list filter; InvalidInput (400) on nonsense."""
+    list_params = {k: v for k, v in params.items() if k not in ("from", "to", "group_by", "clock", "compare")}
+    errors: dict[str, list] = {}
+    for name, target in (("from", "received_after"), ("to", "received_before")):
+        raw = str(params.get(name, "")).strip()
+        if raw:
+            try:
+                date.fromisoformat(raw)
+            except ValueError:
+                errors[name] = [gettext("Not a valid date (use YYYY-MM-DD).")]
+            list_params[target] = raw
+    keys = [k.strip() for k in str(params.get("group_by", "")).split(",") if k.strip()]
+    unknown = [k for k in keys if k not in DIMENSIONS]
+    if unknown:
+        errors["group_by"] = [
+            gettext("Unknown grouping %(keys)s; use %(known)s.")
+            % {"keys": ", ".join(unknown), "known": ", ".join(DIMENSIONS)}
+        ]
+    if len(set(keys)) > 3:
+        errors.setdefault("group_by", []).append(gettext("At most three groupings at once."))
+    clock = str(params.get("clock", "")).strip()
+    if clock and clock not in CLOCKS:
+        errors["clock"] = [gettext("Unknown clock; use %(known)s.") % {"known": ", ".join(CLOCKS)}]
+    try:
+        filters = parse_filters(list_params)
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+        filters = None
+    bounded = filters and "day" in keys and filters.received_after and filters.received_before
+    if bounded and (filters.received_before - filters.received_after).days > MAX_DAYS:
+        errors["group_by"] = [gettext("Too many days to count one by one; group by week or month.")]
+    if errors:
+        raise InvalidInput(errors)
+    return StatisticsQuery(filters, list(dict.fromkeys(keys)), clock, list_params)
+
+
+def _clock_q(clock: str) -> Q:
+    if not clock:
+        return Q()
+    if clock == "assignment":
+        return Q(deadlines__name__startswith="assignment:")
+    return Q(deadlines__name=clock)
+
+
+def _aggregates(clock: str) -> dict:
+    now = timezone.now()
+    on_time = Q(deadlines__met_at__isnull=False, deadlines__met_at__lte=F("deadlines__due_at"))
+    late = Q(deadlines__met_at__gt=F("deadlines__due_at")) | Q(
+        deadlines__met_at__isnull=True, deadlines__paused_at__isnull=True, deadlines__due_at__lt=now
+    )
+    clock_q = _clock_q(clock)
+    return {
+        "count": Count("pk", distinct=True),
+        "overdue": Count(
+            "pk", distinct=True, filter=Q(Exists(overdue_deadlines().filter(petition=OuterRef("pk"))))
+        ),
+        "on_time": Count("deadlines", distinct=True, filter=on_time & clock_q),
+        "late": Count("deadlines", distinct=True, filter=late & clock_q),
+    }
+
+
+def _base(user, query: StatisticsQuery):
+    qs = petition_list(user, query.filters).order_by()
+    if "unit" in query.group_by:
+        qs = qs.annotate(
+            live_assignment=FilteredRelation(
+                "assignments", condition=~Q(assignments__status=AssignmentStatus.WITHDRAWN)
+            )
+        )
+    return qs
+
+
+def _rate(on_time: int, late: int) -> float | None:
+    """Share of decided clocks (met, or running past their end) that were met in time."""
+    decided = on_time + late
+    return round(on_time / decided, 4) if decided else None
+
+
+def statistics(user, query: StatisticsQuery, *, totals: bool = True) -> dict:
+    """{"total", "overdue", "on_time_rate", "rows": [{<keys>, "count", "overdue", "on_time_rate"}]}.
+    Without `totals` (a page section whose totals another query gives) only the rows are read."""
+    aggregates = _aggregates(query.clock)
+    totals = (
+        _base(user, query).aggregate(**aggregates)
+        if totals
+        else {"count": None, "overdue": None, "on_time": 0, "late": 0}
+    )
+    rows = []
+    if query.group_by:
+        names = {key: f"k_{key}" for key in query.group_by}
+        grouped = (
+            _base(user, query)
+            .annotate(**{names[k]: _expr(DIMENSIONS[k]) for k in query.group_by})
+            .values(*names.values())
+            .annotate(**aggregates)
+            .order_by(*names.values())
+        )
+        for row in grouped:
+            out = {k: DIMENSIONS[k].to_value(row[names[k]]) for k in query.group_by}
+            out.update(
+                count=row["count"], overdue=row["overdue"], on_time_rate=_rate(row["on_time"], row["late"])
+            )
+            rows.append(out)
+    return {
+        "total": totals["count"],
+        "overdue": totals["overdue"],
+        "on_time_rate": _rate(totals["on_time"], totals["late"]),
+        "rows": rows,
+    }
+
+
+def _expr(dimension: Dimension):
+    expression = dimension.expression()
+    return F(expression) if isinstance(expression, str) else expression
+
+
+def list_link(query: StatisticsQuery, row: dict | None = None, **extra) -> str:
+    """The petition list URL showing exactly the petitions a number counts."""
+    params = {k: v for k, v in (query.list_params or {}).items() if v not in ("", None)}
+    for key in query.group_by if row else ():
+        for name, value in DIMENSIONS[key].link(row[key]).items():
+            # A month inside the asked period: the narrower of the two bounds on each side.
+            if name == "received_after" and params.get(name):
+                value = max(value, params[name])
+            elif name == "received_before" and params.get(name):
+                value = min(value, params[name])
+            params[name] = value
+    params.update(extra)
+    return "/petitions/?" + urlencode(params)
+
+
+def clock_rates(user, query: StatisticsQuery) -> dict:
+    """On-time rates per clock (the office's and the units' assignment clocks) and per unit,
+    over the deadlines of the petitions the statistics count."""
+    petitions = petition_list(user, query.filters).order_by().values("pk")
+    now = timezone.now()
+    on_time = Q(met_at__isnull=False, met_at__lte=F("due_at"))
+    late = Q(met_at__gt=F("due_at")) | Q(met_at__isnull=True, paused_at__isnull=True, due_at__lt=now)
+    counts = {"on_time": Count("pk", filter=on_time), "late": Count("pk", filter=late)}
+    deadlines = Deadline.objects.filter(petition__in=petitions)
+    by_clock = {clock: {"on_time": 0, "late": 0} for clock in CLOCKS}
+    for row in deadlines.values("name").annotate(**counts):
+        clock = "assignment" if row["name"].startswith("assignment:") else row["name"]
+        if clock in by_clock:
+            by_clock[clock]["on_time"] += row["on_time"]
+            by_clock[clock]["late"] += row["late"]
+    per_unit = [
+        {
+            "unit": row["unit"],
+            "on_time": row["on_time"],
+            "late": row["late"],
+            "rate": _rate(row["on_time"], row["late"]),
+        }
+        for row in deadlines.filter(unit__isnull=False).values("unit").annotate(**counts).order_by("unit")
+    ]
+    return {
+        "clocks": [
+            {"clock": clock, **values, "rate": _rate(values["on_time"], values["late"])}
+            for clock, values in by_clock.items()
+        ],
+        "units": per_unit,
+    }
+
+
+def comparison_period(query: StatisticsQuery, mode: str) -> StatisticsQuery | None:
+    """The same question for the period before (环比, "previous") or a year earlier (同比, "year").
+    Needs both ends of the period; None otherwise."""
+    params = dict(query.list_params or {})
+    start, end = params.get("received_after"), params.get("received_before")
+    if mode not in ("previous", "year") or not start or not end:
+        return None
+    first, last = date.fromisoformat(start[:10]), date.fromisoformat(end[:10])
+    if mode == "year":
+        first, last = _year_before(first), _year_before(last)
+    else:
+        length = (last - first).days + 1
+        first, last = first - timedelta(days=length), last - timedelta(days=length)
+    params.update(received_after=first.isoformat(), received_before=last.isoformat())
+    return StatisticsQuery(parse_filters(params), query.group_by, query.clock, params)
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)

@@ -1,0 +1,267 @@
+"""Statistics equal an independent oracle: SQL COUNT queries written out here, and a small
+Python reference over the raw rows for what SQL would make awkward (months in office time)."""
+
+import random
+from collections import Counter
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xinfang.reports.statistics import parse_statistics_query, statistics
+
+TZ = ZoneInfo("Asia/Shanghai")
+pytestmark = pytest.mark.django_db
+QUERIES_AUTH = 2  # the bearer token with its user, and the user's roles
+
+
+def _hidden_units(user):
+    """The user's unit and every unit above it, walked by hand (the Rule 4.3 firewall)."""
+    ids, unit = [], user.unit
+    while unit is not None:
+        ids.append(unit.pk)
+        unit = unit.parent
+    return ids
+
+
+def oracle_rows(user, handler_unit=None):
+    """Every petition `user` may see, with what the statistics group and filter by, via SQL."""
+    hidden = ",".join(str(i) for i in _hidden_units(user))
+    sql = f"""
+        SELECT p.id, p.channel, c.code, p.status, p.received_at, p.is_group,
+          EXISTS (SELECT 1 FROM petitions_deadline d WHERE d.petition_id = p.id AND d.met_at IS NULL
+                  AND d.paused_at IS NULL AND d.due_at < %s)
+        FROM petitions_petition p JOIN petitions_category c ON c.id = p.category_id
+        WHERE NOT EXISTS (SELECT 1 FROM petitions_involvedunit i WHERE i.petition_id = p.id
+                          AND i.unit_id IN ({hidden}))
+    """
+    params = [timezone.now()]
+    if handler_unit is not None:
+        sql += """ AND EXISTS (SELECT 1 FROM petitions_assignment a WHERE a.petition_id = p.id
+                   AND a.unit_id = %s AND a.status <> 'withdrawn')"""
+        params.append(handler_unit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    out = []
+    for pid, channel, category, status, received, is_group, overdue in rows:
+        if isinstance(received, str):  # SQLite hands back text
+            received = datetime.fromisoformat(received)
+        if timezone.is_naive(received):
+            received = received.replace(tzinfo=ZoneInfo("UTC"))
+        out.append(
+            {
+                "id": pid,
+                "channel": channel,
+                "category": category,
+                "status": status,
+                "month": received.astimezone(TZ).strftime("%Y-%m"),
+                "day": received.astimezone(TZ).date(),
+                "group": bool(is_group),
+                "overdue": bool(overdue),
+            }
+        )
+    return out
+
+
+def live_units():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT petition_id, unit_id FROM petitions_assignment WHERE status <> 'withdrawn'")
+        pairs = cursor.fetchall()
+    units: dict[int, set] = {}
+    for pid, unit in pairs:
+        units.setdefault(pid, set()).add(unit)
+    return units
+
+
+filters = st.fixed_dictionaries(
+    {},
+    optional={
+        "channel": st.sampled_from(["letter", "visit", "call", "online"]),
+        "status": st.sampled_from(["registered", "closed", "assigned", "open"]),
+        "from": st.dates(date(2026, 1, 1), date(2026, 7, 30)),
+        "to": st.dates(date(2026, 1, 1), date(2026, 7, 30)),
+        "overdue": st.just("true"),
+        "group": st.sampled_from(["true", "false"]),
+    },
+)
+groupings = st.lists(
+    st.sampled_from(["channel", "category", "status", "month", "unit"]), max_size=2, unique=True
+)
+
+
+def keep(row, f, units):
+    if "channel" in f and row["channel"] != f["channel"]:
+        return False
+    if "status" in f:
+        open_ = row["status"] not in (
+            "closed",
+            "archived",
+            "persuaded",
+            "referred_to_police",
+            "merged",
+            "void",
+        )
+        if (f["status"] == "open" and not open_) or (f["status"] != "open" and row["status"] != f["status"]):
+            return False
+    if "from" in f and row["day"] < f["from"]:
+        return False
+    if "to" in f and row["day"] > f["to"]:
+        return False
+    if f.get("overdue") and not row["overdue"]:
+        return False
+    return not ("group" in f and row["group"] != (f["group"] == "true"))
+
+
+def expected(rows, f, group_by, units):
+    kept = [r for r in rows if keep(r, f, units)]
+    counts, overdue = Counter(), Counter()
+    for r in kept:
+        keys_per_dim = []
+        for key in group_by:
+            if key == "unit":
+                keys_per_dim.append(sorted(units.get(r["id"], set())) or [None])
+            else:
+                keys_per_dim.append([r[key]])
+        combos = [()]
+        for values in keys_per_dim:
+            combos = [c + (v,) for c in combos for v in values]
+        for combo in combos:
+            counts[combo] += 1
+            overdue[combo] += r["overdue"]
+    return len(kept), sum(r["overdue"] for r in kept), {k: (counts[k], overdue[k]) for k in counts}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), size=st.integers(0, 25), f=filters, group_by=groupings)
+def test_statistics_equal_the_oracle(world_factory, demo_org, seed, size, f, group_by):
+    users, _units = demo_org
+    with transaction.atomic():
+        sid = transaction.savepoint()
+        world_factory(random.Random(seed), size, timezone.now())
+        for username, unit in (("clerk", None), ("housing", users["housing"].unit_id)):
+            user = users[username]
+            params = {**f, "group_by": ",".join(group_by)}
+            result = statistics(user, parse_statistics_query(params))
+            total, overdue, rows = expected(oracle_rows(user, unit), f, group_by, live_units())
+            assert result["total"] == total, username
+            assert result["overdue"] == overdue, username
+            got = {tuple(r[k] for k in group_by): (r["count"], r["overdue"]) for r in result["rows"]}
+            assert got == (rows if group_by else {}), username
+        transaction.savepoint_rollback(sid)
+
+
+def test_on_time_rate_counts_decided_clocks(world_factory, demo_org):
+    """Oracle: met by the due time → on time; met later, or running past it → late."""
+    users, _units = demo_org
+    now = timezone.now()
+    world_factory(random.Random(7), 30, now)
+    hidden = ",".join(str(i) for i in _hidden_units(users["clerk"]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT
+                 SUM(CASE WHEN d.met_at IS NOT NULL AND d.met_at <= d.due_at THEN 1 ELSE 0 END),
+                 SUM(CASE WHEN d.met_at > d.due_at OR (d.met_at IS NULL AND d.paused_at IS NULL
+                          AND d.due_at < %s) THEN 1 ELSE 0 END)
+               FROM petitions_deadline d WHERE d.name = 'reply' AND NOT EXISTS (
+                 SELECT 1 FROM petitions_involvedunit i WHERE i.petition_id = d.petition_id AND i.unit_id IN ({hidden}))""",
+            [now],
+        )
+        on_time, late = cursor.fetchone()
+    result = statistics(users["clerk"], parse_statistics_query({"clock": "reply"}))
+    assert result["on_time_rate"] == (round(on_time / (on_time + late), 4) if (on_time + late) else None)
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"group_by": "colour"}, "group_by"),
+        ({"group_by": "channel,category,status,month"}, "group_by"),
+        ({"from": "2026-13-01"}, "from"),
+        ({"to": "yesterday"}, "to"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"assigned_unit": "abc"}, "assigned_unit"),
+        ({"group": "maybe"}, "group"),
+        ({"clock": "sundial"}, "clock"),
+        ({"from": "1990-01-01", "to": "2026-01-01", "group_by": "day"}, "group_by"),
+    ],
+)
+def test_bad_statistics_queries_are_400(api, params, field):
+    response = api("clerk", language="en").get("/api/v1/statistics", **params)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert field in response.json()["errors"]
+
+
+def test_units_see_their_own_share_and_administrators_none(api, world_factory, demo_org):
+    world_factory(random.Random(3), 30, timezone.now())
+    clerk = api("clerk").get("/api/v1/statistics").json()["total"]
+    housing = api("housing").get("/api/v1/statistics").json()["total"]
+    listed = api("housing").get("/api/v1/petitions").json()["count"]
+    assert housing == listed and housing < clerk
+    assert api("auditor").get("/api/v1/statistics").status_code == 403
+    assert api("admin").get("/api/v1/statistics").status_code == 403
+
+
+def test_every_row_links_to_a_list_with_the_same_count(api, world_factory, demo_org):
+    """The list accepts the group keys as filters: following a row gives the row's count."""
+    world_factory(random.Random(11), 30, timezone.now())
+    from xinfang.reports.statistics import list_link
+
+    users, _ = demo_org
+    query = parse_statistics_query({"group_by": "unit,month", "from": "2026-02-10", "to": "2026-05-20"})
+    result = statistics(users["clerk"], query)
+    assert result["rows"]
+    for row in result["rows"]:
+        if row["unit"] is None:
+            continue
+        link = list_link(query, row)
+        response = api("clerk").get("/api/v1" + link.replace("/petitions/", "/petitions"))
+        assert response.json()["count"] == row["count"], link
+
+
+def test_time_of_day_does_not_shift_the_month(api, register, demo_org):
+    """00:30 on 1 March in Beijing is still February in UTC: the office's month counts."""
+    register(received_at=datetime.combine(date(2026, 3, 1), time(0, 30), TZ).isoformat())
+    rows = api("clerk").get("/api/v1/statistics", group_by="month").json()["rows"]
+    assert [(r["month"], r["count"]) for r in rows] == [("2026-03", 1)]
+
+
+@pytest.mark.parametrize("group_by", ["", "channel", "unit,month"])
+def test_query_count_does_not_grow_with_the_data(api, world_factory, django_assert_num_queries, group_by):
+    """Two aggregates (totals and rows) whatever the number of petitions or groups; the rest is
+    authentication."""
+    client = api("clerk")
+    client.get("/api/v1/statistics", group_by=group_by)  # warm the token's last-used stamp
+    world_factory(random.Random(1), 5, timezone.now())
+    with django_assert_num_queries(QUERIES_AUTH + (2 if group_by else 1)):
+        small = client.get("/api/v1/statistics", group_by=group_by)
+    world_factory(random.Random(2), 40, timezone.now())
+    with django_assert_num_queries(QUERIES_AUTH + (2 if group_by else 1)):
+        large = client.get("/api/v1/statistics", group_by=group_by)
+    assert small.status_code == large.status_code == 200
+
+
+def test_comparison_periods(api, register):
+    """环比: the same number of days just before; 同比: the same dates a year earlier."""
+    for day in ("2025-03-10", "2026-02-20", "2026-03-10", "2026-03-11"):
+        register(received_at=f"{day}T10:00:00+08:00")
+    previous = api("clerk").get(
+        "/api/v1/statistics", **{"from": "2026-03-01", "to": "2026-03-31", "compare": "previous"}
+    )
+    body = previous.json()
+    assert body["total"] == 2
+    assert (body["compare"]["from"], body["compare"]["to"], body["compare"]["total"]) == (
+        "2026-01-29",
+        "2026-02-28",
+        1,
+    )
+    year = api("clerk").get(
+        "/api/v1/statistics", **{"from": "2026-03-01", "to": "2026-03-31", "compare": "year"}
+    )
+    assert (year.json()["compare"]["from"], year.json()["compare"]["total"]) == ("2025-03-01", 1)
+    assert api("clerk").get("/api/v1/statistics", compare="year").status_code == 400
