@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("xinfang.audit.urls")),
     path("", include("xinfang.notifications.urls")),
     path("", include("xinfang.deadlines.urls")),
+    path("", include("xinfang.portal.urls")),
     path("", include("xinfang.petitions.urls")),
 ]
 

@@ -6,7 +6,7 @@ from xinfang.accounts.models import OFFICE_ROLES, Role
 from xinfang.documents.services import may_attach
 from xinfang.petitions.actors import Facts, matches
 from xinfang.petitions.choices import OPEN_STATUSES, RECEPTION_CHANNELS, Channel, Status
-from xinfang.petitions.workflow import actions_from
+from xinfang.petitions.workflow import EXTRA_OFFERED, actions_from
 
 
 def can_view(user, petition) -> bool:
@@ -61,7 +61,9 @@ def allowed_actions(user, petition) -> list[str]:
     actions = [
         t.action
         for t in actions_from(petition.status)
-        if _fits_the_channel(petition, t.action) and matches(t.who, facts)
+        if _fits_the_channel(petition, t.action)
+        and matches(t.who, facts)
+        and (t.action not in EXTRA_OFFERED or EXTRA_OFFERED[t.action](petition))
     ]
     if user.has_role(*OFFICE_ROLES) and petition.status == Status.REGISTERED:
         actions.append("correct")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import LEADER_ROLES, Role
 from xinfang.petitions.choices import Channel, Status
+from xinfang.petitions.hooks import petition_queues
 from xinfang.petitions.models import Petition
 from xinfang.petitions.services.transitions import may
 from xinfang.petitions.workflow_models import (
@@ -157,4 +158,9 @@ def queues_for(user) -> list[Queue]:
                 ),
             ),
         ]
+    # Queues that capabilities add (hooks.petition_queues), e.g. the portal's unsatisfactory ratings.
+    for make in petition_queues.values():
+        queue = make(user)
+        if queue is not None:
+            queues.append(queue)
     return queues
