@@ -265,3 +265,54 @@ def _api(user):
     from xinfang.accounts.models import ApiToken
 
     return Client(HTTP_AUTHORIZATION=f"Bearer {ApiToken.issue(user)[1]}")
+
+
+def test_ratings_feed_the_statistics_over_visible_petitions(client, api, demo_org, taken_in):
+    users, units = demo_org
+    # Two rated petitions, one of them involving the police unit (Rule 4.3: its staff never see it).
+    a, a_secret, _pa = taken_in("replied")
+    b, b_secret, pb = taken_in("replied")
+    from xinfang.petitions.models import InvolvedUnit
+
+    InvolvedUnit.objects.create(petition=pb, unit=units["POLICE"])
+    rating(client, a.query_code, a_secret, "satisfied")
+    rating(client, b.query_code, b_secret, "unsatisfied", "不行")
+    body = api("secgen").get("/api/v1/ratings/statistics").json()
+    assert body == {
+        "total": 2,
+        "rows": [
+            {"rating": "satisfied", "count": 1},
+            {"rating": "basically_satisfied", "count": 0},
+            {"rating": "unsatisfied", "count": 1},
+        ],
+        "unsatisfied_open": 1,
+    }
+    # A handler of the involved unit sees neither (not assigned to them, and one involves them).
+    assert api("police").get("/api/v1/ratings/statistics").json()["total"] == 0
+    assert (
+        api("secgen")
+        .get("/api/v1/ratings/statistics", **{"from": "2000-01-01", "to": "2000-12-31"})
+        .json()["total"]
+        == 0
+    )
+    assert api("secgen").get("/api/v1/ratings/statistics", **{"from": "yesterday"}).status_code == 400
+
+
+def test_query_counts_do_not_grow_with_the_queue(
+    api, submission, client, django_assert_num_queries, django_assert_max_num_queries
+):
+    clerk = api("clerk")
+    for _ in range(2):
+        submission()
+    clerk.get("/api/v1/intake")  # the token's first use is recorded once (an UPDATE), then not
+    # The token, the role check, the submissions, their files: 4, however many are waiting.
+    with django_assert_num_queries(4):
+        assert clerk.get("/api/v1/intake").status_code == 200
+    for _ in range(5):
+        submission()
+    with django_assert_num_queries(4):
+        assert len(clerk.get("/api/v1/intake").json()) == 7
+    sub, secret = submission()
+    # The citizen's status: the submission with its petition (1), nothing else while received.
+    with django_assert_max_num_queries(1):
+        assert status(client, sub.query_code, secret).status_code == 200

@@ -328,6 +328,7 @@ ROUTES = {
         ("post", "/api/v1/portal/rating", {"query_code": "WS0", "secret": "x"}, portal_wrong_code)
     ],
     "api-intake": [("get", "/api/v1/intake", None, api_intake)],
+    "api-rating-statistics": [("get", "/api/v1/ratings/statistics", None, api_any)],
     "api-intake-accept": [("post", "/api/v1/intake/999999/accept", {}, api_intake_missing)],
     "api-intake-decline": [("post", "/api/v1/intake/999999/decline", {"reason": "x"}, api_intake_missing)],
     "api-intake-link": [("post", "/api/v1/intake/999999/link", {"number": "XF"}, api_intake_missing)],

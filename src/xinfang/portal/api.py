@@ -180,3 +180,28 @@ class IntakeLinkView(APIView):
             ctx=api_context(request), submission_id=submission.pk, number=_body(request).get("number")
         )
         return _detail(request, petition.number)
+
+
+class RatingStatisticsView(APIView):
+    """Satisfaction ratings of the caller's visible petitions, for the statistics."""
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request):
+        from datetime import date
+
+        from xinfang.portal.selectors import rating_statistics
+
+        errors = {}
+        bounds = {}
+        for key in ("from", "to"):
+            raw = request.query_params.get(key)
+            if raw:
+                try:
+                    bounds[key] = date.fromisoformat(raw[:10])
+                except ValueError:
+                    errors[key] = [_("A date as YYYY-MM-DD.")]
+        if errors:
+            raise InvalidInput(errors)
+        return Response(
+            rating_statistics(request.user, date_from=bounds.get("from"), date_to=bounds.get("to"))
+        )

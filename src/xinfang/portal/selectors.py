@@ -39,3 +39,26 @@ def get_submission(user, submission_id) -> Submission:
 def is_overdue(submission: Submission, now=None) -> bool:
     now = now or timezone.now()
     return submission.status == SubmissionStatus.PENDING and submission.due_at < now
+
+
+def rating_statistics(user, *, date_from=None, date_to=None) -> dict:
+    """Ratings of the petitions `user` may see (visible_to), by value, for the statistics:
+    {"total", "rows": [{"rating", "count"}], "unsatisfied_open"}. Dates bound `rated_at` (the
+    office's local days, both ends included)."""
+    from django.db.models import Count
+
+    from xinfang.petitions.models import Petition
+    from xinfang.portal.models import FollowUp, Rating, RatingValue
+
+    ratings = Rating.objects.filter(petition__in=Petition.objects.visible_to(user).values("pk"))
+    if date_from:
+        ratings = ratings.filter(rated_at__date__gte=date_from)
+    if date_to:
+        ratings = ratings.filter(rated_at__date__lte=date_to)
+    counts = dict(ratings.values_list("value").annotate(n=Count("id")).values_list("value", "n"))
+    rows = [{"rating": value, "count": counts.get(value, 0)} for value in RatingValue.values]
+    return {
+        "total": sum(r["count"] for r in rows),
+        "rows": rows,
+        "unsatisfied_open": ratings.filter(follow_up=FollowUp.OPEN).count(),
+    }
