@@ -12,7 +12,7 @@ the server is stopped. Loopback only. Standard library only on the client side.
 
 Options by environment: PORTAL_CITIZENS (50), PORTAL_SUBMISSIONS_EACH (4), PORTAL_STAFF (4),
 PORTAL_PETITIONS (2000 bulk-filled + 200 through the service layer), BENCH_PORT (8170),
-BENCH_WORKERS (2). Figures: docs/benchmarks.md ("Public portal").
+BENCH_WORKERS (2), BENCH_THREADS (1; more runs gunicorn's gthread workers). Figures: docs/benchmarks.md ("Public portal").
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ def main() -> None:
     petitions = env_int("PORTAL_PETITIONS", 2200)
     port = env_int("BENCH_PORT", 8170)
     workers = env_int("BENCH_WORKERS", 2)
+    threads = env_int("BENCH_THREADS", 1)
     data_dir = ROOT / "var" / "bench-portal"
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
@@ -173,6 +174,7 @@ def main() -> None:
         result["database"] = database.split(":", 1)[0]
         result["petitions"] = petitions
         result["gunicorn_workers"] = workers
+        result["gunicorn_threads"] = threads
         result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         print(json.dumps(result, ensure_ascii=False, indent=2))
     finally:
