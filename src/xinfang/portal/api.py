@@ -4,13 +4,15 @@ secret (no account), and the office's intake queue (signed-in office staff)."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from xinfang.core.errors import Forbidden, InvalidInput
+from xinfang.petitions.api.serializers import PetitionDetail
 from xinfang.petitions.api.views import _detail, api_context
 from xinfang.portal import lookup, throttle
 from xinfang.portal.projection import project
@@ -145,7 +147,7 @@ class IntakeListView(APIView):
 
 
 class IntakeAcceptView(APIView):
-    @extend_schema(request=serializers.DictField(), responses={201: serializers.DictField()})
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: PetitionDetail})
     def post(self, request, submission_id):
         _office(request)
         submission = get_submission(request.user, submission_id)
@@ -158,7 +160,16 @@ class IntakeAcceptView(APIView):
 class IntakeDeclineView(APIView):
     @extend_schema(
         request=inline_serializer("IntakeDecline", {"reason": serializers.CharField()}),
-        responses={200: serializers.DictField()},
+        responses={
+            200: inline_serializer(
+                "IntakeDeclined",
+                {
+                    "id": serializers.IntegerField(),
+                    "status": serializers.CharField(),
+                    "reason": serializers.CharField(),
+                },
+            )
+        },
     )
     def post(self, request, submission_id):
         _office(request)
@@ -171,7 +182,7 @@ class IntakeDeclineView(APIView):
 class IntakeLinkView(APIView):
     @extend_schema(
         request=inline_serializer("IntakeLink", {"number": serializers.CharField()}),
-        responses={200: serializers.DictField()},
+        responses={200: PetitionDetail},
     )
     def post(self, request, submission_id):
         _office(request)
@@ -185,7 +196,19 @@ class IntakeLinkView(APIView):
 class RatingStatisticsView(APIView):
     """Satisfaction ratings of the caller's visible petitions, for the statistics."""
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(
+        parameters=[OpenApiParameter("from", str), OpenApiParameter("to", str)],
+        responses={
+            200: inline_serializer(
+                "RatingStatistics",
+                {
+                    "total": serializers.IntegerField(),
+                    "rows": serializers.ListField(child=serializers.DictField()),
+                    "unsatisfied_open": serializers.IntegerField(),
+                },
+            )
+        },
+    )
     def get(self, request):
         from datetime import date
 
