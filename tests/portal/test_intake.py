@@ -175,3 +175,49 @@ def test_the_intake_clock_follows_the_deadline_policies(submission):
     local = timezone.localtime(sub.submitted_at).date()
     due = timezone.localtime(sub.due_at).date()
     assert 7 <= (due - local).days <= 7 + 9  # at most a Spring Festival's rest days later
+
+
+def test_the_intake_pages(demo_org, submission, register):
+    from django.test import Client
+
+    users, _units = demo_org
+    clerk = Client()
+    clerk.force_login(users["clerk"])
+    sub, _ = submission(title="路灯坏了", category="")
+    page = clerk.get("/intake/").content.decode()
+    assert "网上信访受理" in page and "路灯坏了" in page
+    detail = clerk.get(f"/intake/{sub.pk}/").content.decode()
+    # The registration prefilled with what the citizen typed (the phone unsealed for the office).
+    assert 'value="路灯坏了"' in detail and f'value="{sub.phone}"' in detail
+    # Accepting without a category: the error in place, the corrections kept, nothing registered.
+    response = clerk.post(
+        f"/intake/{sub.pk}/", {"operation": "accept", "title": "路灯坏了（核）", "content": "无灯"}
+    )
+    assert response.status_code == 400
+    assert "请选择问题分类" in response.content.decode() and "路灯坏了（核）" in response.content.decode()
+    # Declining needs a reason; with one, back to the queue.
+    assert clerk.post(f"/intake/{sub.pk}/", {"operation": "decline", "reason": ""}).status_code == 400
+    response = clerk.post(f"/intake/{sub.pk}/", {"operation": "decline", "reason": "不属于受理范围"})
+    assert response.status_code == 302 and response["Location"] == "/intake/"
+    assert clerk.post(f"/intake/{sub.pk}/", {"operation": "decline", "reason": "再次"}).status_code == 409
+    # Linking to an earlier petition; then the clerk lands on it.
+    other, _ = submission()
+    earlier = register()
+    response = clerk.post(f"/intake/{other.pk}/", {"operation": "link", "number": earlier.number})
+    assert response.status_code == 302 and response["Location"] == f"/petitions/{earlier.number}/"
+    # A file of a submission is the office's only.
+    with_file, _ = submission(files=[_pdf_upload()])
+    file_id = with_file.files.get().pk
+    assert clerk.get(f"/intake/{with_file.pk}/files/{file_id}/").status_code == 200
+    handler = Client()
+    handler.force_login(users["housing"])
+    assert handler.get(f"/intake/{with_file.pk}/files/{file_id}/").status_code == 403
+    assert handler.get("/intake/").status_code == 403
+
+
+def _pdf_upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.api.conftest import PDF
+
+    return SimpleUploadedFile("材料.pdf", PDF)
