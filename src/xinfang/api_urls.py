@@ -1,6 +1,6 @@
 """/api/v1/: the contract of API.md; the served OpenAPI document is the full reference."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from xinfang.accounts import api as accounts_api
@@ -90,6 +90,7 @@ urlpatterns = [
     path("audit/events", audit_api.EventMetaView.as_view(), name="api-audit-events"),
     path("statistics", reports_api.StatisticsView.as_view(), name="api-statistics"),
     path("imports", reports_api.ImportView.as_view(), name="api-imports"),
+    path("", include("xinfang.portal.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("schema/ui/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-schema-ui"),
 ]

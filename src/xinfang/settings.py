@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "xinfang.deadlines",
     "xinfang.search",
     "xinfang.reports",
+    "captcha",
+    "xinfang.portal",
 ]
 
 MIDDLEWARE = [
@@ -372,3 +374,17 @@ DOCUMENT_SOFFICE = env_str("XINFANG_SOFFICE", "soffice")
 # "command": one `soffice --convert-to` per batch.
 DOCUMENT_CONVERTER = env_choice("XINFANG_DOCUMENT_CONVERTER", "auto", {"auto", "command"})
 DOCUMENT_PDF_TIMEOUT = env_int("XINFANG_DOCUMENT_PDF_TIMEOUT", 60, minimum=5, maximum=600)
+# The public portal (docs/portal.md). Its rate limits count in the `default` cache, which must be
+# shared by all web workers in production (a database or Redis cache).
+PORTAL_SUBMISSIONS_PER_ADDRESS_HOUR = env_int("XINFANG_PORTAL_SUBMISSIONS_PER_ADDRESS_HOUR", 5, minimum=1)
+PORTAL_SUBMISSIONS_PER_PHONE_DAY = env_int("XINFANG_PORTAL_SUBMISSIONS_PER_PHONE_DAY", 3, minimum=1)
+PORTAL_QUERY_FAILURES = env_int("XINFANG_PORTAL_QUERY_FAILURES", 10, minimum=3, maximum=1000)
+PORTAL_RATING_DAYS = env_int("XINFANG_PORTAL_RATING_DAYS", 30, minimum=1, maximum=365)
+PORTAL_MAX_FILES = 5
+PORTAL_NOTICE = env_str("XINFANG_PORTAL_NOTICE", "")
+# Demo mode only (`make run`): the CAPTCHA answer PASSED is accepted, so that scripts and the
+# browser tests can submit. Never in production: it follows XINFANG_DEMO and nothing else.
+PORTAL_DEMO_CAPTCHA = DEMO
+CAPTCHA_LENGTH = 5
+CAPTCHA_TIMEOUT = 20  # minutes: a citizen may take a while over the form
+CAPTCHA_IMAGE_SIZE = (150, 50)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("xinfang.deadlines.urls")),
     path("", include("xinfang.documents.urls")),  # official documents (文书)
     path("", include("xinfang.reports.urls")),
+    path("", include("xinfang.portal.urls")),
     path("", include("xinfang.petitions.urls")),
     path("", include("xinfang.search.urls")),
 ]

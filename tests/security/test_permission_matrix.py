@@ -304,6 +304,32 @@ def logout(case):
     return {302}
 
 
+def portal_public(case):  # the public portal: no account, the same for everyone
+    return {200}
+
+
+def portal_gone(case):  # a missing or used CAPTCHA image (django-simple-captcha answers 410)
+    return {404, 410}
+
+
+def portal_wrong_code(case):  # a wrong code answers 404 to everyone; repeated, 429
+    return {404, 429}
+
+
+def web_intake_missing(case):  # /intake/<missing id>/: office staff 404, others 403
+    if case.anonymous:
+        return {302}
+    return {404} if case.role(*OFFICE_ROLES) else {403}
+
+
+def api_intake(case):
+    return {401} if case.anonymous else ({200} if case.role(*OFFICE_ROLES) else {403})
+
+
+def api_intake_missing(case):
+    return {401} if case.anonymous else ({404} if case.role(*OFFICE_ROLES) else {403})
+
+
 # route name → [(method, path template, body, expectation)]; {n} is the petition number,
 # {a} one of its attachments, {d} one of its official documents (the registration form). Petition-free routes ignore the petition.
 ROUTES = {
@@ -389,6 +415,25 @@ ROUTES = {
     ],
     "search_intake_panel": [("post", "/search/intake-panel/", {"title": "电梯"}, web_office_page)],
     "search_recurring": [("get", "/search/recurring/", None, web_office_page)],
+    "portal_notice": [("get", "/portal/", None, portal_public)],
+    "portal_submit": [("get", "/portal/submit", None, portal_public)],
+    "portal_status": [("get", "/portal/status", None, portal_public)],
+    "portal_document": [("post", "/portal/documents/0", {}, portal_wrong_code)],
+    "portal_captcha": [("get", "/portal/captcha/0000.png", None, portal_gone)],
+    "portal_intake": [("get", "/intake/", None, web_office_page)],
+    "portal_intake_detail": [("get", "/intake/999999/", None, web_intake_missing)],
+    "portal_intake_file": [("get", "/intake/999999/files/1/", None, web_intake_missing)],
+    "api-portal-status": [
+        ("post", "/api/v1/portal/status", {"query_code": "WS0", "secret": "x"}, portal_wrong_code)
+    ],
+    "api-portal-rating": [
+        ("post", "/api/v1/portal/rating", {"query_code": "WS0", "secret": "x"}, portal_wrong_code)
+    ],
+    "api-intake": [("get", "/api/v1/intake", None, api_intake)],
+    "api-rating-statistics": [("get", "/api/v1/ratings/statistics", None, api_any)],
+    "api-intake-accept": [("post", "/api/v1/intake/999999/accept", {}, api_intake_missing)],
+    "api-intake-decline": [("post", "/api/v1/intake/999999/decline", {"reason": "x"}, api_intake_missing)],
+    "api-intake-link": [("post", "/api/v1/intake/999999/link", {"number": "XF"}, api_intake_missing)],
     "api-supervisions": [("get", "/api/v1/petitions/{n}/supervisions", None, api_petition_read)],
     "api-supervision-response": [
         (

@@ -240,6 +240,27 @@ REGISTRY: dict[str, Action] = {
 assert set(REGISTRY) == set(ACTIONS), "every action in the table can be called"
 
 
+def register_action(
+    *, name: str, label, transitions: list, read: Callable, service: Callable, offered=None
+) -> None:
+    """Add a capability's action to the one action framework (CONVENTIONS 22), from its
+    AppConfig.ready(): its rows join `transition_for`/`actions_from`, its label the buttons, its
+    reader and service the API's and the page's door (`perform`). `offered(petition)` hides
+    the button where the action's guard surely refuses. The form is the template
+    `petitions/actions/<name>.html`, which the capability ships."""
+    from xinfang.petitions import workflow
+
+    if name in ACTIONS:
+        raise ValueError(f"{name} is an action of the core's table")
+    workflow.ACTION_LABELS[name] = label
+    for transition in transitions:
+        assert transition.action == name
+        workflow.EXTRA_TRANSITIONS[(str(transition.source), name)] = transition
+    if offered is not None:
+        workflow.EXTRA_OFFERED[name] = offered
+    REGISTRY[name] = Action(name, read, service)
+
+
 def read_input(action: str, data) -> dict:
     if not isinstance(data, Mapping):
         raise InvalidInput({"non_field_errors": [_("Expected an object with the action's fields.")]})

@@ -97,3 +97,16 @@ registration_panels: Registry = Registry("registration_panels")
 # each registered parameter with ``parse(raw)`` (a ValueError's message becomes the user's error
 # for that field) and narrows the visible queryset with ``apply(queryset, value)``.
 petition_list_filters: Registry = Registry("petition_list_filters")
+
+# --- Added for the public portal (issue 13); other capabilities may use them too -------------
+# Work queues a capability adds to people's home pages: key -> callable(user) -> Queue or None.
+# The callable starts from Petition.objects.visible_to(user) like the core's own queues.
+petition_queues: Registry = Registry("petition_queues")
+
+# Background jobs the deadline worker queues on every pass: key -> a django-tasks Task. Each must
+# be idempotent (several workers may run it at once; a worker that was down catches up).
+periodic_tasks: Registry = Registry("periodic_tasks")
+
+# Workflow actions a capability adds (e.g. the portal's answers to an unsatisfactory rating) are
+# registered with `petitions.actions.register_action`: they join the one action framework (same
+# lock, refusal, event and permission path) without being rows of the core's own table.

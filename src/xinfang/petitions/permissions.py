@@ -7,7 +7,7 @@ from xinfang.documents.services import may_attach
 from xinfang.petitions.actors import Facts, matches
 from xinfang.petitions.choices import OPEN_STATUSES, RECEPTION_CHANNELS, Channel, Status
 from xinfang.petitions.guards import state_allows
-from xinfang.petitions.workflow import actions_from
+from xinfang.petitions.workflow import EXTRA_OFFERED, actions_from
 
 
 def can_view(user, petition) -> bool:
@@ -65,7 +65,8 @@ def allowed_actions(user, petition) -> list[str]:
         if not _fits_the_channel(petition, t.action):
             continue
         acting_as = matches(t.who, facts)
-        if acting_as and state_allows(t.action, facts, acting_as):
+        offered = t.action not in EXTRA_OFFERED or EXTRA_OFFERED[t.action](petition)
+        if acting_as and offered and state_allows(t.action, facts, acting_as):
             actions.append(t.action)
     if user.has_role(*OFFICE_ROLES) and petition.status == Status.REGISTERED:
         actions.append("correct")

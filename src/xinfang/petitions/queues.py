@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import LEADER_ROLES, Role
 from xinfang.petitions.choices import Channel, Status
+from xinfang.petitions.hooks import petition_queues
 from xinfang.petitions.models import Petition
 from xinfang.petitions.workflow_models import (
     Assignment,
@@ -204,4 +205,9 @@ def queues_for(user) -> list[Queue]:
                 _to_sign(user, base),
             ),
         ]
+    # Queues that capabilities add (hooks.petition_queues), e.g. the portal's unsatisfactory ratings.
+    for make in petition_queues.values():
+        queue = make(user)
+        if queue is not None:
+            queues.append(queue)
     return queues

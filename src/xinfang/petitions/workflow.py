@@ -256,9 +256,19 @@ ACTIONS: tuple[str, ...] = tuple(ACTION_LABELS)
 assert {t.action for t in _rows} == set(ACTIONS), "every action has a label and a transition"
 
 
+# Transitions of actions that capabilities add (petitions.actions.register_action): kept apart
+# from TRANSITIONS, which is the core's table as the rules define it (and its tests walk it).
+EXTRA_TRANSITIONS: dict[tuple[str, str], Transition] = {}
+# action -> callable(petition) -> bool: whether to offer an added action at all (its guard in
+# words, checked cheaply), as `permissions._fits_the_channel` does for the core's.
+EXTRA_OFFERED: dict[str, object] = {}
+
+
 def transition_for(state: str, action: str) -> Transition | None:
-    return TRANSITIONS.get((str(state), action))
+    key = (str(state), action)
+    return TRANSITIONS.get(key) or EXTRA_TRANSITIONS.get(key)
 
 
 def actions_from(state: str) -> list[Transition]:
-    return [t for (source, _a), t in TRANSITIONS.items() if source == str(state)]
+    found = [t for (source, _a), t in TRANSITIONS.items() if source == str(state)]
+    return found + [t for (source, _a), t in EXTRA_TRANSITIONS.items() if source == str(state)]

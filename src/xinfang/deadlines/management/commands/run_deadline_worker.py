@@ -14,6 +14,7 @@ from django.db import close_old_connections
 from django.utils.crypto import get_random_string
 
 from xinfang.deadlines.tasks import sweep_deadlines
+from xinfang.petitions.hooks import periodic_tasks
 
 
 class Command(BaseCommand):
@@ -41,6 +42,9 @@ class Command(BaseCommand):
         while self.running:
             close_old_connections()
             sweep_deadlines.enqueue()
+            # Capabilities' idempotent jobs (hooks.periodic_tasks), e.g. the portal's intake escalation.
+            for task in periodic_tasks.values():
+                task.enqueue()
             self._drain(worker_id)
             if once:
                 break
