@@ -39,6 +39,17 @@ def test_count_all_equals_each_count(demo_org, make_petition):
         assert count_all(querysets) == {name: qs.count() for name, qs in querysets.items()}
 
 
+def test_count_all_of_a_queryset_that_matches_nothing(demo_org, make_petition):
+    """Django will not compile `.none()` or an empty `__in`; such a count is 0, beside real ones
+    (the petition list of a reader who sees nothing answered 500)."""
+    users, _units = demo_org
+    _mixed(make_petition)
+    visible = Petition.objects.visible_to(users["clerk"])
+    querysets = {"none": Petition.objects.none(), "empty_in": visible.filter(pk__in=[]), "all": visible}
+    assert count_all(querysets) == {"none": 0, "empty_in": 0, "all": 5}
+    assert count_all({"none": Petition.objects.none()}, cap=10) == {"none": 0}
+
+
 def test_count_all_caps(demo_org, make_petition):
     users, _units = demo_org
     _mixed(make_petition)

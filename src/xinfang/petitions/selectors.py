@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -313,7 +314,13 @@ def count_all(querysets: dict[str, QuerySet], *, cap: int | None = None) -> dict
         inner = qs.order_by().values("pk")
         if cap is not None:
             inner = inner[: cap + 1]
-        sql, inner_params = inner.query.get_compiler(connection=connection).as_sql()
+        try:
+            sql, inner_params = inner.query.get_compiler(connection=connection).as_sql()
+        except EmptyResultSet:
+            # A queryset that can match nothing (`.none()`, an empty `__in`): Django
+            # refuses to compile it, and its count is known without asking.
+            parts.append("0")
+            continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) c{i})")  # noqa: S608  (compiled by Django, values as params)
         params.extend(inner_params)
     with connection.cursor() as cursor:
