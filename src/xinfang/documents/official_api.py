@@ -9,13 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from xinfang.audit.access import record
 from xinfang.core.errors import Conflict, Forbidden, InvalidInput
 from xinfang.core.ids import parse_id
+from xinfang.core.parsers import BoundedJSONParser
 from xinfang.documents.api import refuse_oversized
 from xinfang.documents.deliveries import record_delivery
 from xinfang.documents.generation import DOCX_TYPE, generate, visible_documents
@@ -121,7 +122,7 @@ class DocumentTypeListView(APIView):
 
 
 class PetitionDocumentsView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(operation_id="petition_documents_list", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, number):
@@ -155,7 +156,7 @@ class DocumentFileView(APIView):
 
 
 class DeliveryView(APIView):
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser]
 
     @extend_schema(
         request={"application/json": {"type": "object"}},

@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -133,6 +134,9 @@ def parse_dry_run(raw) -> bool:
 
 
 class ImportView(APIView):
+    # The only API door that takes a file besides attachments: JSON is the default elsewhere.
+    parser_classes = [MultiPartParser]
+
     @extend_schema(
         request={
             "multipart/form-data": {
