@@ -35,6 +35,7 @@ def test_every_operation_declares_its_errors_as_problem_json(document):
         "get": {"400", "401", "403", "404", "429"},
         "post": {"400", "401", "403", "404", "409", "413", "429"},
         "patch": {"400", "401", "403", "404", "409", "413", "429"},
+        "put": {"400", "401", "403", "404", "409", "413", "429"},  # a document master's upload
         "delete": {"401", "403", "404", "405", "429"},
     }
     for path, method, operation in _operations(document):
