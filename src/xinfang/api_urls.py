@@ -9,8 +9,8 @@ from xinfang.deadlines import api as deadlines_api
 from xinfang.documents import api as documents_api
 from xinfang.documents import official_api
 from xinfang.notifications import api as notifications_api
+from xinfang.petitions.actions import REGISTRY as ACTIONS
 from xinfang.petitions.api import views as petitions_api
-from xinfang.petitions.workflow import ACTIONS
 from xinfang.reports import api as reports_api
 from xinfang.search import api as search_api
 
@@ -24,7 +24,8 @@ urlpatterns = [
     # Before petitions/<number>: "export" is not a petition number.
     path("petitions/export", reports_api.LedgerExportView.as_view(), name="api-ledger-export"),
     path("petitions/<str:number>", petitions_api.PetitionDetailView.as_view(), name="api-petition"),
-    # One route per workflow action: each is its own operation, with its body, in the OpenAPI document.
+    # One route per workflow action (the table's and those capabilities added from their ready()):
+    # each is its own operation, with its body, in the OpenAPI document.
     *[
         path(
             f"petitions/<str:number>/actions/{action}",

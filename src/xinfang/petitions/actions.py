@@ -240,13 +240,19 @@ REGISTRY: dict[str, Action] = {
 assert set(REGISTRY) == set(ACTIONS), "every action in the table can be called"
 
 
+# The request bodies of added actions for the API's document (action name -> a DRF serializer
+# class); the core's own are in api/action_bodies.py.
+EXTRA_BODIES: dict[str, type] = {}
+
+
 def register_action(
-    *, name: str, label, transitions: list, read: Callable, service: Callable, offered=None
+    *, name: str, label, transitions: list, read: Callable, service: Callable, offered=None, body=None
 ) -> None:
     """Add a capability's action to the one action framework (CONVENTIONS 22), from its
     AppConfig.ready(): its rows join `transition_for`/`actions_from`, its label the buttons, its
     reader and service the API's and the page's door (`perform`). `offered(petition)` hides
-    the button where the action's guard surely refuses. The form is the template
+    the button where the action's guard surely refuses; `body` (a serializer class) describes
+    its request body in the OpenAPI document. The form is the template
     `petitions/actions/<name>.html`, which the capability ships."""
     from xinfang.petitions import workflow
 
@@ -258,6 +264,8 @@ def register_action(
         workflow.EXTRA_TRANSITIONS[(str(transition.source), name)] = transition
     if offered is not None:
         workflow.EXTRA_OFFERED[name] = offered
+    if body is not None:
+        EXTRA_BODIES[name] = body
     REGISTRY[name] = Action(name, read, service)
 
 

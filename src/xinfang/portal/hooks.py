@@ -47,6 +47,7 @@ def install() -> None:
     from xinfang.audit.display import register as register_sentence
     from xinfang.notifications.display import SENTENCES
     from xinfang.petitions.actions import register_action
+    from xinfang.petitions.api.action_bodies import _shape, text
     from xinfang.petitions.hooks import periodic_tasks, petition_queues
     from xinfang.portal import display
     from xinfang.portal.services.rating import answer_rating, has_open_rating, rework
@@ -69,6 +70,7 @@ def install() -> None:
         read=_read_reason,
         service=rework,
         offered=has_open_rating,
+        body=_shape("ReworkBody", {"reason": text(5000)}),
     )
     register_action(
         name="answer_rating",
@@ -87,6 +89,7 @@ def install() -> None:
         read=_read_answer,
         service=answer_rating,
         offered=has_open_rating,
+        body=_shape("AnswerRatingBody", {"answer": text(TEXT)}),
     )
     petition_queues.register("portal.unsatisfied_ratings", unsatisfied_queue)
     periodic_tasks.register("portal.escalate_intake", escalate_intake)

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from xinfang.audit.models import Source
 from xinfang.audit.services import Context
 from xinfang.core.errors import InvalidInput
-from xinfang.petitions.actions import perform
+from xinfang.petitions.actions import EXTRA_BODIES, perform
 from xinfang.petitions.api.action_bodies import BODIES
 from xinfang.petitions.api.pagination import PetitionPagination
 from xinfang.petitions.api.serializers import (
@@ -168,7 +168,8 @@ class ActionSchema(AutoSchema):
     """Each action is its own operation in the document, with its own body (action_bodies.py)."""
 
     def get_request_serializer(self):
-        return BODIES[self.view.action_name]
+        name = self.view.action_name
+        return BODIES[name] if name in BODIES else EXTRA_BODIES[name]
 
     def get_description(self):
         return str(ACTION_LABELS[self.view.action_name]) + ". " + super().get_description()
