@@ -259,6 +259,7 @@ def count_all(querysets: dict[str, QuerySet], *, cap: int | None = None) -> dict
     Every queryset keeps its own visible_to filter; nothing is widened here."""
     if not querysets:
         return {}
+    from django.core.exceptions import EmptyResultSet
     from django.db import connections
 
     parts, params = [], []
@@ -268,7 +269,11 @@ def count_all(querysets: dict[str, QuerySet], *, cap: int | None = None) -> dict
         inner = qs.order_by().values("pk")
         if cap is not None:
             inner = inner[: cap + 1]
-        sql, inner_params = inner.query.get_compiler(connection=connection).as_sql()
+        try:
+            sql, inner_params = inner.query.get_compiler(connection=connection).as_sql()
+        except EmptyResultSet:  # .none() (someone who may see nothing): nothing to ask
+            parts.append("0")
+            continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) c{i})")  # noqa: S608  (compiled by Django, values as params)
         params.extend(inner_params)
     with connection.cursor() as cursor:
