@@ -57,6 +57,9 @@ def test_count_all_caps(demo_org, make_petition):
     assert count_all(visible, cap=2) == {"all": 3}  # "more than 2"
     assert count_all(visible, cap=10) == {"all": 5}  # exact under the cap
     assert count_all({}) == {}
+    # Someone who may see nothing has a .none() queryset: counted as 0, no SQL error.
+    nothing = {"all": Petition.objects.visible_to(users["auditor"]), "mine": visible["all"]}
+    assert count_all(nothing) == {"all": 0, "mine": 5}
 
 
 def test_home_numbers_are_the_counted_ones(client_for, demo_org, make_petition):
