@@ -51,6 +51,17 @@ def _environment(args) -> None:
         why = recreate_postgres(url)
         if why:
             raise SystemExit(f"cannot reach PostgreSQL: {why}")
+        if args.random_page_cost:
+            import psycopg
+            from psycopg import sql
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                name = conn.info.dbname
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} SET random_page_cost = {}").format(
+                        sql.Identifier(name), sql.Literal(args.random_page_cost)
+                    )
+                )
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "xinfang.settings",
