@@ -138,6 +138,13 @@ def main() -> None:
     parser.add_argument(
         "--register", type=int, default=300, help="registrations timed without / with the index"
     )
+    parser.add_argument(
+        "--random-page-cost",
+        type=float,
+        default=0,
+        help="PostgreSQL: set random_page_cost on the benchmark database (1.1 is the usual SSD setting)",
+    )
+
     args = parser.parse_args()
     _environment(args)
 
@@ -164,6 +171,7 @@ def main() -> None:
         "database": connection.vendor,
         "petitions": args.petitions,
         "real_messages": len(messages),
+        "random_page_cost": args.random_page_cost or None,
     }
 
     started = time.perf_counter()
