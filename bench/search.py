@@ -51,6 +51,17 @@ def _environment(args) -> None:
         why = recreate_postgres(url)
         if why:
             raise SystemExit(f"cannot reach PostgreSQL: {why}")
+        if args.random_page_cost:
+            import psycopg
+            from psycopg import sql
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                name = conn.info.dbname
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} SET random_page_cost = {}").format(
+                        sql.Identifier(name), sql.Literal(args.random_page_cost)
+                    )
+                )
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "xinfang.settings",
@@ -127,6 +138,13 @@ def main() -> None:
     parser.add_argument(
         "--register", type=int, default=300, help="registrations timed without / with the index"
     )
+    parser.add_argument(
+        "--random-page-cost",
+        type=float,
+        default=0,
+        help="PostgreSQL: set random_page_cost on the benchmark database (1.1 is the usual SSD setting)",
+    )
+
     args = parser.parse_args()
     _environment(args)
 
@@ -153,6 +171,7 @@ def main() -> None:
         "database": connection.vendor,
         "petitions": args.petitions,
         "real_messages": len(messages),
+        "random_page_cost": args.random_page_cost or None,
     }
 
     started = time.perf_counter()

@@ -305,7 +305,6 @@ def count_all(querysets: dict[str, QuerySet], *, cap: int | None = None) -> dict
     Every queryset keeps its own visible_to filter; nothing is widened here."""
     if not querysets:
         return {}
-    from django.core.exceptions import EmptyResultSet
     from django.db import connections
 
     parts, params = [], []

@@ -1,7 +1,7 @@
 """The search index's own table: one folded text document per petition.
 
-On PostgreSQL a GIN index over the document's character unigrams and bigrams (an expression
-index, created in the migration) narrows candidates; on SQLite an FTS5 table (`search_fts`,
+On PostgreSQL a GIN index over the document's character unigrams and bigrams (a generated
+column `grams` unknown to Django, created in the migration) narrows candidates; on SQLite an FTS5 table (`search_fts`,
 also created in the migration) plays that part. Both are rechecked with LIKE on `body`.
 See docs/search.md for why.
 """
