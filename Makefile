@@ -28,7 +28,7 @@ XINFANG_ALLOWED_HOSTS ?= $(HOST),localhost,127.0.0.1
 # enrolment nor password expiry would protect anything (docs/security.md).
 RUN_ENV := $(APP_ENV) XINFANG_HTTPS=0 XINFANG_ALLOWED_HOSTS="$(XINFANG_ALLOWED_HOSTS)" XINFANG_DEMO=1
 
-.PHONY: run worker bench-deadlines bench-documents test lint lint-ruff lint-format lint-django lint-migrations bench install demo messages clean
+.PHONY: run worker bench-deadlines bench-documents bench-reports test lint lint-ruff lint-format lint-django lint-migrations bench install demo messages clean
 
 # The venv is rebuilt when the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -85,13 +85,18 @@ lint-django: install $(SECRET_KEY_FILE)
 lint-migrations: install $(SECRET_KEY_FILE)
 	$(APP_ENV) $(PY) manage.py makemigrations --check --dry-run
 
-bench: install $(SECRET_KEY_FILE) bench-deadlines bench-documents
+bench: install $(SECRET_KEY_FILE) bench-deadlines bench-documents bench-reports
 	$(APP_ENV) $(PY) bench/run.py
 
 # Official documents: .docx and PDF per document, documents per minute with two workers
 # (a throwaway SQLite database; needs LibreOffice). docs/benchmarks.md.
 bench-documents: install
 	$(PY) bench/documents.py
+
+# Statistics p95, a 10^5-row ledger export (time, peak RSS) and an import, on a throwaway
+# database of its own (SQLite; BENCH_DATABASE_URL=postgresql://... for PostgreSQL).
+bench-reports: install
+	$(PY) bench/reports.py
 
 # Needs DATABASE_URL (PostgreSQL); BENCH_SIZES="100000 1000000" by default.
 bench-deadlines: install $(SECRET_KEY_FILE)
