@@ -10,7 +10,7 @@ from captcha.models import CaptchaStore
 from django.test import Client
 
 from tests.api.conftest import PDF, api  # noqa: F401  (the API client fixture)
-from tests.workflow.conftest import PATHS
+from tests.workflow.conftest import PATHS, drive  # noqa: F401  (petitions in any state)
 from xinfang.audit.services import Context
 from xinfang.petitions.actions import perform
 from xinfang.portal.checks import check_submission

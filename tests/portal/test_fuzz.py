@@ -17,7 +17,7 @@ texts = st.text(max_size=60) | st.sampled_from(["", "<script>", "110105194912310
 values = texts | st.integers().map(str)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     fields=st.dictionaries(
         st.sampled_from(
@@ -52,7 +52,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     body=st.dictionaries(st.sampled_from(["query_code", "secret", "rating", "comment"]), json_values)
     | json_values,
@@ -61,3 +61,19 @@ json_values = st.recursive(
 def test_random_json_never_fails(demo_org, body, path):
     response = Client(REMOTE_ADDR="192.0.2.51").post(path, body, content_type="application/json")
     assert response.status_code in (400, 404, 429), response.content
+
+
+def test_nul_bytes_are_refused_before_the_database(demo_org, api, submission):
+    """PostgreSQL refuses NUL in any text it compares: each door says so as an input error."""
+    client = Client(REMOTE_ADDR="192.0.2.52")
+    response = client.post("/portal/submit", {"category": "a\x00b", **solved_captcha()})
+    assert response.status_code == 400
+    response = client.post("/portal/submit", {"captcha_key": "a\x00", "captcha": "x\x00"})
+    assert response.status_code == 400
+    body = {"query_code": "WS\x00", "secret": "\x00"}
+    assert client.post("/api/v1/portal/status", body, content_type="application/json").status_code == 404
+    sub, _ = submission()
+    clerk = api("clerk")
+    assert clerk.post(f"/api/v1/intake/{sub.pk}/accept", {"category": "x\x00"}).status_code == 400
+    assert clerk.post(f"/api/v1/intake/{sub.pk}/link", {"number": "XF\x00"}).status_code == 400
+    assert clerk.post(f"/api/v1/intake/{sub.pk}/decline", {"reason": "a\x00"}).status_code == 400

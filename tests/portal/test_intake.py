@@ -15,7 +15,7 @@ from xinfang.audit.chain import verify_petition_chain
 from xinfang.audit.services import Context
 from xinfang.core.errors import Conflict, Forbidden, InvalidInput
 from xinfang.petitions.models import Petition
-from xinfang.portal.models import SubmissionStatus
+from xinfang.portal.models import Submission, SubmissionStatus
 from xinfang.portal.services import intake
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +221,19 @@ def _pdf_upload():
     from tests.api.conftest import PDF
 
     return SimpleUploadedFile("材料.pdf", PDF)
+
+
+@pytest.mark.django_db(
+    transaction=True
+)  # the worker closes stale connections, as a long-running process must
+def test_the_deadline_worker_escalates_overdue_intake(demo_org, submission):
+    from django.core.management import call_command
+
+    from xinfang.petitions.hooks import periodic_tasks
+
+    assert "portal.escalate_intake" in periodic_tasks
+    sub, _ = submission()
+    Submission.objects.filter(pk=sub.pk).update(due_at=timezone.now() - timedelta(minutes=1))
+    call_command("run_deadline_worker", "--once")
+    sub.refresh_from_db()
+    assert sub.escalated_at is not None

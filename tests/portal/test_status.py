@@ -316,3 +316,12 @@ def test_query_counts_do_not_grow_with_the_queue(
     # The citizen's status: the submission with its petition (1), nothing else while received.
     with django_assert_max_num_queries(1):
         assert status(client, sub.query_code, secret).status_code == 200
+
+
+def test_a_linked_submission_sees_progress_but_not_the_earlier_reply(client, api, drive, submission):
+    earlier = drive("replied")
+    sub, secret = submission()
+    assert api("clerk").post(f"/api/v1/intake/{sub.pk}/link", {"number": earlier.number}).status_code == 200
+    body = status(client, sub.query_code, secret).json()
+    assert body["stage"] == "replied" and body["number"] == earlier.number and body["linked"] is True
+    assert "reply" not in body and body["can_rate"] is False and body["documents"] == []

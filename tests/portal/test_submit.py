@@ -47,6 +47,7 @@ def test_a_citizen_submits_and_gets_the_code_and_secret_once(citizen):
     secret = page.split('id="query-secret" class="code">')[1].split("<")[0]
     assert len(secret) == codes.SECRET_LENGTH and secret not in submission.secret_hash
     assert codes.secret_matches(submission.secret_hash, secret)
+    assert "no-store" in response["Cache-Control"]  # the slip is never kept by a cache
     assert submission.status == SubmissionStatus.PENDING
     assert submission.files.count() == 1 and submission.files.get().content_type == "application/pdf"
     # Sealed at rest, as on registration: the raw column holds no plain ID number or phone.

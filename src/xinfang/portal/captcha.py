@@ -6,6 +6,8 @@ the answer PASSED is accepted (settings.PORTAL_DEMO_CAPTCHA, which follows XINFA
 
 from __future__ import annotations
 
+import re
+
 from captcha.models import CaptchaStore
 from django.conf import settings
 from django.utils import timezone
@@ -22,6 +24,8 @@ def solved(key, answer) -> bool:
         return False
     answer = answer.strip().lower()[:32]
     key = key[:40]
+    if not re.fullmatch(r"[0-9a-f]{40}", key) or "\x00" in answer:  # the store's keys are SHA-1 hex
+        return False
     store = CaptchaStore.objects.filter(hashkey=key).first()
     if store is not None:
         store.delete()  # one attempt per challenge

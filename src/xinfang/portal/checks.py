@@ -135,7 +135,9 @@ def check_submission(data: Mapping, uploads=()) -> SubmissionInput:
         _add(errors, "phone", _("Give a phone number, so that the office can reach you."))
     category_code = text("category").strip()
     category = None
-    if category_code:
+    if "\x00" in category_code:  # PostgreSQL refuses NUL in any text it is asked to compare
+        _add(errors, "category", _("Choose a category from the list, or leave it empty."))
+    elif category_code:
         category = Category.objects.filter(code=category_code[:32], active=True).first()
         if category is None:
             _add(errors, "category", _("Choose a category from the list, or leave it empty."))

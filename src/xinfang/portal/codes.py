@@ -43,7 +43,9 @@ def normalize(value) -> str:
     """Upper case, no spaces or dashes: what people type from a printed slip."""
     if not isinstance(value, str):
         return ""
-    return "".join(ch for ch in value.upper() if ch not in " -\t")[:32]
+    # Only letters and digits survive: nothing else can be part of a code or a secret, and
+    # nothing else (a NUL byte, say) reaches the database.
+    return "".join(ch for ch in value.upper() if ch.isascii() and ch.isalnum())[:32]
 
 
 _DUMMY = "0" * 64

@@ -74,7 +74,10 @@ def project(submission: Submission) -> dict:
         return out
     out["number"] = petition.number
     if submission.status == SubmissionStatus.LINKED:
+        # The earlier petition's reply was addressed to its own petitioner: a linked submission
+        # sees the progress and the number, never another file's texts.
         out["linked"] = True
+        return out
     reply = latest_reply(petition) if stage in ("replied", "closed") else None
     if reply is not None and reply.method != "none":
         out["reply"] = reply.content

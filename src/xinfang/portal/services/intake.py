@@ -108,6 +108,8 @@ def accept(*, ctx: Context, submission_id: int, changes: Mapping | None = None) 
         raise InvalidInput(
             {k: [_("An online submission's channel and time of receipt are fixed.")] for k in fixed}
         )
+    if isinstance(changes.get("category"), str) and "\x00" in changes["category"]:
+        raise InvalidInput({"category": [_("Choose a category.")]})  # PostgreSQL refuses NUL in a look-up
     unknown = [k for k in changes if k not in ACCEPT_FIELDS]
     if unknown:
         raise InvalidInput({k: [_("Not a registration field.")] for k in unknown[:20]})
@@ -163,8 +165,7 @@ def check_reason(data: Mapping) -> str:
 def decline(*, ctx: Context, submission_id: int, reason: str) -> Submission:
     """不予受理: the citizen reads the reason on the status page. Nothing is registered."""
     _require(ctx)
-    if not reason or not reason.strip():
-        raise InvalidInput({"reason": [_("Give the reason the citizen will read.")]})
+    reason = check_reason({"reason": reason})
     with transaction.atomic():
         submission = _claim(submission_id, SubmissionStatus.DECLINED, ctx, decline_reason=reason.strip())
     logger.info("portal: submission %s declined by %s", submission.pk, ctx.actor.username)
@@ -175,7 +176,7 @@ def link_repeat(*, ctx: Context, submission_id: int, number: str) -> Petition:
     """The submission repeats a petition the caller can see: no new number; the earlier
     petition's timeline records it, and the citizen follows that petition's progress."""
     _require(ctx)
-    if not isinstance(number, str) or not number.strip():
+    if not isinstance(number, str) or not number.strip() or "\x00" in number:
         raise InvalidInput({"number": [_("Give the number of the earlier petition.")]})
     try:
         petition = get_visible_petition(ctx.actor, number.strip()[:32])

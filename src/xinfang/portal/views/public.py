@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from xinfang.core.errors import Conflict, InvalidInput
@@ -48,6 +49,8 @@ def _form_page(request, values=None, errors=None, status=200, refused=""):
     return render(request, "portal/submit.html", context, status=status)
 
 
+# never_cache: the slip and the status page carry the secret; no browser or proxy may keep them.
+@never_cache
 @require_http_methods(["GET", "POST"])
 def submit_page(request):
     if request.method == "GET":
@@ -87,6 +90,7 @@ def _status_page(request, context, status=200):
     return render(request, "portal/status.html", context, status=status)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def status_page(request):
     """GET: the query form. POST: the public projection for a code and secret."""
@@ -120,6 +124,7 @@ def status_page(request):
     return _status_page(request, context)
 
 
+@never_cache
 @require_http_methods(["POST"])
 def document_download(request, index: int):
     """A document addressed to the petitioner: the code and secret again, then the bytes."""
