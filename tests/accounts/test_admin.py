@@ -3,7 +3,7 @@ screens; nobody else gets in, and a superuser flag opens nothing."""
 
 import pytest
 
-from xinfang.accounts.models import Unit, User
+from xinfang.accounts.models import RoleRequest, Unit, User
 from xinfang.petitions.models import Category
 
 
@@ -61,7 +61,9 @@ def test_system_admin_creates_a_user_with_a_role(admin_client, demo_org):
     )
     assert response.status_code == 302, response.content[:2000]
     user = User.objects.get(username="clerk3")
-    assert user.unit == units["GENERAL"] and user.has_role("clerk")
+    # A petition role waits for a second administrator (test_separation_of_duties.py).
+    assert user.unit == units["GENERAL"] and not user.has_role("clerk")
+    assert RoleRequest.objects.filter(user=user, role="clerk", approved__isnull=True).exists()
     assert user.check_password("Xf-strong-pass-9")
 
 

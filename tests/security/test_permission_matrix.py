@@ -346,6 +346,7 @@ ROUTES = {
         ("get", "/api/v1/petitions/{n}", None, api_petition_read),
         ("patch", "/api/v1/petitions/{n}", {"title": "改"}, api_patch),
     ],
+    # One action here; all 23, each with its exact status per persona and state: test_action_matrix.py.
     "api-petition-action": [
         ("post", "/api/v1/petitions/{n}/actions/flag_urgent", {"reason": "紧急"}, api_action_flag_urgent)
     ],

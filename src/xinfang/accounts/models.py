@@ -169,6 +169,31 @@ class UserRole(models.Model):
         return self.get_role_display()
 
 
+class RoleRequest(models.Model):
+    """A petition role granted in the admin screens waits here for a second system
+    administrator's approval; only the approval creates the UserRole (accounts/roles.py)."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    requested_by = models.ForeignKey(
+        User, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        User, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    approved = models.BooleanField(_("approved"), null=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("role grant awaiting approval")
+        verbose_name_plural = _("role grants awaiting approval")
+
+    def __str__(self):
+        return f"{self.user} → {self.get_role_display()}"
+
+
 def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 

@@ -14,3 +14,8 @@ from django.dispatch import Signal
 
 account_locked = Signal()
 sessions_ended = Signal()
+
+# An administrator changed an account: a role requested, granted, refused or revoked, a password
+# or two-factor reset, a lock lifted. Keyword arguments: action ("account.role_granted"…), actor,
+# user, detail. The audit app writes it to the access log (accounts/roles.py).
+account_changed = Signal()

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from xinfang.accounts.signals import account_locked
+from xinfang.accounts.signals import account_changed, account_locked
 from xinfang.audit.access import client_ip, record
 from xinfang.audit.models import Outcome
 
@@ -65,3 +65,10 @@ def _locked(sender, username, locked_until=None, **kwargs):
         object_ref=name,
         detail=until,
     )
+
+
+@receiver(account_changed)
+def _account_changed(sender, action, actor, user, detail="", **kwargs):
+    """Role grants and revocations, password and two-factor resets by an administrator
+    (separation of duties: the auditor sees what the system administrator did)."""
+    record(action, user=actor, object_type="user", object_ref=user.username, detail=detail)

@@ -18,6 +18,8 @@ def can_view(user, petition) -> bool:
 
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
+    if user.has_role(Role.SYSTEM_ADMIN) or user.has_role(Role.AUDIT_ADMIN):
+        return False  # administrators read no petition (三员分立)
     mine = set(user.unit.ancestor_ids) if user.unit_id else set()
     if any(iu.unit_id in mine for iu in petition.involved_units.all()):
         return False

@@ -15,6 +15,9 @@ class PetitionQuerySet(models.QuerySet):
 
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
+        if user.has_role(Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN):
+            # 三员分立: an administrator reads no petition, whatever other role it was given.
+            return self.none()
         if user.has_role(*OFFICE_ROLES):
             return self.exclude(self._firewall(user))
         if user.has_role(Role.HANDLER) and user.unit_id:
