@@ -128,7 +128,10 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
         first_responder=ctx.actor,
     )
     petitioners, involved_units, involved_persons = _write_parties(petition, data)
-    ensure_reachable(petition, field="involved_units" if data.involved_units else "involved_persons")
+    if data.involved_units or data.involved_persons:
+        # Only an involvement can hide a petition from the office staff who registered it
+        # and from the leaders (services/reach.py): without one there is nothing to ask.
+        ensure_reachable(petition, field="involved_units" if data.involved_units else "involved_persons")
     reception = None
     if data.reception:
         reception = ReceptionRecord.objects.create(
