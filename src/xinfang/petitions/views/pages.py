@@ -30,11 +30,31 @@ PAGE_SIZE = 25
 FILTER_KEYS = ("q", "status", "channel", "category", "received_after", "received_before", "overdue", "mine")
 
 
+# A leader's queues lead straight to the form of the step waiting for them, so that on a
+# phone an instruction or a signature is two taps from "My work" (issue 8: at most three).
+QUICK_ACTIONS = {
+    "to_instruct": "instruct",
+    "to_instruct_important": "instruct",
+    "to_sign": "sign_off",
+    "reports_to_approve": "approve_report",
+}
+QUICK_LINKS = 3
+
+
+def _queue_card(queue) -> dict:
+    card = {"name": queue.name, "label": queue.label, "count": queue.count}
+    action = QUICK_ACTIONS.get(queue.name)
+    if action and card["count"]:
+        card["action"] = action
+        card["first"] = list(queue.petitions[:QUICK_LINKS])
+    return card
+
+
 @login_required
 @require_GET
 def home(request):
     user = request.user
-    queues = [{"name": q.name, "label": q.label, "count": q.count} for q in queues_for(user)]
+    queues = [_queue_card(q) for q in queues_for(user)]
     if not user.has_role(*OFFICE_ROLES) and not queues:
         # Administrators see no petition content here (三员分立).
         return render(

@@ -110,6 +110,14 @@
       if (target.id === "action-form" && target.firstElementChild) {
         target.firstElementChild.scrollIntoView({ block: "start" });
       }
+      // A form that comes back with errors puts the cursor on the first field to correct;
+      // a new form on its first field (autofocus), e.g. the password when signing off.
+      var form = target.matches && target.matches("form[data-action-form]") ? target
+        : target.querySelector && target.querySelector("form[data-action-form]");
+      if (form) {
+        var field = form.querySelector("[aria-invalid=true]") || form.querySelector("[autofocus]");
+        if (field && document.activeElement !== field) field.focus();
+      }
       var body = document.getElementById("petition-body");
       if (body && (target === body || target.id === "petition-body" || !document.contains(target))) {
         body.scrollIntoView({ block: "start" });
