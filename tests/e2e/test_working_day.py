@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import PASSWORD, PHONE
 
@@ -104,12 +105,12 @@ def test_signing_off_on_a_phone_starts_in_the_password_and_swaps_cleanly(browser
         page.goto(f"{live_server.url}/petitions/{petition.number}/")
         phone.tap('#actions [data-action="sign_off"]')  # htmx swaps the form in
         page.locator("#action-form-sign_off").wait_for()
-        page.wait_for_function("document.activeElement && document.activeElement.id === 'act-password'")
+        expect(page.locator("#act-password")).to_be_focused()  # no string predicate: CSP forbids eval
         # A wrong password comes back in place (a second swap), the cursor in the password again.
         page.keyboard.type("wrong-password")
         phone.tap("#action-form-sign_off button[type=submit]")
         page.locator("#action-form-sign_off [data-refusal]").wait_for()
-        page.wait_for_function("document.activeElement && document.activeElement.id === 'act-password'")
+        expect(page.locator("#act-password")).to_be_focused()  # no string predicate: CSP forbids eval
         page.keyboard.type(PASSWORD)
         # Elements that carry a style attribute (written through the CSSOM, as browser
         # features and extensions do, which CSP allows) must not make the swap write one.
