@@ -102,3 +102,73 @@ def test_a_clerk_registers_a_letter(live_server, organisation, browser_page, tmp
     page.fill("#f-q", "路灯")
     page.press("#f-q", "Enter")
     page.wait_for_selector(f"#results >> text={number}")
+
+
+class Keys:
+    """Key presses other than typed text, counted (issue 8's aim: 20 or fewer per letter)."""
+
+    def __init__(self, page):
+        self.page = page
+        self.count = 0
+
+    def press(self, key, times=1):
+        for _ in range(times):
+            self.count += 1
+            self.page.keyboard.press(key)
+
+    def at(self):
+        return self.page.evaluate("document.activeElement.id || document.activeElement.name")
+
+
+def test_a_trained_clerk_registers_a_letter_with_few_keys(live_server, organisation, browser_page):
+    page = browser_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "clerk")
+    page.fill("#id_password", "demo-pass-2026")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/petitions/new/")
+    keys = Keys(page)
+    assert keys.at() == "id_channel"  # a letter is the default; received now by default
+    keys.press("Tab")
+    assert keys.at() == "id_category_search"
+    page.keyboard.type("城乡")  # the category by a word of its name, not arrow keys
+    keys.press("Enter")
+    assert page.input_value("#id_category") == "urban_construction"
+    assert keys.at() == "id_title"
+    page.keyboard.type("小区路灯损坏三个月无人修理")
+    keys.press("Tab")
+    page.keyboard.type("小区内路灯损坏已有三个月，夜间出行不便。")
+    keys.press("Tab", 5)  # requests, the three flags
+    assert keys.at() == "petitioners-0-name"
+    page.keyboard.type("王五")
+    keys.press("Tab")
+    page.keyboard.type("11010519491231002X")
+    keys.press("Tab")
+    page.keyboard.type("13800138000")
+    keys.press("Control+Enter")
+    page.wait_for_url(re.compile(r".*/petitions/XF-\d{4}-\d{6}/$"))
+    assert keys.count <= 20, keys.count
+
+
+def test_after_an_error_the_cursor_is_in_the_field_and_units_are_ticked(
+    live_server, organisation, browser_page
+):
+    page = browser_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "clerk")
+    page.fill("#id_password", "demo-pass-2026")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/petitions/new/")
+    page.fill("#id_content", "内容")
+    page.fill("#id_involved_units_search", "住房")  # narrows the tick boxes to the housing bureau
+    page.keyboard.press("Enter")
+    ticked = page.locator("#involved-unit-list input:checked")
+    assert ticked.count() == 1 and "住房" in ticked.locator("xpath=..").inner_text()
+    page.click("main button[type=submit]")  # no title, no category: refused
+    page.locator("#form-errors").wait_for()
+    assert page.evaluate("document.activeElement.id") == "id_category_search"
+    page.click("#form-errors a[href='#id_title']")
+    assert page.evaluate("document.activeElement.id") == "id_title"
+    assert page.locator("#involved-unit-list input:checked").count() == 1

@@ -118,3 +118,28 @@ def test_the_next_step_is_in_chinese_by_default(client_for, drive, demo_org):
 def test_a_finished_matter_has_no_next_step(client_for, drive):
     petition = drive("archived")
     assert _step(client_for("clerk").get(f"/petitions/{petition.number}/").content.decode()) is None
+
+
+def test_a_leader_goes_from_my_work_straight_to_the_instruction(client_for, drive):
+    petition = drive("proposed")
+    html = client_for("secgen").get("/").content.decode()
+    link = f'href="/petitions/{petition.number}/actions/instruct/" data-quick-action="instruct"'
+    assert link in html
+    assert "data-quick-action" not in client_for("clerk").get("/").content.decode()  # clerks: cards only
+
+
+def test_the_instruct_form_shows_the_matter_before_the_field(client_for, drive):
+    petition = drive("proposed")
+    for headers in ({}, {"HX-Request": "true"}):
+        html = client_for("secgen").get(f"/petitions/{petition.number}/actions/instruct/", headers=headers)
+        html = html.content.decode()
+        matter, field = html.index("data-matter"), html.index('<textarea id="act-instruction"')
+        assert matter < field and html.index(petition.content[:10]) < field
+
+
+def test_the_sign_off_form_focuses_the_password(client_for, drive):
+    petition = drive("result_submitted")
+    html = client_for("deputy").get(f"/petitions/{petition.number}/actions/sign_off/").content.decode()
+    assert re.search(r'<input type="password" id="act-password"[^>]* autofocus', html)
+    wrong = client_for("deputy").post(f"/petitions/{petition.number}/actions/sign_off/", {"password": "x"})
+    assert wrong.status_code == 403

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from xinfang.audit.access import record
+from xinfang.audit.labels import access_choices
 from xinfang.audit.selectors import access_log, event_metadata, may_read_audit
 from xinfang.core.csv_export import csv_response
 from xinfang.core.errors import InvalidInput
@@ -33,7 +34,7 @@ def access_log_page(request):
     response = render(
         request,
         "audit/access_log.html",
-        {"page": page, "errors": errors, "params": request.GET},
+        {"page": page, "errors": errors, "params": request.GET, "actions": access_choices()},
         status=400 if errors else 200,
     )
     response["Cache-Control"] = "no-store"

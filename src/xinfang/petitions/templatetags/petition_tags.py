@@ -1,6 +1,7 @@
 """Small template helpers for the procedure forms."""
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -39,3 +40,30 @@ def registration_panels(context):
     request = context.get("request")
     # Each renderer returns HTML it escaped itself (a rendered template).
     return mark_safe("".join(render(request) for render in panels.values()))  # noqa: S308
+
+
+# An attachment's type as people name it, rather than its MIME type (documents/sniffing.ALLOWED).
+_FILE_TYPES = {
+    "application/pdf": _("PDF document"),
+    "image/jpeg": _("JPEG image"),
+    "image/png": _("PNG image"),
+    "image/gif": _("GIF image"),
+    "image/webp": _("WebP image"),
+    "image/tiff": _("TIFF image"),
+    "image/bmp": _("BMP image"),
+    "image/heic": _("HEIC photo"),
+    "application/msword": _("Word document"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": _("Word document"),
+    "application/vnd.ms-excel": _("Excel spreadsheet"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": _("Excel spreadsheet"),
+    "application/vnd.ms-powerpoint": _("PowerPoint presentation"),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": _("PowerPoint presentation"),
+    "application/vnd.oasis.opendocument.text": _("OpenDocument text"),
+    "application/vnd.oasis.opendocument.spreadsheet": _("OpenDocument spreadsheet"),
+    "application/rtf": _("RTF document"),
+}
+
+
+@register.filter
+def file_type(content_type: str) -> str:
+    return str(_FILE_TYPES.get(content_type, _("File")))

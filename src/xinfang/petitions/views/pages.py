@@ -54,6 +54,26 @@ def _capped(number: int) -> int | str:
 FILTER_KEYS = ("q", "status", "channel", "category", "received_after", "received_before", "overdue", "mine")
 
 
+# A leader's queues lead straight to the form of the step waiting for them, so that on a
+# phone an instruction or a signature is two taps from "My work" (issue 8: at most three).
+QUICK_ACTIONS = {
+    "to_instruct": "instruct",
+    "to_instruct_important": "instruct",
+    "to_sign": "sign_off",
+    "reports_to_approve": "approve_report",
+}
+QUICK_LINKS = 3
+
+
+def _queue_card(queue, count) -> dict:
+    card = {"name": queue.name, "label": queue.label, "count": count}
+    action = QUICK_ACTIONS.get(queue.name)
+    if action and card["count"]:
+        card["action"] = action
+        card["first"] = list(queue.petitions[:QUICK_LINKS])
+    return card
+
+
 @login_required
 @require_GET
 def home(request):
@@ -82,12 +102,8 @@ def home(request):
         countable.update({f"{key}.{name}": qs for name, qs in counter(user).items()})
     numbers = {name: _capped(n) for name, n in count_all(countable, cap=HOME_COUNT_CAP).items()}
     queues = [
-        {
-            "name": q.name,
-            "label": q.label,
-            # A queue narrowed in Python is a list already: its length is its count.
-            "count": len(q.petitions) if isinstance(q.petitions, list) else numbers[f"queue.{i}"],
-        }
+        # A queue narrowed in Python is a list already: its length is its count.
+        _queue_card(q, len(q.petitions) if isinstance(q.petitions, list) else numbers[f"queue.{i}"])
         for i, q in enumerate(all_queues)
     ]
     home_counts: dict[str, dict[str, int]] = {}

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
 
 from xinfang.accounts.models import Unit, UnitKind
 from xinfang.audit.services import Context
@@ -241,10 +242,20 @@ def action_form(request, number, action):
         return _render_form(request, petition, context, status=exc.status)
 
     done = _("“%(action)s” done.") % {"action": ACTION_LABELS[action]}
-    if request.htmx:
+    if request.htmx and not _on_the_form_page(request):
         return _petition_body(request, number, done)
+    if request.htmx:
+        # The form's own page (a quick link from "My work") has no petition body to swap
+        # into: go to the petition page, as without JavaScript.
+        messages.success(request, done)
+        return HttpResponseClientRedirect(reverse("petition", args=[number]))
     messages.success(request, done)
     return redirect(reverse("petition", args=[number]))
+
+
+def _on_the_form_page(request) -> bool:
+    current = request.htmx.current_url_abs_path or ""
+    return "/actions/" in current.split("?", 1)[0]
 
 
 def _echo(action: str, post) -> dict:

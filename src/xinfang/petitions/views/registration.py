@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from xinfang.accounts.models import Unit, UnitKind
@@ -71,6 +72,52 @@ def _unit_choices():
     return ordered
 
 
+# The error summary links each message to its field (id on the page), with the field's label.
+_FIELD_IDS = {
+    "channel": ("id_channel", _lazy("Channel")),
+    "category": ("id_category_search", _lazy("Category")),
+    "received_at": ("id_received_at", _lazy("Received at")),
+    "title": ("id_title", _lazy("Title")),
+    "content": ("id_content", _lazy("Problem raised")),
+    "requests": ("id_requests", _lazy("Requests")),
+    "reception.notes": ("id_reception_notes", _lazy("Conversation notes")),
+    "reception.explained": ("id_reception_explained", _lazy("Policies and laws explained")),
+    "reception.visitors": ("id_reception_visitors", _lazy("Number of visitors")),
+    "superior.unit": ("id_superior_unit", _lazy("Organ")),
+    "superior.reference": ("id_superior_reference", _lazy("Their reference number")),
+    "superior.due_date": ("id_superior_due_date", _lazy("Due date")),
+    "involved_units": ("id_involved_units", _lazy("Involved units")),
+    "files": ("id_files", _lazy("Attachments (scans, photos, documents, recordings)")),
+}
+_ROW_LABELS = {
+    "name": _lazy("Name"),
+    "id_number": _lazy("ID number"),
+    "phone": _lazy("Phone"),
+    "address": _lazy("Address"),
+    "work_unit": _lazy("Work unit"),
+    "unit": _lazy("Unit"),
+    "user": _lazy("User name (if they have an account)"),
+}
+
+
+def error_links(errors: dict) -> list[dict]:
+    """Each message of the summary with the id of its field and the field's label,
+    in the order of the page; messages with no field of their own come last, unlinked."""
+    links = []
+    for path, texts in errors.items():
+        parts = path.split(".")
+        target = label = None
+        if path in _FIELD_IDS:
+            target, label = _FIELD_IDS[path]
+        elif parts[0] in ("petitioners", "involved_persons") and len(parts) == 3 and parts[1].isdigit():
+            target = f"{parts[0]}-{parts[1]}-{parts[2]}"
+            row = _("Petitioner") if parts[0] == "petitioners" else _("Involved person")
+            label = f"{row} {int(parts[1]) + 1} · {_ROW_LABELS.get(parts[2], parts[2])}"
+        for message in texts:
+            links.append({"target": target, "label": str(label) if label else "", "message": str(message)})
+    return sorted(links, key=lambda link: link["target"] is None)
+
+
 def _form_context(request, form: dict, errors: dict | None = None) -> dict:
     fields, petitioner_errors, person_errors, elsewhere = forms.errors_by_place(errors or {})
     language = get_language() or settings.LANGUAGE_CODE
@@ -82,6 +129,7 @@ def _form_context(request, form: dict, errors: dict | None = None) -> dict:
         "form": form,
         "errors": fields,
         "error_count": sum(len(m) for m in (errors or {}).values()),
+        "error_links": error_links(errors or {}),
         "other_errors": elsewhere,
         "petitioner_rows": [
             {"index": i, "values": row, "errors": petitioner_errors.get(i, {})}

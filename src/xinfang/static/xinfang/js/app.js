@@ -110,9 +110,82 @@
       if (target.id === "action-form" && target.firstElementChild) {
         target.firstElementChild.scrollIntoView({ block: "start" });
       }
+      // A form that comes back with errors puts the cursor on the first field to correct;
+      // a new form on its first field (autofocus), e.g. the password when signing off.
+      var form = target.matches && target.matches("form[data-action-form]") ? target
+        : target.querySelector && target.querySelector("form[data-action-form]");
+      if (form) {
+        var field = form.querySelector("[aria-invalid=true]") || form.querySelector("[autofocus]");
+        if (field && document.activeElement !== field) field.focus();
+      }
       var body = document.getElementById("petition-body");
       if (body && (target === body || target.id === "petition-body" || !document.contains(target))) {
         body.scrollIntoView({ block: "start" });
+      }
+    });
+  }
+
+  // A form that came back with errors: the cursor goes to the first field to correct
+  // (not to the top of the page); the summary's links lead to each of the others.
+  function focusFirstError() {
+    var form = document.querySelector("form.registration");
+    if (!form || !document.getElementById("form-errors")) return;
+    var field = form.querySelector("[aria-invalid=true]:not([type=hidden])");
+    if (field && !field.closest("[hidden]")) field.focus();
+  }
+
+  // Searchable choices: typing in a filter box narrows a <select> (Enter takes the first
+  // match) or a list of tick boxes. Chinese names cannot be reached with arrow keys alone.
+  function normalise(text) { return (text || "").replace(/\s+/g, "").toLowerCase(); }
+
+  function filterSelect(input) {
+    var select = document.getElementById(input.dataset.filterSelect);
+    if (!select) return null;
+    var needle = normalise(input.value);
+    var first = null;
+    Array.prototype.forEach.call(select.options, function (option) {
+      var match = !option.value || !needle || normalise(option.text).indexOf(needle) !== -1 ||
+        option.value.indexOf(needle) !== -1;
+      option.hidden = !match;
+      if (match && option.value && !first) first = option;
+    });
+    return first;
+  }
+
+  function filterList(input) {
+    var list = document.getElementById(input.dataset.filterList);
+    if (!list) return;
+    var needle = normalise(input.value);
+    list.querySelectorAll("li").forEach(function (item) {
+      item.hidden = !!needle && normalise(item.textContent).indexOf(needle) === -1;
+    });
+  }
+
+  function wireFilters() {
+    document.addEventListener("input", function (event) {
+      var input = event.target;
+      if (input.dataset && input.dataset.filterSelect) {
+        var first = filterSelect(input);
+        if (first) first.selected = true;
+      } else if (input.dataset && input.dataset.filterList) {
+        filterList(input);
+      }
+    });
+    document.addEventListener("keydown", function (event) {
+      var input = event.target;
+      if (event.key !== "Enter" || event.ctrlKey || event.metaKey || !input.dataset) return;
+      if (input.dataset.filterSelect) {
+        // Enter keeps the match and moves on instead of submitting the form half filled.
+        event.preventDefault();
+        var first = filterSelect(input);
+        if (first) first.selected = true;
+        var next = input.form && input.form.querySelector("#id_title");
+        if (next) next.focus();
+      } else if (input.dataset.filterList) {
+        event.preventDefault();
+        var list = document.getElementById(input.dataset.filterList);
+        var box = list && list.querySelector("li:not([hidden]) input[type=checkbox]");
+        if (box) { box.checked = !box.checked; input.select(); }
       }
     });
   }
@@ -123,6 +196,8 @@
     wireRows();
     wireChannels();
     wireActionForms();
+    wireFilters();
+    focusFirstError();
   }
 
   if (document.readyState === "loading") {
