@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from xinfang.audit.display import register
+from xinfang.audit.labels import ACCESS_ACTIONS as ACCESS_LABELS
+from xinfang.audit.labels import EVENT_ACTIONS as EVENT_LABELS
 from xinfang.audit.models import Event
 from xinfang.documents.models import DeliveryMethod
 from xinfang.documents.types import get_type
@@ -34,3 +37,25 @@ def _delivered(event: Event, actor: str) -> str:
         "reference": event.data.get("reference", ""),
         "method": label,
     }
+
+
+# What the auditor's screens call the documents' entries (audit/labels.py); the codes stay in the logs.
+ACCESS_LABELS.update(
+    {
+        "document.download": (
+            _l("Downloaded an official document"),
+            _l("Tried to download a document it may not see"),
+        ),
+        "document.master_uploaded": (_l("Uploaded a document master"), _l("Document master upload refused")),
+        "document.master_reverted": (
+            _l("Restored a default document master"),
+            _l("Document master restore refused"),
+        ),
+    }
+)
+EVENT_LABELS.update(
+    {
+        "document.generated": _l("Official document generated"),
+        "document.delivered": _l("Delivery of a document recorded"),
+    }
+)

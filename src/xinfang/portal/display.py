@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
+from xinfang.audit.labels import EVENT_ACTIONS as EVENT_LABELS
 from xinfang.portal.models import RatingValue
 
 
@@ -53,3 +55,15 @@ SENTENCES = {
     "petition.rework": _rework,
     "petition.answer_rating": _answer,
 }
+
+
+# What the auditor's event log calls the portal's steps (audit/labels.py); the codes stay in the log.
+EVENT_LABELS.update(
+    {
+        "portal.accepted": _l("Online submission accepted"),
+        "portal.linked": _l("Online submission linked as a repeat"),
+        "portal.rated": _l("Satisfaction rated by the petitioner"),
+        "petition.rework": _l("Sent back for rework"),
+        "petition.answer_rating": _l("Unsatisfactory rating answered"),
+    }
+)
