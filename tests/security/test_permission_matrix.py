@@ -262,6 +262,8 @@ def api_master(case):
     if case.anonymous:
         return {401}
     return {200} if case.role(Role.SYSTEM_ADMIN) else {403}
+
+
 def statistics_reader(case):
     """Office staff and handling units count what they may see; administrators nothing."""
     return case.role(*OFFICE_ROLES) or (case.role(Role.HANDLER) and case.user.unit_id is not None)
