@@ -154,3 +154,13 @@ def test_an_unknown_rating_in_the_list_is_a_clear_400(rated):
     response = web(rated["clerk"], "en").get("/petitions/", {"rating": "great"})
     assert response.status_code == 400
     assert "Unknown rating" in response.content.decode()
+
+
+def test_the_section_reads_its_counts_in_one_query(rated, django_assert_num_queries):
+    from xinfang.petitions.selectors import parse_filters, petition_list
+    from xinfang.portal.satisfaction import satisfaction
+
+    petitions = petition_list(rated["clerk"], parse_filters({}))
+    with django_assert_num_queries(1):
+        result = satisfaction(petitions)
+    assert result["total"] == 6 and result["open"] == 2  # written out: 7 petitions, 6 rated
