@@ -61,9 +61,13 @@ def wsgi_in_the_test_transaction():
 
 def test_the_document_covers_every_action():
     actions = {op.path.rsplit("/", 1)[1] for op in OPERATIONS if "/actions/" in op.path}
+    from xinfang.petitions.actions import REGISTRY
     from xinfang.petitions.workflow import ACTIONS
 
-    assert actions == set(ACTIONS)
+    # The core's table plus the actions capabilities register (the portal's rework and
+    # answer_rating): the merged main compared with the core's table alone and failed.
+    assert set(ACTIONS) <= actions
+    assert actions == set(REGISTRY)
     bodies = [op for op in OPERATIONS if "/actions/" in op.path]
     assert all(op.body for op in bodies if not op.path.endswith(("accept_assignment", "approve_report")))
 
