@@ -57,6 +57,7 @@ BUILT_IN = {
     "superior_report": Rule("superior_report", 0, PeriodUnit.FIXED_DATE, False, "3.4"),
     "assignment": Rule("assignment", 7, PeriodUnit.FIXED_DATE, True, "2.2", 30),
     "supervision": Rule("supervision", 5, PeriodUnit.FIXED_DATE, False, "4.4", 30),
+    "intake": Rule("intake", 7, PeriodUnit.DAYS, True, "4.6"),
 }
 
 

@@ -36,6 +36,8 @@ class Clock(models.TextChoices):
     REVIEW = "review", _("Review (复查)")
     RE_REVIEW = "re_review", _("Re-review (复核)")
     OBJECTION = "objection", _("Objection to a wrong transfer")
+    # Issue 13: the office's decision on an online submission (accept, decline, link as a repeat).
+    INTAKE = "intake", _("Online intake (accept or decline)")
 
 
 class DeadlinePolicy(models.Model):

@@ -31,6 +31,31 @@ POLICIES = [
 ]
 
 
+# Policies of one channel only: (profile, clock, channel, amount, unit, rule, roll_forward).
+# The intake clock (issue 13) runs on online submissions alone: Rule 4.6's "within one week" in
+# the seed's profile; under the national regulation deciding whether to accept IS the acceptance
+# decision, which has 15 days (the same limit as that profile's `handling` clock).
+CHANNEL_POLICIES = [
+    ("default", "intake", "online", 7, "days", "4.6", True),
+    ("national", "intake", "online", 15, "days", "NR-acceptance", True),
+]
+
+
+def seed_channel_policies(DeadlinePolicy) -> None:
+    for profile, clock, channel, amount, unit, rule, roll in CHANNEL_POLICIES:
+        if not DeadlinePolicy.objects.filter(profile=profile, clock=clock, channel=channel).exists():
+            DeadlinePolicy.objects.create(
+                profile=profile,
+                clock=clock,
+                channel=channel,
+                amount=amount,
+                unit=unit,
+                rule=rule,
+                roll_forward=roll,
+                reason="seed",
+            )
+
+
 def seed_policies(DeadlinePolicy) -> None:
     for profile, clock, amount, unit, rule, max_ext, notice, roll in POLICIES:
         if not DeadlinePolicy.objects.filter(profile=profile, clock=clock, channel="").exists():

@@ -110,3 +110,12 @@ periodic_tasks: Registry = Registry("periodic_tasks")
 # Workflow actions a capability adds (e.g. the portal's answers to an unsatisfactory rating) are
 # registered with `petitions.actions.register_action`: they join the one action framework (same
 # lock, refusal, event and permission path) without being rows of the core's own table.
+
+# --- Statistics sections (issue 13 item 5: "ratings feed the statistics") ----------------------
+# Sections a capability adds to the statistics page (/statistics/) without the reports app knowing
+# it: key -> callable(request, petitions, list_params) -> rendered HTML ("" to show nothing).
+# `petitions` is the visible, filtered queryset the page counts (petition_list(user, filters):
+# visible_to() already applied, same period and filters as the page); `list_params` are the petition
+# list's query parameters for those filters, so a number can link to the list with one more filter.
+statistics_sections: Registry = Registry("statistics_sections")
+# --- end statistics sections -------------------------------------------------------------------

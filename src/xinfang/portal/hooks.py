@@ -48,8 +48,13 @@ def install() -> None:
     from xinfang.notifications.display import SENTENCES
     from xinfang.petitions.actions import register_action
     from xinfang.petitions.api.action_bodies import _shape, text
-    from xinfang.petitions.hooks import periodic_tasks, petition_queues
-    from xinfang.portal import display
+    from xinfang.petitions.hooks import (
+        periodic_tasks,
+        petition_list_filters,
+        petition_queues,
+        statistics_sections,
+    )
+    from xinfang.portal import display, satisfaction
     from xinfang.portal.services.rating import answer_rating, has_open_rating, rework
     from xinfang.portal.tasks import escalate_intake
 
@@ -93,6 +98,10 @@ def install() -> None:
     )
     petition_queues.register("portal.unsatisfied_ratings", unsatisfied_queue)
     periodic_tasks.register("portal.escalate_intake", escalate_intake)
+    # Ratings feed the statistics (issue 13 item 5): a section of the page, and the list filter
+    # its numbers link with.
+    statistics_sections.register("portal.satisfaction", satisfaction.statistics_section)
+    petition_list_filters.register("rating", satisfaction.RATING_FILTER)
     SENTENCES.setdefault(
         "rating_unsatisfied", _("The petitioner of %(number)s is not satisfied with the reply: follow it up.")
     )

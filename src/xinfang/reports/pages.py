@@ -9,8 +9,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from xinfang.accounts.models import Unit
+from xinfang.petitions import hooks
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.models import Category
+from xinfang.petitions.selectors import petition_list
 from xinfang.reports.statistics import (
     StatisticsQuery,
     clock_rates,
@@ -158,3 +160,15 @@ def _change(now: int, before: int | None) -> float | None:
     if before is None or before == 0:
         return None
     return round((now - before) / before * 100, 1)
+
+
+def extra_sections(request, query: StatisticsQuery) -> list[str]:
+    """Sections other capabilities add (hooks.statistics_sections, e.g. the portal's
+    satisfaction), each given the same visible, filtered petitions the page counts."""
+    petitions = petition_list(request.user, query.filters)
+    sections = []
+    for _key, render_section in hooks.statistics_sections.items():
+        html = render_section(request, petitions, dict(query.list_params or {}))
+        if html:
+            sections.append(html)
+    return sections

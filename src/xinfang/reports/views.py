@@ -38,7 +38,7 @@ from xinfang.reports.exports import (
 from xinfang.reports.importing.service import import_ledger
 from xinfang.reports.ledger import xlsx_tempfile
 from xinfang.reports.models import ExportStatus, LedgerExport
-from xinfang.reports.pages import INTERVALS, build_page
+from xinfang.reports.pages import INTERVALS, build_page, extra_sections
 from xinfang.reports.permissions import may_import, may_read_statistics
 from xinfang.reports.standard import current_month, html_to_pdf, parse_period, standard_table, standard_xlsx
 from xinfang.reports.statistics import parse_statistics_query
@@ -88,19 +88,21 @@ def statistics_page(request):
     _require(request.user)
     values = _default_period(request.GET)
     params = {k: v for k, v in values.items() if v and k not in ("interval", "compare")}
-    errors, page = [], None
+    errors, page, sections = [], None, []
     try:
         query = parse_statistics_query(params)
     except InvalidInput as exc:
         errors = [(k, [str(m) for m in v]) for k, v in exc.errors.items()]
     else:
         page = build_page(request.user, query, interval=values["interval"], compare=values["compare"])
+        sections = extra_sections(request, query)
     from urllib.parse import urlencode
 
     context = {
         "values": values,
         "errors": errors,
         "page": page,
+        "extra_sections": sections,
         "export_query": urlencode(
             {
                 ("received_after" if k == "from" else "received_before" if k == "to" else k): v

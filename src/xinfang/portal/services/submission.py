@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from xinfang.deadlines import clocks
+from xinfang.deadlines.models import Clock
 from xinfang.petitions.choices import Channel
 from xinfang.petitions.services.registration import blind_index
 from xinfang.portal import codes, throttle
@@ -13,12 +14,13 @@ from xinfang.portal.checks import SubmissionInput
 from xinfang.portal.errors import Throttled
 from xinfang.portal.models import Submission, SubmissionFile
 
-INTAKE_CLOCK = "intake"
+INTAKE_CLOCK = Clock.INTAKE
 
 
 def intake_due(submitted_at):
-    """The intake clock from the deadline policies (clock "intake", channel online); with no
-    policy row, the engine's fallback of 7 calendar days (Rule 4.6's "within one week")."""
+    """The intake clock from the deadline policies (clock "intake", channel online; seeded by
+    the deadlines app, edited by the administrator); with no row, the built-in 7 calendar days
+    (Rule 4.6's "within one week")."""
     rule = clocks.Policies().rule(INTAKE_CLOCK, Channel.ONLINE)
     return clocks.compute(submitted_at, rule)
 
