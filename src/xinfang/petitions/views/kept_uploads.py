@@ -67,7 +67,7 @@ def listed(session, tokens) -> tuple[list[dict], list[str]]:
     exist, and the tokens that do not (forged, another user's, expired)."""
     kept = _kept(session)
     found, unknown = [], []
-    for token in tokens:
+    for token in dict.fromkeys(tokens):  # a token sent twice is attached once
         entry = kept.get(token) if isinstance(token, str) and set(token) <= _TOKEN_CHARS else None
         if entry is None or not token or not (_directory() / token).is_file():
             unknown.append(token)
@@ -85,8 +85,9 @@ def open_kept(entry: dict) -> File:
 def release(session, tokens) -> None:
     """Forget and delete kept files (attached, or removed by the clerk)."""
     kept = _kept(session)
-    for token in tokens:
-        if kept.pop(token, None) is not None:
-            with contextlib.suppress(OSError):
-                (_directory() / token).unlink()
-    session[SESSION_KEY] = kept
+    gone = [token for token in tokens if kept.pop(token, None) is not None]
+    for token in gone:
+        with contextlib.suppress(OSError):
+            (_directory() / token).unlink()
+    if gone:  # an untouched session is not written again (registration's statement count)
+        session[SESSION_KEY] = kept
