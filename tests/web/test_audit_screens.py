@@ -62,14 +62,70 @@ def test_every_recorded_event_kind_has_a_label():
     assert set(_SENTENCES) - set(EVENT_ACTIONS) == set()
 
 
-def test_every_access_kind_written_by_the_code_has_a_label():
+# Access-log codes are written three ways: `record("code", …)`, a refusal's
+# `{"action": "code", …}` handed to record() after the rollback, and the accounts app's
+# `account.*` codes sent through its `account_changed` signal (accounts does not import
+# audit). The patterns find each independently of the label table.
+_WRITTEN = (
+    re.compile(r'\brecord\(\s*"([a-z_]+\.[a-z0-9_.]+)"'),
+    re.compile(r'"action":\s*"([a-z_]+\.[a-z0-9_.]+)"'),
+    re.compile(r'"(account\.[a-z0-9_]+)"'),
+)
+# Separation of duties (issue 8): what the auditor must be able to read, written out.
+_ACCOUNT_CODES = {
+    "account.role_requested",
+    "account.role_granted",
+    "account.role_refused",
+    "account.role_revoked",
+    "account.password_reset",
+    "account.2fa_reset",
+    "account.unlocked",
+}
+
+
+def _written_access_codes():
     import pathlib
 
     source = pathlib.Path(__file__).resolve().parents[2] / "src" / "xinfang"
     written = set()
     for path in source.rglob("*.py"):
-        written |= set(re.findall(r'record\(\s*"([a-z_]+\.[a-z_.]+)"', path.read_text(encoding="utf-8")))
-    assert written and written - set(ACCESS_ACTIONS) == set()
+        if path.name == "labels.py" or "migrations" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for pattern in _WRITTEN:
+            written |= set(pattern.findall(text))
+    return written
+
+
+def test_every_access_kind_written_by_the_code_has_a_label():
+    written = _written_access_codes()
+    assert written >= _ACCOUNT_CODES, "the written-out account codes are what the code sends"
+    assert {"firewall.refused", "auth.sign_in", "petition.view"} <= written
+    assert written - set(ACCESS_ACTIONS) == set()
+
+
+@pytest.mark.parametrize("code", sorted(_ACCOUNT_CODES | {"firewall.refused"}))
+def test_account_codes_read_as_sentences_in_both_languages(code):
+    from django.utils import translation
+
+    from xinfang.audit.labels import access_label
+
+    with translation.override("en"):
+        english = access_label(code)
+    with translation.override("zh-hans"):
+        chinese = access_label(code)
+    assert english != code and chinese != code and chinese != english
+    assert re.search(r"[\u4e00-\u9fff]", chinese), chinese
+
+
+def test_a_role_revocation_shows_a_sentence_to_the_auditor(client_for, demo_org):
+    from xinfang.accounts import roles
+
+    users = demo_org[0]
+    roles.revoke(actor=users["admin"], user=users["clerk"], role="clerk")
+    html = client_for("auditor", HTTP_ACCEPT_LANGUAGE="zh-hans").get("/audit/").content.decode()
+    assert _cells(html)["account.role_revoked"] == "撤销角色"
+    assert ">account.role_revoked<" not in html
 
 
 @pytest.mark.parametrize(("language", "label"), [("en", "PDF document"), ("zh-hans", "PDF 文档")])

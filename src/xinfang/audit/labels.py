@@ -22,6 +22,31 @@ ACCESS_ACTIONS = {
     "petition.personal_data": (_("Showed a petitioner's personal data"), _("Personal data refused")),
     "attachment.download": (_("Downloaded an attachment"), _("Tried to download another petition's file")),
     "audit.export": (_("Exported the access log"), _("Export refused")),
+    "petition.export": (_("Exported the petition ledger"), _("Ledger export refused")),
+    "ledger.import": (_("Imported a petition ledger"), _("Ledger import refused")),
+    "document.download": (_("Downloaded an official document"), _("Document download refused")),
+    "document.master_uploaded": (_("Uploaded a document master"), _("Document master upload refused")),
+    "document.master_reverted": (
+        _("Restored an earlier document master"),
+        _("Document master restore refused"),
+    ),
+    # Rule 4.3: a step that would put the matter in the hands of a unit it concerns.
+    "firewall.refused": (
+        _("Refused: the matter concerns that unit"),
+        _("Refused: the matter concerns that unit"),
+    ),
+    # Separation of duties: what system administrators did to accounts (accounts/roles.py,
+    # accounts/admin.py). Always written as allowed; the refusal of a role is its own code.
+    "account.role_requested": (
+        _("Asked for a petition role (a second administrator decides)"),
+        _("Asked for a petition role (a second administrator decides)"),
+    ),
+    "account.role_granted": (_("Granted a role"), _("Granted a role")),
+    "account.role_refused": (_("Refused a requested role"), _("Refused a requested role")),
+    "account.role_revoked": (_("Revoked a role"), _("Revoked a role")),
+    "account.password_reset": (_("Reset a password"), _("Reset a password")),
+    "account.2fa_reset": (_("Reset two-factor sign-in"), _("Reset two-factor sign-in")),
+    "account.unlocked": (_("Lifted a sign-in lock"), _("Lifted a sign-in lock")),
 }
 
 # Event log: the step each event records (the workflow's own action names where they exist).
@@ -59,6 +84,16 @@ EVENT_ACTIONS = {
     "deadline.resumed": _("Deadline resumed"),
     "supervision.issued": _("Supervision issued"),
     "supervision.responded": _("Supervision answered"),
+    # Kinds written by capability apps (documents, reports, portal); named here so that
+    # the auditor's filter and table read the same way for every kind.
+    "document.generated": _("Document generated"),
+    "document.delivered": _("Document delivered"),
+    "petition.imported": _("Imported from a ledger"),
+    "portal.accepted": _("Taken in from the online portal"),
+    "portal.linked": _("Online submission linked as a repeat"),
+    "portal.rated": _("Reply rated online by the petitioner"),
+    "petition.rework": _("Sent back for rework after an unsatisfactory rating"),
+    "petition.answer_rating": _("Unsatisfactory rating answered"),
 }
 
 

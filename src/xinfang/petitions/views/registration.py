@@ -35,6 +35,7 @@ from xinfang.petitions.services.registration import (
     register_petition,
     registration_as_data,
 )
+from xinfang.petitions.views import kept_uploads
 
 SUPERIOR_KINDS = (UnitKind.SUPERIOR, UnitKind.EXTERNAL, UnitKind.PUBLIC_SECURITY)
 
@@ -199,8 +200,18 @@ def register(request):
 
     form = forms.form_from_post(request.POST)
     files = request.FILES.getlist("files")
+    # Files kept from an earlier attempt (kept_uploads): the clerk may untick one away.
+    dropped = request.POST.getlist("drop_kept")
+    kept_uploads.release(request.session, dropped)
+    kept, unknown = kept_uploads.listed(
+        request.session, [t for t in request.POST.getlist("kept") if t not in dropped]
+    )
     errors: dict[str, list] = {}
     file_problems = _check_files(files)
+    if unknown:
+        file_problems.append(
+            _("A file kept from an earlier attempt is no longer available: choose it again.")
+        )
     if file_problems:
         errors["files"] = file_problems
     try:
@@ -208,7 +219,13 @@ def register(request):
     except InvalidInput as exc:
         errors = {**exc.errors, **errors}
     if errors:
-        return render(request, "petitions/register.html", _form_context(request, form, errors), status=400)
+        # Keep every new file that passes the attachment checks, so it is not chosen again.
+        for upload in files:
+            if not _check_files([upload]):
+                token = kept_uploads.keep(request.session, upload)
+                kept.append({"token": token, "name": upload.name, "size": upload.size})
+        context = _form_context(request, form, errors) | {"kept_files": kept}
+        return render(request, "petitions/register.html", context, status=400)
 
     ctx = Context.from_request(request)
     stored = []
@@ -222,6 +239,15 @@ def register(request):
                 except DomainError as exc:
                     exc.upload = upload
                     raise
+            for entry in kept:
+                upload = kept_uploads.open_kept(entry)
+                try:
+                    stored.append(add_attachment(ctx=ctx, petition=petition, upload=upload))
+                except DomainError as exc:
+                    exc.upload = upload
+                    raise
+                finally:
+                    upload.close()
     except DomainError as exc:
         # The files stored before the refused one belong to a petition that no longer exists.
         for attachment in stored:
@@ -233,9 +259,9 @@ def register(request):
             errors = exc.errors
         else:
             errors = {"non_field_errors": [exc.message]}
-        return render(
-            request, "petitions/register.html", _form_context(request, form, errors), status=exc.status
-        )
+        context = _form_context(request, form, errors) | {"kept_files": kept}
+        return render(request, "petitions/register.html", context, status=exc.status)
+    kept_uploads.release(request.session, [entry["token"] for entry in kept])
     messages.success(request, _("Petition registered as %(number)s.") % {"number": petition.number})
     return redirect(reverse("petition", args=[petition.number]))
 
