@@ -28,25 +28,15 @@ from xinfang.petitions.inputs import Errors, read_text
 from xinfang.petitions.models import Petition
 from xinfang.petitions.selectors import get_visible_petition
 from xinfang.petitions.services.checks import check_registration
-from xinfang.petitions.services.registration import may_register, register_petition
+from xinfang.petitions.services.registration import CORRECTABLE, may_register, register_petition
 from xinfang.portal.models import Submission, SubmissionStatus
 
 logger = logging.getLogger("xinfang.portal")
 
-# Registration fields a clerk may set or correct when accepting; the rest come from the submission.
-ACCEPT_FIELDS = (
-    "anonymous",
-    "title",
-    "content",
-    "requests",
-    "category",
-    "important",
-    "urgent",
-    "petitioners",
-    "involved_units",
-    "involved_persons",
-)
 FIXED_FIELDS = ("channel", "received_at")
+# Registration fields a clerk may set or correct when accepting (those a correction may change,
+# less the fixed ones and the parts an online submission never has); the rest come from it.
+ACCEPT_FIELDS = tuple(k for k in CORRECTABLE if k not in (*FIXED_FIELDS, "superior", "reception"))
 
 
 def may_take_in(user) -> bool:
