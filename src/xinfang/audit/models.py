@@ -105,3 +105,21 @@ class ChainCount(models.Model):
     count = models.PositiveIntegerField(default=0)
     last_petition_id = models.BigIntegerField(null=True)
     mac = models.CharField(max_length=64)
+
+
+class ChainCheckpoint(models.Model):
+    """Where a petition's chain resumes after retention dropped its oldest events.
+
+    Dropping a month of events (audit/retention.py) removes the start of some chains;
+    the last dropped event's sequence number, hash and state are sealed here, so the
+    events kept still verify from that point and a removal around the application
+    (no checkpoint, or one that does not match) still shows. One row per petition,
+    moved forward by each later drop.
+    """
+
+    petition = models.OneToOneField("petitions.Petition", on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=64, blank=True, default="")
+    cut = models.DateTimeField()  # events before this moment were dropped
+    mac = models.CharField(max_length=64)
