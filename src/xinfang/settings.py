@@ -240,6 +240,10 @@ OFFICE_NAME = env_str("XINFANG_OFFICE_NAME", "")
 # --- Audit ----------------------------------------------------------------------
 # The access log is kept at least 184 days (six months, Cybersecurity Law Art. 21).
 ACCESS_LOG_RETENTION_DAYS = env_int("XINFANG_ACCESS_LOG_RETENTION_DAYS", 365, minimum=184)
+# Events (the petitions' timelines and audit chain) are kept for ever unless this is set: then
+# `manage.py audit_partitions --drop-expired` drops whole months older than it, sealing where
+# each chain resumes (docs/scaling.md). Set it to the office's archive period; never under 184.
+EVENT_RETENTION_DAYS = env_int("XINFANG_EVENT_RETENTION_DAYS", 0, minimum=0)
 # --- Deadlines, reminders, background work (docs/deadlines.md) -------------------
 # Which set of deadline policies new clocks follow: the seed's rules or the national regulation's.
 DEADLINE_PROFILE = env_choice("XINFANG_DEADLINE_PROFILE", "default", {"default", "national"})

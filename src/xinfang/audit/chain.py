@@ -43,11 +43,18 @@ def compute_hash(prev_hash: str, event) -> str:
     ).hexdigest()
 
 
-def verify_petition_chain(events) -> list[str]:
-    """Problems found in one petition's events (in seq order); empty when intact."""
+def verify_petition_chain(events, checkpoint=None) -> list[str]:
+    """Problems found in one petition's events (in seq order); empty when intact.
+
+    After retention dropped the oldest events, the chain resumes from its sealed
+    checkpoint (audit/retention.py) instead of from the genesis hash."""
     problems = []
-    prev = GENESIS
-    for expected_seq, event in enumerate(events, start=1):
+    prev, start = GENESIS, 1
+    if checkpoint is not None:
+        if not hmac.compare_digest(checkpoint.mac, checkpoint_mac(checkpoint)):
+            return [f"the checkpoint of events dropped by retention has a wrong seal (at {checkpoint.seq})"]
+        prev, start = checkpoint.hash, checkpoint.seq + 1
+    for expected_seq, event in enumerate(events, start=start):
         if event.seq != expected_seq:
             problems.append(f"event {event.pk}: seq {event.seq}, expected {expected_seq}")
         if event.prev_hash != prev:
@@ -63,8 +70,19 @@ def head_mac(petition_id: int, seq: int, event_hash: str) -> str:
     return hmac.new(settings.AUDIT_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def verify_head(petition_id: int, events, head) -> list[str]:
-    """Problems with a petition's head against its events (in seq order)."""
+def checkpoint_mac(checkpoint) -> str:
+    """The seal of a retention checkpoint: the last dropped event of a chain, its state,
+    and the moment before which events were dropped."""
+    message = (
+        f"checkpoint:{checkpoint.petition_id}:{checkpoint.seq}:{checkpoint.hash}:{checkpoint.state}:"
+        f"{int(checkpoint.cut.timestamp())}"
+    ).encode()
+    return hmac.new(settings.AUDIT_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify_head(petition_id: int, events, head, checkpoint=None) -> list[str]:
+    """Problems with a petition's head against its events (in seq order), or against the
+    checkpoint when retention dropped every event of the chain."""
     if head is None:
         return (
             [f"petition {petition_id}: no chain head"]
@@ -73,6 +91,10 @@ def verify_head(petition_id: int, events, head) -> list[str]:
         )
     if not hmac.compare_digest(head.mac, head_mac(petition_id, head.seq, head.hash)):
         return [f"petition {petition_id}: chain head seal is wrong"]
+    if not events and checkpoint is not None:
+        if checkpoint.seq == head.seq and checkpoint.hash == head.hash:
+            return []
+        return [f"petition {petition_id}: events after the retention checkpoint at {checkpoint.seq} are gone"]
     if not events:
         return [f"petition {petition_id}: every event is gone (head at {head.seq})"]
     last = events[-1]
@@ -107,13 +129,18 @@ def verify_count(counter, chain_petition_ids: set[int]) -> list[str]:
     return problems
 
 
-def verify_state(petition_id: int, events, current_digest: str) -> list[str]:
-    """The last event's sealed state must be the state of the rows now."""
-    if not events or (events[-1].version or 1) < 2:
+def verify_state(petition_id: int, events, current_digest: str, checkpoint=None) -> list[str]:
+    """The last event's sealed state (or the checkpoint's, when retention dropped every
+    event) must be the state of the rows now."""
+    if events:
+        sealed, seq = ("" if (events[-1].version or 1) < 2 else events[-1].state), events[-1].seq
+    elif checkpoint is not None:
+        sealed, seq = checkpoint.state, checkpoint.seq
+    else:
         return []
-    if not hmac.compare_digest(events[-1].state, current_digest):
+    if sealed and not hmac.compare_digest(sealed, current_digest):
         return [
             f"petition {petition_id}: its rows (status, title, parties, involved units…) no longer match "
-            f"what event {events[-1].seq} sealed"
+            f"what event {seq} sealed"
         ]
     return []

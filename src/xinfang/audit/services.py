@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from xinfang.audit import state
 from xinfang.audit.chain import CURRENT_VERSION, GENESIS, compute_hash, count_mac, head_mac
-from xinfang.audit.models import ChainCount, ChainHead, Event, Source
+from xinfang.audit.models import ChainCheckpoint, ChainCount, ChainHead, Event, Source
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ def append_event(
         if first
         else Event.objects.filter(petition=petition).order_by("-seq").values("seq", "hash").first()
     )
+    if last is None and not first:
+        # Retention may have dropped every event of an old chain: it resumes from its checkpoint.
+        last = ChainCheckpoint.objects.filter(petition=petition).values("seq", "hash").first()
     event = Event(
         petition=petition,
         seq=(last["seq"] + 1) if last else 1,

@@ -13,7 +13,7 @@ from django.core.management import BaseCommand, CommandError
 
 from xinfang.audit import state
 from xinfang.audit.chain import verify_count, verify_head, verify_petition_chain, verify_state
-from xinfang.audit.models import ChainCount, ChainHead, Event
+from xinfang.audit.models import ChainCheckpoint, ChainCount, ChainHead, Event
 from xinfang.petitions.models import Petition
 
 BATCH = 500
@@ -38,19 +38,26 @@ class Command(BaseCommand):
     def handle(self, *args, export_head=None, against=None, **options):
         problems: list[str] = []
         heads_out = {}
+        self.cuts = {}
         ids = list(Petition.objects.order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             events = _events_by_petition(chunk)
             heads = {h.petition_id: h for h in ChainHead.objects.filter(petition_id__in=chunk)}
+            # Where chains resume after retention dropped their oldest events (audit/retention.py).
+            cuts = {c.petition_id: c for c in ChainCheckpoint.objects.filter(petition_id__in=chunk)}
             current = state.digests(chunk)
             for petition_id in chunk:
-                chain = events[petition_id]
-                problems += [f"petition {petition_id}: {p}" for p in verify_petition_chain(chain)]
-                problems += verify_head(petition_id, chain, heads.get(petition_id))
-                problems += verify_state(petition_id, chain, current[petition_id])
+                chain, cut = events[petition_id], cuts.get(petition_id)
+                problems += [f"petition {petition_id}: {p}" for p in verify_petition_chain(chain, cut)]
+                problems += verify_head(petition_id, chain, heads.get(petition_id), cut)
+                problems += verify_state(petition_id, chain, current[petition_id], cut)
                 if chain:
                     heads_out[str(petition_id)] = [chain[-1].seq, chain[-1].hash]
+                elif cut is not None:
+                    heads_out[str(petition_id)] = [cut.seq, cut.hash]
+                if cut is not None:
+                    self.cuts[petition_id] = (cut.seq, cut.hash)
         orphans = Event.objects.exclude(petition_id__in=ids).count()
         if orphans:
             problems.append(f"{orphans} event(s) belong to no petition")
@@ -81,6 +88,13 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read the saved heads in {path}: {exc}") from None
         problems = []
         for petition_id, (seq, event_hash) in saved.items():
+            cut_seq, cut_hash = self.cuts.get(int(petition_id), (0, ""))
+            if seq <= cut_seq:
+                # Dropped by retention since: the sealed checkpoint vouches for it, and is that event itself
+                # when the saved head was the last event dropped.
+                if seq == cut_seq and cut_hash != event_hash:
+                    problems.append(f"petition {petition_id}: event {seq} saved earlier is not the one dropped")
+                continue
             found = (
                 Event.objects.filter(petition_id=int(petition_id), seq=seq)
                 .values_list("hash", flat=True)
