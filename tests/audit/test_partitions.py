@@ -17,7 +17,8 @@ from xinfang.audit.models import AccessLog, ChainCheckpoint, Event
 from xinfang.audit.services import Context, append_event
 
 pytestmark = pytest.mark.skipif(
-    "connection.vendor != 'postgresql'", reason="only PostgreSQL partitions the audit tables; SQLite is unchanged"
+    "connection.vendor != 'postgresql'",
+    reason="only PostgreSQL partitions the audit tables; SQLite is unchanged",
 )
 
 
@@ -157,7 +158,9 @@ def test_nothing_younger_than_184_days_goes(old_and_new, settings):
     assert Event.objects.filter(petition=whole).count() == 3
     # A month is dropped only when all of it is past the period.
     assert retention.expired("audit_accesslog", 301) == []
-    assert [m.name for m in retention.expired("audit_accesslog", 184)][-1] == month_name("audit_accesslog", then)
+    assert [m.name for m in retention.expired("audit_accesslog", 184)][-1] == month_name(
+        "audit_accesslog", then
+    )
 
 
 def test_events_are_kept_for_ever_by_default(old_and_new):

@@ -59,7 +59,9 @@ class Command(BaseCommand):
                 continue
             for month in expired:
                 if dry_run:
-                    self.stdout.write(f"would drop {month.name} ({month.start:%Y-%m}), older than {days} days")
+                    self.stdout.write(
+                        f"would drop {month.name} ({month.start:%Y-%m}), older than {days} days"
+                    )
                     continue
                 try:
                     chains = retention.drop_month(month)

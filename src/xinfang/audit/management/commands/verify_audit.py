@@ -93,7 +93,9 @@ class Command(BaseCommand):
                 # Dropped by retention since: the sealed checkpoint vouches for it, and is that event itself
                 # when the saved head was the last event dropped.
                 if seq == cut_seq and cut_hash != event_hash:
-                    problems.append(f"petition {petition_id}: event {seq} saved earlier is not the one dropped")
+                    problems.append(
+                        f"petition {petition_id}: event {seq} saved earlier is not the one dropped"
+                    )
                 continue
             found = (
                 Event.objects.filter(petition_id=int(petition_id), seq=seq)
