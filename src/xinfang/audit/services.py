@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from xinfang.audit import state
 from xinfang.audit.chain import CURRENT_VERSION, GENESIS, compute_hash, count_mac, head_mac
-from xinfang.audit.models import ChainCheckpoint, ChainCount, ChainHead, Event, Source
+from xinfang.audit.models import ChainCount, ChainHead, Event, Source
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,13 @@ def append_event(
     `first` is for the petition's first event (registration, in the transaction that
     inserted it): nothing to read before, and the chain head is a plain INSERT. That
     runs inside the numbering lock, so it is kept to two statements."""
-    last = (
-        None
-        if first
-        else Event.objects.filter(petition=petition).order_by("-seq").values("seq", "hash").first()
-    )
-    if last is None and not first:
-        # Retention may have dropped every event of an old chain: it resumes from its checkpoint.
-        last = ChainCheckpoint.objects.filter(petition=petition).values("seq", "hash").first()
+    # The sealed head holds the last event's sequence and hash: one primary-key read, where
+    # asking the events for their last one probes every monthly partition (docs/scaling.md),
+    # and it outlives retention dropping the chain's oldest (or all) events. A forged head
+    # gains nothing: the event chained from it breaks the chain, and its seal shows.
+    last = None if first else ChainHead.objects.filter(petition=petition).values("seq", "hash").first()
+    if last is None and not first:  # a chain from before heads existed
+        last = Event.objects.filter(petition=petition).order_by("-seq").values("seq", "hash").first()
     event = Event(
         petition=petition,
         seq=(last["seq"] + 1) if last else 1,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -108,7 +108,11 @@ _PROCEDURE_RECORDS = (
 
 
 def timeline(petition: Petition) -> QuerySet[Event]:
-    return Event.objects.filter(petition=petition).select_related("actor").order_by("seq")
+    # Every event is appended after the petition is saved (audit/services.append_event takes
+    # the time then); the lower bound lets PostgreSQL skip the months before it instead of
+    # probing each monthly partition (docs/scaling.md). A day of slack for clocks.
+    since = petition.created_at - timedelta(days=1)
+    return Event.objects.filter(petition=petition, at__gte=since).select_related("actor").order_by("seq")
 
 
 def visible_timeline(user, petition: Petition) -> list[Event]:
