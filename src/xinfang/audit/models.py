@@ -76,7 +76,10 @@ class AccessLog(models.Model):
         ordering = ["-at", "-id"]
         indexes = [
             models.Index(fields=["user", "-at"], name="access_user_at"),
-            models.Index(fields=["object_type", "object_ref"], name="access_object"),
+            # The auditor's filters (audit/selectors.access_log): a reference alone (the old
+            # index led with object_type, which no filter sets) and the name as typed, newest first.
+            models.Index(fields=["object_ref", "-at"], name="access_object_at"),
+            models.Index(fields=["username", "-at"], name="access_username_at"),
         ]
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
