@@ -64,7 +64,7 @@ INSERT INTO audit_accesslog (at, user_id, username, unit_id, ip, action, object_
 SELECT now() - (g::float8 / %(total)s) * %(span)s::interval, u.id, u.username, u.unit_id,
     ('10.0.' || (g %% 200) || '.' || (g %% 250))::inet,
     (ARRAY['petition.view','petition.list','petition.view','search','petition.export'])[1 + g %% 5],
-    'petition', 'XF-' || (1 + (g * 7919) %% %(petitions)s),
+    'petition', 'XF-' || (1 + (g::bigint * 7919) %% %(petitions)s),
     CASE WHEN g %% 50 = 0 THEN 'denied' ELSE 'allowed' END, '', md5(g::text)
 FROM generate_series(%(low)s, %(high)s) g
 JOIN (SELECT row_number() OVER (ORDER BY id) - 1 AS k, id, username, unit_id FROM accounts_user) u
