@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Remembers where the primary's WAL was after a user's write (core/replicas.py).
+    "xinfang.core.replicas.ReadYourWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages: it tells the user why they were signed out.
     "xinfang.accounts.middleware.SessionLimitsMiddleware",
@@ -156,6 +158,25 @@ else:
     # short OLTP queries; JIT is off for the application's connections only.
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
     _pg_options["options"] = (_pg_options.get("options", "") + " -c jit=off").strip()
+# A streaming replica (hot standby) for reads that may lag: lists, search, statistics,
+# exports (core/replicas.py, docs/scaling.md). Unset: every read goes to the primary.
+_replica = env_database("XINFANG_REPLICA_URL", conn_max_age=60, conn_health_checks=True)
+READ_REPLICA = None
+if _replica:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or (
+        _replica["ENGINE"] != "django.db.backends.postgresql"
+    ):
+        raise ImproperlyConfiguredEnv("XINFANG_REPLICA_URL needs PostgreSQL for it and for DATABASE_URL.")
+    _replica_options = _replica.setdefault("OPTIONS", {})
+    _replica_options["options"] = (_replica_options.get("options", "") + " -c jit=off").strip()
+    # A replica that does not answer must not hold a request long: the primary serves instead.
+    _replica_options.setdefault("connect_timeout", 3)
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    READ_REPLICA = "replica"
+DATABASE_ROUTERS = ["xinfang.core.replicas.PrimaryReplicaRouter"]
+# How long after a write a user's marked reads compare positions before trusting the replica.
+REPLICA_WRITER_SECONDS = env_int("XINFANG_REPLICA_WRITER_SECONDS", 300, minimum=5, maximum=24 * 3600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -----------------------------------------------------------------
@@ -204,7 +225,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 # The project's own assets (vendored htmx, CSS, JS) live in the package, which is not an app.
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-MEDIA_ROOT = DATA_DIR / "files"
+# Attachments, documents, exports and staged uploads: on storage every app server and worker
+# shares when there are several machines (docs/scaling.md).
+MEDIA_ROOT = env_path("XINFANG_FILES_DIR", DATA_DIR / "files")
 _static_backend = (
     "whitenoise.storage.CompressedManifestStaticFilesStorage"
     if env_bool("XINFANG_STATIC_MANIFEST", True)
