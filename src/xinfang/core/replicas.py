@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 REPLICA = "replica"
 # Never routed, even inside a marked read: counters and sessions are read to be written.
 _PRIMARY_ONLY_APPS = frozenset({"django_cache", "sessions", "django_tasks_db", "otp_totp", "otp_static"})
+_PRIMARY_ONLY_MODELS = frozenset({"accounts.usersession"})
 # After a failed connection the replica is not tried again in this process for this long.
 _RETRY_SECONDS = 30
 
@@ -45,7 +46,11 @@ class PrimaryReplicaRouter:
 
     def db_for_read(self, model, **hints):
         alias = _alias.get()
-        if alias is None or model._meta.app_label in _PRIMARY_ONLY_APPS:
+        if (
+            alias is None
+            or model._meta.app_label in _PRIMARY_ONLY_APPS
+            or model._meta.label_lower in _PRIMARY_ONLY_MODELS
+        ):
             return None  # Django's default: the instance's own database, else the primary
         if connections[DEFAULT_DB_ALIAS].in_atomic_block:
             return DEFAULT_DB_ALIAS  # inside an action: read what it is about to write
