@@ -23,6 +23,7 @@ from xinfang.env import (
     env_match,
     env_networks,
     env_path,
+    env_redis,
     env_secret,
     env_str,
     env_timezone,
@@ -270,8 +271,23 @@ DEADLINE_PROFILE = env_choice("XINFANG_DEADLINE_PROFILE", "default", {"default",
 REMINDER_LEAD_HOURS = env_int("XINFANG_REMINDER_LEAD_HOURS", 24, minimum=1, maximum=24 * 30)
 # The deadline worker sweeps this often (seconds).
 DEADLINE_SWEEP_SECONDS = env_int("XINFANG_DEADLINE_SWEEP_SECONDS", 60, minimum=5, maximum=24 * 3600)
-# A database-backed task queue: no broker to run, works on SQLite and PostgreSQL.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The task queue. "db": a table in the database, no broker to run, works on SQLite and
+# PostgreSQL; `manage.py run_deadline_worker` both schedules and runs. "rq": Redis (RQ through
+# django-tasks-rq), run by `manage.py rqworker` processes on any machine, while
+# run_deadline_worker only schedules the periodic jobs, once per interval however many run
+# (core/taskqueue.py, docs/scaling.md).
+TASK_QUEUE = env_choice("XINFANG_TASKS", "db", {"db", "rq"})
+REDIS_URL = env_redis("XINFANG_REDIS_URL")
+if TASK_QUEUE == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfiguredEnv("XINFANG_TASKS=rq needs XINFANG_REDIS_URL (redis://host:6379/0).")
+    INSTALLED_APPS.append("django_rq")
+    # A job may run as long as a large export; the results are kept a day for the status pages.
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600, "DEFAULT_RESULT_TTL": 86400}}
+    RQ = {"DEFAULT_RESULT_TTL": 86400}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # E-mail for reminders and escalations. The console backend (the default) prints them.
 _email_backend = env_choice("XINFANG_EMAIL_BACKEND", "console", {"console", "smtp", "locmem"})
