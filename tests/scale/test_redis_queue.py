@@ -129,7 +129,7 @@ def test_periodic_jobs_are_enqueued_once_per_interval_by_several_schedulers(redi
     outputs = [s.communicate(timeout=120) for s in schedulers]
     assert all(s.returncode == 0 for s in schedulers), [err[-1000:] for _out, err in outputs]
     slots = len({slot_before, taskqueue.slot_of(3600)})  # an hour may begin meanwhile
-    assert sorted(_queued(redis_queue)) == sorted(expected * slots)
+    assert sorted(_queued(redis_queue)) == sorted(expected * slots), [out for out, _err in outputs]
     # Nothing ran in the schedulers: on Redis they only schedule.
     assert all("scheduled" in out for out, _err in outputs)
 
