@@ -246,6 +246,23 @@ def letter(title: str) -> dict:
     }
 
 
+def measure_marker_cost(client: Http, server: str, writer: str, reader: str, rounds: int = 20) -> None:
+    """Median time of a list request by the writer (a live marker: the standby's replay position
+    is read first) and by a user with none, both now served by the caught-up standby."""
+    timings = {}
+    for name, token in (("writer", writer), ("reader", reader), ("writer ", writer), ("reader ", reader)):
+        samples = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            client.request(f"{server}/api/v1/petitions", token=token)
+            samples.append((time.perf_counter() - started) * 1000)
+        timings[name.strip()] = sorted(samples)[len(samples) // 2]  # the second pass counts
+    say(
+        f"measured: list on server B, median of {rounds}: with a write marker {timings['writer']:.1f} ms, "
+        f"without {timings['reader']:.1f} ms (load average {os.getloadavg()[0]:.2f})"
+    )
+
+
 def run(stack: Stack, deadline: float, redis_url: str | None) -> None:
     primary_port = free_port(55432)
     standby_port = free_port(primary_port + 1)
@@ -388,6 +405,7 @@ def run(stack: Stack, deadline: float, redis_url: str | None) -> None:
         deadline,
     )
     say("ok: once replay resumes, the standby's list shows it too")
+    measure_marker_cost(client, b, writer, reader)
 
     # 6. A task enqueued on the Redis queue is run by the separate worker process.
     enqueue = (
