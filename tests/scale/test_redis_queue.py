@@ -3,7 +3,8 @@ processes, and the periodic jobs are enqueued once per interval however many sch
 (core/taskqueue.py, docs/scaling.md).
 
 Real Redis: TEST_REDIS_URL, by default database 5 on the loopback; skipped only when no Redis
-answers there. The tests empty the queue's keys in that database before and after.
+answers there. The tests empty the queue's keys in that database before and after, one at a
+time (a lock in that Redis).
 """
 
 import os
@@ -24,7 +25,7 @@ from xinfang.reports.models import ExportStatus, LedgerExport
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("redis-queue")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _redis():
@@ -48,12 +49,15 @@ def _empty(client) -> None:
 @pytest.fixture
 def redis_queue(settings):
     client = _redis()
-    _empty(client)
-    settings.TASK_QUEUE = "rq"
-    settings.RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-    yield client
-    _empty(client)
+    # One test at a time on this Redis database, whichever xdist worker or test run it is in
+    # (the queue is one list): a lock in Redis itself, given up if its holder dies.
+    with client.lock("xinfang-tests:redis-queue", timeout=600, blocking_timeout=900):
+        _empty(client)
+        settings.TASK_QUEUE = "rq"
+        settings.RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+        yield client
+        _empty(client)
 
 
 def _manage(*args, timeout=120) -> subprocess.CompletedProcess:
