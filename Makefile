@@ -28,7 +28,7 @@ XINFANG_ALLOWED_HOSTS ?= $(HOST),localhost,127.0.0.1
 # enrolment nor password expiry would protect anything (docs/security.md).
 RUN_ENV := $(APP_ENV) XINFANG_HTTPS=0 XINFANG_ALLOWED_HOSTS="$(XINFANG_ALLOWED_HOSTS)" XINFANG_DEMO=1
 
-.PHONY: run worker bench-deadlines bench-documents bench-reports test lint lint-ruff lint-format lint-django lint-migrations bench install demo messages clean
+.PHONY: run worker rq-worker scale-smoke bench-deadlines bench-documents bench-reports test lint lint-ruff lint-format lint-django lint-migrations bench install demo messages clean
 
 # The venv is rebuilt when the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -57,6 +57,18 @@ run: install $(SECRET_KEY_FILE)
 # terminal beside `make run`. Several may run at once.
 worker: install $(SECRET_KEY_FILE)
 	$(APP_ENV) $(PY) manage.py run_deadline_worker
+
+# With XINFANG_TASKS=rq and XINFANG_REDIS_URL: a process running the Redis queue's jobs. Start
+# as many as wanted, on any machine; `make worker` then only schedules the periodic jobs
+# (docs/scaling.md).
+rq-worker: install $(SECRET_KEY_FILE)
+	$(APP_ENV) $(PY) manage.py rqworker default --with-scheduler --job-class django_tasks_rq.backend.Job
+
+# A primary and a hot standby, Redis, two app servers and an RQ worker on the loopback, a smoke
+# test through them, then everything stopped (scripts/scale_out_smoke.py, docs/scaling.md).
+# Needs PostgreSQL's server binaries and redis-server (or a running Redis).
+scale-smoke: install
+	$(PY) scripts/scale_out_smoke.py
 
 demo: install $(SECRET_KEY_FILE)
 	$(RUN_ENV) $(PY) manage.py prepare_instance --demo

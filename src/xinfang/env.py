@@ -202,6 +202,15 @@ def env_cache(name: str) -> dict:
     raise ImproperlyConfiguredEnv(f"{name} must be db://, redis://host:6379/0 or rediss://…")
 
 
+def env_redis(name: str) -> str | None:
+    """A Redis URL in NAME (or NAME_FILE, as it may hold a password); None when unset.
+    The message never repeats the URL."""
+    url = env_secret(name)
+    if url is not None and not re.fullmatch(r"rediss?://[^\s/]+(/[0-9]{1,2})?/?", url):
+        raise ImproperlyConfiguredEnv(f"{name} must be redis://host:6379/0 or rediss://…")
+    return url
+
+
 def env_networks(name: str, default: list[str]) -> list:
     """Addresses or networks (`10.0.0.5`, `10.0.0.0/24`, `::1`), comma-separated."""
     import ipaddress

@@ -23,6 +23,7 @@ from xinfang.env import (
     env_match,
     env_networks,
     env_path,
+    env_redis,
     env_secret,
     env_str,
     env_timezone,
@@ -92,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Remembers where the primary's WAL was after a user's write (core/replicas.py).
+    "xinfang.core.replicas.ReadYourWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages: it tells the user why they were signed out.
     "xinfang.accounts.middleware.SessionLimitsMiddleware",
@@ -156,6 +159,25 @@ else:
     # short OLTP queries; JIT is off for the application's connections only.
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
     _pg_options["options"] = (_pg_options.get("options", "") + " -c jit=off").strip()
+# A streaming replica (hot standby) for reads that may lag: lists, search, statistics,
+# exports (core/replicas.py, docs/scaling.md). Unset: every read goes to the primary.
+_replica = env_database("XINFANG_REPLICA_URL", conn_max_age=60, conn_health_checks=True)
+READ_REPLICA = None
+if _replica:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or (
+        _replica["ENGINE"] != "django.db.backends.postgresql"
+    ):
+        raise ImproperlyConfiguredEnv("XINFANG_REPLICA_URL needs PostgreSQL for it and for DATABASE_URL.")
+    _replica_options = _replica.setdefault("OPTIONS", {})
+    _replica_options["options"] = (_replica_options.get("options", "") + " -c jit=off").strip()
+    # A replica that does not answer must not hold a request long: the primary serves instead.
+    _replica_options.setdefault("connect_timeout", 3)
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    READ_REPLICA = "replica"
+DATABASE_ROUTERS = ["xinfang.core.replicas.PrimaryReplicaRouter"]
+# How long after a write a user's marked reads compare positions before trusting the replica.
+REPLICA_WRITER_SECONDS = env_int("XINFANG_REPLICA_WRITER_SECONDS", 300, minimum=5, maximum=24 * 3600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -----------------------------------------------------------------
@@ -204,7 +226,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 # The project's own assets (vendored htmx, CSS, JS) live in the package, which is not an app.
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-MEDIA_ROOT = DATA_DIR / "files"
+# Attachments, documents, exports and staged uploads: on storage every app server and worker
+# shares when there are several machines (docs/scaling.md).
+MEDIA_ROOT = env_path("XINFANG_FILES_DIR", DATA_DIR / "files")
 _static_backend = (
     "whitenoise.storage.CompressedManifestStaticFilesStorage"
     if env_bool("XINFANG_STATIC_MANIFEST", True)
@@ -251,8 +275,23 @@ DEADLINE_PROFILE = env_choice("XINFANG_DEADLINE_PROFILE", "default", {"default",
 REMINDER_LEAD_HOURS = env_int("XINFANG_REMINDER_LEAD_HOURS", 24, minimum=1, maximum=24 * 30)
 # The deadline worker sweeps this often (seconds).
 DEADLINE_SWEEP_SECONDS = env_int("XINFANG_DEADLINE_SWEEP_SECONDS", 60, minimum=5, maximum=24 * 3600)
-# A database-backed task queue: no broker to run, works on SQLite and PostgreSQL.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The task queue. "db": a table in the database, no broker to run, works on SQLite and
+# PostgreSQL; `manage.py run_deadline_worker` both schedules and runs. "rq": Redis (RQ through
+# django-tasks-rq), run by `manage.py rqworker` processes on any machine, while
+# run_deadline_worker only schedules the periodic jobs, once per interval however many run
+# (core/taskqueue.py, docs/scaling.md).
+TASK_QUEUE = env_choice("XINFANG_TASKS", "db", {"db", "rq"})
+REDIS_URL = env_redis("XINFANG_REDIS_URL")
+if TASK_QUEUE == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfiguredEnv("XINFANG_TASKS=rq needs XINFANG_REDIS_URL (redis://host:6379/0).")
+    INSTALLED_APPS.append("django_rq")
+    # A job may run as long as a large export; the results are kept a day for the status pages.
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600, "DEFAULT_RESULT_TTL": 86400}}
+    RQ = {"DEFAULT_RESULT_TTL": 86400}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # E-mail for reminders and escalations. The console backend (the default) prints them.
 _email_backend = env_choice("XINFANG_EMAIL_BACKEND", "console", {"console", "smtp", "locmem"})

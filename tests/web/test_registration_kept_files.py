@@ -41,7 +41,7 @@ def test_a_chosen_file_is_kept_after_an_error_and_attached_on_success(client_for
     assert f"Kept: 来信扫描.pdf ({len(SCAN)}\xa0bytes)" in html
     assert 'name="drop_kept"' in html
     [token] = KEPT.findall(html)
-    stored = Path(settings.DATA_DIR) / "kept-uploads" / token
+    stored = Path(settings.MEDIA_ROOT) / "kept-uploads" / token
     assert stat.S_IMODE(os.stat(stored).st_mode) == 0o600
     assert Petition.objects.count() == 0
 
@@ -59,7 +59,7 @@ def test_a_kept_file_can_be_removed(client_for):
     response = clerk.post("/petitions/new/", letter_post() | {"kept": token, "drop_kept": token})
     assert response.status_code == 302
     assert not Attachment.objects.exists()
-    assert not (Path(settings.DATA_DIR) / "kept-uploads" / token).exists()
+    assert not (Path(settings.MEDIA_ROOT) / "kept-uploads" / token).exists()
 
 
 def test_a_forged_or_another_sessions_token_is_refused(client_for):
@@ -72,11 +72,11 @@ def test_a_forged_or_another_sessions_token_is_refused(client_for):
         assert "no longer available" in response.content.decode()
     assert not Petition.objects.exists() and not Attachment.objects.exists()
     # The owner's file is untouched by the refused attempts.
-    assert (Path(settings.DATA_DIR) / "kept-uploads" / token).exists()
+    assert (Path(settings.MEDIA_ROOT) / "kept-uploads" / token).exists()
 
 
 def test_kept_files_older_than_a_day_are_removed_on_the_next_keep(client_for):
-    directory = Path(settings.DATA_DIR) / "kept-uploads"
+    directory = Path(settings.MEDIA_ROOT) / "kept-uploads"
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     stale, fresh = directory / ("a" * 32), directory / ("b" * 32)
     for path, age_hours in ((stale, 25), (fresh, 23)):

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from xinfang.audit.models import Source
 from xinfang.audit.services import Context
 from xinfang.core.errors import InvalidInput, PayloadTooLarge
+from xinfang.core.replicas import lagging_response
 from xinfang.petitions.api.views import LIST_FILTERS
 from xinfang.reports.exports import ledger_response
 from xinfang.reports.importing.service import import_ledger
@@ -67,6 +68,9 @@ class StatisticsView(APIView):
     )
     def get(self, request):
         require_statistics(request.user)
+        return lagging_response(request.user, lambda: self._answer(request))
+
+    def _answer(self, request):
         query = parse_statistics_query(request.query_params)
         result = statistics(request.user, query)
         compare = request.query_params.get("compare", "")
@@ -110,7 +114,7 @@ class LedgerExportView(APIView):
     )
     def get(self, request):
         require_statistics(request.user)
-        return ledger_response(request.user, request.query_params)
+        return lagging_response(request.user, lambda: ledger_response(request.user, request.query_params))
 
 
 def read_upload(request) -> tuple[str, bytes]:

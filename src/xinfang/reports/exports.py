@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
 from django.db import transaction
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -55,10 +52,10 @@ def ledger_response(user, params):
     return response
 
 
-def export_path(job) -> Path:
-    folder = Path(settings.DATA_DIR) / "exports"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder / f"{job.pk}.{job.format}"
+def export_name(job) -> str:
+    """The export's name in the default storage: written by whichever machine's worker ran
+    it and read by whichever app server the download reaches (docs/scaling.md)."""
+    return f"exports/{job.pk}.{job.format}"
 
 
 def start_background_export(user, fmt: str, list_params: dict, language: str):

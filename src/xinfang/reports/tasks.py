@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
+
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.utils import timezone, translation
 from django_tasks import task
 
+from xinfang.core.replicas import reads_may_lag
 from xinfang.reports.models import ExportStatus, LedgerExport
 
 
@@ -13,37 +18,41 @@ def write_ledger_export(job_id: str) -> dict:
     """Write one queued export to its file, reporting progress every chunk of rows. Reads as the
     person who asked (visible_to inside ledger_rows), in the language they asked in."""
     from xinfang.petitions.selectors import parse_filters, petition_list
-    from xinfang.reports.exports import export_path
+    from xinfang.reports.exports import export_name
     from xinfang.reports.ledger import csv_stream, ledger_rows, write_xlsx
 
     job = LedgerExport.objects.select_related("user").get(pk=job_id)
     if job.status != ExportStatus.QUEUED:
         return {"status": job.status}
     filters = parse_filters(job.params)
-    total = petition_list(job.user, filters).count()
-    LedgerExport.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, total=total)
 
     def progress(done: int) -> None:
         LedgerExport.objects.filter(pk=job.pk).update(done=done)
 
-    path = export_path(job)
+    name = export_name(job)
     try:
-        with translation.override(job.language):
+        # The rows may come from the replica, unless the person who asked wrote since it last caught up.
+        with reads_may_lag(job.user), translation.override(job.language):
+            total = petition_list(job.user, filters).count()
+            LedgerExport.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, total=total)
             rows = ledger_rows(job.user, filters)
-            if job.format == "csv":
-                with path.open("w", encoding="utf-8", newline="") as handle:
+            # Written to a local scratch file, then handed to the storage whole: a storage
+            # other than the local disk (shared by several machines) takes a finished file.
+            with tempfile.TemporaryFile() as handle:
+                if job.format == "csv":
                     for n, line in enumerate(csv_stream(rows)):
-                        handle.write(line)
+                        handle.write(line.encode("utf-8"))
                         if n and n % 2000 == 0:
                             progress(n)
-            else:
-                with path.open("wb") as handle:
+                else:
                     write_xlsx(rows, handle, progress=progress)
-        path.chmod(0o600)
+                handle.seek(0)
+                default_storage.delete(name)  # a retried job replaces its own file
+                stored = default_storage.save(name, File(handle))
     except Exception:
         LedgerExport.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, finished_at=timezone.now())
         raise
     LedgerExport.objects.filter(pk=job.pk).update(
-        status=ExportStatus.DONE, done=total, file=path.name, finished_at=timezone.now()
+        status=ExportStatus.DONE, done=total, file=stored, finished_at=timezone.now()
     )
     return {"status": "done", "rows": total}

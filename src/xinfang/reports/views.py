@@ -8,11 +8,11 @@ import logging
 import re
 import subprocess
 from datetime import date
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from xinfang.accounts.models import Unit
 from xinfang.audit.services import Context
 from xinfang.core.errors import InvalidInput, PayloadTooLarge
+from xinfang.core.replicas import lagging_view
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Category
@@ -84,6 +85,7 @@ def _choices() -> dict:
 
 @login_required
 @require_GET
+@lagging_view
 def statistics_page(request):
     _require(request.user)
     values = _default_period(request.GET)
@@ -116,6 +118,7 @@ def statistics_page(request):
 
 @login_required
 @require_GET
+@lagging_view
 def ledger_export(request):
     """The ledger of the list's filters. Large ones are written by the worker."""
     _require(request.user)
@@ -158,19 +161,17 @@ def ledger_export_download(request, job_id):
     job = _own_job(request, job_id)
     if job.status != ExportStatus.DONE or not job.file:
         raise Http404
-    from xinfang.reports.exports import export_path
-
-    path = export_path(job)
-    if not path.exists():
+    if not default_storage.exists(job.file):
         raise Http404
-    return FileResponse(path.open("rb"), as_attachment=True, filename=filename(job.format))
+    return FileResponse(
+        default_storage.open(job.file, "rb"), as_attachment=True, filename=filename(job.format)
+    )
 
 
-def _staged(user, digest: str) -> Path:
-    """Where a checked upload waits for the "Import" button: per user, named by its SHA-256."""
-    folder = Path(settings.DATA_DIR) / "imports"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder / f"{user.pk}-{digest}.upload"
+def _staged(user, digest: str) -> str:
+    """Where a checked upload waits for the "Import" button: per user, named by its SHA-256,
+    in the default storage (the button may reach another app server)."""
+    return f"imports/{user.pk}-{digest}.upload"
 
 
 @login_required
@@ -186,21 +187,25 @@ def import_page(request):
         staged = request.POST.get("staged", "")
         try:
             if staged:
-                if not re.fullmatch(r"[0-9a-f]{64}", staged) or not _staged(request.user, staged).exists():
+                if not re.fullmatch(r"[0-9a-f]{64}", staged) or not default_storage.exists(
+                    _staged(request.user, staged)
+                ):
                     raise InvalidInput({"file": [_("Upload the file again: the checked copy is gone.")]})
-                path = _staged(request.user, staged)
+                stored = _staged(request.user, staged)
+                with default_storage.open(stored, "rb") as handle:
+                    content = handle.read()
                 name = request.POST.get("name", "ledger")[:200]
-                report = import_ledger(ctx=ctx, filename=name, content=path.read_bytes(), dry_run=False)
+                report = import_ledger(ctx=ctx, filename=name, content=content, dry_run=False)
                 if not report.errors:
-                    path.unlink(missing_ok=True)
+                    default_storage.delete(stored)
             else:
                 name, content = read_upload(request)
                 report = import_ledger(ctx=ctx, filename=name, content=content, dry_run=True)
                 if report.valid and not report.errors:
                     digest = hashlib.sha256(content).hexdigest()
                     target = _staged(request.user, digest)
-                    target.write_bytes(content)
-                    target.chmod(0o600)
+                    if not default_storage.exists(target):  # the same file checked again
+                        default_storage.save(target, ContentFile(content))
                     context.update(staged=digest, name=name)
             context["report"] = report
         except InvalidInput as exc:
@@ -224,6 +229,7 @@ def import_template(request):
 
 @login_required
 @require_GET
+@lagging_view
 def standard_report(request):
     """信访情况统计表 for a month, quarter or year: page, .xlsx (formulas) or PDF."""
     _require(request.user)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from xinfang.core.errors import InvalidInput
+from xinfang.core.replicas import lagging_view
 from xinfang.search.intake import intake_suggestions
 from xinfang.search.similarity import recurring_clusters
 
@@ -61,6 +62,7 @@ def intake_panel(request):
 
 @login_required
 @require_GET
+@lagging_view
 def recurring(request):
     """Matters raised again and again (by one or several people) within a window."""
     _office_staff(request)

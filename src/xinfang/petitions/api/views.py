@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from xinfang.audit.models import Source
 from xinfang.audit.services import Context
 from xinfang.core.errors import InvalidInput
+from xinfang.core.replicas import lagging_response
 from xinfang.petitions.actions import EXTRA_BODIES, perform
 from xinfang.petitions.api.action_bodies import BODIES
 from xinfang.petitions.api.pagination import PetitionPagination
@@ -107,7 +108,10 @@ class PetitionListView(ListAPIView):
 
     @extend_schema(parameters=LIST_FILTERS)
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        # A list may lag behind the primary, except for the person who just wrote (core/replicas.py).
+        return lagging_response(
+            request.user, lambda: super(PetitionListView, self).get(request, *args, **kwargs)
+        )
 
     @extend_schema(
         request=PetitionCreate,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from xinfang.accounts.models import OFFICE_ROLES, Role
 from xinfang.audit.display import describe_all, status_change
 from xinfang.core.errors import InvalidInput
+from xinfang.core.replicas import lagging_view
 from xinfang.petitions import hooks
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
@@ -150,6 +151,7 @@ def _filter_query(params) -> str:
 
 @login_required
 @require_GET
+@lagging_view
 def petition_list_page(request):
     params = request.GET
     errors = []

@@ -1,7 +1,11 @@
 """The deadline worker: every `--interval` seconds it queues a sweep on the task
 queue and runs what the queue holds, so one process beside the web server is
 enough (docs/deadlines.md). Several can run at once: the sweep is idempotent and
-the queue hands each task to one worker."""
+the queue hands each task to one worker.
+
+With the Redis queue (XINFANG_TASKS=rq) it only schedules: `rqworker` processes run
+the jobs, and each periodic job is enqueued once per interval however many of these
+run (core/taskqueue.py, docs/scaling.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils.crypto import get_random_string
 
+from xinfang.core import taskqueue
 from xinfang.deadlines.tasks import sweep_deadlines
 from xinfang.petitions.hooks import periodic_tasks
 
@@ -41,17 +46,29 @@ class Command(BaseCommand):
         worker_id = f"deadlines-{get_random_string(8)}"
         while self.running:
             close_old_connections()
-            sweep_deadlines.enqueue()
             # Capabilities' idempotent jobs (hooks.periodic_tasks), e.g. the portal's intake escalation.
-            for task in periodic_tasks.values():
-                task.enqueue()
-            self._drain(worker_id)
+            tasks = [sweep_deadlines, *periodic_tasks.values()]
+            if taskqueue.uses_redis():
+                queued = [t for t in tasks if taskqueue.enqueue_once(t, interval=interval, owner=worker_id)]
+                self.stdout.write(f"scheduled {len(queued)} of {len(tasks)} periodic jobs for the rq workers")
+            else:
+                for task in tasks:
+                    task.enqueue()
+                self._drain(worker_id)
             if once:
                 break
-            for _ in range(interval):
-                if not self.running:
-                    break
-                time.sleep(1)
+            self._sleep(interval, redis=taskqueue.uses_redis())
+
+    def _sleep(self, interval: int, *, redis: bool) -> None:
+        """Until the next sweep; on Redis until the next slot begins, so that a scheduler
+        started late still enqueues in every slot rather than skipping one now and then."""
+        seconds = interval
+        if redis:
+            seconds = max(1, int(interval - time.time() % interval) + 1)
+        for _ in range(seconds):
+            if not self.running:
+                break
+            time.sleep(1)
 
     def _drain(self, worker_id: str) -> None:
         """Run every ready task on the queue (ours and any other), then return."""
