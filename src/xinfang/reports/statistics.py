@@ -209,7 +209,13 @@ def _rate(on_time: int, late: int) -> float | None:
 
 def statistics(user, query: StatisticsQuery, *, totals: bool = True) -> dict:
     """{"total", "overdue", "on_time_rate", "rows": [{<keys>, "count", "overdue", "on_time_rate"}]}.
-    Without `totals` (a page section whose totals another query gives) only the rows are read."""
+    Without `totals` (a page section whose totals another query gives) only the rows are read.
+    On PostgreSQL, for the office's roles and the filters it knows, the summary answers
+    (reports/summary.py); the live aggregates below answer everything else."""
+    from xinfang.reports import summary
+
+    if summary.applies(user, query):
+        return summary.summary_statistics(user, query)
     aggregates = _aggregates(query.clock)
     totals = (
         _base(user, query).aggregate(**aggregates)
@@ -262,7 +268,12 @@ def list_link(query: StatisticsQuery, row: dict | None = None, **extra) -> str:
 
 def clock_rates(user, query: StatisticsQuery) -> dict:
     """On-time rates per clock (the office's and the units' assignment clocks) and per unit,
-    over the deadlines of the petitions the statistics count."""
+    over the deadlines of the petitions the statistics count. Clocks and units with no decided
+    clock are left out."""
+    from xinfang.reports import summary
+
+    if summary.applies(user, StatisticsQuery(query.filters, [], "", query.list_params)):
+        return summary.summary_clock_rates(user, query)
     petitions = petition_list(user, query.filters).order_by().values("pk")
     now = timezone.now()
     on_time = Q(met_at__isnull=False, met_at__lte=F("due_at"))
@@ -283,6 +294,7 @@ def clock_rates(user, query: StatisticsQuery) -> dict:
             "rate": _rate(row["on_time"], row["late"]),
         }
         for row in deadlines.filter(unit__isnull=False).values("unit").annotate(**counts).order_by("unit")
+        if row["on_time"] or row["late"]
     ]
     return {
         "clocks": [
