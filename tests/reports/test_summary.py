@@ -17,7 +17,7 @@ from xinfang.reports import summary_sql
 
 pytestmark = pytest.mark.django_db
 
-KEY = "grain, day, channel, category_id, status, is_group, clock, unit_id"
+KEY = "grain, day, channel, category_id, status, is_group, scope, clock, unit_id"
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,39 @@ def folded() -> dict:
             f"SELECT {KEY}, sum(petitions), sum(on_time), sum(late) FROM reports_statcount GROUP BY {KEY}"
         )
         rows = cursor.fetchall()
-    return {tuple(r[:8]): tuple(r[8:]) for r in rows if any(r[8:])}
+    return {tuple(r[:9]): tuple(r[9:]) for r in rows if any(r[9:])}
+
+
+def mutate_units(rng: random.Random, ids: list[int]) -> None:
+    """Assign, withdraw, move and delete assignments; involve and uninvolve units."""
+    from xinfang.accounts.models import Unit
+    from xinfang.petitions.models import InvolvedUnit
+    from xinfang.petitions.workflow_models import Assignment
+
+    units = list(Unit.objects.values_list("id", flat=True)[:4])
+    clerk = Petition.objects.first().first_responder if ids else None
+    for pid in rng.sample(ids, min(len(ids), 6)):
+        change = rng.choice(["assign", "withdraw", "restore", "move", "delete", "involve", "uninvolve"])
+        assignment = Assignment.objects.filter(petition_id=pid).order_by("?").first()
+        if change == "assign":
+            Assignment.objects.create(
+                petition_id=pid, unit_id=rng.choice(units), role="assist", kind="transfer", assigned_by=clerk
+            )
+        elif change == "withdraw" and assignment:
+            Assignment.objects.filter(pk=assignment.pk).update(status="withdrawn")
+        elif change == "restore" and assignment:
+            assignment.status = "received"
+            assignment.save()
+        elif change == "move" and assignment:
+            Assignment.objects.filter(pk=assignment.pk).update(unit_id=rng.choice(units))
+        elif change == "delete" and assignment:
+            assignment.delete()
+        elif change == "involve":
+            InvolvedUnit.objects.create(petition_id=pid, unit_id=rng.choice(units))
+        elif change == "uninvolve":
+            InvolvedUnit.objects.filter(
+                pk__in=InvolvedUnit.objects.filter(petition_id=pid).values("pk")[:1]
+            ).delete()
 
 
 def mutate(rng: random.Random, now) -> None:

@@ -85,7 +85,11 @@ class StatCount(models.Model):
     category_id = models.BigIntegerField()
     status = models.CharField(max_length=24)
     is_group = models.BooleanField()
+    # Scope "" counts the petition itself; "unit" once per handling unit and "involved" once per
+    # involved unit, `unit_id` then being that unit (NULL: the petitions without one).
+    scope = models.CharField(max_length=8, default="")
     clock = models.CharField(max_length=40, default="")  # "" for the petitions' own rows
+    # The clock's own unit on by "" clock rows; the counted unit on by "unit"/"involved" rows.
     unit_id = models.BigIntegerField(null=True)
     petitions = models.IntegerField(default=0)
     on_time = models.IntegerField(default=0)  # clocks met by their due time

@@ -190,15 +190,19 @@ def _aggregates(clock: str) -> dict:
     }
 
 
-def _base(user, query: StatisticsQuery):
-    qs = petition_list(user, query.filters).order_by()
-    if "unit" in query.group_by:
+def with_live_assignment(qs, group_by):
+    """Grouping by handling unit joins the assignments that still stand (`live_assignment`)."""
+    if "unit" in group_by:
         qs = qs.annotate(
             live_assignment=FilteredRelation(
                 "assignments", condition=~Q(assignments__status=AssignmentStatus.WITHDRAWN)
             )
         )
     return qs
+
+
+def _base(user, query: StatisticsQuery):
+    return with_live_assignment(petition_list(user, query.filters).order_by(), query.group_by)
 
 
 def _rate(on_time: int, late: int) -> float | None:
@@ -272,7 +276,7 @@ def clock_rates(user, query: StatisticsQuery) -> dict:
     clock are left out."""
     from xinfang.reports import summary
 
-    if summary.applies(user, StatisticsQuery(query.filters, [], "", query.list_params)):
+    if summary.applies(user, StatisticsQuery(query.filters, [], "", query.list_params), units=False):
         return summary.summary_clock_rates(user, query)
     petitions = petition_list(user, query.filters).order_by().values("pk")
     now = timezone.now()

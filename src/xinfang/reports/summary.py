@@ -45,11 +45,28 @@ COLUMN = {
     "status": "status",
     "group": "is_group",
 }
-EXTRA_FILTERS = frozenset({"group"})  # of the reports' list filters, the one the summary knows
+# The unit groupings and filters, and the summary's scope that counts petitions per such unit.
+UNIT_SCOPES = {"unit": "unit", "assigned_unit": "unit", "involved_unit": "involved"}
+EXTRA_FILTERS = frozenset({"group", "assigned_unit", "involved_unit"})  # list filters it knows
 
 
-def applies(user, query) -> bool:
-    """True when the summary answers `query` for `user` exactly (see the module's docstring)."""
+def scope_of(query) -> str | None:
+    """The summary rows a query reads ("" the petitions, "unit"/"involved" the petitions per
+    unit), or None when no scope answers it: both kinds of unit at once, or a filter on a unit
+    with a grouping by the same kind (the other units of those petitions are not in the rows)."""
+    wanted = {UNIT_SCOPES[k] for k in (*query.group_by, *query.filters.extra) if k in UNIT_SCOPES}
+    if len(wanted) > 1:
+        return None
+    grouped = {UNIT_SCOPES[k] for k in query.group_by if k in UNIT_SCOPES}
+    filtered = {UNIT_SCOPES[k] for k in query.filters.extra if k in UNIT_SCOPES}
+    if grouped & filtered:
+        return None
+    return wanted.pop() if wanted else ""
+
+
+def applies(user, query, *, units: bool = True) -> bool:
+    """True when the summary answers `query` for `user` exactly (see the module's docstring).
+    `units=False`: only the petitions' own rows will do (no unit grouping or filter)."""
     from xinfang.accounts.models import OFFICE_ROLES, Role
 
     if connection.vendor != "postgresql":
@@ -61,7 +78,10 @@ def applies(user, query) -> bool:
     f = query.filters
     if f.q or f.mine or f.overdue or set(f.extra) - EXTRA_FILTERS:
         return False
-    if not set(query.group_by) <= set(COLUMN):
+    if not set(query.group_by) <= set(COLUMN) | {"unit", "involved_unit"}:
+        return False
+    scope = scope_of(query)
+    if scope is None or (scope and not units):
         return False
     return _whole_days(f) is not None
 
@@ -113,6 +133,7 @@ def _period_q(lo: date | None, hi: date | None, by_day: bool) -> Q:
 
 
 def _filters_q(f) -> Q:
+    """The filters both the summary rows and the petitions have as columns."""
     q = Q()
     if f.status == "open":
         q &= Q(status__in=OPEN_STATUSES)
@@ -152,9 +173,14 @@ def _stored(query, groups: list[str]) -> dict[tuple, _Sums]:
 
     lo, hi = _whole_days(query.filters)
     by_day = bool({"day", "week"} & set(groups))
-    columns = list(dict.fromkeys(COLUMN[k] for k in groups))
+    columns = list(dict.fromkeys(COLUMN.get(k, "unit_id") for k in groups))
+    unit_filter = Q()
+    for name in ("assigned_unit", "involved_unit"):
+        if name in query.filters.extra:
+            unit_filter = Q(unit_id=query.filters.extra[name])
     rows = (
-        StatCount.objects.filter(_period_q(lo, hi, by_day), _filters_q(query.filters))
+        StatCount.objects.filter(_period_q(lo, hi, by_day), _filters_q(query.filters), unit_filter)
+        .filter(scope=scope_of(query))
         .filter(Q(clock="") | _clock_filter(query.clock))
         .values("clock", *columns)
         .annotate(n=Sum("petitions"), on_time=Sum("on_time"), late=Sum("late"))
@@ -165,8 +191,8 @@ def _stored(query, groups: list[str]) -> dict[tuple, _Sums]:
     for row in rows:
         key = []
         for k in groups:
-            value = row[COLUMN[k]]
-            if COLUMN[k] == "day":
+            value = row[COLUMN.get(k, "unit_id")]
+            if COLUMN.get(k) == "day":
                 value = _key_of_day(k, value)
             elif k == "category":
                 value = codes.get(value, value)
@@ -181,10 +207,11 @@ def _stored(query, groups: list[str]) -> dict[tuple, _Sums]:
 
 
 def _live(qs, groups: list[str], aggregates: dict) -> list[dict]:
-    from xinfang.reports.statistics import DIMENSIONS, _expr
+    from xinfang.reports.statistics import DIMENSIONS, _expr, with_live_assignment
 
     if not groups:
         return [qs.aggregate(**aggregates)]
+    qs = with_live_assignment(qs, groups)
     names = {k: f"k_{k}" for k in groups}
     rows = (
         qs.annotate(**{names[k]: _expr(DIMENSIONS[k]) for k in groups})
@@ -209,7 +236,12 @@ def _clock_q(clock: str, prefix: str = "deadlines__") -> Q:
 
 def _hidden_petitions(user, f):
     """Every petition the firewall hides from `user` (Rule 4.3), with the summary's filters."""
+    from xinfang.petitions import hooks
+
     qs = Petition.objects.filter(PetitionQuerySet._firewall(user), _filters_q(f))
+    for name in ("assigned_unit", "involved_unit"):
+        if name in f.extra:
+            qs = hooks.petition_list_filters.get(name).apply(qs, f.extra[name])
     if f.received_after:
         qs = qs.filter(received_at__gte=f.received_after)
     if f.received_before:
@@ -299,7 +331,7 @@ def summary_clock_rates(user, query) -> dict:
 
     lo, hi = _whole_days(query.filters)
     stored = (
-        StatCount.objects.filter(_period_q(lo, hi, False), _filters_q(query.filters))
+        StatCount.objects.filter(_period_q(lo, hi, False), _filters_q(query.filters), scope="")
         .exclude(clock="")
         .values("clock", "unit_id")
         .annotate(on_time=Sum("on_time"), late=Sum("late"))

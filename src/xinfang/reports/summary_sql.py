@@ -17,7 +17,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 
-COLUMNS = "grain, day, channel, category_id, status, is_group, clock, unit_id, petitions, on_time, late"
+COLUMNS = (
+    "grain, day, channel, category_id, status, is_group, scope, clock, unit_id, petitions, on_time, late"
+)
+# What a petition is counted under: its own row (scope ""), once per handling unit (scope "unit",
+# a unit with a standing assignment; unit NULL = none) and per involved unit (scope "involved").
+PAIRS = (
+    ("unit", "petitions_assignment", "status <> 'withdrawn'"),
+    ("involved", "petitions_involvedunit", "TRUE"),
+)
 
 
 def functions_sql(tz: str) -> str:
@@ -27,15 +35,16 @@ def functions_sql(tz: str) -> str:
     return f"""
 CREATE OR REPLACE FUNCTION reports_stat_emit(
     p_received timestamptz, p_channel text, p_category bigint, p_status text, p_group boolean,
-    p_clock text, p_unit bigint, p_petitions integer, p_on_time integer, p_late integer)
+    p_by text, p_clock text, p_unit bigint, p_petitions integer, p_on_time integer, p_late integer)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE d date := (p_received AT TIME ZONE '{tz}')::date;
 BEGIN
     IF p_petitions = 0 AND p_on_time = 0 AND p_late = 0 THEN RETURN; END IF;
     INSERT INTO reports_statcount ({COLUMNS}) VALUES
-      ('d', d, p_channel, p_category, p_status, p_group, p_clock, p_unit, p_petitions, p_on_time, p_late),
-      ('m', date_trunc('month', d)::date, p_channel, p_category, p_status, p_group, p_clock, p_unit,
-       p_petitions, p_on_time, p_late);
+      ('d', d, p_channel, p_category, p_status, p_group, p_by, p_clock, p_unit, p_petitions,
+       p_on_time, p_late),
+      ('m', date_trunc('month', d)::date, p_channel, p_category, p_status, p_group, p_by, p_clock,
+       p_unit, p_petitions, p_on_time, p_late);
 END $$;
 
 CREATE OR REPLACE FUNCTION reports_stat_clock(p_name text) RETURNS text
@@ -43,8 +52,40 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN p_name LIKE 'assignment:%' THEN 'assignment' ELSE p_name END
 $$;
 
-CREATE OR REPLACE FUNCTION reports_stat_petition() RETURNS trigger LANGUAGE plpgsql AS $$
+-- One (petition, unit) pair counted under `p_by`, with the petition's decided clocks, signed.
+CREATE OR REPLACE FUNCTION reports_stat_pair(
+    p_id bigint, p_received timestamptz, p_channel text, p_category bigint, p_status text,
+    p_group boolean, p_by text, p_unit bigint, p_sign integer)
+RETURNS void LANGUAGE plpgsql AS $$
 DECLARE r record;
+BEGIN
+    PERFORM reports_stat_emit(p_received, p_channel, p_category, p_status, p_group, p_by, '',
+                              p_unit, p_sign, 0, 0);
+    FOR r IN SELECT reports_stat_clock(name) AS clock,
+                    count(*) FILTER (WHERE met_at <= due_at)::integer AS on_time,
+                    count(*) FILTER (WHERE met_at > due_at)::integer AS late
+             FROM petitions_deadline WHERE petition_id = p_id AND met_at IS NOT NULL GROUP BY 1 LOOP
+        PERFORM reports_stat_emit(p_received, p_channel, p_category, p_status, p_group, p_by,
+                                  r.clock, p_unit, 0, p_sign * r.on_time, p_sign * r.late);
+    END LOOP;
+END $$;
+
+-- The units a petition is counted under now (NULL when it has none), for `p_by`.
+CREATE OR REPLACE FUNCTION reports_stat_units(p_id bigint, p_by text) RETURNS SETOF bigint
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF p_by = 'unit' THEN
+        RETURN QUERY SELECT DISTINCT unit_id FROM petitions_assignment
+                     WHERE petition_id = p_id AND status <> 'withdrawn';
+        IF NOT FOUND THEN RETURN QUERY SELECT NULL::bigint; END IF;
+    ELSE
+        RETURN QUERY SELECT DISTINCT unit_id FROM petitions_involvedunit WHERE petition_id = p_id;
+        IF NOT FOUND THEN RETURN QUERY SELECT NULL::bigint; END IF;
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION reports_stat_petition() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE r record; b text; u bigint;
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.received_at = OLD.received_at AND NEW.channel = OLD.channel
        AND NEW.category_id = OLD.category_id AND NEW.status = OLD.status
@@ -53,11 +94,23 @@ BEGIN
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         PERFORM reports_stat_emit(OLD.received_at, OLD.channel, OLD.category_id, OLD.status,
-                                  OLD.is_group, '', NULL, -1, 0, 0);
+                                  OLD.is_group, '', '', NULL, -1, 0, 0);
+        FOREACH b IN ARRAY ARRAY['unit', 'involved'] LOOP
+            FOR u IN SELECT * FROM reports_stat_units(OLD.id, b) LOOP
+                PERFORM reports_stat_pair(OLD.id, OLD.received_at, OLD.channel, OLD.category_id,
+                                          OLD.status, OLD.is_group, b, u, -1);
+            END LOOP;
+        END LOOP;
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
         PERFORM reports_stat_emit(NEW.received_at, NEW.channel, NEW.category_id, NEW.status,
-                                  NEW.is_group, '', NULL, 1, 0, 0);
+                                  NEW.is_group, '', '', NULL, 1, 0, 0);
+        FOREACH b IN ARRAY ARRAY['unit', 'involved'] LOOP
+            FOR u IN SELECT * FROM reports_stat_units(NEW.id, b) LOOP
+                PERFORM reports_stat_pair(NEW.id, NEW.received_at, NEW.channel, NEW.category_id,
+                                          NEW.status, NEW.is_group, b, u, 1);
+            END LOOP;
+        END LOOP;
     END IF;
     IF TG_OP = 'UPDATE' THEN
         -- The petition's decided clocks move with it to its new day, channel, category, status.
@@ -67,16 +120,34 @@ BEGIN
                  FROM petitions_deadline WHERE petition_id = NEW.id AND met_at IS NOT NULL
                  GROUP BY 1, 2 LOOP
             PERFORM reports_stat_emit(OLD.received_at, OLD.channel, OLD.category_id, OLD.status,
-                                      OLD.is_group, r.clock, r.unit_id, 0, -r.on_time, -r.late);
+                                      OLD.is_group, '', r.clock, r.unit_id, 0, -r.on_time, -r.late);
             PERFORM reports_stat_emit(NEW.received_at, NEW.channel, NEW.category_id, NEW.status,
-                                      NEW.is_group, r.clock, r.unit_id, 0, r.on_time, r.late);
+                                      NEW.is_group, '', r.clock, r.unit_id, 0, r.on_time, r.late);
         END LOOP;
     END IF;
     RETURN NULL;
 END $$;
 
+-- One decided clock of petition `p_id` counted (signed) under the petition and its units.
+CREATE OR REPLACE FUNCTION reports_stat_decided(
+    p_id bigint, p_name text, p_unit bigint, p_on_time integer, p_late integer)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE p record; b text; u bigint;
+BEGIN
+    SELECT received_at, channel, category_id, status, is_group INTO p
+      FROM petitions_petition WHERE id = p_id;
+    IF NOT FOUND THEN RETURN; END IF;  -- the petition's own delete already took its clocks out
+    PERFORM reports_stat_emit(p.received_at, p.channel, p.category_id, p.status, p.is_group,
+                              '', reports_stat_clock(p_name), p_unit, 0, p_on_time, p_late);
+    FOREACH b IN ARRAY ARRAY['unit', 'involved'] LOOP
+        FOR u IN SELECT * FROM reports_stat_units(p_id, b) LOOP
+            PERFORM reports_stat_emit(p.received_at, p.channel, p.category_id, p.status,
+                p.is_group, b, reports_stat_clock(p_name), u, 0, p_on_time, p_late);
+        END LOOP;
+    END LOOP;
+END $$;
+
 CREATE OR REPLACE FUNCTION reports_stat_deadline() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE p record;
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.petition_id = OLD.petition_id AND NEW.name = OLD.name
        AND NEW.unit_id IS NOT DISTINCT FROM OLD.unit_id
@@ -85,24 +156,17 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.met_at IS NOT NULL THEN
-        SELECT received_at, channel, category_id, status, is_group INTO p
-          FROM petitions_petition WHERE id = OLD.petition_id;
-        IF FOUND THEN
-            PERFORM reports_stat_emit(p.received_at, p.channel, p.category_id, p.status, p.is_group,
-                reports_stat_clock(OLD.name), OLD.unit_id, 0,
-                -(OLD.met_at <= OLD.due_at)::integer, -(OLD.met_at > OLD.due_at)::integer);
-        END IF;
+        PERFORM reports_stat_decided(OLD.petition_id, OLD.name, OLD.unit_id,
+            -(OLD.met_at <= OLD.due_at)::integer, -(OLD.met_at > OLD.due_at)::integer);
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.met_at IS NOT NULL THEN
-        SELECT received_at, channel, category_id, status, is_group INTO p
-          FROM petitions_petition WHERE id = NEW.petition_id;
-        PERFORM reports_stat_emit(p.received_at, p.channel, p.category_id, p.status, p.is_group,
-            reports_stat_clock(NEW.name), NEW.unit_id, 0,
+        PERFORM reports_stat_decided(NEW.petition_id, NEW.name, NEW.unit_id,
             (NEW.met_at <= NEW.due_at)::integer, (NEW.met_at > NEW.due_at)::integer);
     END IF;
     RETURN NULL;
 END $$;
-
+{_pair_trigger("unit", "petitions_assignment", "status <> 'withdrawn'")}
+{_pair_trigger("involved", "petitions_involvedunit", "TRUE")}
 DROP TRIGGER IF EXISTS reports_stat_petition ON petitions_petition;
 CREATE TRIGGER reports_stat_petition AFTER INSERT OR UPDATE OR DELETE ON petitions_petition
     FOR EACH ROW EXECUTE FUNCTION reports_stat_petition();
@@ -112,40 +176,141 @@ CREATE TRIGGER reports_stat_deadline AFTER INSERT OR UPDATE OR DELETE ON petitio
 """  # noqa: S608
 
 
+def _pair_trigger(scope: str, table: str, live: str) -> str:
+    """A petition enters a unit's count when its first standing row for that unit appears and
+    leaves it when the last one goes (and "no unit" the other way round). Statement-level, over
+    the statement's transition tables: a row-level AFTER trigger already sees every row of a
+    multi-row statement (bulk inserts), so "before" is "after" minus the statement's own rows.
+    The services change a petition's assignments under the petition's lock."""
+    return f"""
+CREATE OR REPLACE FUNCTION reports_stat_{scope}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    pids bigint[]; uids bigint[]; ds integer[];
+    r record; p record; n_after integer;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(petition_id), array_agg(unit_id), array_agg(1) INTO pids, uids, ds
+          FROM reports_new WHERE {live};
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(petition_id), array_agg(unit_id), array_agg(-1) INTO pids, uids, ds
+          FROM reports_old WHERE {live};
+    ELSE
+        SELECT array_agg(pid), array_agg(uid), array_agg(d) INTO pids, uids, ds FROM (
+            SELECT petition_id AS pid, unit_id AS uid, -1 AS d FROM reports_old WHERE {live}
+            UNION ALL
+            SELECT petition_id, unit_id, 1 FROM reports_new WHERE {live}) x;
+    END IF;
+    IF pids IS NULL THEN RETURN NULL; END IF;
+    FOR r IN SELECT x.pid, x.uid, sum(x.d)::integer AS d FROM unnest(pids, uids, ds) AS x(pid, uid, d)
+             GROUP BY 1, 2 HAVING sum(x.d) <> 0 LOOP
+        SELECT received_at, channel, category_id, status, is_group INTO p
+          FROM petitions_petition WHERE id = r.pid;
+        CONTINUE WHEN NOT FOUND;
+        SELECT count(*) INTO n_after FROM {table} WHERE petition_id = r.pid AND unit_id = r.uid AND {live};
+        IF n_after - r.d = 0 AND n_after > 0 THEN
+            PERFORM reports_stat_pair(r.pid, p.received_at, p.channel, p.category_id, p.status,
+                                      p.is_group, '{scope}', r.uid, 1);
+        ELSIF n_after - r.d > 0 AND n_after = 0 THEN
+            PERFORM reports_stat_pair(r.pid, p.received_at, p.channel, p.category_id, p.status,
+                                      p.is_group, '{scope}', r.uid, -1);
+        END IF;
+    END LOOP;
+    FOR r IN SELECT x.pid, sum(x.d)::integer AS d FROM unnest(pids, ds) AS x(pid, d)
+             GROUP BY 1 HAVING sum(x.d) <> 0 LOOP
+        SELECT received_at, channel, category_id, status, is_group INTO p
+          FROM petitions_petition WHERE id = r.pid;
+        CONTINUE WHEN NOT FOUND;
+        SELECT count(*) INTO n_after FROM {table} WHERE petition_id = r.pid AND {live};
+        IF n_after - r.d = 0 AND n_after > 0 THEN
+            PERFORM reports_stat_pair(r.pid, p.received_at, p.channel, p.category_id, p.status,
+                                      p.is_group, '{scope}', NULL, -1);
+        ELSIF n_after - r.d > 0 AND n_after = 0 THEN
+            PERFORM reports_stat_pair(r.pid, p.received_at, p.channel, p.category_id, p.status,
+                                      p.is_group, '{scope}', NULL, 1);
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS reports_stat_{scope} ON {table};
+DROP TRIGGER IF EXISTS reports_stat_{scope}_insert ON {table};
+DROP TRIGGER IF EXISTS reports_stat_{scope}_update ON {table};
+DROP TRIGGER IF EXISTS reports_stat_{scope}_delete ON {table};
+CREATE TRIGGER reports_stat_{scope}_insert AFTER INSERT ON {table}
+    REFERENCING NEW TABLE AS reports_new FOR EACH STATEMENT EXECUTE FUNCTION reports_stat_{scope}();
+CREATE TRIGGER reports_stat_{scope}_update AFTER UPDATE ON {table}
+    REFERENCING OLD TABLE AS reports_old NEW TABLE AS reports_new
+    FOR EACH STATEMENT EXECUTE FUNCTION reports_stat_{scope}();
+CREATE TRIGGER reports_stat_{scope}_delete AFTER DELETE ON {table}
+    REFERENCING OLD TABLE AS reports_old FOR EACH STATEMENT EXECUTE FUNCTION reports_stat_{scope}();
+"""  # noqa: S608
+
+
 DROP_SQL = """
 DROP TRIGGER IF EXISTS reports_stat_petition ON petitions_petition;
 DROP TRIGGER IF EXISTS reports_stat_deadline ON petitions_deadline;
+DROP TRIGGER IF EXISTS reports_stat_unit_insert ON petitions_assignment;
+DROP TRIGGER IF EXISTS reports_stat_unit_update ON petitions_assignment;
+DROP TRIGGER IF EXISTS reports_stat_unit_delete ON petitions_assignment;
+DROP TRIGGER IF EXISTS reports_stat_involved_insert ON petitions_involvedunit;
+DROP TRIGGER IF EXISTS reports_stat_involved_update ON petitions_involvedunit;
+DROP TRIGGER IF EXISTS reports_stat_involved_delete ON petitions_involvedunit;
 DROP FUNCTION IF EXISTS reports_stat_petition();
 DROP FUNCTION IF EXISTS reports_stat_deadline();
-DROP FUNCTION IF EXISTS reports_stat_emit(timestamptz, text, bigint, text, boolean, text, bigint,
+DROP FUNCTION IF EXISTS reports_stat_unit();
+DROP FUNCTION IF EXISTS reports_stat_involved();
+DROP FUNCTION IF EXISTS reports_stat_decided(bigint, text, bigint, integer, integer);
+DROP FUNCTION IF EXISTS reports_stat_units(bigint, text);
+DROP FUNCTION IF EXISTS reports_stat_pair(bigint, timestamptz, text, bigint, text, boolean, text, bigint,
+                                          integer);
+DROP FUNCTION IF EXISTS reports_stat_emit(timestamptz, text, bigint, text, boolean, text, text, bigint,
                                           integer, integer, integer);
 DROP FUNCTION IF EXISTS reports_stat_clock(text);
 """
 
-_KEY = "grain, day, channel, category_id, status, is_group, clock, unit_id"
+_KEY = "grain, day, channel, category_id, status, is_group, scope, clock, unit_id"
 
 
 def _rebuild_sql(tz: str) -> str:
     tz = tz.replace("'", "")
     day = f"(p.received_at AT TIME ZONE '{tz}')::date"
+    pairs = " UNION ALL ".join(
+        f"""SELECT DISTINCT '{by}' AS scope, petition_id, unit_id FROM {table} WHERE {live}
+            UNION ALL SELECT '{by}', p.id, NULL FROM petitions_petition p WHERE NOT EXISTS (
+                SELECT 1 FROM {table} WHERE petition_id = p.id AND {live})"""  # noqa: S608
+        for by, table, live in PAIRS
+    )
     return f"""
 TRUNCATE reports_statcount;
+DROP TABLE IF EXISTS pg_temp.reports_pairs;
+CREATE TEMP TABLE reports_pairs AS {pairs};
 INSERT INTO reports_statcount ({COLUMNS})
 SELECT g.grain, CASE WHEN g.grain = 'd' THEN x.day ELSE date_trunc('month', x.day)::date END,
-       x.channel, x.category_id, x.status, x.is_group, x.clock, x.unit_id,
+       x.channel, x.category_id, x.status, x.is_group, x.scope, x.clock, x.unit_id,
        sum(x.petitions), sum(x.on_time), sum(x.late)
 FROM (
-    SELECT {day} AS day, p.channel, p.category_id, p.status, p.is_group, '' AS clock,
+    SELECT {day} AS day, p.channel, p.category_id, p.status, p.is_group, '' AS scope, '' AS clock,
            NULL::bigint AS unit_id, count(*)::integer AS petitions, 0 AS on_time, 0 AS late
     FROM petitions_petition p GROUP BY 1, 2, 3, 4, 5
     UNION ALL
-    SELECT {day}, p.channel, p.category_id, p.status, p.is_group, reports_stat_clock(d.name),
+    SELECT {day}, p.channel, p.category_id, p.status, p.is_group, '', reports_stat_clock(d.name),
            d.unit_id, 0, count(*) FILTER (WHERE d.met_at <= d.due_at)::integer,
            count(*) FILTER (WHERE d.met_at > d.due_at)::integer
     FROM petitions_deadline d JOIN petitions_petition p ON p.id = d.petition_id
-    WHERE d.met_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7
+    WHERE d.met_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    UNION ALL
+    SELECT {day}, p.channel, p.category_id, p.status, p.is_group, pr.scope, '', pr.unit_id,
+           count(*)::integer, 0, 0
+    FROM reports_pairs pr JOIN petitions_petition p ON p.id = pr.petition_id GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    UNION ALL
+    SELECT {day}, p.channel, p.category_id, p.status, p.is_group, pr.scope, reports_stat_clock(d.name),
+           pr.unit_id, 0, count(*) FILTER (WHERE d.met_at <= d.due_at)::integer,
+           count(*) FILTER (WHERE d.met_at > d.due_at)::integer
+    FROM reports_pairs pr JOIN petitions_petition p ON p.id = pr.petition_id
+         JOIN petitions_deadline d ON d.petition_id = p.id
+    WHERE d.met_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 ) x CROSS JOIN (VALUES ('d'), ('m')) g(grain)
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+DROP TABLE reports_pairs;
 ANALYZE reports_statcount;
 """  # noqa: S608
 

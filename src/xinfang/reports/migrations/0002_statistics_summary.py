@@ -34,6 +34,7 @@ class Migration(migrations.Migration):
                 ('category_id', models.BigIntegerField()),
                 ('status', models.CharField(max_length=24)),
                 ('is_group', models.BooleanField()),
+                ('scope', models.CharField(default='', max_length=8)),
                 ('clock', models.CharField(default='', max_length=40)),
                 ('unit_id', models.BigIntegerField(null=True)),
                 ('petitions', models.IntegerField(default=0)),
