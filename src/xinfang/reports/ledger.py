@@ -22,7 +22,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from itertools import islice
 
+from django.db import connection
 from django.db.models import Max
+from django.db.models.expressions import RawSQL
 from django.utils.translation import get_language
 
 from xinfang.accounts.models import Unit
@@ -65,8 +67,17 @@ def _chunks(iterator, size: int):
         yield chunk
 
 
+def _ids(ids: list[int]):
+    """The chunk's ids for `petition_id__in`: on PostgreSQL one array parameter (2,000
+    placeholders cost the driver more to send than the query costs the server)."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])  # noqa: S611 - a fixed query, ids as a parameter
+    return ids
+
+
 def _related(ids: list[int]) -> dict:
     """Everything a chunk of rows shows besides the petition itself: one query per kind."""
+    ids = _ids(ids)
     people, handling, involved, due = defaultdict(list), defaultdict(list), defaultdict(list), {}
     for pid, name, id_number, phone, address in (
         Petitioner.objects.filter(petition_id__in=ids)
