@@ -250,6 +250,20 @@ def statistics(user, query: StatisticsQuery, *, totals: bool = True) -> dict:
     }
 
 
+def statistics_many(user, query: StatisticsQuery, groupings: list[str]) -> dict[str, dict]:
+    """statistics() grouped by each of `groupings` in turn (the page's sections), reading what
+    they share once where the summary answers. Totals are read for the first grouping only."""
+    from xinfang.reports import summary
+
+    single = {g: StatisticsQuery(query.filters, [g], query.clock, query.list_params) for g in groupings}
+    batched = [g for g in groupings if summary.applies(user, single[g])]
+    out = summary.summary_many(user, query, batched) if batched else {}
+    for g in groupings:
+        if g not in out:
+            out[g] = statistics(user, single[g], totals=g == groupings[0])
+    return out
+
+
 def _expr(dimension: Dimension):
     expression = dimension.expression()
     return F(expression) if isinstance(expression, str) else expression

@@ -283,19 +283,22 @@ def _overdue(user, query, groups: list[str]) -> list[dict]:
     )
 
 
-def summary_statistics(user, query) -> dict:
-    """The same answer as statistics.statistics() (totals and rows), from the summary."""
+def summary_statistics(user, query, hidden=None, overdue=None) -> dict:
+    """The same answer as statistics.statistics() (totals and rows), from the summary.
+    `hidden`/`overdue`: the live rows already read (summary_many)."""
     from xinfang.reports.statistics import _rate
 
     groups = list(query.group_by)
     sums = _stored(query, groups)
-    for row in _hidden(user, query, groups):
+    hidden = _hidden(user, query, groups) if hidden is None else hidden
+    overdue = _overdue(user, query, groups) if overdue is None else overdue
+    for row in hidden:
         if row["count"] or row["on_time"] or row["late"]:
             target = sums[row.get("key", ())]
             target.count -= row["count"]
             target.on_time -= row["on_time"]
             target.late -= row["late"]
-    for row in _overdue(user, query, groups):
+    for row in overdue:
         if row["count"]:
             target = sums[row.get("key", ())]
             target.overdue += row["count"]
@@ -318,6 +321,41 @@ def summary_statistics(user, query) -> dict:
         "on_time_rate": _rate(total.on_time, total.late),
         "rows": rows,
     }
+
+
+def _fold(rows: list[dict], index: int, fields: tuple[str, ...]) -> list[dict]:
+    """Rows keyed by several groupings summed down to the one at `index`. Exact for the
+    groupings that put each petition in one group (all but the units)."""
+    out: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["key"][index],)
+        target = out.setdefault(key, {"key": key, **dict.fromkeys(fields, 0)})
+        for name in fields:
+            target[name] += row[name]
+    return list(out.values())
+
+
+def summary_many(user, query, groupings: list[str]) -> dict[str, dict]:
+    """statistics() for each single grouping of `groupings` (the page's sections) with the live
+    parts read once for all the groupings that partition the petitions: the overdue petitions
+    are the costly part and would otherwise be read once per section."""
+    plain = [g for g in groupings if g in COLUMN]
+    hidden = _hidden(user, query, plain) if plain else []
+    overdue = _overdue(user, query, plain) if plain else []
+    out = {}
+    for g in groupings:
+        single = replace(query, group_by=[g])
+        if g in plain:
+            i = plain.index(g)
+            out[g] = summary_statistics(
+                user,
+                single,
+                _fold(hidden, i, ("count", "on_time", "late")),
+                _fold(overdue, i, ("count", "running")),
+            )
+        else:
+            out[g] = summary_statistics(user, single)
+    return out
 
 
 def _sort_key(key: tuple):
