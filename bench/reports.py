@@ -57,6 +57,8 @@ def options():
     parser.add_argument("--format", default="xlsx")
     parser.add_argument("--existing", action="store_true", help="measure DATABASE_URL as it is (no fill)")
     parser.add_argument("--export-rows", type=int, default=0, help="export only the newest N petitions")
+    parser.add_argument("--formats", default="xlsx,csv", help="ledger formats to export")
+    parser.add_argument("--no-statistics", action="store_true")
     args = parser.parse_args()
     if args.existing and "--import-rows" not in sys.argv:
         args.import_rows = 0
@@ -325,9 +327,10 @@ def main() -> None:
     else:
         result["fill"] = fill(args.petitions)
     print(json.dumps(result), flush=True)
-    result["statistics"] = time_statistics(args.requests)
-    print(json.dumps(result["statistics"]), flush=True)
-    for fmt in ("xlsx", "csv"):
+    if not args.no_statistics:
+        result["statistics"] = time_statistics(args.requests)
+        print(json.dumps(result["statistics"]), flush=True)
+    for fmt in args.formats.split(","):
         child = subprocess.run(  # noqa: S603
             [
                 sys.executable,
