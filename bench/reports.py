@@ -4,6 +4,11 @@ exporting process's peak RSS) and a 10⁵-row import, on a throwaway database.
     .venv/bin/python bench/reports.py                       # SQLite, 100,000 petitions
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/xf_bench_reports .venv/bin/python bench/reports.py
     .venv/bin/python bench/reports.py --petitions 20000 --import-rows 5000 --requests 50
+    # An existing, filled database (e.g. a copy of the shared 10⁶ one), left as it is: no fill,
+    # no import; the ledger export takes the newest --export-rows petitions the clerk sees.
+    # DATABASE_URL and XINFANG_SECRET_KEY (needed to open the sealed personal data) from the
+    # environment of that database:
+    .venv/bin/python bench/reports.py --existing --export-rows 100000 --requests 20
 
 The PostgreSQL database named by BENCH_DATABASE_URL is dropped and created (and dropped at the
 end). Petitions are bulk-filled (bench/bulk.py); 30 % get a handling unit. Statistics are timed
@@ -38,6 +43,8 @@ QUERIES = (
     "group_by=month,channel",
     "group_by=category&channel=letter",
     "group_by=unit&overdue=true",
+    "group_by=month&from={year_ago}&to={today}",
+    "group_by=channel&from={month_start}&to={today}",
 )
 
 
@@ -48,7 +55,32 @@ def options():
     parser.add_argument("--requests", type=int, default=100, help="measured rounds per statistics query")
     parser.add_argument("--stage", default="all", choices=["all", "export"])
     parser.add_argument("--format", default="xlsx")
-    return parser.parse_args()
+    parser.add_argument("--existing", action="store_true", help="measure DATABASE_URL as it is (no fill)")
+    parser.add_argument("--export-rows", type=int, default=0, help="export only the newest N petitions")
+    parser.add_argument("--formats", default="xlsx,csv", help="ledger formats to export")
+    parser.add_argument("--no-statistics", action="store_true")
+    args = parser.parse_args()
+    if args.existing and "--import-rows" not in sys.argv:
+        args.import_rows = 0
+    return args
+
+
+def existing_environment() -> tuple[dict, str]:
+    """The database named by DATABASE_URL, untouched; a data directory of our own."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres") or not os.environ.get("XINFANG_SECRET_KEY"):
+        sys.exit("--existing needs DATABASE_URL (PostgreSQL) and the database's XINFANG_SECRET_KEY")
+    data = ROOT / "var" / "bench-reports-existing"
+    shutil.rmtree(data, ignore_errors=True)
+    (data / "static").mkdir(parents=True)
+    env = {
+        **os.environ,
+        "XINFANG_DATA_DIR": str(data),
+        "XINFANG_HTTPS": "0",
+        "XINFANG_ALLOWED_HOSTS": "testserver,127.0.0.1",
+        "DJANGO_SETTINGS_MODULE": "xinfang.settings",
+    }
+    return env, "postgresql-existing"
 
 
 def environment() -> tuple[dict, str]:
@@ -125,15 +157,24 @@ def fill(count: int) -> dict:
 
 
 def time_statistics(requests: int) -> dict:
+    from datetime import timedelta
+
     from django.test import Client
+    from django.utils import timezone
 
     from xinfang.accounts.models import User
 
     client = Client()
     client.force_login(User.objects.get(username="clerk"))
+    today = timezone.localdate()
+    dates = {
+        "today": today.isoformat(),
+        "year_ago": (today - timedelta(days=365)).isoformat(),
+        "month_start": today.replace(day=1).isoformat(),
+    }
     out = {}
     for label, paths in (
-        ("api", [f"/api/v1/statistics?{q}" for q in QUERIES]),
+        ("api", [f"/api/v1/statistics?{q.format(**dates)}" for q in QUERIES]),
         ("page", ["/statistics/", "/statistics/?interval=week&compare=previous"]),
         ("standard_report", ["/statistics/report/?period=" + time.strftime("%Y")]),
     ):
@@ -154,19 +195,28 @@ def time_statistics(requests: int) -> dict:
             "p50_ms": round(percentile(samples, 50), 1),
             "p95_ms": round(percentile(samples, 95), 1),
         }
+        print(json.dumps({label: out[label]}), flush=True)
     return out
 
 
-def export_stage(fmt: str) -> None:
-    """Child process: write the whole ledger as the clerk sees it; print time and peak RSS."""
+def export_stage(fmt: str, limit: int) -> None:
+    """Child process: write the ledger as the clerk sees it (with `limit`, the petitions received
+    on or after the day of the limit-th newest: a list filtered by date, as an office exports
+    it); print time and peak RSS."""
+    from django.utils import timezone
+
     from xinfang.accounts.models import User
-    from xinfang.petitions.selectors import parse_filters
+    from xinfang.petitions.selectors import parse_filters, petition_list
     from xinfang.reports.ledger import csv_stream, ledger_rows, write_xlsx
 
     clerk = User.objects.get(username="clerk")
     target = Path(os.environ["XINFANG_DATA_DIR"]) / f"ledger.{fmt}"
+    params = {}
+    if limit:
+        oldest = petition_list(clerk, parse_filters({})).values_list("received_at", flat=True)[limit - 1]
+        params["received_after"] = timezone.localdate(oldest).isoformat()
     started = time.perf_counter()
-    rows = ledger_rows(clerk, parse_filters({}))
+    rows = ledger_rows(clerk, parse_filters(params))
     if fmt == "csv":
         with target.open("w", encoding="utf-8") as handle:
             count = sum(1 for line in csv_stream(rows) if handle.write(line) is not None) - 2
@@ -261,19 +311,37 @@ def main() -> None:
     args = options()
     if args.stage == "export":
         setup_django()
-        export_stage(args.format)
+        export_stage(args.format, args.export_rows)
         return
-    env, kind = environment()
+    env, kind = existing_environment() if args.existing else environment()
     os.environ.update(env)
     setup_django()
     result = {"database": kind, "load": os.getloadavg()}
-    result["fill"] = fill(args.petitions)
+    if args.existing:
+        from django.core.management import call_command
+
+        from xinfang.petitions.models import Petition
+
+        call_command("collectstatic", interactive=False, verbosity=0)
+        result["petitions"] = Petition.objects.count()
+    else:
+        result["fill"] = fill(args.petitions)
     print(json.dumps(result), flush=True)
-    result["statistics"] = time_statistics(args.requests)
-    print(json.dumps(result["statistics"]), flush=True)
-    for fmt in ("xlsx", "csv"):
+    if not args.no_statistics:
+        result["statistics"] = time_statistics(args.requests)
+        print(json.dumps(result["statistics"]), flush=True)
+    for fmt in args.formats.split(","):
         child = subprocess.run(  # noqa: S603
-            [sys.executable, __file__, "--stage", "export", "--format", fmt],
+            [
+                sys.executable,
+                __file__,
+                "--stage",
+                "export",
+                "--format",
+                fmt,
+                "--export-rows",
+                str(args.export_rows),
+            ],
             env=env,
             capture_output=True,
             text=True,
@@ -288,7 +356,7 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     (out / f"reports-{kind}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
-    if env.get("DATABASE_URL"):
+    if env.get("DATABASE_URL") and not args.existing:
         from django.db import connections
 
         connections.close_all()

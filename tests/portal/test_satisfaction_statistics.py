@@ -164,3 +164,29 @@ def test_the_section_reads_its_counts_in_one_query(rated, django_assert_num_quer
     with django_assert_num_queries(1):
         result = satisfaction(petitions)
     assert result["total"] == 6 and result["open"] == 2  # written out: 7 petitions, 6 rated
+
+
+def test_the_statistics_api_counts_satisfaction_like_the_page(rated):
+    """GET /api/v1/statistics carries the same satisfaction counts, for the same period, filters and
+    reader (the housing bureau sees its assignments only)."""
+    from rest_framework.test import APIClient
+
+    for reader, kwargs in (
+        ("clerk", {}),
+        ("clerk", {"channel": "online"}),
+        ("housing", {"housing_only": True}),
+    ):
+        client = APIClient()
+        client.force_authenticate(rated[reader])
+        params = {"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat()}
+        if "channel" in kwargs:
+            params["channel"] = kwargs["channel"]
+        body = client.get("/api/v1/statistics", params).json()
+        expected = oracle(**kwargs)
+        got = {row["value"]: row["count"] for row in body["satisfaction"]["rows"]}
+        assert got == expected, (reader, kwargs)
+        assert body["satisfaction"]["total"] == sum(expected.values())
+        rated_total = sum(expected.values())
+        assert body["satisfaction"]["rate"] == (
+            round((expected[S] + expected[B]) / rated_total, 4) if rated_total else None
+        )

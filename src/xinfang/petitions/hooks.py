@@ -119,3 +119,8 @@ periodic_tasks: Registry = Registry("periodic_tasks")
 # list's query parameters for those filters, so a number can link to the list with one more filter.
 statistics_sections: Registry = Registry("statistics_sections")
 # --- end statistics sections -------------------------------------------------------------------
+
+# Fields a capability adds to the statistics API's answer (GET /api/v1/statistics), e.g. the
+# portal's satisfaction: key -> callable(petitions) -> a JSON-able value, given the visible,
+# filtered petitions the answer counts (petition_list(user, filters)).
+statistics_fields: Registry = Registry("statistics_fields")

@@ -52,6 +52,7 @@ def install() -> None:
         periodic_tasks,
         petition_list_filters,
         petition_queues,
+        statistics_fields,
         statistics_sections,
     )
     from xinfang.portal import display, satisfaction
@@ -101,6 +102,7 @@ def install() -> None:
     # Ratings feed the statistics (issue 13 item 5): a section of the page, and the list filter
     # its numbers link with.
     statistics_sections.register("portal.satisfaction", satisfaction.statistics_section)
+    statistics_fields.register("satisfaction", satisfaction.satisfaction)
     petition_list_filters.register("rating", satisfaction.RATING_FILTER)
     SENTENCES.setdefault(
         "rating_unsatisfied", _("The petitioner of %(number)s is not satisfied with the reply: follow it up.")

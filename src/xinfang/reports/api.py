@@ -17,7 +17,9 @@ from xinfang.audit.models import Source
 from xinfang.audit.services import Context
 from xinfang.core.errors import InvalidInput, PayloadTooLarge
 from xinfang.core.replicas import lagging_response
+from xinfang.petitions import hooks
 from xinfang.petitions.api.views import LIST_FILTERS
+from xinfang.petitions.selectors import petition_list
 from xinfang.reports.exports import ledger_response
 from xinfang.reports.importing.service import import_ledger
 from xinfang.reports.permissions import may_read_statistics
@@ -61,6 +63,11 @@ class StatisticsView(APIView):
                 "overdue": serializers.IntegerField(),
                 "on_time_rate": serializers.FloatField(allow_null=True),
                 "rows": serializers.ListField(child=serializers.DictField()),
+                "satisfaction": serializers.DictField(
+                    required=False,
+                    help_text="with the public portal: the petitioners' latest ratings of these "
+                    'petitions, {"rows": [{"value", "count"}], "total", "satisfied", "rate", "open"}',
+                ),
             },
         ),
         description="Counts over the petitions the caller may see. Group keys carry the values the list "
@@ -73,6 +80,10 @@ class StatisticsView(APIView):
     def _answer(self, request):
         query = parse_statistics_query(request.query_params)
         result = statistics(request.user, query)
+        petitions = None
+        for key, field in hooks.statistics_fields.items():  # e.g. the portal's satisfaction
+            petitions = petitions if petitions is not None else petition_list(request.user, query.filters)
+            result[key] = field(petitions)
         compare = request.query_params.get("compare", "")
         if compare:
             earlier = comparison_period(query, compare)

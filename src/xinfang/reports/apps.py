@@ -12,3 +12,8 @@ class ReportsConfig(AppConfig):
         from xinfang.reports.filters import register_list_filters
 
         register_list_filters()
+        # The worker folds the statistics summary's appended changes on every pass.
+        from xinfang.petitions.hooks import periodic_tasks
+        from xinfang.reports.tasks import compact_statistics
+
+        periodic_tasks.register("reports.compact_statistics", compact_statistics)

@@ -70,3 +70,30 @@ class LedgerExport(models.Model):
     @property
     def percent(self) -> int:
         return min(100, round(100 * self.done / self.total)) if self.total else 0
+
+
+class StatCount(models.Model):
+    """The statistics summary (reports/summary.py): counts of petitions and of decided clocks per
+    office-time day (grain "d") and per month (grain "m", `day` = the 1st), channel, category,
+    status and group flag; clock rows also per clock and unit. PostgreSQL only: database triggers
+    append one signed delta row per change (so no two writers ever wait on one counter row) and
+    `compact_statistics` folds the deltas; `rebuild_statistics` recomputes everything."""
+
+    grain = models.CharField(max_length=1)
+    day = models.DateField()
+    channel = models.CharField(max_length=16)
+    category_id = models.BigIntegerField()
+    status = models.CharField(max_length=24)
+    is_group = models.BooleanField()
+    # Scope "" counts the petition itself; "unit" once per handling unit and "involved" once per
+    # involved unit, `unit_id` then being that unit (NULL: the petitions without one).
+    scope = models.CharField(max_length=8, default="")
+    clock = models.CharField(max_length=40, default="")  # "" for the petitions' own rows
+    # The clock's own unit on by "" clock rows; the counted unit on by "unit"/"involved" rows.
+    unit_id = models.BigIntegerField(null=True)
+    petitions = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)  # clocks met by their due time
+    late = models.IntegerField(default=0)  # clocks met after their due time
+
+    class Meta:
+        indexes = [models.Index(fields=["grain", "day"], name="statcount_grain_day")]

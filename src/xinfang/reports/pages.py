@@ -18,7 +18,7 @@ from xinfang.reports.statistics import (
     clock_rates,
     comparison_period,
     list_link,
-    statistics,
+    statistics_many,
 )
 
 # (section key, grouping, chart type); the intake section groups by the chosen interval.
@@ -83,17 +83,22 @@ def build_page(user, query: StatisticsQuery, *, interval: str, compare: str) -> 
     labels = Labels()
     titles = section_titles()
     previous_query = comparison_period(query, compare) if compare else None
-    overall = statistics(user, _with_query(query, "group"))
-    previous_total = statistics(user, previous_query)["total"] if previous_query else None
+    groupings = ["group", *[grouping or interval for _key, grouping, _chart in SECTIONS]]
+    results = statistics_many(user, query, groupings)
+    overall = results["group"]
+    earlier_results = {}
+    previous_total = None
+    if previous_query:
+        earlier_results = statistics_many(user, previous_query, [g for g in groupings if g != interval])
+        previous_total = earlier_results["group"]["total"]
     sections = []
     for key, grouping, chart in SECTIONS:
         grouping = grouping or interval
         grouped = _with_query(query, grouping)
-        result = statistics(user, grouped, totals=False)
+        result = results[grouping]
         previous = {}
         if previous_query and key != "intake":
-            earlier = statistics(user, _with_query(previous_query, grouping), totals=False)
-            previous = {row[grouping]: row["count"] for row in earlier["rows"]}
+            previous = {row[grouping]: row["count"] for row in earlier_results[grouping]["rows"]}
         rows = []
         for row in result["rows"]:
             value = row[grouping]
@@ -126,7 +131,8 @@ def build_page(user, query: StatisticsQuery, *, interval: str, compare: str) -> 
             }
         )
     group_counts = {row["group"]: row["count"] for row in overall["rows"]}
-    repeat = statistics(user, _repeat_query(query))["total"]
+    # Only the number is shown: a COUNT, not the statistics' aggregates (overdue, clocks).
+    repeat = petition_list(user, _repeat_query(query).filters).order_by().count()
     rates = clock_rates(user, query)
     clock_names = clock_labels()
     return {

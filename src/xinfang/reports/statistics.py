@@ -190,15 +190,19 @@ def _aggregates(clock: str) -> dict:
     }
 
 
-def _base(user, query: StatisticsQuery):
-    qs = petition_list(user, query.filters).order_by()
-    if "unit" in query.group_by:
+def with_live_assignment(qs, group_by):
+    """Grouping by handling unit joins the assignments that still stand (`live_assignment`)."""
+    if "unit" in group_by:
         qs = qs.annotate(
             live_assignment=FilteredRelation(
                 "assignments", condition=~Q(assignments__status=AssignmentStatus.WITHDRAWN)
             )
         )
     return qs
+
+
+def _base(user, query: StatisticsQuery):
+    return with_live_assignment(petition_list(user, query.filters).order_by(), query.group_by)
 
 
 def _rate(on_time: int, late: int) -> float | None:
@@ -209,7 +213,13 @@ def _rate(on_time: int, late: int) -> float | None:
 
 def statistics(user, query: StatisticsQuery, *, totals: bool = True) -> dict:
     """{"total", "overdue", "on_time_rate", "rows": [{<keys>, "count", "overdue", "on_time_rate"}]}.
-    Without `totals` (a page section whose totals another query gives) only the rows are read."""
+    Without `totals` (a page section whose totals another query gives) only the rows are read.
+    On PostgreSQL, for the office's roles and the filters it knows, the summary answers
+    (reports/summary.py); the live aggregates below answer everything else."""
+    from xinfang.reports import summary
+
+    if summary.applies(user, query):
+        return summary.summary_statistics(user, query)
     aggregates = _aggregates(query.clock)
     totals = (
         _base(user, query).aggregate(**aggregates)
@@ -240,6 +250,20 @@ def statistics(user, query: StatisticsQuery, *, totals: bool = True) -> dict:
     }
 
 
+def statistics_many(user, query: StatisticsQuery, groupings: list[str]) -> dict[str, dict]:
+    """statistics() grouped by each of `groupings` in turn (the page's sections), reading what
+    they share once where the summary answers. Totals are read for the first grouping only."""
+    from xinfang.reports import summary
+
+    single = {g: StatisticsQuery(query.filters, [g], query.clock, query.list_params) for g in groupings}
+    batched = [g for g in groupings if summary.applies(user, single[g])]
+    out = summary.summary_many(user, query, batched) if batched else {}
+    for g in groupings:
+        if g not in out:
+            out[g] = statistics(user, single[g], totals=g == groupings[0])
+    return out
+
+
 def _expr(dimension: Dimension):
     expression = dimension.expression()
     return F(expression) if isinstance(expression, str) else expression
@@ -262,7 +286,12 @@ def list_link(query: StatisticsQuery, row: dict | None = None, **extra) -> str:
 
 def clock_rates(user, query: StatisticsQuery) -> dict:
     """On-time rates per clock (the office's and the units' assignment clocks) and per unit,
-    over the deadlines of the petitions the statistics count."""
+    over the deadlines of the petitions the statistics count. Clocks and units with no decided
+    clock are left out."""
+    from xinfang.reports import summary
+
+    if summary.applies(user, StatisticsQuery(query.filters, [], "", query.list_params), units=False):
+        return summary.summary_clock_rates(user, query)
     petitions = petition_list(user, query.filters).order_by().values("pk")
     now = timezone.now()
     on_time = Q(met_at__isnull=False, met_at__lte=F("due_at"))
@@ -283,6 +312,7 @@ def clock_rates(user, query: StatisticsQuery) -> dict:
             "rate": _rate(row["on_time"], row["late"]),
         }
         for row in deadlines.filter(unit__isnull=False).values("unit").annotate(**counts).order_by("unit")
+        if row["on_time"] or row["late"]
     ]
     return {
         "clocks": [

@@ -56,3 +56,15 @@ def write_ledger_export(job_id: str) -> dict:
         status=ExportStatus.DONE, done=total, file=stored, finished_at=timezone.now()
     )
     return {"status": "done", "rows": total}
+
+
+@task()
+def compact_statistics() -> dict:
+    """Fold the statistics summary's appended changes (reports/summary_sql.py); idempotent, and
+    a second worker running it at the same time steps aside."""
+    from django.db import transaction
+
+    from xinfang.reports.summary_sql import compact
+
+    with transaction.atomic():
+        return {"rows": compact()}

@@ -1,0 +1,418 @@
+"""Statistics read from the summary table (reports_statcount) instead of the petitions, on
+PostgreSQL, for the questions it can answer exactly. statistics.py asks `applies()` first and falls
+back to live aggregates over the petitions for everything else.
+
+How the answer stays equal to a COUNT over what the reader may see (Rule 4.3):
+
+    visible = every petition − the petitions hidden from this reader (the firewall)
+
+The summary holds the first term for every filter and grouping it knows (office-time day or
+month, channel, category, status, group flag). The second term is counted live over the few
+petitions that involve the reader's unit, a unit above it, or the reader (the firewall's own
+indexed EXISTS), with the same filters and groupings, and subtracted. So the path applies to
+readers whose visible set is "everything but the firewall": the office's roles. Handlers see
+only their unit's assignments, a small set, and are counted live.
+
+What depends on the clock on the wall is never stored: "overdue" (a petition with a running
+clock past its end) and the running late clocks of the on-time rate are counted live over the
+overdue clocks, which the deadline indexes find directly. The summary stores only what a
+change of a row decides: the petitions and the clocks met on time or late.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from datetime import date, time, timedelta
+
+from django.db import connection
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from xinfang.petitions.choices import OPEN_STATUSES
+from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.models import Category, Petition
+from xinfang.petitions.querysets import PetitionQuerySet
+from xinfang.petitions.selectors import overdue_deadlines, petition_list
+
+# Groupings the summary answers, and the summary column each reads.
+COLUMN = {
+    "month": "day",
+    "week": "day",
+    "day": "day",
+    "channel": "channel",
+    "category": "category_id",
+    "status": "status",
+    "group": "is_group",
+}
+# The unit groupings and filters, and the summary's scope that counts petitions per such unit.
+UNIT_SCOPES = {"unit": "unit", "assigned_unit": "unit", "involved_unit": "involved"}
+EXTRA_FILTERS = frozenset({"group", "assigned_unit", "involved_unit"})  # list filters it knows
+
+
+def scope_of(query) -> str | None:
+    """The summary rows a query reads ("" the petitions, "unit"/"involved" the petitions per
+    unit), or None when no scope answers it: both kinds of unit at once, or a filter on a unit
+    with a grouping by the same kind (the other units of those petitions are not in the rows)."""
+    wanted = {UNIT_SCOPES[k] for k in (*query.group_by, *query.filters.extra) if k in UNIT_SCOPES}
+    if len(wanted) > 1:
+        return None
+    grouped = {UNIT_SCOPES[k] for k in query.group_by if k in UNIT_SCOPES}
+    filtered = {UNIT_SCOPES[k] for k in query.filters.extra if k in UNIT_SCOPES}
+    if grouped & filtered:
+        return None
+    return wanted.pop() if wanted else ""
+
+
+def applies(user, query, *, units: bool = True) -> bool:
+    """True when the summary answers `query` for `user` exactly (see the module's docstring).
+    `units=False`: only the petitions' own rows will do (no unit grouping or filter)."""
+    from xinfang.accounts.models import OFFICE_ROLES, Role
+
+    if connection.vendor != "postgresql":
+        return False
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.has_role(Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN) or not user.has_role(*OFFICE_ROLES):
+        return False
+    f = query.filters
+    if f.q or f.mine or f.overdue or set(f.extra) - EXTRA_FILTERS:
+        return False
+    if not set(query.group_by) <= set(COLUMN) | {"unit", "involved_unit"}:
+        return False
+    scope = scope_of(query)
+    if scope is None or (scope and not units):
+        return False
+    return _whole_days(f) is not None
+
+
+def _whole_days(f) -> tuple[date | None, date | None] | None:
+    """The period as office-time days, or None when a bound falls inside a day (then only the
+    petitions themselves can say which side of it each one is)."""
+    tz = office_tz()
+    lo = hi = None
+    if f.received_after is not None:
+        local = timezone.localtime(f.received_after, tz)
+        if local.time() != time.min:
+            return None
+        lo = local.date()
+    if f.received_before is not None:
+        local = timezone.localtime(f.received_before, tz)
+        if local.time() != time.max:
+            return None
+        hi = local.date()
+    return lo, hi
+
+
+def _month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _period_q(lo: date | None, hi: date | None, by_day: bool) -> Q:
+    """Whole months from the monthly rows, the days at either end from the daily rows."""
+    if by_day or (lo and hi and (lo.year, lo.month) == (hi.year, hi.month)):
+        q = Q(grain="d")
+        if lo:
+            q &= Q(day__gte=lo)
+        if hi:
+            q &= Q(day__lte=hi)
+        return q
+    first = None if lo is None else (lo if lo.day == 1 else _month_end(lo) + timedelta(days=1))
+    last = None if hi is None else (hi if hi == _month_end(hi) else hi.replace(day=1) - timedelta(days=1))
+    months = Q(grain="m")
+    if first:
+        months &= Q(day__gte=first)
+    if last:
+        months &= Q(day__lte=last.replace(day=1))
+    q = months
+    if lo and first and lo < first:
+        q |= Q(grain="d", day__gte=lo, day__lt=first)
+    if hi and last and hi > last:
+        q |= Q(grain="d", day__gt=last, day__lte=hi)
+    return q
+
+
+def _filters_q(f) -> Q:
+    """The filters both the summary rows and the petitions have as columns."""
+    q = Q()
+    if f.status == "open":
+        q &= Q(status__in=OPEN_STATUSES)
+    elif f.status:
+        q &= Q(status=f.status)
+    if f.channel:
+        q &= Q(channel=f.channel)
+    if f.category:
+        q &= Q(category_id__in=Category.objects.filter(code=f.category).values("id"))
+    if "group" in f.extra:
+        q &= Q(is_group=f.extra["group"])
+    return q
+
+
+def _key_of_day(key: str, day: date):
+    if key == "month":
+        return day.strftime("%Y-%m")
+    if key == "week":
+        return (day - timedelta(days=day.weekday())).isoformat()
+    return day.isoformat()
+
+
+def _clock_filter(clock: str) -> Q:
+    return ~Q(clock="") if not clock else Q(clock=clock)
+
+
+class _Sums:
+    __slots__ = ("count", "overdue", "on_time", "late")
+
+    def __init__(self):
+        self.count = self.overdue = self.on_time = self.late = 0
+
+
+def _stored(query, groups: list[str]) -> dict[tuple, _Sums]:
+    """Everything the summary holds for the filters, folded into the asked groupings."""
+    from xinfang.reports.models import StatCount
+
+    lo, hi = _whole_days(query.filters)
+    by_day = bool({"day", "week"} & set(groups))
+    columns = list(dict.fromkeys(COLUMN.get(k, "unit_id") for k in groups))
+    unit_filter = Q()
+    for name in ("assigned_unit", "involved_unit"):
+        if name in query.filters.extra:
+            unit_filter = Q(unit_id=query.filters.extra[name])
+    rows = (
+        StatCount.objects.filter(_period_q(lo, hi, by_day), _filters_q(query.filters), unit_filter)
+        .filter(scope=scope_of(query))
+        .filter(Q(clock="") | _clock_filter(query.clock))
+        .values("clock", *columns)
+        .annotate(n=Sum("petitions"), on_time=Sum("on_time"), late=Sum("late"))
+        .order_by()
+    )
+    codes = dict(Category.objects.values_list("id", "code")) if "category" in groups else {}
+    out: dict[tuple, _Sums] = defaultdict(_Sums)
+    for row in rows:
+        key = []
+        for k in groups:
+            value = row[COLUMN.get(k, "unit_id")]
+            if COLUMN.get(k) == "day":
+                value = _key_of_day(k, value)
+            elif k == "category":
+                value = codes.get(value, value)
+            key.append(value)
+        sums = out[tuple(key)]
+        if row["clock"] == "":
+            sums.count += row["n"]
+        else:
+            sums.on_time += row["on_time"]
+            sums.late += row["late"]
+    return out
+
+
+def _live(qs, groups: list[str], aggregates: dict) -> list[dict]:
+    from xinfang.reports.statistics import DIMENSIONS, _expr, with_live_assignment
+
+    if not groups:
+        return [qs.aggregate(**aggregates)]
+    qs = with_live_assignment(qs, groups)
+    names = {k: f"k_{k}" for k in groups}
+    rows = (
+        qs.annotate(**{names[k]: _expr(DIMENSIONS[k]) for k in groups})
+        .values(*names.values())
+        .annotate(**aggregates)
+        .order_by()
+    )
+    out = []
+    for row in rows:
+        row["key"] = tuple(DIMENSIONS[k].to_value(row[names[k]]) for k in groups)
+        out.append(row)
+    return out
+
+
+def _clock_q(clock: str, prefix: str = "deadlines__") -> Q:
+    if not clock:
+        return Q()
+    if clock == "assignment":
+        return Q(**{f"{prefix}name__startswith": "assignment:"})
+    return Q(**{f"{prefix}name": clock})
+
+
+def _hidden_petitions(user, f):
+    """Every petition the firewall hides from `user` (Rule 4.3), with the summary's filters."""
+    from xinfang.petitions import hooks
+
+    qs = Petition.objects.filter(PetitionQuerySet._firewall(user), _filters_q(f))
+    for name in ("assigned_unit", "involved_unit"):
+        if name in f.extra:
+            qs = hooks.petition_list_filters.get(name).apply(qs, f.extra[name])
+    if f.received_after:
+        qs = qs.filter(received_at__gte=f.received_after)
+    if f.received_before:
+        qs = qs.filter(received_at__lte=f.received_before)
+    return qs.order_by()
+
+
+def _hidden(user, query, groups: list[str]) -> list[dict]:
+    """The petitions the firewall hides from `user`, counted like the summary counts."""
+    qs = _hidden_petitions(user, query.filters)
+    met = Q(deadlines__met_at__isnull=False) & _clock_q(query.clock)
+    return _live(
+        qs,
+        groups,
+        {
+            "count": Count("pk", distinct=True),
+            "on_time": Count(
+                "deadlines", distinct=True, filter=met & Q(deadlines__met_at__lte=F("deadlines__due_at"))
+            ),
+            "late": Count(
+                "deadlines", distinct=True, filter=met & Q(deadlines__met_at__gt=F("deadlines__due_at"))
+            ),
+        },
+    )
+
+
+def _overdue(user, query, groups: list[str]) -> list[dict]:
+    """Visible petitions with a clock running past its end, and those clocks (of the asked kind)."""
+    now = timezone.now()
+    qs = petition_list(user, replace(query.filters, overdue=True)).order_by()
+    running = Q(deadlines__met_at__isnull=True, deadlines__paused_at__isnull=True, deadlines__due_at__lt=now)
+    return _live(
+        qs,
+        groups,
+        {
+            "count": Count("pk", distinct=True),
+            "running": Count("deadlines", distinct=True, filter=running & _clock_q(query.clock)),
+        },
+    )
+
+
+def summary_statistics(user, query, hidden=None, overdue=None) -> dict:
+    """The same answer as statistics.statistics() (totals and rows), from the summary.
+    `hidden`/`overdue`: the live rows already read (summary_many)."""
+    from xinfang.reports.statistics import _rate
+
+    groups = list(query.group_by)
+    sums = _stored(query, groups)
+    hidden = _hidden(user, query, groups) if hidden is None else hidden
+    overdue = _overdue(user, query, groups) if overdue is None else overdue
+    for row in hidden:
+        if row["count"] or row["on_time"] or row["late"]:
+            target = sums[row.get("key", ())]
+            target.count -= row["count"]
+            target.on_time -= row["on_time"]
+            target.late -= row["late"]
+    for row in overdue:
+        if row["count"]:
+            target = sums[row.get("key", ())]
+            target.overdue += row["count"]
+            target.late += row["running"]
+    total = _Sums()
+    rows = []
+    for key in sorted(sums, key=_sort_key):
+        s = sums[key]
+        total.count += s.count
+        total.overdue += s.overdue
+        total.on_time += s.on_time
+        total.late += s.late
+        if groups and s.count:
+            out = dict(zip(groups, key, strict=True))
+            out.update(count=s.count, overdue=s.overdue, on_time_rate=_rate(s.on_time, s.late))
+            rows.append(out)
+    return {
+        "total": total.count,
+        "overdue": total.overdue,
+        "on_time_rate": _rate(total.on_time, total.late),
+        "rows": rows,
+    }
+
+
+def _fold(rows: list[dict], index: int, fields: tuple[str, ...]) -> list[dict]:
+    """Rows keyed by several groupings summed down to the one at `index`. Exact for the
+    groupings that put each petition in one group (all but the units)."""
+    out: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["key"][index],)
+        target = out.setdefault(key, {"key": key, **dict.fromkeys(fields, 0)})
+        for name in fields:
+            target[name] += row[name]
+    return list(out.values())
+
+
+def summary_many(user, query, groupings: list[str]) -> dict[str, dict]:
+    """statistics() for each single grouping of `groupings` (the page's sections) with the live
+    parts read once for all the groupings that partition the petitions: the overdue petitions
+    are the costly part and would otherwise be read once per section."""
+    plain = [g for g in groupings if g in COLUMN]
+    hidden = _hidden(user, query, plain) if plain else []
+    overdue = _overdue(user, query, plain) if plain else []
+    out = {}
+    for g in groupings:
+        single = replace(query, group_by=[g])
+        if g in plain:
+            i = plain.index(g)
+            out[g] = summary_statistics(
+                user,
+                single,
+                _fold(hidden, i, ("count", "on_time", "late")),
+                _fold(overdue, i, ("count", "running")),
+            )
+        else:
+            out[g] = summary_statistics(user, single)
+    return out
+
+
+def _sort_key(key: tuple):
+    return tuple((v is None, v) for v in key)
+
+
+def summary_clock_rates(user, query) -> dict:
+    """statistics.clock_rates() from the summary: per clock and per unit."""
+    from xinfang.reports.models import StatCount
+    from xinfang.reports.statistics import CLOCKS, _rate
+
+    lo, hi = _whole_days(query.filters)
+    stored = (
+        StatCount.objects.filter(_period_q(lo, hi, False), _filters_q(query.filters), scope="")
+        .exclude(clock="")
+        .values("clock", "unit_id")
+        .annotate(on_time=Sum("on_time"), late=Sum("late"))
+        .order_by()
+    )
+    pairs: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for row in stored:
+        pair = pairs[(row["clock"], row["unit_id"])]
+        pair[0] += row["on_time"]
+        pair[1] += row["late"]
+    from xinfang.petitions.models import Deadline
+
+    f = query.filters
+    hidden = _hidden_petitions(user, f)
+    now = timezone.now()
+    for sign, deadlines in (
+        (-1, Deadline.objects.filter(petition__in=hidden.values("pk"), met_at__isnull=False)),
+        (1, overdue_deadlines().filter(petition__in=petition_list(user, f).order_by().values("pk"))),
+    ):
+        for row in deadlines.values("name", "unit_id").annotate(
+            on_time=Count("pk", filter=Q(met_at__lte=F("due_at"))),
+            late=Count("pk", filter=Q(met_at__gt=F("due_at")) | Q(met_at__isnull=True, due_at__lt=now)),
+        ):
+            clock = "assignment" if row["name"].startswith("assignment:") else row["name"]
+            pair = pairs[(clock, row["unit_id"])]
+            pair[0] += sign * row["on_time"]
+            pair[1] += sign * row["late"]
+    by_clock = {clock: [0, 0] for clock in CLOCKS}
+    by_unit: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for (clock, unit), (on_time, late) in pairs.items():
+        if clock in by_clock:
+            by_clock[clock][0] += on_time
+            by_clock[clock][1] += late
+        if unit is not None and (on_time or late):
+            by_unit[unit][0] += on_time
+            by_unit[unit][1] += late
+    return {
+        "clocks": [
+            {"clock": c, "on_time": v[0], "late": v[1], "rate": _rate(v[0], v[1])}
+            for c, v in by_clock.items()
+        ],
+        "units": [
+            {"unit": u, "on_time": v[0], "late": v[1], "rate": _rate(v[0], v[1])}
+            for u, v in sorted(by_unit.items())
+        ],
+    }

@@ -1,0 +1,362 @@
+"""The PostgreSQL side of the statistics summary (reports/summary.py): trigger functions that
+append a signed delta to reports_statcount for every change of what the statistics count, the
+fold that compacts the deltas, and the full rebuild.
+
+Why triggers and not the services: the counts must equal a COUNT over the petitions at every
+moment (tests compare them with an SQL oracle). Rows reach the tables through the action
+framework, but also through bulk loads (bench fills, imports) and corrections; a trigger sees
+every one of them in the writing transaction, so the summary cannot drift whatever path wrote.
+Deltas are appended, never updated in place: two registrations on the same day never wait for
+one counter row, and no pair of transactions can deadlock on the summary.
+The office's time zone decides the day; `rebuild_statistics` recreates the functions, so run it
+after changing XINFANG_TIME_ZONE.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+
+COLUMNS = (
+    "grain, day, channel, category_id, status, is_group, scope, clock, unit_id, petitions, on_time, late"
+)
+# What a petition is counted under: its own row (scope ""), once per handling unit (scope "unit",
+# a unit with a standing assignment; unit NULL = none) and per involved unit (scope "involved").
+PAIRS = (
+    ("unit", "petitions_assignment", "status <> 'withdrawn'"),
+    ("involved", "petitions_involvedunit", "TRUE"),
+)
+
+
+def functions_sql(tz: str) -> str:
+    # The only value spliced in is the office's time zone from the settings, an IANA name that
+    # settings already checked; quotes are dropped all the same.
+    tz = tz.replace("'", "")
+    return f"""
+CREATE OR REPLACE FUNCTION reports_stat_emit(
+    p_received timestamptz, p_channel text, p_category bigint, p_status text, p_group boolean,
+    p_by text, p_clock text, p_unit bigint, p_petitions integer, p_on_time integer, p_late integer)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE d date := (p_received AT TIME ZONE '{tz}')::date;
+BEGIN
+    IF p_petitions = 0 AND p_on_time = 0 AND p_late = 0 THEN RETURN; END IF;
+    INSERT INTO reports_statcount ({COLUMNS}) VALUES
+      ('d', d, p_channel, p_category, p_status, p_group, p_by, p_clock, p_unit, p_petitions,
+       p_on_time, p_late),
+      ('m', date_trunc('month', d)::date, p_channel, p_category, p_status, p_group, p_by, p_clock,
+       p_unit, p_petitions, p_on_time, p_late);
+END $$;
+
+CREATE OR REPLACE FUNCTION reports_stat_clock(p_name text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_name LIKE 'assignment:%' THEN 'assignment' ELSE p_name END
+$$;
+
+-- One (petition, unit) pair counted under `p_by`, with the petition's decided clocks, signed.
+CREATE OR REPLACE FUNCTION reports_stat_pair(
+    p_id bigint, p_received timestamptz, p_channel text, p_category bigint, p_status text,
+    p_group boolean, p_by text, p_unit bigint, p_sign integer)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE r record;
+BEGIN
+    PERFORM reports_stat_emit(p_received, p_channel, p_category, p_status, p_group, p_by, '',
+                              p_unit, p_sign, 0, 0);
+    FOR r IN SELECT reports_stat_clock(name) AS clock,
+                    count(*) FILTER (WHERE met_at <= due_at)::integer AS on_time,
+                    count(*) FILTER (WHERE met_at > due_at)::integer AS late
+             FROM petitions_deadline WHERE petition_id = p_id AND met_at IS NOT NULL GROUP BY 1 LOOP
+        PERFORM reports_stat_emit(p_received, p_channel, p_category, p_status, p_group, p_by,
+                                  r.clock, p_unit, 0, p_sign * r.on_time, p_sign * r.late);
+    END LOOP;
+END $$;
+
+-- The units a petition is counted under now (NULL when it has none), for `p_by`.
+CREATE OR REPLACE FUNCTION reports_stat_units(p_id bigint, p_by text) RETURNS SETOF bigint
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF p_by = 'unit' THEN
+        RETURN QUERY SELECT DISTINCT unit_id FROM petitions_assignment
+                     WHERE petition_id = p_id AND status <> 'withdrawn';
+        IF NOT FOUND THEN RETURN QUERY SELECT NULL::bigint; END IF;
+    ELSE
+        RETURN QUERY SELECT DISTINCT unit_id FROM petitions_involvedunit WHERE petition_id = p_id;
+        IF NOT FOUND THEN RETURN QUERY SELECT NULL::bigint; END IF;
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION reports_stat_petition() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE r record; b text; u bigint;
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.received_at = OLD.received_at AND NEW.channel = OLD.channel
+       AND NEW.category_id = OLD.category_id AND NEW.status = OLD.status
+       AND NEW.is_group = OLD.is_group THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM reports_stat_emit(OLD.received_at, OLD.channel, OLD.category_id, OLD.status,
+                                  OLD.is_group, '', '', NULL, -1, 0, 0);
+        FOREACH b IN ARRAY ARRAY['unit', 'involved'] LOOP
+            FOR u IN SELECT * FROM reports_stat_units(OLD.id, b) LOOP
+                PERFORM reports_stat_pair(OLD.id, OLD.received_at, OLD.channel, OLD.category_id,
+                                          OLD.status, OLD.is_group, b, u, -1);
+            END LOOP;
+        END LOOP;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM reports_stat_emit(NEW.received_at, NEW.channel, NEW.category_id, NEW.status,
+                                  NEW.is_group, '', '', NULL, 1, 0, 0);
+        FOREACH b IN ARRAY ARRAY['unit', 'involved'] LOOP
+            FOR u IN SELECT * FROM reports_stat_units(NEW.id, b) LOOP
+                PERFORM reports_stat_pair(NEW.id, NEW.received_at, NEW.channel, NEW.category_id,
+                                          NEW.status, NEW.is_group, b, u, 1);
+            END LOOP;
+        END LOOP;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        -- The petition's decided clocks move with it to its new day, channel, category, status.
+        FOR r IN SELECT reports_stat_clock(name) AS clock, unit_id,
+                        count(*) FILTER (WHERE met_at <= due_at)::integer AS on_time,
+                        count(*) FILTER (WHERE met_at > due_at)::integer AS late
+                 FROM petitions_deadline WHERE petition_id = NEW.id AND met_at IS NOT NULL
+                 GROUP BY 1, 2 LOOP
+            PERFORM reports_stat_emit(OLD.received_at, OLD.channel, OLD.category_id, OLD.status,
+                                      OLD.is_group, '', r.clock, r.unit_id, 0, -r.on_time, -r.late);
+            PERFORM reports_stat_emit(NEW.received_at, NEW.channel, NEW.category_id, NEW.status,
+                                      NEW.is_group, '', r.clock, r.unit_id, 0, r.on_time, r.late);
+        END LOOP;
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- One decided clock of petition `p_id` counted (signed) under the petition and its units.
+CREATE OR REPLACE FUNCTION reports_stat_decided(
+    p_id bigint, p_name text, p_unit bigint, p_on_time integer, p_late integer)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE p record; b text; u bigint;
+BEGIN
+    SELECT received_at, channel, category_id, status, is_group INTO p
+      FROM petitions_petition WHERE id = p_id;
+    IF NOT FOUND THEN RETURN; END IF;  -- the petition's own delete already took its clocks out
+    PERFORM reports_stat_emit(p.received_at, p.channel, p.category_id, p.status, p.is_group,
+                              '', reports_stat_clock(p_name), p_unit, 0, p_on_time, p_late);
+    FOREACH b IN ARRAY ARRAY['unit', 'involved'] LOOP
+        FOR u IN SELECT * FROM reports_stat_units(p_id, b) LOOP
+            PERFORM reports_stat_emit(p.received_at, p.channel, p.category_id, p.status,
+                p.is_group, b, reports_stat_clock(p_name), u, 0, p_on_time, p_late);
+        END LOOP;
+    END LOOP;
+END $$;
+
+CREATE OR REPLACE FUNCTION reports_stat_deadline() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.petition_id = OLD.petition_id AND NEW.name = OLD.name
+       AND NEW.unit_id IS NOT DISTINCT FROM OLD.unit_id
+       AND (NEW.met_at IS NULL) = (OLD.met_at IS NULL)
+       AND (NEW.met_at IS NULL OR (NEW.met_at <= NEW.due_at) = (OLD.met_at <= OLD.due_at)) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.met_at IS NOT NULL THEN
+        PERFORM reports_stat_decided(OLD.petition_id, OLD.name, OLD.unit_id,
+            -(OLD.met_at <= OLD.due_at)::integer, -(OLD.met_at > OLD.due_at)::integer);
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.met_at IS NOT NULL THEN
+        PERFORM reports_stat_decided(NEW.petition_id, NEW.name, NEW.unit_id,
+            (NEW.met_at <= NEW.due_at)::integer, (NEW.met_at > NEW.due_at)::integer);
+    END IF;
+    RETURN NULL;
+END $$;
+{_pair_trigger("unit", "petitions_assignment", "status <> 'withdrawn'")}
+{_pair_trigger("involved", "petitions_involvedunit", "TRUE")}
+DROP TRIGGER IF EXISTS reports_stat_petition ON petitions_petition;
+CREATE TRIGGER reports_stat_petition AFTER INSERT OR UPDATE OR DELETE ON petitions_petition
+    FOR EACH ROW EXECUTE FUNCTION reports_stat_petition();
+DROP TRIGGER IF EXISTS reports_stat_deadline ON petitions_deadline;
+CREATE TRIGGER reports_stat_deadline AFTER INSERT OR UPDATE OR DELETE ON petitions_deadline
+    FOR EACH ROW EXECUTE FUNCTION reports_stat_deadline();
+"""  # noqa: S608
+
+
+def _pair_trigger(scope: str, table: str, live: str) -> str:
+    """A petition enters a unit's count when its first standing row for that unit appears and
+    leaves it when the last one goes (and "no unit" the other way round). Statement-level, over
+    the statement's transition tables: a row-level AFTER trigger already sees every row of a
+    multi-row statement (bulk inserts), so "before" is "after" minus the statement's own rows.
+    The services change a petition's assignments under the petition's lock."""
+    return f"""
+CREATE OR REPLACE FUNCTION reports_stat_{scope}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    pids bigint[]; uids bigint[]; ds integer[];
+    r record; p record; n_after integer;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(petition_id), array_agg(unit_id), array_agg(1) INTO pids, uids, ds
+          FROM reports_new WHERE {live};
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(petition_id), array_agg(unit_id), array_agg(-1) INTO pids, uids, ds
+          FROM reports_old WHERE {live};
+    ELSE
+        SELECT array_agg(pid), array_agg(uid), array_agg(d) INTO pids, uids, ds FROM (
+            SELECT petition_id AS pid, unit_id AS uid, -1 AS d FROM reports_old WHERE {live}
+            UNION ALL
+            SELECT petition_id, unit_id, 1 FROM reports_new WHERE {live}) x;
+    END IF;
+    IF pids IS NULL THEN RETURN NULL; END IF;
+    FOR r IN SELECT x.pid, x.uid, sum(x.d)::integer AS d FROM unnest(pids, uids, ds) AS x(pid, uid, d)
+             GROUP BY 1, 2 HAVING sum(x.d) <> 0 LOOP
+        SELECT received_at, channel, category_id, status, is_group INTO p
+          FROM petitions_petition WHERE id = r.pid;
+        CONTINUE WHEN NOT FOUND;
+        SELECT count(*) INTO n_after FROM {table} WHERE petition_id = r.pid AND unit_id = r.uid AND {live};
+        IF n_after - r.d = 0 AND n_after > 0 THEN
+            PERFORM reports_stat_pair(r.pid, p.received_at, p.channel, p.category_id, p.status,
+                                      p.is_group, '{scope}', r.uid, 1);
+        ELSIF n_after - r.d > 0 AND n_after = 0 THEN
+            PERFORM reports_stat_pair(r.pid, p.received_at, p.channel, p.category_id, p.status,
+                                      p.is_group, '{scope}', r.uid, -1);
+        END IF;
+    END LOOP;
+    FOR r IN SELECT x.pid, sum(x.d)::integer AS d FROM unnest(pids, ds) AS x(pid, d)
+             GROUP BY 1 HAVING sum(x.d) <> 0 LOOP
+        SELECT received_at, channel, category_id, status, is_group INTO p
+          FROM petitions_petition WHERE id = r.pid;
+        CONTINUE WHEN NOT FOUND;
+        SELECT count(*) INTO n_after FROM {table} WHERE petition_id = r.pid AND {live};
+        IF n_after - r.d = 0 AND n_after > 0 THEN
+            PERFORM reports_stat_pair(r.pid, p.received_at, p.channel, p.category_id, p.status,
+                                      p.is_group, '{scope}', NULL, -1);
+        ELSIF n_after - r.d > 0 AND n_after = 0 THEN
+            PERFORM reports_stat_pair(r.pid, p.received_at, p.channel, p.category_id, p.status,
+                                      p.is_group, '{scope}', NULL, 1);
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS reports_stat_{scope} ON {table};
+DROP TRIGGER IF EXISTS reports_stat_{scope}_insert ON {table};
+DROP TRIGGER IF EXISTS reports_stat_{scope}_update ON {table};
+DROP TRIGGER IF EXISTS reports_stat_{scope}_delete ON {table};
+CREATE TRIGGER reports_stat_{scope}_insert AFTER INSERT ON {table}
+    REFERENCING NEW TABLE AS reports_new FOR EACH STATEMENT EXECUTE FUNCTION reports_stat_{scope}();
+CREATE TRIGGER reports_stat_{scope}_update AFTER UPDATE ON {table}
+    REFERENCING OLD TABLE AS reports_old NEW TABLE AS reports_new
+    FOR EACH STATEMENT EXECUTE FUNCTION reports_stat_{scope}();
+CREATE TRIGGER reports_stat_{scope}_delete AFTER DELETE ON {table}
+    REFERENCING OLD TABLE AS reports_old FOR EACH STATEMENT EXECUTE FUNCTION reports_stat_{scope}();
+"""  # noqa: S608
+
+
+DROP_SQL = """
+DROP TRIGGER IF EXISTS reports_stat_petition ON petitions_petition;
+DROP TRIGGER IF EXISTS reports_stat_deadline ON petitions_deadline;
+DROP TRIGGER IF EXISTS reports_stat_unit_insert ON petitions_assignment;
+DROP TRIGGER IF EXISTS reports_stat_unit_update ON petitions_assignment;
+DROP TRIGGER IF EXISTS reports_stat_unit_delete ON petitions_assignment;
+DROP TRIGGER IF EXISTS reports_stat_involved_insert ON petitions_involvedunit;
+DROP TRIGGER IF EXISTS reports_stat_involved_update ON petitions_involvedunit;
+DROP TRIGGER IF EXISTS reports_stat_involved_delete ON petitions_involvedunit;
+DROP FUNCTION IF EXISTS reports_stat_petition();
+DROP FUNCTION IF EXISTS reports_stat_deadline();
+DROP FUNCTION IF EXISTS reports_stat_unit();
+DROP FUNCTION IF EXISTS reports_stat_involved();
+DROP FUNCTION IF EXISTS reports_stat_decided(bigint, text, bigint, integer, integer);
+DROP FUNCTION IF EXISTS reports_stat_units(bigint, text);
+DROP FUNCTION IF EXISTS reports_stat_pair(bigint, timestamptz, text, bigint, text, boolean, text, bigint,
+                                          integer);
+DROP FUNCTION IF EXISTS reports_stat_emit(timestamptz, text, bigint, text, boolean, text, text, bigint,
+                                          integer, integer, integer);
+DROP FUNCTION IF EXISTS reports_stat_clock(text);
+"""
+
+_KEY = "grain, day, channel, category_id, status, is_group, scope, clock, unit_id"
+
+
+def _rebuild_sql(tz: str) -> str:
+    tz = tz.replace("'", "")
+    day = f"(p.received_at AT TIME ZONE '{tz}')::date"
+    pairs = " UNION ALL ".join(
+        f"""SELECT DISTINCT '{by}' AS scope, petition_id, unit_id FROM {table} WHERE {live}
+            UNION ALL SELECT '{by}', p.id, NULL FROM petitions_petition p WHERE NOT EXISTS (
+                SELECT 1 FROM {table} WHERE petition_id = p.id AND {live})"""  # noqa: S608
+        for by, table, live in PAIRS
+    )
+    return f"""
+TRUNCATE reports_statcount;
+DROP TABLE IF EXISTS pg_temp.reports_pairs;
+CREATE TEMP TABLE reports_pairs AS {pairs};
+INSERT INTO reports_statcount ({COLUMNS})
+SELECT g.grain, CASE WHEN g.grain = 'd' THEN x.day ELSE date_trunc('month', x.day)::date END,
+       x.channel, x.category_id, x.status, x.is_group, x.scope, x.clock, x.unit_id,
+       sum(x.petitions), sum(x.on_time), sum(x.late)
+FROM (
+    SELECT {day} AS day, p.channel, p.category_id, p.status, p.is_group, '' AS scope, '' AS clock,
+           NULL::bigint AS unit_id, count(*)::integer AS petitions, 0 AS on_time, 0 AS late
+    FROM petitions_petition p GROUP BY 1, 2, 3, 4, 5
+    UNION ALL
+    SELECT {day}, p.channel, p.category_id, p.status, p.is_group, '', reports_stat_clock(d.name),
+           d.unit_id, 0, count(*) FILTER (WHERE d.met_at <= d.due_at)::integer,
+           count(*) FILTER (WHERE d.met_at > d.due_at)::integer
+    FROM petitions_deadline d JOIN petitions_petition p ON p.id = d.petition_id
+    WHERE d.met_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    UNION ALL
+    SELECT {day}, p.channel, p.category_id, p.status, p.is_group, pr.scope, '', pr.unit_id,
+           count(*)::integer, 0, 0
+    FROM reports_pairs pr JOIN petitions_petition p ON p.id = pr.petition_id GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    UNION ALL
+    SELECT {day}, p.channel, p.category_id, p.status, p.is_group, pr.scope, reports_stat_clock(d.name),
+           pr.unit_id, 0, count(*) FILTER (WHERE d.met_at <= d.due_at)::integer,
+           count(*) FILTER (WHERE d.met_at > d.due_at)::integer
+    FROM reports_pairs pr JOIN petitions_petition p ON p.id = pr.petition_id
+         JOIN petitions_deadline d ON d.petition_id = p.id
+    WHERE d.met_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+) x CROSS JOIN (VALUES ('d'), ('m')) g(grain)
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+DROP TABLE reports_pairs;
+ANALYZE reports_statcount;
+"""  # noqa: S608
+
+
+COMPACT_SQL = f"""
+WITH gone AS (DELETE FROM reports_statcount RETURNING {COLUMNS})
+INSERT INTO reports_statcount ({COLUMNS})
+SELECT {_KEY}, sum(petitions), sum(on_time), sum(late) FROM gone
+GROUP BY {_KEY} HAVING sum(petitions) <> 0 OR sum(on_time) <> 0 OR sum(late) <> 0
+"""  # noqa: S608
+
+
+def install(schema_editor=None) -> None:
+    """(Re)create the functions and triggers; PostgreSQL only."""
+    conn = schema_editor.connection if schema_editor else connection
+    if conn.vendor != "postgresql":
+        return
+    with conn.cursor() as cursor:
+        cursor.execute(functions_sql(settings.TIME_ZONE))
+
+
+def rebuild(schema_editor=None) -> None:
+    """Recompute the whole summary from the petitions and clocks, writers held off meanwhile."""
+    conn = schema_editor.connection if schema_editor else connection
+    if conn.vendor != "postgresql":
+        return
+    install(schema_editor)
+    with conn.cursor() as cursor:
+        # SHARE: readers go on, writers wait, so no change falls between the count and the triggers.
+        cursor.execute("LOCK TABLE petitions_petition, petitions_deadline IN SHARE MODE")
+        cursor.execute(_rebuild_sql(settings.TIME_ZONE))
+
+
+def compact() -> int:
+    """Fold the appended deltas into one row per key; returns the rows left. One at a time."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('reports_statcount'))")
+        if not cursor.fetchone()[0]:
+            return -1
+        cursor.execute(COMPACT_SQL)
+        return cursor.rowcount
+
+
+def row_count() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM reports_statcount")
+        return cursor.fetchone()[0]
