@@ -29,19 +29,25 @@ from xinfang.petitions.workflow_models import Assignment, AssignmentStatus, Repl
 from xinfang.reports.columns import COLUMNS
 
 CHUNK = 2000
-DATE_COLUMNS = frozenset({"received_at", "handling_due", "reply_due", "replied_at", "closed_at"})
+DATE_COLUMNS = frozenset(
+    {"received_at", "handling_due", "reply_due", "replied_at", "closed_at", "superior_due"}
+)
 
 
 def ledger_queryset(user, filters: PetitionFilters):
-    return petition_list(user, filters).prefetch_related(
-        Prefetch("petitioners", queryset=Petitioner.objects.order_by("position")),
-        Prefetch(
-            "assignments",
-            queryset=Assignment.objects.exclude(status=AssignmentStatus.WITHDRAWN).select_related("unit"),
-        ),
-        Prefetch("involved_units", queryset=InvolvedUnit.objects.select_related("unit")),
-        Prefetch("deadlines", queryset=Deadline.objects.filter(name__in=("handling", "reply"))),
-        Prefetch("replies", queryset=Reply.objects.order_by("replied_at", "id")),
+    return (
+        petition_list(user, filters)
+        .select_related("superior_unit")
+        .prefetch_related(
+            Prefetch("petitioners", queryset=Petitioner.objects.order_by("position")),
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.exclude(status=AssignmentStatus.WITHDRAWN).select_related("unit"),
+            ),
+            Prefetch("involved_units", queryset=InvolvedUnit.objects.select_related("unit")),
+            Prefetch("deadlines", queryset=Deadline.objects.filter(name__in=("handling", "reply"))),
+            Prefetch("replies", queryset=Reply.objects.order_by("replied_at", "id")),
+        )
     )
 
 
@@ -77,6 +83,11 @@ def ledger_rows(user, filters: PetitionFilters) -> Iterator[dict]:
             "outcome": p.outcome,
             "replied_at": _day(replies[-1].replied_at) if replies else None,
             "closed_at": _day(p.closed_at),
+            "superior_unit": p.superior_unit.name if p.superior_unit_id else "",
+            "superior_reference": p.superior_reference,
+            "superior_due": (
+                datetime.combine(p.superior_due_date, datetime.min.time()) if p.superior_due_date else None
+            ),
         }
 
 

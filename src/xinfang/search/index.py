@@ -56,6 +56,18 @@ def on_text_changed(sender, *, petition, reason: str = "", **kwargs) -> None:
         store_bands(petition, fresh=fresh)
 
 
+BULK_CHUNK = 2000
+
+
+def on_created_in_bulk(sender, *, petitions, **kwargs) -> None:
+    """Receiver of petitions.hooks.petitions_created_in_bulk: the documents and bands of many new
+    petitions, a few statements per chunk (what `rebuild` writes for them, nothing to replace)."""
+    for start in range(0, len(petitions), BULK_CHUNK):
+        chunk = petitions[start : start + BULK_CHUNK]
+        store(list(petition_bodies(chunk).items()), fresh=True)
+        store_bands_many(chunk, fresh=True)
+
+
 def rebuild(*, batch_size: int = 500, progress=None) -> int:
     """Index every petition again (after an upgrade, a bulk load or a restore). Returns the count."""
     from xinfang.petitions.models import Petition

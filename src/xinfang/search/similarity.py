@@ -81,13 +81,14 @@ def store_bands(petition, *, fresh: bool = False) -> None:
     MatterBand.objects.bulk_create(MatterBand(petition_id=petition.pk, band=b, key=k) for b, k in keys)
 
 
-def store_bands_many(petitions) -> None:
-    """The same for a batch (rebuild_search_index)."""
+def store_bands_many(petitions, *, fresh: bool = False) -> None:
+    """The same for a batch (rebuild_search_index, imports)."""
     rows = []
     for p in petitions:
         keys = band_keys(shingles(matter_text(p.title, p.content, p.requests)))
         rows += [MatterBand(petition_id=p.pk, band=b, key=k) for b, k in keys]
-    MatterBand.objects.filter(petition_id__in=[p.pk for p in petitions]).delete()
+    if not fresh:
+        MatterBand.objects.filter(petition_id__in=[p.pk for p in petitions]).delete()
     MatterBand.objects.bulk_create(rows, batch_size=2000)
 
 

@@ -1,0 +1,252 @@
+"""The bulk import: what register_petition does for one petition, done for every row of a ledger
+in a few statements per thousand rows, inside the import's one transaction.
+
+Same rows as the row-by-row path (rows.py, the reference the tests compare against): the petition
+(closed matters written closed, with their outcome and dates), its petitioners sealed with the same
+fields and blind indexes, involved units and persons, the reception record, the repeat links (the
+same earlier petitions, same order, same limit), the registration clocks of open matters and none
+for closed ones, a closed matter's reply and handling units, the record of the import. The numbers
+are taken in one statement, last, as registration takes its one number last, so the year's
+numbering is locked only for the end of the write. Each petition's chain starts with one event,
+`petition.imported` (its registration and the file's SHA-256), sealed like any first event. The
+search index is written through the core's bulk hook. Nothing notifies anyone.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils import timezone
+
+from xinfang.audit.services import Context, start_chains
+from xinfang.deadlines import clock_cache
+from xinfang.petitions.choices import Status
+from xinfang.petitions.deadlines import office_tz, registration_deadlines
+from xinfang.petitions.hooks import petitions_created_in_bulk
+from xinfang.petitions.models import (
+    Deadline,
+    InvolvedPerson,
+    InvolvedUnit,
+    Petition,
+    Petitioner,
+    ReceptionRecord,
+)
+from xinfang.petitions.numbering import allocate_numbers, provisional_number
+from xinfang.petitions.services.reach import unreachable_many, unreachable_message
+from xinfang.petitions.services.registration import MAX_REPEAT_LINKS, blind_index
+from xinfang.petitions.workflow_models import Assignment, Reply
+from xinfang.reports.importing.history import history_rows, import_data
+from xinfang.reports.models import ImportedPetition, LedgerImport
+
+BATCH = 1000  # rows per INSERT
+LOOKUP = 1000  # values per IN (…) list: under SQLite's limit on bound parameters
+
+
+def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict]:
+    """Write every planned (RowResult, RegistrationInput) pair. Returns the row errors found
+    while writing (an involvement that would hide a petition, Rule 4.3); the caller then rolls
+    the whole import back."""
+    actor = ctx.actor
+    year = timezone.now().astimezone(office_tz()).year
+    keys = [_person_keys(data) for _result, data in planned]
+    # Read before anything is written, so that the batch's own petitions are not among them.
+    earlier = _earlier_matches({k for pair in keys for k in pair[0]}, {k for pair in keys for k in pair[1]})
+
+    petitions = [_petition(result, data, actor, year) for result, data in planned]
+    Petition.objects.bulk_create(petitions, batch_size=BATCH)
+
+    people, units, persons, receptions = [], [], [], []
+    for petition, (_result, data) in zip(petitions, planned, strict=True):
+        people += [
+            Petitioner(
+                petition=petition,
+                position=i,
+                name=p.name,
+                id_number=p.id_number,
+                phone=p.phone,
+                address=p.address,
+                work_unit=p.work_unit,
+                is_representative=p.is_representative,
+                id_number_index=blind_index("id", p.id_number),
+                phone_index=blind_index("phone", p.phone),
+            )
+            for i, p in enumerate(data.petitioners)
+        ]
+        units += [InvolvedUnit(petition=petition, unit=u) for u in data.involved_units]
+        persons += [
+            InvolvedPerson(petition=petition, name=p.name, unit=p.unit, user=p.user)
+            for p in data.involved_persons
+        ]
+        if data.reception:
+            receptions.append(
+                ReceptionRecord(
+                    petition=petition,
+                    received_by=actor,
+                    notes=data.reception.notes,
+                    explained=data.reception.explained,
+                    visitors=data.reception.visitors,
+                )
+            )
+    Petitioner.objects.bulk_create(people, batch_size=BATCH)
+    InvolvedUnit.objects.bulk_create(units, batch_size=BATCH)
+    InvolvedPerson.objects.bulk_create(persons, batch_size=BATCH)
+
+    errors = _unreachable(petitions, planned, actor)
+    if errors:
+        return errors
+
+    ReceptionRecord.objects.bulk_create(receptions, batch_size=BATCH)
+    through = Petition.repeat_of.through
+    through.objects.bulk_create(
+        (
+            through(from_petition_id=petition.pk, to_petition_id=pk)
+            for petition, pk in _repeat_links(petitions, keys, earlier)
+        ),
+        batch_size=BATCH,
+    )
+    policies = clock_cache.policies()
+    deadlines, replies, assignments, imported = [], [], [], []
+    for petition, (result, _data) in zip(petitions, planned, strict=True):
+        if not result.closed:
+            # The clocks registration starts; a closed matter's never run.
+            deadlines += registration_deadlines(petition, policies)
+        more_replies, more_assignments = history_rows(petition, result, actor)
+        replies += more_replies
+        assignments += more_assignments
+        imported.append(
+            ImportedPetition(
+                petition=petition,
+                ledger_import=ledger,
+                original_number=result.original_number,
+                row=result.row,
+            )
+        )
+    Deadline.objects.bulk_create(deadlines, batch_size=BATCH)
+    Reply.objects.bulk_create(replies, batch_size=BATCH)
+    Assignment.objects.bulk_create(assignments, batch_size=BATCH)
+    ImportedPetition.objects.bulk_create(imported, batch_size=BATCH)
+
+    # From here to commit the year's number row is locked (numbering.py).
+    for petition, (number, serial) in zip(petitions, allocate_numbers(year, len(petitions)), strict=True):
+        petition.number, petition.serial = number, serial
+    Petition.objects.bulk_update(petitions, ["number", "serial"], batch_size=BATCH)
+    petitions_created_in_bulk.send(sender=Petition, petitions=petitions, reason="imported")
+    start_chains(
+        petitions,
+        ctx,
+        "petition.imported",
+        {
+            petition.pk: {**_registration_data(petition, data), **import_data(ledger.pk, digest, result)}
+            for petition, (result, data) in zip(petitions, planned, strict=True)
+        },
+    )
+    return []
+
+
+def _petition(result, data, actor, year: int) -> Petition:
+    closed = result.closed
+    return Petition(
+        number=provisional_number(),
+        year=year,
+        serial=1,  # replaced with the real number below, in this transaction
+        channel=data.channel,
+        status=Status.CLOSED if closed else Status.REGISTERED,
+        received_at=data.received_at,
+        anonymous=data.anonymous,
+        title=data.title,
+        content=data.content,
+        requests=data.requests,
+        category=data.category,
+        important=data.important,
+        urgent=data.urgent,
+        is_group=data.is_group,
+        superior_unit=data.superior_unit,
+        superior_reference=data.superior_reference,
+        superior_due_date=data.superior_due_date,
+        first_responder=actor,
+        outcome=result.outcome if closed else "",
+        closed_at=result.closed_at if closed else None,
+    )
+
+
+def _registration_data(petition: Petition, data) -> dict:
+    """What registration's own event records (less the repeat links, which the petition page
+    shows through the read policy)."""
+    return {
+        "number": petition.number,
+        "channel": data.channel,
+        "category": data.category.code,
+        "petitioners": len(data.petitioners),
+        "involved_units": [u.pk for u in data.involved_units],
+        "important": data.important,
+        "urgent": data.urgent,
+        "group": data.is_group,
+    }
+
+
+def _unreachable(petitions, planned, actor) -> list[dict]:
+    """ensure_reachable for every petition with an involvement, as row errors."""
+    involved = {
+        p.pk: result
+        for p, (result, data) in zip(petitions, planned, strict=True)
+        if data.involved_units or data.involved_persons
+    }
+    errors = []
+    for pk, who in sorted(unreachable_many(involved, actor).items(), key=lambda item: involved[item[0]].row):
+        result = involved[pk]
+        result.error("involved_units", unreachable_message(who))
+        errors.extend(result.errors)
+    return errors
+
+
+# --- repeat links (registration's _link_repeats, for a batch) ------------------------------------
+
+
+def _person_keys(data) -> tuple[list[str], list[str]]:
+    ids = [k for k in (blind_index("id", p.id_number) for p in data.petitioners) if k]
+    phones = [k for k in (blind_index("phone", p.phone) for p in data.petitioners) if k]
+    return ids, phones
+
+
+def _keep(found: list, item) -> None:
+    """Keep the MAX_REPEAT_LINKS most recent (received, pk) pairs, most recent first."""
+    if item in found:
+        return
+    found.append(item)
+    found.sort(reverse=True)
+    del found[MAX_REPEAT_LINKS:]
+
+
+def _earlier_matches(id_keys: set[str], phone_keys: set[str]) -> dict[tuple[str, str], list]:
+    """For each ("id"|"phone", key): the most recent petitions already here (not void) with a
+    petitioner of that key, as (received_at, pk), newest first, at most MAX_REPEAT_LINKS."""
+    found: dict[tuple[str, str], list] = {}
+    for kind, field, wanted in (("id", "id_number_index", id_keys), ("phone", "phone_index", phone_keys)):
+        wanted = sorted(wanted)
+        for start in range(0, len(wanted), LOOKUP):
+            rows = (
+                Petitioner.objects.filter(Q(**{f"{field}__in": wanted[start : start + LOOKUP]}))
+                .exclude(petition__status=Status.VOID)
+                .values_list(field, "petition__received_at", "petition_id")
+            )
+            for key, received, pk in rows:
+                _keep(found.setdefault((kind, key), []), (received, pk))
+    return found
+
+
+def _repeat_links(petitions, keys, earlier) -> list[tuple[Petition, int]]:
+    """Each petition repeats the most recent earlier petitions of the same person: those already
+    here and those on earlier rows of this ledger (registered before it, one by one), ordered as
+    registration orders them (received, then id, newest first), at most MAX_REPEAT_LINKS."""
+    links = []
+    for petition, (id_keys, phone_keys) in zip(petitions, keys, strict=True):
+        mine = [("id", k) for k in id_keys] + [("phone", k) for k in phone_keys]
+        if not mine:
+            continue
+        candidates: list = []
+        for key in mine:
+            for item in earlier.get(key, ()):
+                _keep(candidates, item)
+        links += [(petition, pk) for _received, pk in candidates]
+        for key in mine:
+            _keep(earlier.setdefault(key, []), (petition.received_at, petition.pk))
+    return links
