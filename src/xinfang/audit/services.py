@@ -9,6 +9,7 @@ from django.utils import timezone
 from xinfang.audit import state
 from xinfang.audit.chain import CURRENT_VERSION, GENESIS, compute_hash, count_mac, head_mac
 from xinfang.audit.models import ChainCount, ChainHead, Event, Source
+from xinfang.core.inserts import insert
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,15 @@ def start_chains(petitions, ctx: Context, action: str, data: dict[int, dict], *,
             )
             event.hash = compute_hash(event.prev_hash, event)
             events.append(event)
-        Event.objects.bulk_create(events)
-        ChainHead.objects.bulk_create(
-            ChainHead(petition=e.petition, seq=1, hash=e.hash, mac=head_mac(e.petition_id, 1, e.hash))
-            for e in events
+        insert(Event, events)
+        insert(
+            ChainHead,
+            (
+                ChainHead(
+                    petition_id=e.petition_id, seq=1, hash=e.hash, mac=head_mac(e.petition_id, 1, e.hash)
+                )
+                for e in events
+            ),
         )
     ChainCount.objects.get_or_create(pk=1, defaults={"count": 0, "mac": count_mac(0, None)})
     counter = ChainCount.objects.select_for_update().get(pk=1)

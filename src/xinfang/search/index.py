@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
+from xinfang.core.inserts import insert
 from xinfang.search.models import MatterBand, SearchDocument
 from xinfang.search.similarity import store_bands, store_bands_many
 from xinfang.search.text import document_grams, petition_bodies, token
@@ -34,7 +35,7 @@ def store(rows: list[tuple[int, str]], *, fresh: bool = False) -> None:
     ids = [pk for pk, _body in rows]
     if not fresh:
         SearchDocument.objects.filter(petition_id__in=ids).delete()
-    SearchDocument.objects.bulk_create(SearchDocument(petition_id=pk, body=body) for pk, body in rows)
+    insert(SearchDocument, (SearchDocument(petition_id=pk, body=body) for pk, body in rows))
     if connection.vendor == "sqlite":
         _write_sqlite_keys(rows)
 

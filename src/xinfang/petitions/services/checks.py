@@ -273,7 +273,12 @@ def check_registration(
     involved_units = [units[i] for i in dict.fromkeys(unit_ids) if i in units]
 
     usernames = [p.get("user") for p in raw_persons if isinstance(p, Mapping) and p.get("user")]
-    users = {u.username: u for u in get_user_model().objects.filter(username__in=[str(n) for n in usernames])}
+    # No names, no query: even an empty IN list costs Django a compiled statement.
+    users = (
+        {u.username: u for u in get_user_model().objects.filter(username__in=[str(n) for n in usernames])}
+        if usernames
+        else {}
+    )
     involved_persons = []
     for i, person in enumerate(raw_persons):
         path = f"involved_persons.{i}"

@@ -14,11 +14,14 @@ search index is written through the core's bulk hook. Nothing notifies anyone.
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from xinfang.audit.services import Context, start_chains
+from xinfang.core.inserts import insert
 from xinfang.deadlines import clock_cache
+from xinfang.deadlines.clocks import local_day as clock_day
 from xinfang.petitions.choices import Status
 from xinfang.petitions.deadlines import office_tz, registration_deadlines
 from xinfang.petitions.hooks import petitions_created_in_bulk
@@ -37,8 +40,8 @@ from xinfang.petitions.workflow_models import Assignment, Reply
 from xinfang.reports.importing.history import history_rows, import_data
 from xinfang.reports.models import ImportedPetition, LedgerImport
 
-BATCH = 1000  # rows per INSERT
 LOOKUP = 1000  # values per IN (…) list: under SQLite's limit on bound parameters
+NUMBER_BATCH = 300  # three values per petition
 
 
 def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict]:
@@ -52,7 +55,7 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
     earlier = _earlier_matches({k for pair in keys for k in pair[0]}, {k for pair in keys for k in pair[1]})
 
     petitions = [_petition(result, data, actor, year) for result, data in planned]
-    Petition.objects.bulk_create(petitions, batch_size=BATCH)
+    insert(Petition, petitions, returning_ids=True, match_on="number")
 
     people, units, persons, receptions = [], [], [], []
     for petition, (_result, data) in zip(petitions, planned, strict=True):
@@ -86,29 +89,29 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
                     visitors=data.reception.visitors,
                 )
             )
-    Petitioner.objects.bulk_create(people, batch_size=BATCH)
-    InvolvedUnit.objects.bulk_create(units, batch_size=BATCH)
-    InvolvedPerson.objects.bulk_create(persons, batch_size=BATCH)
+    insert(Petitioner, people)
+    insert(InvolvedUnit, units)
+    insert(InvolvedPerson, persons)
 
     errors = _unreachable(petitions, planned, actor)
     if errors:
         return errors
 
-    ReceptionRecord.objects.bulk_create(receptions, batch_size=BATCH)
+    insert(ReceptionRecord, receptions)
     through = Petition.repeat_of.through
-    through.objects.bulk_create(
+    insert(
+        through,
         (
             through(from_petition_id=petition.pk, to_petition_id=pk)
             for petition, pk in _repeat_links(petitions, keys, earlier)
         ),
-        batch_size=BATCH,
     )
-    policies = clock_cache.policies()
+    clocks = _Clocks()
     deadlines, replies, assignments, imported = [], [], [], []
     for petition, (result, _data) in zip(petitions, planned, strict=True):
         if not result.closed:
             # The clocks registration starts; a closed matter's never run.
-            deadlines += registration_deadlines(petition, policies)
+            deadlines += clocks.start(petition)
         more_replies, more_assignments = history_rows(petition, result, actor)
         replies += more_replies
         assignments += more_assignments
@@ -120,15 +123,15 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
                 row=result.row,
             )
         )
-    Deadline.objects.bulk_create(deadlines, batch_size=BATCH)
-    Reply.objects.bulk_create(replies, batch_size=BATCH)
-    Assignment.objects.bulk_create(assignments, batch_size=BATCH)
-    ImportedPetition.objects.bulk_create(imported, batch_size=BATCH)
+    insert(Deadline, deadlines)
+    insert(Reply, replies)
+    insert(Assignment, assignments)
+    insert(ImportedPetition, imported)
 
     # From here to commit the year's number row is locked (numbering.py).
     for petition, (number, serial) in zip(petitions, allocate_numbers(year, len(petitions)), strict=True):
         petition.number, petition.serial = number, serial
-    Petition.objects.bulk_update(petitions, ["number", "serial"], batch_size=BATCH)
+    _write_numbers(petitions)
     petitions_created_in_bulk.send(sender=Petition, petitions=petitions, reason="imported")
     start_chains(
         petitions,
@@ -140,6 +143,49 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
         },
     )
     return []
+
+
+class _Clocks:
+    """registration_deadlines for many petitions. A clock's end depends on the day received
+    (office time), the channel and the superior's date, not on the hour: each such triple is
+    computed once (registration's own function) and copied, with each petition's start."""
+
+    def __init__(self):
+        self.policies = clock_cache.policies()
+        self.computed: dict[tuple, list[Deadline]] = {}
+
+    def start(self, petition: Petition) -> list[Deadline]:
+        key = (petition.channel, clock_day(petition.received_at), petition.superior_due_date)
+        model = self.computed.get(key)
+        if model is None:
+            model = self.computed[key] = registration_deadlines(petition, self.policies)
+        return [
+            Deadline(
+                petition=petition,
+                name=d.name,
+                rule=d.rule,
+                starts_at=petition.received_at,
+                due_at=d.due_at,
+                calendar_gap=d.calendar_gap,
+            )
+            for d in model
+        ]
+
+
+def _write_numbers(petitions) -> None:
+    """UPDATE … FROM (VALUES …): one statement per batch on both databases (bulk_update's CASE
+    over a thousand ids costs Django more than the database)."""
+    table = connection.ops.quote_name(Petition._meta.db_table)
+    for start in range(0, len(petitions), NUMBER_BATCH):
+        chunk = petitions[start : start + NUMBER_BATCH]
+        values = ", ".join(["(CAST(%s AS BIGINT), %s, CAST(%s AS INTEGER))"] * len(chunk))
+        params = [v for p in chunk for v in (p.pk, p.number, p.serial)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET number = v.column2, serial = v.column3 "  # noqa: S608 (names from _meta)
+                f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
+                params,
+            )
 
 
 def _petition(result, data, actor, year: int) -> Petition:
