@@ -270,6 +270,13 @@ def test_an_involvement_that_hides_the_petition_is_a_row_error_and_nothing_is_ke
         assert [(e["row"], e["field"]) for e in report.errors] == [(3, "涉及单位"), (4, "涉及单位")]
     assert reports[0].errors == reports[1].errors
     assert not Petition.objects.exists()
+    # The dry run finds them too (written in a savepoint, checked, rolled back).
+    with translation.override("zh-hans"):
+        dry = import_ledger(
+            ctx=Context(actor=users["clerk"]), filename="x.xlsx", content=content, dry_run=True
+        )
+    assert dry.errors == reports[1].errors and dry.valid == 1
+    assert not Petition.objects.exists()
 
 
 def test_signatures_in_bulk_are_the_signatures_one_by_one():

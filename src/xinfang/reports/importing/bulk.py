@@ -14,7 +14,7 @@ search index is written through the core's bulk hook. Nothing notifies anyone.
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -186,6 +186,37 @@ def _write_numbers(petitions) -> None:
                 f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
                 params,
             )
+
+
+def check_reach(actor, planned) -> list[dict]:
+    """The reach check of `write` for a dry run: the rows with an involvement are written in a
+    savepoint, checked through the read policy, and rolled back."""
+    subset = [(result, data) for result, data in planned if data.involved_units or data.involved_persons]
+    if not subset:
+        return []
+    year = timezone.now().astimezone(office_tz()).year
+    with transaction.atomic():
+        petitions = [_petition(result, data, actor, year) for result, data in subset]
+        insert(Petition, petitions, returning_ids=True, match_on="number")
+        insert(
+            InvolvedUnit,
+            (
+                InvolvedUnit(petition=p, unit=u)
+                for p, (_r, d) in zip(petitions, subset, strict=True)
+                for u in d.involved_units
+            ),
+        )
+        insert(
+            InvolvedPerson,
+            (
+                InvolvedPerson(petition=p, name=x.name, unit=x.unit, user=x.user)
+                for p, (_r, d) in zip(petitions, subset, strict=True)
+                for x in d.involved_persons
+            ),
+        )
+        errors = _unreachable(petitions, subset, actor)
+        transaction.set_rollback(True)
+    return errors
 
 
 def _petition(result, data, actor, year: int) -> Petition:

@@ -157,6 +157,15 @@ def _plan(content: bytes, report: ImportReport) -> list[tuple[RowResult, object]
     return planned
 
 
+def _reject(report: ImportReport, errors: list[dict]) -> None:
+    if not errors:
+        return
+    rows = {e["row"] for e in errors}
+    report.errors = sorted(report.errors + errors, key=lambda e: e["row"])
+    report.valid -= len(rows)
+    report.plan = [p for p in report.plan if p["row"] not in rows]
+
+
 def import_ledger(
     *, ctx: Context, filename: str, content: bytes, dry_run: bool, bulk_write: bool = True
 ) -> ImportReport:
@@ -170,6 +179,10 @@ def import_ledger(
         return ImportReport(id=earlier.pk, rows=earlier.rows, valid=earlier.rows, skipped=earlier.rows)
     report = ImportReport()
     planned = _plan(content, report)
+    if dry_run and planned:
+        # What only writing shows (an involvement that hides the petition, Rule 4.3), so that a
+        # dry run without errors is an import without errors.
+        _reject(report, bulk.check_reach(ctx.actor, planned))
     if dry_run or report.errors or not planned:
         return report
     try:
@@ -185,9 +198,7 @@ def import_ledger(
             ledger.save(update_fields=["created", "skipped"])
     except _Rejected as rejected:
         # Nothing was kept; the rows that cannot be imported are listed like any other error.
-        report.errors.extend(rejected.args[0])
-        report.valid -= len({e["row"] for e in rejected.args[0]})
-        report.plan = [p for p in report.plan if p["action"] != "create"]
+        _reject(report, rejected.args[0])
         return report
     report.id = ledger.pk
     record(
