@@ -286,3 +286,33 @@ def test_signatures_in_bulk_are_the_signatures_one_by_one():
     sets = [shingles(t) for t in texts]
     assert band_keys_many(sets) == [band_keys(s) for s in sets]
     assert band_keys_many(sets)[1] == [] and len(band_keys_many(sets)[0]) == 16
+
+
+def test_superior_rows_and_handling_units_are_checked_like_registrations(api):
+    """A matter from a superior needs its organ, reference and due date (check_registration's
+    rules, Rule 4.6); a handling unit must exist. Row errors in the user's language, nothing kept."""
+    from tests.reports.test_import import post
+
+    content = xlsx(
+        [
+            line("U-1", channel="上级交办", superior="", reference="", due=""),
+            line("U-2", channel="上级交办", superior="市信访局", reference="X〔2025〕1号", due="明天"),
+            line("U-3", status="已办结", outcome="好", handling="不存在的局"),
+            line("U-4", superior="市信访局"),  # a letter has no sender
+            line("U-5", channel="上级交办", superior="市信访局", reference="X〔2025〕2号", due="2025-03-31"),
+        ],
+        head=HEAD,
+    )
+    report = post(api, content, language="en").json()
+    assert report["created"] == 0 and report["valid"] == 1
+    assert sorted({(e["row"], e["field"]) for e in report["errors"]}) == [
+        (2, "Report due to superior"),
+        (2, "Sent by (superior organ)"),
+        (2, "Superior's reference"),
+        (3, "Report due to superior"),
+        (4, "Handling units"),
+        (5, "Sent by (superior organ)"),
+    ]
+    messages = " ".join(e["message"] for e in report["errors"])
+    assert "“明天” is not a date" in messages and "Unknown unit “不存在的局”" in messages
+    assert not ImportedPetition.objects.exists()
