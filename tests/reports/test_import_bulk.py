@@ -316,3 +316,30 @@ def test_superior_rows_and_handling_units_are_checked_like_registrations(api):
     messages = " ".join(e["message"] for e in report["errors"])
     assert "“明天” is not a date" in messages and "Unknown unit “不存在的局”" in messages
     assert not ImportedPetition.objects.exists()
+
+
+def test_an_import_that_races_another_is_a_sentence_not_a_500(api, monkeypatch):
+    """Two people import the same file at once: the second finds it imported while writing."""
+    from tests.reports.test_import import post
+    from xinfang.reports.importing import service
+    from xinfang.reports.models import LedgerImport
+
+    content = xlsx([line("C-1")], head=HEAD)
+    planning = service._plan
+
+    def plan_then_someone_else_imports(*args, **kwargs):
+        planned = planning(*args, **kwargs)
+        LedgerImport.objects.create(
+            sha256=hashlib.sha256(content).hexdigest(), filename="x", size=1, by=demo_user()
+        )
+        return planned
+
+    def demo_user():
+        from xinfang.accounts.models import User
+
+        return User.objects.get(username="clerk2")
+
+    monkeypatch.setattr(service, "_plan", plan_then_someone_else_imports)
+    response = post(api, content, language="en")
+    assert response.status_code == 400 and "a moment ago" in response.json()["errors"]["file"][0]
+    assert not ImportedPetition.objects.exists() and not Petition.objects.exists()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -196,6 +196,19 @@ def import_ledger(
             report.created = len(planned)
             ledger.created, ledger.skipped = report.created, report.skipped
             ledger.save(update_fields=["created", "skipped"])
+    except IntegrityError:
+        # The same file, or rows with the same original numbers, imported by someone else
+        # between this check and this write (unique sha256 / original_number): nothing kept.
+        raise InvalidInput(
+            {
+                "file": [
+                    _(
+                        "This file, or some of its rows, was imported by someone else a moment ago. "
+                        "Check it again before importing."
+                    )
+                ]
+            }
+        ) from None
     except _Rejected as rejected:
         # Nothing was kept; the rows that cannot be imported are listed like any other error.
         _reject(report, rejected.args[0])
