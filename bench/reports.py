@@ -9,12 +9,17 @@ exporting process's peak RSS) and a 10⁵-row import, on a throwaway database.
     # DATABASE_URL and XINFANG_SECRET_KEY (needed to open the sealed personal data) from the
     # environment of that database:
     .venv/bin/python bench/reports.py --existing --export-rows 100000 --requests 20
+    .venv/bin/python bench/reports.py --stage import --petitions 20000   # the import only
 
 The PostgreSQL database named by BENCH_DATABASE_URL is dropped and created (and dropped at the
 end). Petitions are bulk-filled (bench/bulk.py); 30 % get a handling unit. Statistics are timed
 in-process through Django's test client (view, query, JSON or HTML), warm: each query once
 before the measured rounds. The export runs in a child process so that its peak RSS is its own.
-The import reads a CSV written from the generator and goes through import_ledger like the page.
+The import reads a CSV written from the generator (half closed matters with their handling units,
+a tenth naming an involved unit, visits and calls with their reception note) and goes through
+import_ledger like the page: dry run, then the import (bulk). `--row-by-row N` first imports N
+other rows of the same kind through the row-by-row path (register_petition per row), the
+"before" figure.
 Results are printed and written to bench/results/reports-<db>.json (not committed).
 """
 
@@ -53,7 +58,8 @@ def options():
     parser.add_argument("--petitions", type=int, default=int(os.environ.get("BENCH_PETITIONS", 100_000)))
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=100, help="measured rounds per statistics query")
-    parser.add_argument("--stage", default="all", choices=["all", "export"])
+    parser.add_argument("--row-by-row", type=int, default=1000, help="rows imported one by one first")
+    parser.add_argument("--stage", default="all", choices=["all", "export", "import"])
     parser.add_argument("--format", default="xlsx")
     parser.add_argument("--existing", action="store_true", help="measure DATABASE_URL as it is (no fill)")
     parser.add_argument("--export-rows", type=int, default=0, help="export only the newest N petitions")
@@ -237,20 +243,22 @@ def export_stage(fmt: str, limit: int) -> None:
     )
 
 
-def import_stage(rows: int) -> dict:
-    """A ledger of `rows` generated matters (new original numbers), imported all at once."""
+def ledger_csv(rows: int, *, seed: int, prefix: str) -> bytes:
+    """A CSV ledger of `rows` generated matters (original numbers `prefix`-n)."""
     import csv
     import io
 
     from bench.generator import PetitionGenerator, demo_unit_ids
-    from xinfang.accounts.models import User
-    from xinfang.audit.models import Source
-    from xinfang.audit.services import Context
+    from xinfang.accounts.models import Unit
     from xinfang.petitions.models import Category
-    from xinfang.reports.importing.service import import_ledger
 
     names = dict(Category.objects.values_list("code", "name"))
-    gen = PetitionGenerator(7, units=demo_unit_ids())
+    handling = list(
+        Unit.objects.filter(kind__in=("department", "public_security"), parent__isnull=True).values_list(
+            "name", flat=True
+        )
+    )
+    gen = PetitionGenerator(seed, units=demo_unit_ids())
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
@@ -261,11 +269,16 @@ def import_stage(rows: int) -> dict:
             "信访人",
             "身份证号",
             "联系电话",
+            "住址",
             "问题分类",
             "标题",
             "主要问题",
+            "诉求",
+            "承办单位",
+            "被反映单位",
             "办理状态",
             "办理结果",
+            "答复日期",
         ]
     )
     channels = {"letter": "来信", "visit": "来访", "call": "来电", "online": "网上信访"}
@@ -275,36 +288,75 @@ def import_stage(rows: int) -> dict:
         closed = i % 2 == 0
         writer.writerow(
             [
-                f"OLD-{i:07d}",
+                f"{prefix}-{i:07d}",
                 data["received_at"][:10],
                 channels.get(data["channel"], "来信"),
                 person.get("name", ""),
                 person.get("id_number", ""),
                 person.get("phone", ""),
+                person.get("address", ""),
                 names[data["category"]],
                 data["title"],
                 data["content"],
+                data.get("requests", ""),
+                handling[i % len(handling)] if closed else "",
+                handling[(i + 1) % len(handling)] if i % 10 == 3 else "",
                 "已办结" if closed else "办理中",
                 "已答复" if closed else "",
+                data["received_at"][:10] if closed else "",
             ]
         )
-    content = buffer.getvalue().encode("utf-8-sig")
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def import_stage(rows: int, row_by_row: int = 0) -> dict:
+    """`row_by_row` rows imported one by one (before), then `rows` rows: dry run and bulk import."""
+    from xinfang.accounts.models import User
+    from xinfang.audit.models import Source
+    from xinfang.audit.services import Context
+    from xinfang.reports.importing.service import import_ledger
+
     ctx = Context(actor=User.objects.get(username="clerk"), source=Source.COMMAND)
-    started = time.perf_counter()
+    out: dict = {"rows": rows, "load_before": os.getloadavg()}
+    if row_by_row:
+        content = ledger_csv(row_by_row, seed=8, prefix="ONE")
+        started, cpu = time.perf_counter(), time.process_time()
+        report = import_ledger(ctx=ctx, filename="one.csv", content=content, dry_run=False, bulk_write=False)
+        seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        out["row_by_row"] = {
+            "rows": row_by_row,
+            "created": report.created,
+            "errors": report.errors[:3],
+            "seconds": round(seconds, 1),
+            "ms_per_row": round(1000 * seconds / row_by_row, 1),
+            "cpu_ms_per_row": round(1000 * cpu / row_by_row, 1),
+        }
+        print(json.dumps(out["row_by_row"]), flush=True)
+    content = ledger_csv(rows, seed=7, prefix="OLD")
+    # Wall time on a loaded machine is mostly waiting for a core: this process's CPU time is
+    # reported too (the database server's is not in it).
+    started, cpu = time.perf_counter(), time.process_time()
     checked = import_ledger(ctx=ctx, filename="bench.csv", content=content, dry_run=True)
-    check_seconds = time.perf_counter() - started
-    started = time.perf_counter()
+    check_seconds, check_cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(json.dumps({"dry_run_seconds": round(check_seconds, 1), "errors": checked.errors[:3]}), flush=True)
+    started, cpu = time.perf_counter(), time.process_time()
     report = import_ledger(ctx=ctx, filename="bench.csv", content=content, dry_run=False)
-    import_seconds = time.perf_counter() - started
-    return {
-        "rows": rows,
-        "valid": checked.valid,
-        "errors": len(checked.errors),
-        "created": report.created,
-        "dry_run_seconds": round(check_seconds, 1),
-        "import_seconds": round(import_seconds, 1),
-        "bytes": len(content),
-    }
+    import_seconds, import_cpu = time.perf_counter() - started, time.process_time() - cpu
+    out.update(
+        {
+            "valid": checked.valid,
+            "errors": len(checked.errors),
+            "created": report.created,
+            "dry_run_seconds": round(check_seconds, 1),
+            "dry_run_cpu_seconds": round(check_cpu, 1),
+            "import_seconds": round(import_seconds, 1),
+            "import_cpu_seconds": round(import_cpu, 1),
+            "bytes": len(content),
+            "load_after": os.getloadavg(),
+        }
+    )
+    return out
 
 
 def main() -> None:
@@ -327,6 +379,10 @@ def main() -> None:
     else:
         result["fill"] = fill(args.petitions)
     print(json.dumps(result), flush=True)
+    if args.stage == "import":
+        result["import"] = import_stage(args.import_rows, args.row_by_row)
+        finish(result, env, kind, existing=args.existing)
+        return
     if not args.no_statistics:
         result["statistics"] = time_statistics(args.requests)
         print(json.dumps(result["statistics"]), flush=True)
@@ -350,13 +406,19 @@ def main() -> None:
         result[f"export_{fmt}"] = json.loads(child.stdout.strip().splitlines()[-1])
         print(json.dumps(result[f"export_{fmt}"]), flush=True)
     if args.import_rows:
-        result["import"] = import_stage(args.import_rows)
+        result["import"] = import_stage(args.import_rows, args.row_by_row)
+    finish(result, env, kind, existing=args.existing)
+
+
+def finish(result: dict, env: dict, kind: str, *, existing: bool = False) -> None:
     result["load_after"] = os.getloadavg()
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / f"reports-{kind}.json").write_text(json.dumps(result, indent=2))
+    (out / f"reports-{kind}{'-import' if 'statistics' not in result else ''}.json").write_text(
+        json.dumps(result, indent=2)
+    )
     print(json.dumps(result, indent=2))
-    if env.get("DATABASE_URL") and not args.existing:
+    if env.get("DATABASE_URL") and not existing:
         from django.db import connections
 
         connections.close_all()

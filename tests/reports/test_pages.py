@@ -149,4 +149,4 @@ def test_import_template_has_the_documented_headings(web):
     from xinfang.reports.columns import match_heading
 
     headings = sheet.to_python()[0]
-    assert all(match_heading(h) for h in headings) and len(headings) == 19
+    assert all(match_heading(h) for h in headings) and len(headings) == 22

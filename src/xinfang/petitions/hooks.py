@@ -24,6 +24,12 @@ from django.dispatch import Signal
 # index they keep can never disagree with the rows it describes.
 petition_text_changed = Signal()
 
+# Sent once, inside the writing transaction, for many petitions created together (a ledger import)
+# instead of `petition_text_changed` per petition, so that a receiver can write its rows in bulk.
+# Keyword arguments: ``petitions`` (a list of saved Petitions with their final numbers; their
+# parties, reception records and replies are written) and ``reason`` ("imported").
+petitions_created_in_bulk = Signal()
+
 
 class Registry:
     """An ordered set of named entries that capabilities add in ``ready()``.

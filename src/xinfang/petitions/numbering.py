@@ -38,29 +38,45 @@ def format_number(prefix: str, year: int, serial: int) -> str:
 
 # The table name is the model's own (a constant), never input.
 _INCREMENT = (
-    f'UPDATE "{NumberSequence._meta.db_table}" SET "last" = "last" + 1 '  # noqa: S608
+    f'UPDATE "{NumberSequence._meta.db_table}" SET "last" = "last" + %s '  # noqa: S608
     'WHERE "prefix" = %s AND "year" = %s RETURNING "last"'
 )
 
 
-def _increment(prefix: str, year: int) -> int | None:
+def _increment(prefix: str, year: int, count: int = 1) -> int | None:
     # One statement that both locks the row and returns the new value (PostgreSQL and
     # SQLite ≥ 3.35 both speak RETURNING): the lock is taken and read in one round trip.
     with connection.cursor() as cursor:
-        cursor.execute(_INCREMENT, [prefix, year])
+        cursor.execute(_INCREMENT, [count, prefix, year])
         row = cursor.fetchone()
     return row[0] if row else None
 
 
-def allocate_number(year: int) -> tuple[str, int]:
+def _take(year: int, count: int) -> int:
+    """The last of `count` consecutive serials just taken for `year`."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("allocate_number must run inside the registering transaction")
+        raise RuntimeError("numbers must be allocated inside the registering transaction")
     prefix = settings.NUMBER_PREFIX
-    serial = _increment(prefix, year)
-    if serial is None:
+    last = _increment(prefix, year, count)
+    if last is None:
         # First number of the year: create the row without racing another process.
         NumberSequence.objects.bulk_create(
             [NumberSequence(prefix=prefix, year=year, last=0)], ignore_conflicts=True
         )
-        serial = _increment(prefix, year)
-    return format_number(prefix, year, serial), serial
+        last = _increment(prefix, year, count)
+    return last
+
+
+def allocate_number(year: int) -> tuple[str, int]:
+    serial = _take(year, 1)
+    return format_number(settings.NUMBER_PREFIX, year, serial), serial
+
+
+def allocate_numbers(year: int, count: int) -> list[tuple[str, int]]:
+    """`count` consecutive numbers in one statement (a ledger import): the same gapless
+    sequence, the same lock until commit, as `count` calls of allocate_number."""
+    if count <= 0:
+        return []
+    last = _take(year, count)
+    prefix = settings.NUMBER_PREFIX
+    return [(format_number(prefix, year, s), s) for s in range(last - count + 1, last + 1)]

@@ -84,6 +84,34 @@ COLUMNS: tuple[Column, ...] = (
     Column("outcome", _("Outcome"), ("办理结果", "办结情况", "处理结果", "结果", "outcome"), 30),
     Column("replied_at", _("Replied on"), ("答复日期", "回复日期", "答复时间", "repliedon", "repliedat"), 12),
     Column("closed_at", _("Closed on"), ("办结日期", "办结时间", "结案日期", "closedon", "closedat"), 12),
+    # Matters assigned by a superior (上级交办) or sent for assistance: who sent it, its reference
+    # (文号) and the date the superior expects the report by. Last, so older templates still match.
+    Column(
+        "superior_unit",
+        _("Sent by (superior organ)"),
+        (
+            "交办机关",
+            "上级交办机关",
+            "交办来源",
+            "来文机关",
+            "来文单位",
+            "sentbysuperiororgan",
+            "superiorunit",
+        ),
+        16,
+    ),
+    Column(
+        "superior_reference",
+        _("Superior's reference"),
+        ("交办文号", "来文文号", "交办编号", "superiorsreference", "superiorreference"),
+        16,
+    ),
+    Column(
+        "superior_due",
+        _("Report due to superior"),
+        ("交办期限", "报结期限", "要求办结日期", "要求报结时间", "reportduetosuperior", "superiordue"),
+        12,
+    ),
 )
 
 BY_KEY = {c.key: c for c in COLUMNS}

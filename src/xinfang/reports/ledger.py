@@ -40,7 +40,9 @@ from xinfang.reports.columns import COLUMNS
 from xinfang.reports.xlsx_stream import SheetWriter
 
 CHUNK = 2000
-DATE_COLUMNS = frozenset({"received_at", "handling_due", "reply_due", "replied_at", "closed_at"})
+DATE_COLUMNS = frozenset(
+    {"received_at", "handling_due", "reply_due", "replied_at", "closed_at", "superior_due"}
+)
 FIELDS = (
     "id",
     "number",
@@ -54,6 +56,9 @@ FIELDS = (
     "status",
     "outcome",
     "closed_at",
+    "superior_unit__name",
+    "superior_reference",
+    "superior_due_date",
 )
 
 
@@ -153,6 +158,13 @@ def ledger_rows(user, filters: PetitionFilters) -> Iterator[dict]:
                 "outcome": p["outcome"],
                 "replied_at": day(related["replied"].get(pid)),
                 "closed_at": day(p["closed_at"]),
+                "superior_unit": p["superior_unit__name"] or "",
+                "superior_reference": p["superior_reference"],
+                "superior_due": (
+                    datetime.combine(p["superior_due_date"], datetime.min.time())
+                    if p["superior_due_date"]
+                    else None
+                ),
             }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
+from xinfang.core.inserts import insert
 from xinfang.search.models import MatterBand, SearchDocument
 from xinfang.search.similarity import store_bands, store_bands_many
 from xinfang.search.text import document_grams, petition_bodies, token
@@ -34,7 +35,7 @@ def store(rows: list[tuple[int, str]], *, fresh: bool = False) -> None:
     ids = [pk for pk, _body in rows]
     if not fresh:
         SearchDocument.objects.filter(petition_id__in=ids).delete()
-    SearchDocument.objects.bulk_create(SearchDocument(petition_id=pk, body=body) for pk, body in rows)
+    insert(SearchDocument, (SearchDocument(petition_id=pk, body=body) for pk, body in rows))
     if connection.vendor == "sqlite":
         _write_sqlite_keys(rows)
 
@@ -54,6 +55,18 @@ def on_text_changed(sender, *, petition, reason: str = "", **kwargs) -> None:
     index_petition(petition, fresh=fresh)
     if reason in MATTER_REASONS or not reason:
         store_bands(petition, fresh=fresh)
+
+
+BULK_CHUNK = 2000
+
+
+def on_created_in_bulk(sender, *, petitions, **kwargs) -> None:
+    """Receiver of petitions.hooks.petitions_created_in_bulk: the documents and bands of many new
+    petitions, a few statements per chunk (what `rebuild` writes for them, nothing to replace)."""
+    for start in range(0, len(petitions), BULK_CHUNK):
+        chunk = petitions[start : start + BULK_CHUNK]
+        store(list(petition_bodies(chunk).items()), fresh=True)
+        store_bands_many(chunk, fresh=True)
 
 
 def rebuild(*, batch_size: int = 500, progress=None) -> int:

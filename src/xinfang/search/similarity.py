@@ -63,7 +63,26 @@ def band_keys(shingle_set: set[str]) -> list[tuple[int, int]]:
 
     minhash = MinHash(num_perm=NUM_PERM, seed=2026)
     minhash.update_batch([s.encode("utf-8") for s in sorted(shingle_set)])
-    values = [int(v) for v in minhash.hashvalues]
+    return _bands(minhash.hashvalues)
+
+
+def band_keys_many(shingle_sets: list[set[str]]) -> list[list[tuple[int, int]]]:
+    """band_keys for many texts: the same keys, with the permutations drawn once for all of
+    them (drawing them is most of the cost of one signature)."""
+    from datasketch import MinHash
+
+    filled = [i for i, shingle_set in enumerate(shingle_sets) if shingle_set]
+    hashes = MinHash.bulk(
+        ([s.encode("utf-8") for s in sorted(shingle_sets[i])] for i in filled), num_perm=NUM_PERM, seed=2026
+    )
+    out: list[list[tuple[int, int]]] = [[] for _ in shingle_sets]
+    for i, minhash in zip(filled, hashes, strict=True):
+        out[i] = _bands(minhash.hashvalues)
+    return out
+
+
+def _bands(hashvalues) -> list[tuple[int, int]]:
+    values = [int(v) for v in hashvalues]
     keys = []
     for band in range(BANDS):
         chunk = struct.pack(f"<{ROWS}Q", *values[band * ROWS : (band + 1) * ROWS])
@@ -81,14 +100,31 @@ def store_bands(petition, *, fresh: bool = False) -> None:
     MatterBand.objects.bulk_create(MatterBand(petition_id=petition.pk, band=b, key=k) for b, k in keys)
 
 
-def store_bands_many(petitions) -> None:
-    """The same for a batch (rebuild_search_index)."""
-    rows = []
-    for p in petitions:
-        keys = band_keys(shingles(matter_text(p.title, p.content, p.requests)))
-        rows += [MatterBand(petition_id=p.pk, band=b, key=k) for b, k in keys]
-    MatterBand.objects.filter(petition_id__in=[p.pk for p in petitions]).delete()
-    MatterBand.objects.bulk_create(rows, batch_size=2000)
+def store_bands_many(petitions, *, fresh: bool = False) -> None:
+    """The same for a batch (rebuild_search_index, imports)."""
+    petitions = list(petitions)
+    signatures = band_keys_many([shingles(matter_text(p.title, p.content, p.requests)) for p in petitions])
+    rows = [(p.pk, b, k) for p, keys in zip(petitions, signatures, strict=True) for b, k in keys]
+    if not fresh:
+        MatterBand.objects.filter(petition_id__in=[p.pk for p in petitions]).delete()
+    _insert_bands(rows)
+
+
+def _insert_bands(rows: list[tuple[int, int, int]], batch: int = 300) -> None:
+    """Multi-row INSERTs of (petition id, band, key): sixteen rows a petition, where building a
+    model instance for each costs more than writing it. 300 rows bind 900 values, under
+    SQLite's limit."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(MatterBand._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            cursor.execute(
+                f"INSERT INTO {table} (petition_id, band, key) VALUES "  # noqa: S608 (name from _meta)
+                + ", ".join(["(%s, %s, %s)"] * len(chunk)),
+                [v for row in chunk for v in row],
+            )
 
 
 @dataclass

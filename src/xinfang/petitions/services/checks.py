@@ -172,7 +172,16 @@ def _petitioners(errors, raw, anonymous) -> list[PetitionerInput]:
     return result
 
 
-def check_registration(data: Mapping, *, now: datetime | None = None) -> RegistrationInput:
+def check_registration(
+    data: Mapping,
+    *,
+    now: datetime | None = None,
+    active_units: Mapping[int, Unit] | None = None,
+    active_categories: Mapping[str, Category] | None = None,
+) -> RegistrationInput:
+    """`active_units` (id -> Unit) and `active_categories` (code -> Category): every ACTIVE unit
+    and category, read once by a caller that checks many registrations (a ledger import), so
+    that each check reads no row; the answers are the same as with the queries."""
     if not isinstance(data, Mapping):
         raise InvalidInput({"non_field_errors": [_("Expected an object with the petition's fields.")]})
     now = now or timezone.now()
@@ -214,7 +223,11 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
         errors.add("category", _("Choose a category."))
         category = None
     else:
-        found = Category.objects.filter(code=category.strip(), active=True).first()
+        found = (
+            active_categories.get(category.strip())
+            if active_categories is not None
+            else Category.objects.filter(code=category.strip(), active=True).first()
+        )
         if found is None:
             errors.add("category", _("Unknown category “%(code)s”.") % {"code": category.strip()[:40]})
         category = found
@@ -244,7 +257,10 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
     superior_ids = read_unit_ids(errors, [superior["unit"]], "superior.unit") if superior.get("unit") else []
 
     wanted = set(unit_ids + superior_ids + [i for ids in person_unit_ids.values() for i in ids])
-    units = {u.pk: u for u in Unit.objects.filter(pk__in=wanted, active=True)}
+    if active_units is not None:
+        units = {pk: active_units[pk] for pk in wanted if pk in active_units}
+    else:
+        units = {u.pk: u for u in Unit.objects.filter(pk__in=wanted, active=True)}
     require_units(errors, units, unit_ids, "involved_units")
     for i, ids in person_unit_ids.items():
         require_units(errors, units, ids, f"involved_persons.{i}.unit")
@@ -257,7 +273,12 @@ def check_registration(data: Mapping, *, now: datetime | None = None) -> Registr
     involved_units = [units[i] for i in dict.fromkeys(unit_ids) if i in units]
 
     usernames = [p.get("user") for p in raw_persons if isinstance(p, Mapping) and p.get("user")]
-    users = {u.username: u for u in get_user_model().objects.filter(username__in=[str(n) for n in usernames])}
+    # No names, no query: even an empty IN list costs Django a compiled statement.
+    users = (
+        {u.username: u for u in get_user_model().objects.filter(username__in=[str(n) for n in usernames])}
+        if usernames
+        else {}
+    )
     involved_persons = []
     for i, person in enumerate(raw_persons):
         path = f"involved_persons.{i}"

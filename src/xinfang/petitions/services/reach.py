@@ -46,22 +46,58 @@ def unreachable_by(petition: Petition) -> str | None:
     return None
 
 
-def ensure_reachable(petition: Petition, *, field: str) -> None:
-    """Refuse (InvalidInput under `field`, so the caller's transaction rolls back) an
-    involvement that leaves nobody in charge able to read and move the petition."""
-    who = unreachable_by(petition)
-    if who is None:
-        return
+def unreachable_many(petition_ids, first_responder) -> dict[int, str]:
+    """`unreachable_by` for many petitions with the same first responder (a ledger import): the
+    same read policy, one query per person in charge instead of one per petition and person."""
+    ids = set(petition_ids)
+    if not ids:
+        return {}
+    wanted = list(ids)
+
+    def seen_by(user, among) -> set[int]:
+        found: set[int] = set()
+        among = list(among)
+        for start in range(0, len(among), 2000):
+            found |= set(
+                Petition.objects.visible_to(user)
+                .filter(pk__in=among[start : start + 2000])
+                .values_list("pk", flat=True)
+            )
+        return found
+
+    out = dict.fromkeys(ids - seen_by(first_responder, wanted), "first_responder")
+    rest = ids - set(out)
+    leaders = (
+        get_user_model()
+        .objects.filter(is_active=True, roles__role__in=REVIEWING_LEADERS)
+        .select_related("unit")
+        .distinct()
+    )
+    for leader in leaders:
+        if not rest:
+            break
+        rest -= seen_by(leader, rest)
+    out.update(dict.fromkeys(rest, "leaders"))
+    return out
+
+
+def unreachable_message(who: str) -> str:
     if who == "first_responder":
-        message = _(
+        return _(
             "These involved units or persons include you or your own unit, so you could no longer see "
             "this petition. A complaint about the petition office itself is not handled here: forward it "
             "to the superior organ (Rules 4.1, 4.3)."
         )
-    else:
-        message = _(
-            "These involved units would hide this petition from every leader who reviews it. A complaint "
-            "about the office's leadership is not handled here: forward it to the superior organ "
-            "(Rules 3.2, 4.3)."
-        )
-    raise InvalidInput({field: [message]})
+    return _(
+        "These involved units would hide this petition from every leader who reviews it. A complaint "
+        "about the office's leadership is not handled here: forward it to the superior organ "
+        "(Rules 3.2, 4.3)."
+    )
+
+
+def ensure_reachable(petition: Petition, *, field: str) -> None:
+    """Refuse (InvalidInput under `field`, so the caller's transaction rolls back) an
+    involvement that leaves nobody in charge able to read and move the petition."""
+    who = unreachable_by(petition)
+    if who is not None:
+        raise InvalidInput({field: [unreachable_message(who)]})

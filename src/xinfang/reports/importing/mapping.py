@@ -41,6 +41,8 @@ class RowResult:
     outcome: str = ""
     closed_at: datetime | None = None
     replied_at: datetime | None = None
+    # The old ledger's handling units (承办单位), lead first: unit ids.
+    handling_units: list[int] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
 
     def error(self, key: str, message: str) -> None:
@@ -160,27 +162,14 @@ def map_row(row_number: int, cells: dict, lookups: Lookups, now: datetime) -> Ro
     channel = lookups.channels.get(channel_text.lower())
     if channel is None:
         result.error("channel", _("Unknown channel “%(value)s”.") % {"value": channel_text[:40]})
-    elif channel in (Channel.SUPERIOR, Channel.ASSISTANCE):
-        result.error(
-            "channel",
-            _("Matters from a superior need the sending organ and its due date: register them by hand."),
-        )
 
     category_text = _text(cells, "category")
     category = lookups.categories.get(category_text.lower())
     if category is None:
         result.error("category", _("Unknown category “%(value)s”.") % {"value": category_text[:40]})
 
-    involved = []
-    for name in _SPLIT.split(_text(cells, "involved_units")):
-        name = name.strip()
-        if not name:
-            continue
-        unit_id = lookups.units.get(name) or lookups.units.get(name.lower())
-        if unit_id is None:
-            result.error("involved_units", _("Unknown unit “%(value)s”.") % {"value": name[:40]})
-        else:
-            involved.append(unit_id)
+    involved = _units(result, cells, "involved_units", lookups)
+    result.handling_units = list(dict.fromkeys(_units(result, cells, "handling_units", lookups)))
 
     petitioners = _petitioners(result, cells)
     title = _text(cells, "title")
@@ -196,6 +185,9 @@ def map_row(row_number: int, cells: dict, lookups: Lookups, now: datetime) -> Ro
         "category": category or "",
         "involved_units": sorted(set(involved)),
     }
+    superior = _superior(result, cells, lookups)
+    if superior is not None:
+        result.data["superior"] = superior
     if channel in ("visit", "call"):
         # Rule 4.2 asks for a reception record; the old ledger kept none.
         result.data["reception"] = {"notes": _("Imported from a ledger; the conversation was not recorded.")}
@@ -218,6 +210,46 @@ def map_row(row_number: int, cells: dict, lookups: Lookups, now: datetime) -> Ro
             or (received.replace(tzinfo=office_tz()) if received else None)
         )
     return result
+
+
+def _units(result: RowResult, cells: dict, key: str, lookups: Lookups) -> list[int]:
+    """Unit names (or codes) separated by 、 , ; / or line breaks -> ids, in the cell's order."""
+    ids = []
+    for name in _SPLIT.split(_text(cells, key)):
+        name = name.strip()
+        if not name:
+            continue
+        unit_id = lookups.units.get(name) or lookups.units.get(name.lower())
+        if unit_id is None:
+            result.error(key, _("Unknown unit “%(value)s”.") % {"value": name[:40]})
+        else:
+            ids.append(unit_id)
+    return ids
+
+
+def _superior(result: RowResult, cells: dict, lookups: Lookups) -> dict | None:
+    """The sender of a matter assigned by a superior (or sent for assistance): its organ, reference
+    and due date, as the registration's `superior` object; None when the row names none. Whether
+    the channel needs one, and what it must hold, is check_registration's to say."""
+    keys = ("superior_unit", "superior_reference", "superior_due")
+    if all(cells.get(key) in (None, "") for key in keys):
+        return None
+    superior: dict = {"reference": _text(cells, "superior_reference")}
+    name = _text(cells, "superior_unit")
+    if name:
+        unit_id = lookups.units.get(name) or lookups.units.get(name.lower())
+        if unit_id is None:
+            result.error("superior_unit", _("Unknown unit “%(value)s”.") % {"value": name[:40]})
+        superior["unit"] = unit_id
+    if cells.get("superior_due") not in (None, ""):
+        try:
+            superior["due_date"] = parse_day(cells["superior_due"]).date().isoformat()
+        except (ValueError, OverflowError):
+            result.error(
+                "superior_due",
+                _("“%(value)s” is not a date.") % {"value": _text(cells, "superior_due")[:40]},
+            )
+    return superior
 
 
 def _petitioners(result: RowResult, cells: dict) -> list[dict]:

@@ -1,0 +1,65 @@
+"""Multi-row INSERTs of many model instances, for the few paths that write 10⁵ rows at once
+(a ledger import and what it indexes).
+
+`bulk_create` spends most of its time in the SQL compiler, value by value (measured: about two
+thirds of an import's write at 5,000 rows); the database itself is fast. This writes the same
+values (each field's `pre_save` and `get_db_prep_save`, so sealed fields are encrypted and
+`auto_now_add` is set exactly as bulk_create does) into one statement per batch, and reads the
+new ids back with RETURNING, as bulk_create does on both databases. No signals, like bulk_create.
+"""
+
+from __future__ import annotations
+
+from django.db import connections, router
+from django.db.models import AutoField, BigAutoField, SmallAutoField
+
+_AUTO = (AutoField, BigAutoField, SmallAutoField)
+SQLITE_MAX_PARAMS = 999  # what Django assumes of SQLite (DatabaseFeatures.max_query_params)
+MAX_ROWS = 1000
+
+
+def insert(model, objs, *, returning_ids: bool = False, match_on: str = "") -> list:
+    """Insert `objs` (unsaved instances of `model`); with `returning_ids`, their new primary
+    keys are set on them. Neither database promises that RETURNING lists rows in the order of
+    the VALUES, so with `match_on` (a unique field's name) each id is matched by that field's
+    value instead of by position. Returns `objs`."""
+    objs = list(objs)
+    if not objs:
+        return objs
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, _AUTO))]
+    pk = model._meta.pk
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    per_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    batch = MAX_ROWS
+    if connection.vendor == "sqlite":
+        batch = max(1, min(MAX_ROWS, SQLITE_MAX_PARAMS // len(fields)))
+    key = model._meta.get_field(match_on) if match_on else None
+    returning = ""
+    if returning_ids:
+        returning = f" RETURNING {qn(pk.column)}" + (f", {qn(key.column)}" if key else "")
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), batch):
+            chunk = objs[start : start + batch]
+            params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in chunk for f in fields]
+            cursor.execute(
+                f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608 (names from _meta)
+                + ", ".join([per_row] * len(chunk))
+                + returning,
+                params,
+            )
+            if returning_ids:
+                rows = cursor.fetchall()
+                if key is not None:
+                    ids = {row[1]: row[0] for row in rows}
+                    for obj in chunk:
+                        setattr(obj, pk.attname, ids[getattr(obj, key.attname)])
+                else:
+                    for obj, (value,) in zip(chunk, rows, strict=True):
+                        setattr(obj, pk.attname, value)
+            for obj in chunk:
+                obj._state.adding = False
+                obj._state.db = alias
+    return objs

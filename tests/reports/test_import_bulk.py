@@ -1,0 +1,345 @@
+"""The bulk import against the row-by-row import (register_petition for each row) on the same
+ledger: the same rows in every table, the same sealed data, the same clocks, the same search
+documents; and the guarantees each path must keep (audit chain verifies, nothing notified)."""
+
+import hashlib
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.utils import translation
+
+from tests.reports.ledgers import ID, xlsx
+from xinfang.audit.models import Event
+from xinfang.audit.services import Context
+from xinfang.notifications.models import Notification
+from xinfang.petitions.models import Petition
+from xinfang.reports.importing.service import import_ledger
+from xinfang.reports.models import ImportedPetition
+from xinfang.search.models import MatterBand, SearchDocument
+
+pytestmark = pytest.mark.django_db
+
+HEAD = [
+    "编号",
+    "收到日期",
+    "信访方式",
+    "信访人",
+    "身份证号",
+    "联系电话",
+    "住址",
+    "问题分类",
+    "标题",
+    "主要问题",
+    "诉求",
+    "承办单位",
+    "被反映单位",
+    "办理状态",
+    "办理结果",
+    "答复日期",
+    "办结日期",
+    "交办机关",
+    "交办文号",
+    "交办期限",
+]
+
+
+def id_number(body17: str) -> str:
+    """A valid ID number: GB 11643's check character, written out here."""
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    total = sum(int(d) * w for d, w in zip(body17, weights, strict=True))
+    return body17 + "10X98765432"[total % 11]
+
+
+ID2 = id_number("11010519800101001")
+ID3 = id_number("51170219750615002")
+
+
+def line(number, **cells):
+    values = {
+        "received": "2025/3/1",
+        "channel": "来信",
+        "name": "王五",
+        "id": ID,
+        "phone": "13800138000",
+        "address": "通川区朝阳路1号",
+        "category": "城乡建设",
+        "title": "路灯损坏",
+        "content": "小区路灯坏了三个月无人修理",
+        "requests": "尽快修复",
+        "handling": "",
+        "involved": "",
+        "status": "办理中",
+        "outcome": "",
+        "replied": "",
+        "closed": "",
+        "superior": "",
+        "reference": "",
+        "due": "",
+    }
+    values.update(cells)
+    return [number, *values.values()]
+
+
+def ledger():
+    """Every kind of row the import writes differently."""
+    return xlsx(
+        [
+            line("A-1"),  # open letter: clocks, repeat of the petition already here
+            line("A-2", received="2025年2月1日", status="已办结", outcome="已修复", replied="2025-02-20"),
+            line(
+                "A-3", channel="来访", name="李四", id=ID2, phone="13900139000", handling="市住房和城乡建设局"
+            ),
+            line(
+                "A-4",
+                status="已办结",
+                outcome="已答复并解决",
+                closed="2025/4/2",
+                handling="市住房和城乡建设局、市人力资源和社会保障局",
+                involved="市公安局",
+            ),
+            line(
+                "A-5",
+                channel="上级交办",
+                name="赵六",
+                id=ID3,
+                phone="",
+                superior="市信访局",
+                reference="市信访交〔2025〕12号",
+                due="2025-05-30",
+            ),
+            line("A-6", name="", id="", phone="", address="", title="匿名反映噪声", content="夜间施工噪声"),
+            line(
+                "A-7", name="王五、李四", id=f"{ID}、{ID2}", phone="13800138000、13900139000", received=46000
+            ),
+            line("A-8", channel="来电", status="已办结", outcome="电话答复", replied=46100, title="咨询社保"),
+        ],
+        head=HEAD,
+    )
+
+
+def snapshot() -> dict:
+    """Everything an import wrote, by original number, with ids replaced by what they mean."""
+    by_pk = {i.petition_id: i.original_number for i in ImportedPetition.objects.all()}
+    numbers = dict(Petition.objects.values_list("pk", "number"))
+    out = {}
+    fields = [
+        f.name for f in Petition._meta.concrete_fields if f.name not in ("id", "created_at", "updated_at")
+    ]
+    for p in Petition.objects.filter(pk__in=by_pk).prefetch_related(
+        "petitioners", "involved_units", "deadlines", "repeat_of", "replies", "assignments"
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id_number, phone, address FROM petitions_petitioner WHERE petition_id = %s", [p.pk]
+            )
+            sealed = cursor.fetchall()
+        reception = getattr(p, "reception", None)
+        events = list(Event.objects.filter(petition=p).order_by("seq"))
+        imported = events[-1].data
+        out[by_pk[p.pk]] = {
+            "petition": {f: getattr(p, f"{f}_id" if p._meta.get_field(f).is_relation else f) for f in fields},
+            "petitioners": [
+                (
+                    x.position,
+                    x.name,
+                    x.id_number,
+                    x.phone,
+                    x.address,
+                    x.is_representative,
+                    x.id_number_index,
+                    x.phone_index,
+                )
+                for x in sorted(p.petitioners.all(), key=lambda x: x.position)
+            ],
+            "sealed_plaintext_absent": all(
+                value in ("", None)
+                or (ID not in str(value) and "1380013" not in str(value) and "朝阳路" not in str(value))
+                for row in sealed
+                for value in row
+            ),
+            "involved": sorted(u.unit_id for u in p.involved_units.all()),
+            "reception": (reception.notes, reception.explained, reception.visitors, reception.received_by_id)
+            if reception
+            else None,
+            "deadlines": sorted(
+                (d.name, d.rule, d.starts_at, d.due_at, d.met_at, d.paused_at, d.calendar_gap)
+                for d in p.deadlines.all()
+            ),
+            "repeat_of": sorted(numbers[r.pk] for r in p.repeat_of.all()),
+            "replies": [(r.method, r.content, r.replied_at, r.by_id) for r in p.replies.all()],
+            "assignments": sorted(
+                (a.unit_id, a.role, a.kind, a.status, a.assigned_by_id) for a in p.assignments.all()
+            ),
+            "import": {
+                k: imported[k] for k in ("sha256", "original_number", "row", "closed", "handling_units")
+            },
+            "event_action": events[-1].action,
+            "search": SearchDocument.objects.get(petition=p).body,
+            "bands": sorted(MatterBand.objects.filter(petition=p).values_list("band", "key")),
+        }
+    return out
+
+
+def run(users, content, *, bulk_write):
+    return import_ledger(
+        ctx=Context(actor=users["clerk"]),
+        filename="台账.xlsx",
+        content=content,
+        dry_run=False,
+        bulk_write=bulk_write,
+    )
+
+
+def test_bulk_writes_what_row_by_row_registration_writes(demo_org, register):
+    users, _units = demo_org
+    already = register(received_at="2024-06-01T09:00:00+08:00")  # the same person, before the ledger
+    content = ledger()
+    with transaction.atomic():
+        reference = run(users, content, bulk_write=False)
+        assert reference.errors == [] and reference.created == 8
+        expected = snapshot()
+        call_command("verify_audit")
+        transaction.set_rollback(True)
+    assert not ImportedPetition.objects.exists()
+
+    report = run(users, content, bulk_write=True)
+    assert report.errors == [] and report.created == 8
+    got = snapshot()
+    assert set(got) == set(expected)
+    for number in expected:
+        want, have = dict(expected[number]), dict(got[number])
+        # One event per petition in bulk (its chain's first); registration writes two.
+        assert have.pop("event_action") == want.pop("event_action") == "petition.imported"
+        assert have == want, number
+
+    # What the rows mean, decided here rather than by either path.
+    a1, a2, a4, a5, a7 = (got[n] for n in ("A-1", "A-2", "A-4", "A-5", "A-7"))
+    assert already.number in a1["repeat_of"]
+    assert set(a7["repeat_of"]) >= {already.number, a1["petition"]["number"]}
+    assert a1["deadlines"] and not a2["deadlines"] and not a4["deadlines"]
+    assert {d[0] for d in a5["deadlines"]} == {"handling", "reply", "superior_report"}
+    assert a5["petition"]["superior_reference"] == "市信访交〔2025〕12号"
+    assert [a[1] for a in sorted(a4["assignments"], key=lambda a: a[1] != "lead")] == ["lead", "assist"]
+    assert a2["petition"]["status"] == "closed" and a2["replies"] and "已修复" in a2["search"]
+    assert all(s["sealed_plaintext_absent"] for s in got.values())
+    assert a1["petitioners"][0][2] == ID and a1["petitioners"][0][6]
+    digest = hashlib.sha256(content).hexdigest()
+    assert {s["import"]["sha256"] for s in got.values()} == {digest}
+    serials = sorted(s["petition"]["serial"] for s in got.values())
+    assert serials == list(range(serials[0], serials[0] + 8))  # gapless, after the petition already here
+    assert not Notification.objects.exists()
+    call_command("verify_audit")
+
+
+def test_bulk_statement_count_does_not_grow_with_rows(demo_org):
+    """A few statements per batch of rows, not per row: 90 more rows cost a handful more INSERT
+    batches (SQLite binds at most 999 values per statement), where one by one they cost
+    about 20 statements each."""
+    from django.test.utils import CaptureQueriesContext
+
+    users, _units = demo_org
+    counts = []
+    # The first import also creates the year's number row and the chain count: not counted.
+    for n, prefix in ((3, "W"), (10, "S"), (100, "T")):
+        rows = [
+            line(
+                f"{prefix}-{i}",
+                id=ID2 if i % 2 else ID,
+                status="已办结" if i % 3 == 0 else "办理中",
+                outcome="已办",
+            )
+            for i in range(n)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            assert run(users, xlsx(rows, head=HEAD), bulk_write=True).created == n
+        counts.append(len(queries))
+    assert counts[2] - counts[1] <= 20, counts
+
+
+def test_an_involvement_that_hides_the_petition_is_a_row_error_and_nothing_is_kept(demo_org):
+    """Rule 4.3 reach check (ensure_reachable) per row, in both paths: same rows, same messages."""
+    users, _units = demo_org
+    content = xlsx(
+        [line("R-1"), line("R-2", involved="办公室综合科"), line("R-3", involved="市政协")], head=HEAD
+    )
+    with translation.override("zh-hans"):
+        reports = [run(users, content, bulk_write=b) for b in (False, True)]
+    for report in reports:
+        assert report.created == 0 and not ImportedPetition.objects.exists()
+        assert [(e["row"], e["field"]) for e in report.errors] == [(3, "涉及单位"), (4, "涉及单位")]
+    assert reports[0].errors == reports[1].errors
+    assert not Petition.objects.exists()
+    # The dry run finds them too (written in a savepoint, checked, rolled back).
+    with translation.override("zh-hans"):
+        dry = import_ledger(
+            ctx=Context(actor=users["clerk"]), filename="x.xlsx", content=content, dry_run=True
+        )
+    assert dry.errors == reports[1].errors and dry.valid == 1
+    assert not Petition.objects.exists()
+
+
+def test_signatures_in_bulk_are_the_signatures_one_by_one():
+    from xinfang.search.similarity import band_keys, band_keys_many, shingles
+
+    texts = ["小区路灯坏了三个月无人修理", "", "ab", "工资拖欠半年，要求支付", "小区路灯坏了三个月"] * 2
+    sets = [shingles(t) for t in texts]
+    assert band_keys_many(sets) == [band_keys(s) for s in sets]
+    assert band_keys_many(sets)[1] == [] and len(band_keys_many(sets)[0]) == 16
+
+
+def test_superior_rows_and_handling_units_are_checked_like_registrations(api):
+    """A matter from a superior needs its organ, reference and due date (check_registration's
+    rules, Rule 4.6); a handling unit must exist. Row errors in the user's language, nothing kept."""
+    from tests.reports.test_import import post
+
+    content = xlsx(
+        [
+            line("U-1", channel="上级交办", superior="", reference="", due=""),
+            line("U-2", channel="上级交办", superior="市信访局", reference="X〔2025〕1号", due="明天"),
+            line("U-3", status="已办结", outcome="好", handling="不存在的局"),
+            line("U-4", superior="市信访局"),  # a letter has no sender
+            line("U-5", channel="上级交办", superior="市信访局", reference="X〔2025〕2号", due="2025-03-31"),
+        ],
+        head=HEAD,
+    )
+    report = post(api, content, language="en").json()
+    assert report["created"] == 0 and report["valid"] == 1
+    assert sorted({(e["row"], e["field"]) for e in report["errors"]}) == [
+        (2, "Report due to superior"),
+        (2, "Sent by (superior organ)"),
+        (2, "Superior's reference"),
+        (3, "Report due to superior"),
+        (4, "Handling units"),
+        (5, "Sent by (superior organ)"),
+    ]
+    messages = " ".join(e["message"] for e in report["errors"])
+    assert "“明天” is not a date" in messages and "Unknown unit “不存在的局”" in messages
+    assert not ImportedPetition.objects.exists()
+
+
+def test_an_import_that_races_another_is_a_sentence_not_a_500(api, monkeypatch):
+    """Two people import the same file at once: the second finds it imported while writing."""
+    from tests.reports.test_import import post
+    from xinfang.reports.importing import service
+    from xinfang.reports.models import LedgerImport
+
+    content = xlsx([line("C-1")], head=HEAD)
+    planning = service._plan
+
+    def plan_then_someone_else_imports(*args, **kwargs):
+        planned = planning(*args, **kwargs)
+        LedgerImport.objects.create(
+            sha256=hashlib.sha256(content).hexdigest(), filename="x", size=1, by=demo_user()
+        )
+        return planned
+
+    def demo_user():
+        from xinfang.accounts.models import User
+
+        return User.objects.get(username="clerk2")
+
+    monkeypatch.setattr(service, "_plan", plan_then_someone_else_imports)
+    response = post(api, content, language="en")
+    assert response.status_code == 400 and "a moment ago" in response.json()["errors"]["file"][0]
+    assert not ImportedPetition.objects.exists() and not Petition.objects.exists()
