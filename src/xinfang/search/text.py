@@ -46,6 +46,12 @@ def token(gram: str) -> str:
     return f"b{ord(gram[0]):x}x{ord(gram[1]):x}"
 
 
+def fts_keys(body: str) -> str:
+    """The SQLite FTS5 row of a document: its keys as words, in a fixed order (a contentless
+    table deletes a row by being given the very same text again)."""
+    return " ".join(sorted(token(g) for g in document_grams(body)))
+
+
 def join_fields(parts: Iterable[str]) -> str:
     return FIELD_SEPARATOR.join(p for p in parts if p)
 
