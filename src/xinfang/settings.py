@@ -154,8 +154,13 @@ else:
     # (they cross its cost thresholds at 10⁵ petitions) and spends more time compiling
     # than it saves: 30-65 % of those queries' time (docs/benchmarks.md). These are
     # short OLTP queries; JIT is off for the application's connections only.
+    # random_page_cost 1.1 (the usual SSD value; the default 4 models spinning disks): with
+    # 4 the planner reads a common search term's candidates by scanning every document
+    # instead of the GIN index, several times slower (docs/search.md, docs/benchmarks.md).
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
-    _pg_options["options"] = (_pg_options.get("options", "") + " -c jit=off").strip()
+    _pg_options["options"] = (
+        _pg_options.get("options", "") + " -c jit=off -c random_page_cost=1.1"
+    ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -----------------------------------------------------------------
