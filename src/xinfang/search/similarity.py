@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from django.db import connection
 from django.db.models import Q
 
 from xinfang.search.models import MatterBand
@@ -164,11 +165,18 @@ def band_rows(petitions) -> list[tuple[int, int, int]]:
 def store_bands_many(petitions, *, fresh: bool = False) -> None:
     """The same for a batch: one DELETE (none for new petitions) and one INSERT."""
     rows = band_rows(petitions)
-    if not fresh:
-        MatterBand.objects.filter(petition_id__in=[p.pk for p in petitions]).delete()
-    MatterBand.objects.bulk_create(
-        (MatterBand(petition_id=pk, band=b, key=k) for pk, b, k in rows), batch_size=2000
-    )
+    # Plain SQL: on the registration path the ORM's bulk_create cost more than the insert.
+    table = MatterBand._meta.db_table
+    with connection.cursor() as cursor:
+        if not fresh:
+            ids = [p.pk for p in petitions]
+            cursor.execute(f"DELETE FROM {table} WHERE petition_id IN ({', '.join(['%s'] * len(ids))})", ids)
+        for start in range(0, len(rows), 2000):
+            chunk = rows[start : start + 2000]
+            cursor.execute(
+                f"INSERT INTO {table} (petition_id, band, key) VALUES {', '.join(['(%s, %s, %s)'] * len(chunk))}",
+                [v for row in chunk for v in row],
+            )
 
 
 @dataclass
