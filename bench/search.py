@@ -143,7 +143,9 @@ def main() -> None:
     parser.add_argument("--existing", action="store_true", help="measure the database the environment names")
     parser.add_argument("--rebuild", action="store_true", help="with --existing: rebuild the index first")
     parser.add_argument(
-        "--users", default="clerk,chair,housing", help="demo users to search as (clerk, leader, handling officer)"
+        "--users",
+        default="clerk,chair,housing",
+        help="demo users to search as (clerk, leader, handling officer)",
     )
     parser.add_argument("--database-url", default="")
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per query")

@@ -77,7 +77,12 @@ def alternatives() -> dict:
     def split(title=(1, 3), weight=0.5, text=(1, 2)):
         return FeatureUnion(
             [
-                ("title", TfidfVectorizer(analyzer="char", ngram_range=title, sublinear_tf=True, preprocessor=title_part)),
+                (
+                    "title",
+                    TfidfVectorizer(
+                        analyzer="char", ngram_range=title, sublinear_tf=True, preprocessor=title_part
+                    ),
+                ),
                 ("text", whole(text)),
             ],
             transformer_weights={"title": weight, "text": 1.0},
@@ -93,7 +98,8 @@ def alternatives() -> dict:
         "char 1-2, SVM C=0.3": lambda: make_pipeline(whole((1, 2)), svm(0.3)),
         "char 1-2, ridge": lambda: make_pipeline(whole((1, 2)), RidgeClassifier(class_weight="balanced")),
         "char 1-2, SGD modified Huber": lambda: make_pipeline(
-            whole((1, 2)), SGDClassifier(loss="modified_huber", alpha=1e-4, class_weight="balanced", random_state=0)
+            whole((1, 2)),
+            SGDClassifier(loss="modified_huber", alpha=1e-4, class_weight="balanced", random_state=0),
         ),
         "char 1-2, ComplementNB": lambda: make_pipeline(whole((1, 2)), ComplementNB(alpha=0.3)),
         "char 1-2, logistic regression": lambda: make_pipeline(
@@ -103,13 +109,20 @@ def alternatives() -> dict:
         "+ title 1-3 at weight 0.3, SVM": lambda: make_pipeline(split(weight=0.3), svm()),
         "+ title 1-3 at weight 0.5, SVM (chosen)": lambda: make_pipeline(split(), svm()),
         "+ title 1-4 at weight 0.5, SVM": lambda: make_pipeline(split(title=(1, 4)), svm()),
-        "+ title 1-3 at 0.5, calibrated SVM": lambda: make_pipeline(split(), CalibratedClassifierCV(svm(), cv=3)),
+        "+ title 1-3 at 0.5, calibrated SVM": lambda: make_pipeline(
+            split(), CalibratedClassifierCV(svm(), cv=3)
+        ),
         "+ title 1-3 at 1.0, vote of SVM, SGD, ComplementNB": lambda: make_pipeline(
             split(weight=1.0),
             VotingClassifier(
                 [
                     ("svm", svm()),
-                    ("sgd", SGDClassifier(loss="modified_huber", alpha=1e-4, class_weight="balanced", random_state=0)),
+                    (
+                        "sgd",
+                        SGDClassifier(
+                            loss="modified_huber", alpha=1e-4, class_weight="balanced", random_state=0
+                        ),
+                    ),
                     ("cnb", ComplementNB(alpha=0.3)),
                 ]
             ),

@@ -158,9 +158,7 @@ else:
     # 4 the planner reads a common search term's candidates by scanning every document
     # instead of the GIN index, several times slower (docs/search.md, docs/benchmarks.md).
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
-    _pg_options["options"] = (
-        _pg_options.get("options", "") + " -c jit=off -c random_page_cost=1.1"
-    ).strip()
+    _pg_options["options"] = (_pg_options.get("options", "") + " -c jit=off -c random_page_cost=1.1").strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -----------------------------------------------------------------

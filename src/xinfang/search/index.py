@@ -44,7 +44,10 @@ def _write_sqlite_keys(cursor, rows: list[tuple[int, str]], *, fresh: bool) -> N
     if not fresh:
         ids = [pk for pk, _body in rows]
         marks = ", ".join(["%s"] * len(ids))
-        cursor.execute(f"SELECT petition_id, body FROM search_searchdocument WHERE petition_id IN ({marks})", ids)
+        cursor.execute(
+            f"SELECT petition_id, body FROM search_searchdocument WHERE petition_id IN ({marks})",  # noqa: S608 (placeholders only)
+            ids,
+        )
         old = cursor.fetchall()
         if old:
             cursor.executemany(
@@ -153,10 +156,16 @@ def _rebuild_sqlite(batch_size: int, progress) -> int:
             cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
             for chunk in _batches(batch_size):
                 rows = list(petition_bodies(chunk).items())
-                cursor.executemany("INSERT INTO search_fts (rowid, keys) VALUES (%s, %s)", [(pk, fts_keys(b)) for pk, b in rows])
-                cursor.executemany("INSERT INTO search_searchdocument (petition_id, body) VALUES (%s, %s)", rows)
                 cursor.executemany(
-                    "INSERT INTO search_matterband (petition_id, band, key) VALUES (%s, %s, %s)", band_rows(chunk)
+                    "INSERT INTO search_fts (rowid, keys) VALUES (%s, %s)",
+                    [(pk, fts_keys(b)) for pk, b in rows],
+                )
+                cursor.executemany(
+                    "INSERT INTO search_searchdocument (petition_id, body) VALUES (%s, %s)", rows
+                )
+                cursor.executemany(
+                    "INSERT INTO search_matterband (petition_id, band, key) VALUES (%s, %s, %s)",
+                    band_rows(chunk),
                 )
                 done += len(chunk)
                 if progress:

@@ -60,7 +60,9 @@ def build_classifier():
         [
             (
                 "title",
-                TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, preprocessor=title_part),
+                TfidfVectorizer(
+                    analyzer="char", ngram_range=(1, 3), sublinear_tf=True, preprocessor=title_part
+                ),
             ),
             (
                 "text",
