@@ -1,9 +1,16 @@
 """Search benchmark (issue 10): p50/p95 of searches and similar-petition look-ups, index size,
-and registration throughput without and with the index, on one fresh database.
+and registration throughput without and with the index, on a fresh or an existing database.
 
     .venv/bin/python bench/search.py --petitions 100000                       # SQLite
     .venv/bin/python bench/search.py --petitions 100000 \\
         --database-url postgresql://postgres@127.0.0.1:5432/xf_bench_search  # dropped and recreated
+    DATABASE_URL=… XINFANG_SECRET_KEY=… XINFANG_DATA_DIR=… \\
+        .venv/bin/python bench/search.py --existing [--rebuild]              # a filled database
+
+`--existing` uses the database the environment names (DJANGO settings as for `manage.py`),
+migrates it, and measures the petitions already there (e.g. a copy of a 10⁶ database); the
+index is rebuilt (timed) only with `--rebuild` or when it is empty. The registrations at the end
+add `--register` × 2 petitions to it.
 
 The petitions are bulk-filled (bench/bulk.py) and then indexed with `rebuild` (timed), as a
 deployment upgrading to the search app would; with BENCH_REAL_MESSAGES=1 real citizen texts from
@@ -18,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -51,17 +59,6 @@ def _environment(args) -> None:
         why = recreate_postgres(url)
         if why:
             raise SystemExit(f"cannot reach PostgreSQL: {why}")
-        if args.random_page_cost:
-            import psycopg
-            from psycopg import sql
-
-            with psycopg.connect(url, autocommit=True) as conn:
-                name = conn.info.dbname
-                conn.execute(
-                    sql.SQL("ALTER DATABASE {} SET random_page_cost = {}").format(
-                        sql.Identifier(name), sql.Literal(args.random_page_cost)
-                    )
-                )
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "xinfang.settings",
@@ -75,18 +72,37 @@ def _environment(args) -> None:
     )
 
 
-def _time_search(clerk, q: str, repeat: int) -> dict:
-    from xinfang.petitions.selectors import parse_filters, petition_list, search_snippets
+def _time_search(user, q: str, repeat: int) -> dict:
+    """What the list page does for `q`: the count up to the page's cap, the first page and the
+    snippets. The page's overdue marks (selectors.mark_overdue, not the search's) are timed
+    apart: on an unanalysed SQLite database they cost seconds by themselves."""
+    from xinfang.petitions.paging import COUNT_CAP, keyset_page
+    from xinfang.petitions.selectors import (
+        count_all,
+        mark_overdue,
+        parse_filters,
+        petition_list,
+        search_snippets,
+    )
 
-    samples, count = [], 0
+    samples, overdue, count = [], [], 0
     for _ in range(repeat):
         started = time.perf_counter()
-        qs = petition_list(clerk, parse_filters({"q": q}))
-        count = qs.count()
-        page = list(qs[:PAGE])
-        search_snippets(page, q)
+        qs = petition_list(user, parse_filters({"q": q}))
+        count = count_all({"petitions": qs}, cap=COUNT_CAP)["petitions"]
+        page = keyset_page(qs, {}, per_page=PAGE, count=count, cap=COUNT_CAP)
+        search_snippets(page.object_list, q)
         samples.append(time.perf_counter() - started)
-    return {"q": q, "matches": count, **_percentiles(samples)}
+        started = time.perf_counter()
+        mark_overdue(page.object_list)
+        overdue.append(time.perf_counter() - started)
+    shown = f"{COUNT_CAP:,}+" if count > COUNT_CAP else count
+    return {
+        "q": q,
+        "matches": shown,
+        **_percentiles(samples),
+        "overdue_marks_p50_ms": _percentiles(overdue)["p50_ms"],
+    }
 
 
 def _index_size() -> dict:
@@ -133,6 +149,13 @@ def _registration_rate(clerk, gen, count: int, *, indexed: bool) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--petitions", type=int, default=100_000)
+    parser.add_argument("--existing", action="store_true", help="measure the database the environment names")
+    parser.add_argument("--rebuild", action="store_true", help="with --existing: rebuild the index first")
+    parser.add_argument(
+        "--users",
+        default="clerk,chair,housing",
+        help="demo users to search as (clerk, leader, handling officer)",
+    )
     parser.add_argument("--database-url", default="")
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per query")
     parser.add_argument(
@@ -142,11 +165,12 @@ def main() -> None:
         "--random-page-cost",
         type=float,
         default=0,
-        help="PostgreSQL: set random_page_cost on the benchmark database (1.1 is the usual SSD setting)",
+        help="PostgreSQL: measure with this random_page_cost instead of the application's 1.1 (settings.py)",
     )
 
     args = parser.parse_args()
-    _environment(args)
+    if not args.existing:
+        _environment(args)
 
     import django
 
@@ -154,32 +178,45 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    if args.random_page_cost and connection.vendor == "postgresql":
+        options = connection.settings_dict["OPTIONS"]
+        options["options"] = re.sub(
+            r"-c random_page_cost=\S+", f"-c random_page_cost={args.random_page_cost}", options["options"]
+        )
+
     from bench.bulk import bulk_fill
     from bench.generator import PetitionGenerator, demo_unit_ids, real_messages
     from xinfang.accounts.demo import create_demo_organisation
     from xinfang.accounts.models import User
     from xinfang.petitions.models import Petition, Petitioner
     from xinfang.search.index import rebuild
+    from xinfang.search.models import SearchDocument
     from xinfang.search.similarity import find_similar
 
     call_command("migrate", interactive=False, verbosity=0)
-    create_demo_organisation("bench-pass-2026")
+    if not args.existing:
+        create_demo_organisation("bench-pass-2026")
     clerk = User.objects.get(username="clerk")
     messages = real_messages(ROOT) if os.environ.get("BENCH_REAL_MESSAGES") == "1" else []
     gen = PetitionGenerator(2026, units=demo_unit_ids(), messages=messages)
     result: dict = {
         "database": connection.vendor,
-        "petitions": args.petitions,
+        "existing": args.existing,
         "real_messages": len(messages),
         "random_page_cost": args.random_page_cost or None,
+        "load_average_before": os.getloadavg(),
     }
 
-    started = time.perf_counter()
-    bulk_fill(args.petitions, gen=gen, actor=clerk)
-    result["bulk_fill_seconds"] = round(time.perf_counter() - started, 1)
-    started = time.perf_counter()
-    rebuild()
-    result["index_build_seconds"] = round(time.perf_counter() - started, 1)
+    if not args.existing:
+        started = time.perf_counter()
+        bulk_fill(args.petitions, gen=gen, actor=clerk)
+        result["bulk_fill_seconds"] = round(time.perf_counter() - started, 1)
+    result["petitions"] = Petition.objects.count()
+    if not args.existing or args.rebuild or not SearchDocument.objects.exists():
+        started = time.perf_counter()
+        rebuild()
+        result["index_build_seconds"] = round(time.perf_counter() - started, 1)
+        result["load_average_after_build"] = os.getloadavg()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -187,9 +224,10 @@ def main() -> None:
     print(json.dumps(result, ensure_ascii=False), file=sys.stderr, flush=True)
 
     rng = random.Random(7)
-    ids = list(Petition.objects.values_list("pk", flat=True))
+    ids = list(Petition.objects.order_by("pk").values_list("pk", flat=True))
     sample = Petition.objects.filter(pk__in=rng.sample(ids, 30))
-    person = Petitioner.objects.exclude(phone="").exclude(name="").order_by("pk")[len(ids) // 2]
+    person = Petitioner.objects.exclude(phone="").exclude(name="").filter(petition_id__gte=ids[len(ids) // 2])
+    person = person.order_by("petition_id").first()
     rare_source = Petition.objects.get(pk=rng.choice(ids)).content
     rare = rare_source[len(rare_source) // 2 : len(rare_source) // 2 + 5]
     queries = {
@@ -202,10 +240,17 @@ def main() -> None:
         "a phone": person.phone,
         "part of a number": f"{Petition.objects.get(pk=ids[len(ids) // 3]).number[-6:]}",
     }
-    result["search"] = {label: _time_search(clerk, q, args.repeat) for label, q in queries.items()}
-    for label in ("a name", "a phone"):
-        result["search"][label]["q"] = "(withheld)"
-    print(json.dumps(result["search"], ensure_ascii=False), file=sys.stderr, flush=True)
+    result["search"] = {}
+    for username in args.users.split(","):
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            continue
+        timings = {label: _time_search(user, q, args.repeat) for label, q in queries.items()}
+        for label in ("a name", "a phone"):
+            timings[label]["q"] = "(withheld)"
+        result["search"][username] = timings
+        print(username, json.dumps(timings, ensure_ascii=False), file=sys.stderr, flush=True)
+    result["load_average_after_search"] = os.getloadavg()
 
     samples = []
     for petition in sample:
@@ -218,11 +263,12 @@ def main() -> None:
     _registration_rate(clerk, gen, 5, indexed=True)
     result["registration_without_index"] = _registration_rate(clerk, gen, args.register, indexed=False)
     result["registration_with_index"] = _registration_rate(clerk, gen, args.register, indexed=True)
+    result["load_average_end"] = os.getloadavg()
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / f"search-{connection.vendor}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))
     connection.close()
-    if args.database_url and os.environ.get("BENCH_KEEP") != "1":
+    if args.database_url and not args.existing and os.environ.get("BENCH_KEEP") != "1":
         from bench.run import drop_postgres
 
         drop_postgres(args.database_url)

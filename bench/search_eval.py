@@ -1,6 +1,7 @@
 """Evaluation of the search app on real citizen messages (issue 10), for docs/benchmarks.md.
 
-    .venv/bin/python bench/search_eval.py            # needs ../shared/data/citizen-messages
+    .venv/bin/python bench/search_eval.py                 # needs ../shared/data/citizen-messages
+    .venv/bin/python bench/search_eval.py --alternatives  # + every pipeline compared (minutes)
 
 Reads the local, uncommitted CSVs beside the repository (or XINFANG_CITIZEN_MESSAGES) and prints:
 
@@ -55,7 +56,81 @@ def text_of(row: dict) -> str:
     )
 
 
-def categories(messages: list[dict]) -> dict:
+def alternatives() -> dict:
+    """The pipelines measured against the chosen one (docs/benchmarks.md), same folds. Each
+    reads the same text as `train_suggestions` (search/suggest.py `_text`)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassifier
+    from sklearn.naive_bayes import ComplementNB
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+    from sklearn.svm import LinearSVC
+
+    from xinfang.search.suggest import title_part, whole_text
+
+    def whole(ngrams, **kw):
+        return TfidfVectorizer(
+            analyzer="char", ngram_range=ngrams, sublinear_tf=True, min_df=2, preprocessor=whole_text, **kw
+        )
+
+    def split(title=(1, 3), weight=0.5, text=(1, 2)):
+        return FeatureUnion(
+            [
+                (
+                    "title",
+                    TfidfVectorizer(
+                        analyzer="char", ngram_range=title, sublinear_tf=True, preprocessor=title_part
+                    ),
+                ),
+                ("text", whole(text)),
+            ],
+            transformer_weights={"title": weight, "text": 1.0},
+        )
+
+    def svm(c=1.0):
+        return LinearSVC(C=c, class_weight="balanced")
+
+    return {
+        "char 1-2, SVM (the previous model)": lambda: make_pipeline(whole((1, 2)), svm()),
+        "char 1-3, SVM": lambda: make_pipeline(whole((1, 3), max_df=0.9), svm(0.5)),
+        "char 1-4, SVM": lambda: make_pipeline(whole((1, 4)), svm()),
+        "char 1-2, SVM C=0.3": lambda: make_pipeline(whole((1, 2)), svm(0.3)),
+        "char 1-2, ridge": lambda: make_pipeline(whole((1, 2)), RidgeClassifier(class_weight="balanced")),
+        "char 1-2, SGD modified Huber": lambda: make_pipeline(
+            whole((1, 2)),
+            SGDClassifier(loss="modified_huber", alpha=1e-4, class_weight="balanced", random_state=0),
+        ),
+        "char 1-2, ComplementNB": lambda: make_pipeline(whole((1, 2)), ComplementNB(alpha=0.3)),
+        "char 1-2, logistic regression": lambda: make_pipeline(
+            whole((1, 2)), LogisticRegression(C=20, class_weight="balanced", max_iter=2000)
+        ),
+        "+ title 1-3 at weight 1.0, SVM": lambda: make_pipeline(split(weight=1.0), svm()),
+        "+ title 1-3 at weight 0.3, SVM": lambda: make_pipeline(split(weight=0.3), svm()),
+        "+ title 1-3 at weight 0.5, SVM (chosen)": lambda: make_pipeline(split(), svm()),
+        "+ title 1-4 at weight 0.5, SVM": lambda: make_pipeline(split(title=(1, 4)), svm()),
+        "+ title 1-3 at 0.5, calibrated SVM": lambda: make_pipeline(
+            split(), CalibratedClassifierCV(svm(), cv=3)
+        ),
+        "+ title 1-3 at 1.0, vote of SVM, SGD, ComplementNB": lambda: make_pipeline(
+            split(weight=1.0),
+            VotingClassifier(
+                [
+                    ("svm", svm()),
+                    (
+                        "sgd",
+                        SGDClassifier(
+                            loss="modified_huber", alpha=1e-4, class_weight="balanced", random_state=0
+                        ),
+                    ),
+                    ("cnb", ComplementNB(alpha=0.3)),
+                ]
+            ),
+        ),
+    }
+
+
+def categories(messages: list[dict], *, compare: bool = False) -> dict:
     from sklearn.metrics import classification_report, f1_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -63,10 +138,21 @@ def categories(messages: list[dict]) -> dict:
 
     texts = [_text(r["title"], r["body"]) for r in messages]
     labels = [r["category"] for r in messages]
-    started = time.perf_counter()
     folds = StratifiedKFold(5, shuffle=True, random_state=1)
+    measured = {}
+    if compare:
+        for name, make in alternatives().items():
+            started = time.perf_counter()
+            guess = cross_val_predict(make(), texts, labels, cv=folds)
+            measured[name] = {
+                "macro_f1": round(f1_score(labels, guess, average="macro"), 4),
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+            print(name, measured[name], file=sys.stderr, flush=True)
+    started = time.perf_counter()
     predicted = cross_val_predict(build_classifier(), texts, labels, cv=folds)
     return {
+        "alternatives": measured,
         "macro_f1": round(f1_score(labels, predicted, average="macro"), 4),
         "accuracy": round(sum(a == b for a, b in zip(labels, predicted, strict=True)) / len(labels), 4),
         "seconds": round(time.perf_counter() - started, 1),
@@ -78,9 +164,10 @@ def reposts(messages: list[dict]) -> dict:
     import numpy as np
     from scipy.sparse import csr_matrix
 
-    from xinfang.search.similarity import REPEAT_SCORE, band_keys, jaccard, matter_text, shingles
+    from xinfang.search.similarity import REPEAT_SCORE, band_keys_many, jaccard, matter_text, shingles
 
-    sets = [shingles(matter_text(r["title"], r["body"])) for r in messages]
+    texts = [matter_text(r["title"], r["body"]) for r in messages]
+    sets = [shingles(t) for t in texts]
     vocabulary: dict[str, int] = {}
     indptr, indices = [0], []
     for s in sets:
@@ -97,8 +184,8 @@ def reposts(messages: list[dict]) -> dict:
             truth.add((int(i), int(j)))
     started = time.perf_counter()
     buckets: dict = {}
-    for n, s in enumerate(sets):
-        for key in band_keys(s):
+    for n, keys in enumerate(band_keys_many(texts)):
+        for key in keys:
             buckets.setdefault(key, []).append(n)
     candidates = {(a, b) for members in buckets.values() for a, b in combinations(sorted(members), 2)}
     found = {(a, b) for a, b in candidates if jaccard(sets[a], sets[b]) >= REPEAT_SCORE}
@@ -158,7 +245,12 @@ def main() -> None:
 
     django.setup()
     messages = [r for r in rows(folder / "messages.csv") if r.get("category")]
-    result = {"categories": categories(messages), "reposts": reposts(messages), "index": index_recall(folder)}
+    compare = "--alternatives" in sys.argv
+    result = {
+        "categories": categories(messages, compare=compare),
+        "reposts": reposts(messages),
+        "index": index_recall(folder),
+    }
     report = result["categories"].pop("report")
     import json
 

@@ -524,3 +524,15 @@ def test_postgresql_connections_run_without_jit():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_cost_random_pages_as_an_ssd():
+    # Issue 10: with the default 4 the planner scanned every search document for a common term.
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert float(cursor.fetchone()[0]) == 1.1

@@ -157,8 +157,11 @@ else:
     # (they cross its cost thresholds at 10⁵ petitions) and spends more time compiling
     # than it saves: 30-65 % of those queries' time (docs/benchmarks.md). These are
     # short OLTP queries; JIT is off for the application's connections only.
+    # random_page_cost 1.1 (the usual SSD value; the default 4 models spinning disks): with
+    # 4 the planner reads a common search term's candidates by scanning every document
+    # instead of the GIN index, several times slower (docs/search.md, docs/benchmarks.md).
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
-    _pg_options["options"] = (_pg_options.get("options", "") + " -c jit=off").strip()
+    _pg_options["options"] = (_pg_options.get("options", "") + " -c jit=off -c random_page_cost=1.1").strip()
 # A streaming replica (hot standby) for reads that may lag: lists, search, statistics,
 # exports (core/replicas.py, docs/scaling.md). Unset: every read goes to the primary.
 _replica = env_database("XINFANG_REPLICA_URL", conn_max_age=60, conn_health_checks=True)
@@ -169,7 +172,9 @@ if _replica:
     ):
         raise ImproperlyConfiguredEnv("XINFANG_REPLICA_URL needs PostgreSQL for it and for DATABASE_URL.")
     _replica_options = _replica.setdefault("OPTIONS", {})
-    _replica_options["options"] = (_replica_options.get("options", "") + " -c jit=off").strip()
+    _replica_options["options"] = (
+        _replica_options.get("options", "") + " -c jit=off -c random_page_cost=1.1"
+    ).strip()
     # A replica that does not answer must not hold a request long: the primary serves instead.
     _replica_options.setdefault("connect_timeout", 3)
     _replica["TEST"] = {"MIRROR": "default"}

@@ -1,0 +1,118 @@
+"""The index's write path: MinHash computed many texts at once equals datasketch's own, the
+SQLite keys follow a correction (nothing stale stays a candidate), a registration's index
+writes are a fixed, small number of statements, and a rebuild gives the very rows the
+registrations wrote."""
+
+import unicodedata
+
+import pytest
+from datasketch import MinHash
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.factories import registration_data
+from xinfang.audit.services import Context
+from xinfang.petitions.services.checks import check_registration
+from xinfang.petitions.services.registration import register_petition
+from xinfang.search import index, similarity
+from xinfang.search.models import MatterBand, SearchDocument
+from xinfang.search.text import grams, token
+
+TEXT = st.text(
+    alphabet=st.sampled_from(list("电梯停运幸福里小区补偿拖欠工资abcXYZ019 ，。！_-½٣Ǆ")), max_size=60
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(TEXT, min_size=1, max_size=8))
+def test_batched_minhash_equals_datasketch(texts):
+    """Reference implementation: datasketch's MinHash over the same shingle codes, one text at
+    a time; and the normalisation equals "keep the Unicode letters and digits"."""
+    signatures = similarity.signatures(texts)
+    for text, signature in zip(texts, signatures, strict=True):
+        kept = "".join(c for c in text.casefold() if unicodedata.category(c)[0] in "LN")
+        assert similarity._normalise(text) == kept
+        codes = similarity.shingle_codes(text)
+        if not kept:
+            assert signature is None
+            continue
+        reference = MinHash(
+            num_perm=similarity.NUM_PERM, seed=similarity.SEED, scheme="affine64", hashfunc=lambda x: x
+        )
+        reference.update_batch([int(c) for c in codes])
+        assert signature.tolist() == reference.hashvalues.tolist()
+
+
+def test_shingle_codes_are_one_per_distinct_shingle():
+    text = "电梯停运电梯停运"
+    assert len(set(similarity.shingle_codes(text).tolist())) == len(similarity.shingles(text))
+
+
+def _index_candidates(term: str) -> set[int]:
+    """Ids the index alone lets through for `term`, before the LIKE recheck."""
+    keys = sorted(grams(term))
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT rowid FROM search_fts WHERE search_fts MATCH %s",
+                [" AND ".join(f'"{token(k)}"' for k in keys)],
+            )
+        else:
+            cursor.execute("SELECT petition_id FROM search_searchdocument WHERE grams @> %s::text[]", [keys])
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.django_db
+def test_a_correction_removes_the_old_keys(api, demo_org):
+    users, _units = demo_org
+    petition = register_petition(
+        ctx=Context(actor=users["clerk"]), data=check_registration(registration_data(3))
+    )[0]
+    petition.title = "鳄鱼鹦鹉"
+    petition.save(update_fields=["title"])
+    index.on_text_changed(None, petition=petition, reason="corrected")
+    assert petition.pk in _index_candidates("鳄鱼鹦鹉")
+    petition.title = "孔雀"
+    petition.save(update_fields=["title"])
+    index.on_text_changed(None, petition=petition, reason="corrected")
+    assert petition.pk not in _index_candidates("鳄鱼鹦鹉")
+    assert petition.pk in _index_candidates("孔雀")
+    assert MatterBand.objects.filter(petition=petition).count() == similarity.BANDS
+
+
+@pytest.mark.django_db
+def test_registration_index_writes_are_a_fixed_number_of_statements(demo_org):
+    """Read the parties' text (1), the document (1, plus the FTS5 keys on SQLite), the bands (1)."""
+    users, _units = demo_org
+    petition = register_petition(
+        ctx=Context(actor=users["clerk"]), data=check_registration(registration_data(5))
+    )[0]
+    SearchDocument.objects.filter(pk=petition.pk).delete()
+    MatterBand.objects.filter(petition=petition).delete()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
+    with CaptureQueriesContext(connection) as queries:
+        index.on_text_changed(None, petition=petition, reason="registered")
+    assert len(queries) == (4 if connection.vendor == "sqlite" else 3), [q["sql"][:80] for q in queries]
+
+
+@pytest.mark.django_db
+def test_rebuild_writes_what_registration_wrote(demo_org):
+    users, _units = demo_org
+    clerk = Context(actor=users["clerk"])
+    for seed in range(20, 26):
+        register_petition(ctx=clerk, data=check_registration(registration_data(seed)))
+
+    def state():
+        return (
+            sorted(SearchDocument.objects.values_list("petition_id", "body")),
+            sorted(MatterBand.objects.values_list("petition_id", "band", "key")),
+        )
+
+    written = state()
+    assert index.rebuild(batch_size=4) == 6
+    assert state() == written
+    assert _index_candidates("补偿") >= {pk for pk, body in written[0] if "补偿" in body}
