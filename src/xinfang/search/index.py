@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from xinfang.search.models import MatterBand, SearchDocument
 from xinfang.search.similarity import store_bands, store_bands_many
-from xinfang.search.text import document_grams, petition_bodies, token
+from xinfang.search.text import document_grams, fold, petition_bodies, token
 
 
 def _write_sqlite_keys(rows: list[tuple[int, str]]) -> None:
@@ -77,3 +77,23 @@ def rebuild(*, batch_size: int = 500, progress=None) -> int:
         if progress:
             progress(done, len(ids))
     return done
+
+
+def on_numbered(sender, *, petition, provisional: str, **kwargs) -> None:
+    """Receiver of petitions.hooks.petition_numbered: registration indexed the petition under its
+    provisional number before taking the real one (so indexing never runs under the number's
+    lock); swap the number in the document, one statement on PostgreSQL (the GIN column follows).
+    The provisional number is unique and never a word of any text, so only it is replaced."""
+    from django.db.models import Value
+    from django.db.models.functions import Replace
+
+    old, new = fold(provisional), fold(petition.number)
+    SearchDocument.objects.filter(petition_id=petition.pk).update(
+        body=Replace("body", Value(old), Value(new))
+    )
+    if connection.vendor == "sqlite":
+        # The FTS5 keys are derived in Python; SQLite's whole transaction holds the write lock
+        # anyway, so reading the body back here costs no one else anything.
+        body = SearchDocument.objects.filter(petition_id=petition.pk).values_list("body", flat=True).first()
+        if body is not None:
+            _write_sqlite_keys([(petition.pk, body)])
