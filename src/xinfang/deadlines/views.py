@@ -19,13 +19,14 @@ from xinfang.audit.services import Context
 from xinfang.core.errors import DomainError, InvalidInput
 from xinfang.core.ids import parse_id
 from xinfang.deadlines import selectors, services
-from xinfang.petitions.selectors import get_visible_petition
+from xinfang.petitions.paging import COUNT_CAP
+from xinfang.petitions.selectors import count_all, get_visible_petition
 
 PAGE_SIZE = 50
 OPERATIONS = {"extend", "pause", "resume"}
 
 
-def _page(request, qs, count=None):
+def _page(request, qs, count=None, *, exact=True):
     try:
         number = max(1, int(request.GET.get("page", 1)))
     except ValueError:
@@ -33,7 +34,17 @@ def _page(request, qs, count=None):
     paginator = Paginator(qs, PAGE_SIZE)
     if count is not None:
         paginator.count = count  # already known (a sum the caller computed): no COUNT pass
+    paginator.exact = exact
     return paginator.get_page(number)
+
+
+def _capped_count(qs) -> tuple[int, bool]:
+    """The list's count, exact up to COUNT_CAP (issue 9): an office with years of open
+    matters has hundreds of thousands of overdue clocks at 10⁶ petitions, and an exact
+    count walked every one under the Rule 4.3 firewall on each request. Beyond the cap the
+    page says "more than" and the pages go on by number."""
+    counted = count_all({"n": qs}, cap=COUNT_CAP)["n"]
+    return counted, counted <= COUNT_CAP
 
 
 @login_required
@@ -47,8 +58,11 @@ def deadline_lists(request):
     except InvalidInput as exc:
         errors = {k: [str(m) for m in v] for k, v in exc.errors.items()}
     else:
-        page = _page(request, selectors.deadline_list(request.user, filters))
+        listed = selectors.deadline_list(request.user, filters)
+        count, exact = _capped_count(listed)
+        page = _page(request, listed, count, exact=exact)
     context = {
+        "cap": COUNT_CAP,
         "page": page,
         "filters": filters,
         "errors": errors,
