@@ -149,7 +149,7 @@ def main() -> None:
                 return execute(sql, params, many, context)
 
             with connection.execute_wrapper(count):
-                client.get(path, **extra)
+                status = client.get(path, **extra).status_code
             timings = []
             for _ in range(args.requests):
                 started = time.perf_counter()

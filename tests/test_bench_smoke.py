@@ -38,7 +38,7 @@ def test_bench_quick_mode_runs(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=420,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads(out.read_text(encoding="utf-8"))
