@@ -35,6 +35,11 @@ def main() -> None:
         help="three years of history, statuses spread over the procedure, many clerks and units (bench/spread.py)",
     )
     parser.add_argument(
+        "--no-search-index",
+        action="store_true",
+        help="leave the search index empty after a bulk fill (pages and registration do not read it)",
+    )
+    parser.add_argument(
         "--max-seconds", type=float, default=0, help="stop registering after this long (0: never)"
     )
     args = parser.parse_args()
@@ -91,9 +96,10 @@ def main() -> None:
         # bulk_create sends no petition_text_changed: index what it wrote, as registration would.
         from xinfang.search.index import rebuild
 
-        started = time.perf_counter()
-        rebuild()
-        bulk["search_index_seconds"] = round(time.perf_counter() - started, 1)
+        if not args.no_search_index:
+            started = time.perf_counter()
+            rebuild()
+            bulk["search_index_seconds"] = round(time.perf_counter() - started, 1)
         if connection.vendor == "postgresql":
             # A deployment's autovacuum analyzes tables after large changes (and may be
             # off on a scratch server): without statistics the repeat look-up of every

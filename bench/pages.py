@@ -119,7 +119,11 @@ def main() -> None:
     try:
         from xinfang.petitions.paging import cursor
 
-        deep_key = cursor(Petition.objects.order_by("-received_at", "-id")[(deep_page - 1) * 25 - 1])
+        deep_key = (
+            cursor(Petition.objects.order_by("-received_at", "-id")[(deep_page - 1) * 25 - 1])
+            if deep_page > 1
+            else "0.1"  # a database too small for a deep page (the smoke test)
+        )
     except ImportError:  # a tree from before keyset pages: the key is ignored there
         deep_key = "0.1"
     results: dict = {"petitions": total, "jit": args.jit, "personas": {}}
@@ -145,7 +149,7 @@ def main() -> None:
                 return execute(sql, params, many, context)
 
             with connection.execute_wrapper(count):
-                client.get(path, **extra)
+                status = client.get(path, **extra).status_code
             timings = []
             for _ in range(args.requests):
                 started = time.perf_counter()

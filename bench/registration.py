@@ -53,9 +53,9 @@ def in_process(count: int, seed: int) -> dict:
     original = registration.allocate_number
     state = {}
 
-    def timed_allocate(year):
+    def timed_allocate(year, *args, **kwargs):
         state["locked_at"] = time.perf_counter()
-        return original(year)
+        return original(year, *args, **kwargs)
 
     def counter(execute, sql, params, many, context):
         state["statements"] = state.get("statements", 0) + 1

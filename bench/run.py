@@ -22,7 +22,11 @@ BENCH_API_PETITIONS (2000), BENCH_REQUESTS (300 per endpoint), BENCH_QUICK=1
 BENCH_DIR (var/bench), BENCH_REAL_MESSAGES=1 (mix in local real texts if present),
 BENCH_MAX_LOAD_MINUTES (25: the service-layer load of one database stops after
 this long and reports its rate and the projected time for all N; the HTTP part
-then runs at the size reached).
+then runs at the size reached), BENCH_REALISTIC=1 (the bulk fill gets a working
+office's shape, bench/spread.py), BENCH_SEARCH_INDEX=0 (skip the search index
+rebuild after the bulk fill: no figure here reads it but the `q` search),
+BENCH_PAGES_REQUESTS (10; 0 skips bench/pages.py, every role's pages timed
+in-process on the same database after the reads).
 """
 
 from __future__ import annotations
@@ -75,6 +79,24 @@ def options() -> argparse.Namespace:
         "--max-load-minutes", type=float, default=float(os.environ.get("BENCH_MAX_LOAD_MINUTES") or 25)
     )
     parser.add_argument("--service-only", action="store_true", help="skip the HTTP part")
+    parser.add_argument(
+        "--realistic",
+        action="store_true",
+        default=os.environ.get("BENCH_REALISTIC", "") == "1",
+        help="bulk fill with a working office's shape (bench/spread.py)",
+    )
+    parser.add_argument(
+        "--no-search-index",
+        action="store_true",
+        default=os.environ.get("BENCH_SEARCH_INDEX", "") == "0",
+        help="skip the search index rebuild after the bulk fill",
+    )
+    parser.add_argument(
+        "--pages-requests",
+        type=int,
+        default=int(os.environ.get("BENCH_PAGES_REQUESTS") or (1 if quick else 10)),
+        help="measured requests per page in bench/pages.py (0: skip it)",
+    )
     parser.add_argument("--dir", type=Path, default=Path(os.environ.get("BENCH_DIR", ROOT / "var" / "bench")))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     args = parser.parse_args()
@@ -173,6 +195,8 @@ def bench_database(kind: str, args, pg_url: str) -> dict:
             str(args.bulk),
             "--max-seconds",
             str(args.max_load_minutes * 60),
+            *(["--realistic"] if args.realistic else []),
+            *(["--no-search-index"] if args.no_search_index else []),
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -208,6 +232,25 @@ def bench_database(kind: str, args, pg_url: str) -> dict:
             result["petitions_at_read_time"] = total
         finally:
             server.stop()
+    if args.pages_requests:
+        # Every role's everyday pages on the same data (issue 9): a clerk, two leaders and a
+        # handling officer, in-process, with the worker's peak RSS.
+        print(f"[{kind}] timing every role's pages, {args.pages_requests} requests each …", flush=True)
+        pages = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "pages.py"),
+                "--requests",
+                str(args.pages_requests),
+                "--warmup",
+                "0" if args.quick else "2",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+        result["pages"] = json.loads(pages.stdout)
     if kind == "postgresql" and os.environ.get("BENCH_KEEP") != "1":
         drop_postgres(pg_url)
     return result
@@ -255,6 +298,17 @@ def table(results: dict) -> str:
             f"GET {name}: p50 / p95 / mean ms",
             lambda r, n=name: "{p50:.1f} / {p95:.1f} / {mean:.1f}".format(**r["reads"][n]),
         )
+    first_pages = next((results["databases"][db] for db in dbs if "pages" in results["databases"][db]), None)
+    for persona, pages in (first_pages or {}).get("pages", {}).get("personas", {}).items():
+        for label in pages:
+            row(
+                f"{persona} {label}: p50 / p95 ms (SQL)",
+                lambda r, p=persona, n=label: "{p50:.0f} / {p95:.0f} ({queries})".format(
+                    **r["pages"]["personas"][p][n]
+                ),
+            )
+    if first_pages:
+        row("web worker peak RSS MB (pages)", lambda r: f"{r['pages']['peak_rss_mb']:.0f}")
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     lines.insert(1, "-" * len(lines[0]))
@@ -282,6 +336,9 @@ def main() -> None:
             "requests_per_endpoint": args.requests,
             "gunicorn_workers": 2,
             "client_threads": 4,
+            "realistic": args.realistic,
+            "search_index": not args.no_search_index,
+            "pages_requests": args.pages_requests,
         },
         "databases": {},
     }

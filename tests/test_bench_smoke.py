@@ -38,7 +38,7 @@ def test_bench_quick_mode_runs(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads(out.read_text(encoding="utf-8"))
@@ -50,6 +50,10 @@ def test_bench_quick_mode_runs(tmp_path):
     for name, figures in sqlite["reads"].items():
         assert figures["n"] == 2 and figures["p95"] >= figures["p50"] > 0, name
     assert "registrations/s over HTTP" in done.stdout
+    # Every role's pages (bench/pages.py) on the same database, with the worker's peak RSS.
+    assert set(sqlite["pages"]["personas"]) == {"clerk", "secgen", "deputy", "housing"}
+    assert sqlite["pages"]["personas"]["clerk"]["home"]["status"] == 200
+    assert sqlite["pages"]["peak_rss_mb"] > 0 and "web worker peak RSS" in done.stdout
     assert "token" not in json.dumps(results)  # the API token is not written out
 
 

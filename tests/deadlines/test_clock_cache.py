@@ -73,3 +73,47 @@ def test_a_new_holiday_applies_to_the_next_registration(demo_org):
     after = _register(users, start)
     assert timezone.localtime(after, office_tz()).date() > last_day
     assert isinstance(last_day, date)
+
+
+def test_one_registration_asks_the_shared_cache_once(demo_org, monkeypatch):
+    # With the default database cache each ask is a SELECT inside the registering
+    # transaction; the two or three clocks of one registration share one.
+    from xinfang.deadlines import clock_cache
+
+    users, _units = demo_org
+    _register(users, _monday())
+    asked = []
+    real_get = clock_cache.cache.get
+
+    def counting_get(key, *args, **kwargs):
+        asked.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(clock_cache.cache, "get", counting_get)
+    clock_cache._version_memo[0] = 0.0  # as after a second without registrations
+    _register(users, _monday())
+    assert asked.count(clock_cache.VERSION_KEY) == 1
+
+
+def test_another_process_s_edit_is_seen_once_the_token_expires(demo_org):
+    # Another process bumps the shared token (its own edit): this process keeps its memo
+    # only until it asks again (at most VERSION_SECONDS later), then reloads. (Whether it
+    # is still trusted within the second depends on the clock: not asserted.)
+    from uuid import uuid4
+
+    from xinfang.deadlines import clock_cache
+
+    users, _units = demo_org
+    before = _register(users, _monday())
+    DeadlinePolicy.objects.filter(
+        profile=active_profile(), clock="handling", channel="", superseded_at__isnull=True
+    ).update(amount=models_amount_plus(10))  # a write no signal sees, as in another process
+    clock_cache.cache.set(clock_cache.VERSION_KEY, uuid4().hex, None)
+    clock_cache._version_memo[0] = 0.0  # the second has passed
+    assert _register(users, _monday()) > before
+
+
+def models_amount_plus(n):
+    from django.db.models import F
+
+    return F("amount") + n

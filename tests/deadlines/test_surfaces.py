@@ -135,3 +135,35 @@ def test_pages(drive, client_for, demo_org):
         assert posted.status_code == 302
         housing_page = client_for("housing", HTTP_ACCEPT_LANGUAGE="en").get(f"/petitions/{petition.number}/")
         assert "Record the response" in housing_page.content.decode()
+
+
+@pytest.mark.django_db
+def test_deadline_list_count_is_exact_up_to_the_cap(drive, client_for, demo_org, monkeypatch):
+    # Issue 9: the overdue list counts up to COUNT_CAP and says "more than" beyond; the
+    # oracle is the number of overdue clocks the list shows over every page.
+    from xinfang.deadlines import views
+    from xinfang.petitions.models import Deadline
+
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=SH), tick=False):
+        for _ in range(3):
+            drive("assigned")
+    with time_machine.travel(datetime(2026, 3, 12, 9, 0, tzinfo=SH), tick=True):
+        overdue = Deadline.objects.filter(
+            met_at__isnull=True, paused_at__isnull=True, due_at__lt=timezone.now()
+        ).count()
+        assert overdue >= 3
+        clerk = client_for("clerk", HTTP_ACCEPT_LANGUAGE="en")
+        monkeypatch.setattr(views, "COUNT_CAP", overdue)
+        exact = clerk.get("/deadlines/?state=overdue&scope=all").content.decode()
+        assert f"{overdue} deadlines" in exact and "More than" not in exact
+        monkeypatch.setattr(views, "COUNT_CAP", overdue - 1)
+        capped = clerk.get("/deadlines/?state=overdue&scope=all").content.decode()
+        assert f"More than {overdue - 1} deadlines" in capped
+        monkeypatch.setattr(views, "PAGE_SIZE", 2)
+        shown = 0
+        for number in range(1, overdue + 2):
+            page = clerk.get(f"/deadlines/?state=overdue&scope=all&page={number}")
+            shown += page.content.decode().count("badge--overdue")
+            if "page=" + str(number + 1) not in page.content.decode():
+                break
+        assert shown == overdue

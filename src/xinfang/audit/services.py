@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.utils import timezone
 
 from xinfang.audit import state
@@ -26,14 +27,24 @@ class Context:
 
 
 def append_event(
-    petition, ctx: Context, action: str, data: dict | None = None, *, first: bool = False
+    petition,
+    ctx: Context,
+    action: str,
+    data: dict | None = None,
+    *,
+    first: bool = False,
+    state_digest: str | None = None,
 ) -> Event:
     """Append one event. The caller holds the petition's row lock (or just created it),
     so the sequence and the previous hash cannot change underneath us.
 
     `first` is for the petition's first event (registration, in the transaction that
-    inserted it): nothing to read before, and the chain head is a plain INSERT. That
-    runs inside the numbering lock, so it is kept to two statements."""
+    inserted it): nothing to read before, and the chain head is a plain INSERT.
+    `state_digest` is the digest of the rows as this event leaves them when the caller
+    has them in memory (registration: it has just written every one of them), so the
+    rows are not read back; `verify_audit` recomputes it from the rows themselves, so a
+    digest that does not match what was stored shows at once. Registration runs this
+    inside the numbering lock: event, head and the chain count, four statements."""
     # The sealed head holds the last event's sequence and hash: one primary-key read, where
     # asking the events for their last one probes every monthly partition (docs/scaling.md),
     # and it outlives retention dropping the chain's oldest (or all) events. A forged head
@@ -53,7 +64,7 @@ def append_event(
         prev_hash=last["hash"] if last else GENESIS,
         version=CURRENT_VERSION,
         # The rows as this event leaves them: services append after writing (audit/state.py).
-        state=state.digests([petition.pk])[petition.pk],
+        state=state_digest if state_digest is not None else state.digests([petition.pk])[petition.pk],
     )
     event.hash = compute_hash(event.prev_hash, event)
     event.save(force_insert=True)
@@ -67,14 +78,35 @@ def append_event(
     return event
 
 
+# The table name is the model's own (a constant), never input.
+_COUNT_UP = (
+    f'UPDATE "{ChainCount._meta.db_table}" SET "count" = "count" + 1, "last_petition_id" = %s '  # noqa: S608
+    'WHERE "id" = 1 RETURNING "count"'
+)
+
+
+def _increment_count(petition_id: int) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNT_UP, [petition_id])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def _count_new_chain(petition_id: int) -> None:
-    """A chain started: the sealed count of chains goes up by one (audit/models.ChainCount)."""
-    ChainCount.objects.get_or_create(pk=1, defaults={"count": 0, "mac": count_mac(0, None)})
-    counter = ChainCount.objects.select_for_update().get(pk=1)
-    counter.count += 1
-    counter.last_petition_id = petition_id
-    counter.mac = count_mac(counter.count, petition_id)
-    counter.save(update_fields=["count", "last_petition_id", "mac"])
+    """A chain started: the sealed count of chains goes up by one (audit/models.ChainCount).
+
+    Two statements: the UPDATE both takes the row's lock and returns the new count (as
+    the petition number does), then the seal over that count is written. The row and its
+    seal change in one transaction, so nobody ever sees them disagree. Registration
+    calls this inside the numbering lock, so it is kept short."""
+    count = _increment_count(petition_id)
+    if count is None:
+        # The first chain of this database: create the row without racing another process.
+        ChainCount.objects.bulk_create(
+            [ChainCount(pk=1, count=0, mac=count_mac(0, None))], ignore_conflicts=True
+        )
+        count = _increment_count(petition_id)
+    ChainCount.objects.filter(pk=1).update(mac=count_mac(count, petition_id))
 
 
 def start_chains(petitions, ctx: Context, action: str, data: dict[int, dict], *, batch: int = 2000) -> int:

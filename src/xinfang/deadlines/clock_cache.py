@@ -32,14 +32,25 @@ from xinfang.deadlines import clocks, engine
 
 VERSION_KEY = "xinfang:deadlines:clock-data-version"
 LOCAL_SECONDS = 60
+# How long this process trusts the version token it last read. One registration computes two or
+# three clocks, each of which asked the shared cache (with the default database cache: a SELECT
+# each, inside the registering transaction); now they share one read. An edit made in this
+# process resets it at once (_bump); another process's edit is seen within this second.
+VERSION_SECONDS = 1.0
 MAX_ENTRIES = 512
 WINDOW_DAYS = 400
 
 _memo: dict[tuple, tuple[float, object]] = {}
+_version_memo: list = [0.0, ""]  # [trusted until (monotonic), token]
 
 
 def _version() -> str:
-    return cache.get(VERSION_KEY, "")
+    now = time.monotonic()
+    if _version_memo[0] > now:
+        return _version_memo[1]
+    token = cache.get(VERSION_KEY, "")
+    _version_memo[:] = [now + VERSION_SECONDS, token]
+    return token
 
 
 def _get(key: tuple, load):
@@ -75,12 +86,14 @@ def calendar(start: date, end: date) -> engine.CalendarData:
 
 def clear_local() -> None:
     _memo.clear()
+    _version_memo[0] = 0.0
 
 
 def _bump() -> None:
     # A fresh random token, not a counter: a counter restarting after the cache was
     # cleared could meet an old entry's number again.
     _memo.clear()
+    _version_memo[0] = 0.0
     cache.set(VERSION_KEY, uuid4().hex, None)
 
 

@@ -25,7 +25,7 @@ PAGE_SIZE = 50
 OPERATIONS = {"extend", "pause", "resume"}
 
 
-def _page(request, qs, count=None):
+def _page(request, qs, count=None, *, exact=True):
     try:
         number = max(1, int(request.GET.get("page", 1)))
     except ValueError:
@@ -33,7 +33,24 @@ def _page(request, qs, count=None):
     paginator = Paginator(qs, PAGE_SIZE)
     if count is not None:
         paginator.count = count  # already known (a sum the caller computed): no COUNT pass
+    paginator.exact = exact
     return paginator.get_page(number)
+
+
+# Exact up to this many clocks, "more than" beyond (20 pages of 50).
+COUNT_CAP = 1_000
+
+
+def _capped_count(qs) -> tuple[int, bool]:
+    """The list's count, exact up to COUNT_CAP (issue 9): an office with years of open
+    matters has tens of thousands of overdue clocks at 10⁵ petitions, and an exact count
+    walked every one under the Rule 4.3 firewall on each request. Capped, it reads the
+    first COUNT_CAP + 1 running clocks in order (index deadline_running_due) and stops.
+    Beyond the cap the page says "more than" and the pages go on by number."""
+    # Sliced in the list's order: the planner then reads the index in order and stops at
+    # the cap, where an unordered count built a hash of every visible open petition first.
+    counted = qs.values("pk")[: COUNT_CAP + 1].count()
+    return counted, counted <= COUNT_CAP
 
 
 @login_required
@@ -47,8 +64,11 @@ def deadline_lists(request):
     except InvalidInput as exc:
         errors = {k: [str(m) for m in v] for k, v in exc.errors.items()}
     else:
-        page = _page(request, selectors.deadline_list(request.user, filters))
+        listed = selectors.deadline_list(request.user, filters)
+        count, exact = _capped_count(listed)
+        page = _page(request, listed, count, exact=exact)
     context = {
+        "cap": COUNT_CAP,
         "page": page,
         "filters": filters,
         "errors": errors,

@@ -10,6 +10,7 @@ is authenticated by its own key instead), deadlines and notifications.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
 from xinfang.petitions.models import InvolvedPerson, InvolvedUnit, Petition, Petitioner
@@ -43,7 +44,32 @@ FIELDS = (
 
 
 def _iso(value):
+    # Both databases hand aware datetimes back in UTC; a value still in memory may carry
+    # the office's zone. The same instant must describe the same way either way.
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        value = value.astimezone(datetime.UTC)
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _sort(described: dict) -> dict:
+    for key in ("involved_units", "involved_persons", "petitioners"):
+        described[key].sort(key=lambda item: [str(x) for x in item] if isinstance(item, list) else item)
+    return described
+
+
+def describe_written(petition: Petition, *, petitioners, involved_units, involved_persons) -> dict:
+    """The description `describe` would read back, built from rows a service has just
+    written and still holds (registration): no query. verify_audit compares the sealed
+    digest with `describe` of the stored rows, and tests/audit/test_state_in_memory.py
+    checks both agree for every shape of registration."""
+    return _sort(
+        {
+            "petition": {k: _iso(getattr(petition, k)) for k in FIELDS},
+            "involved_units": [u.unit_id for u in involved_units],
+            "involved_persons": [[p.name, p.unit_id, p.user_id] for p in involved_persons],
+            "petitioners": [[p.position, p.name, p.work_unit, p.is_representative] for p in petitioners],
+        }
+    )
 
 
 def describe(petition_ids: Iterable[int]) -> dict[int, dict]:
@@ -68,6 +94,5 @@ def describe(petition_ids: Iterable[int]) -> dict[int, dict]:
     ):
         out[pk]["petitioners"].append(petitioner)
     for described in out.values():
-        for key in ("involved_units", "involved_persons", "petitioners"):
-            described[key].sort(key=lambda item: [str(x) for x in item] if isinstance(item, list) else item)
+        _sort(described)
     return out

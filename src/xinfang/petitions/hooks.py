@@ -29,6 +29,14 @@ petition_text_changed = Signal()
 # Keyword arguments: ``petitions`` (a list of saved Petitions with their final numbers; their
 # parties, reception records and replies are written) and ``reason`` ("imported").
 petitions_created_in_bulk = Signal()
+# Sent once per registration, inside its transaction, right after the petition's unified number
+# was allocated. Registration sends ``petition_text_changed`` (reason "registered") BEFORE the
+# number is taken, while the petition still carries its provisional number (numbering.py), so that
+# indexing its text never runs under the year's number lock; this signal then tells a receiver
+# that only the number changed. Keyword arguments: ``petition`` (now with its real ``number``) and
+# ``provisional`` (the number it carried before). Receivers run inside the number's lock: keep
+# them to one statement.
+petition_numbered = Signal()
 
 
 class Registry:

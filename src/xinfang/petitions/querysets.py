@@ -19,11 +19,11 @@ class PetitionQuerySet(models.QuerySet):
             # 三员分立: an administrator reads no petition, whatever other role it was given.
             return self.none()
         if user.has_role(*OFFICE_ROLES):
-            return self.exclude(self._firewall(user))
+            return self._outside_firewall(user)
         if user.has_role(Role.HANDLER) and user.unit_id:
             # Handlers see what is assigned to their unit (or a unit above it, which
             # hands work down), and nothing that involves them.
-            return self.filter(self._assigned_to(user)).exclude(self._firewall(user))
+            return self.filter(self._assigned_to(user))._outside_firewall(user)
         # Administrators never read petition content (三员分立).
         return self.none()
 
@@ -36,15 +36,25 @@ class PetitionQuerySet(models.QuerySet):
         )
         return Q(Exists(live))
 
-    @staticmethod
-    def _firewall(user) -> Q:
-        """Rule 4.3: petitions that involve the user's unit, a unit above it, or the user."""
+    def _outside_firewall(self, user):
+        """Rule 4.3: without the petitions that involve the user's unit, a unit above it, or
+        the user.
+
+        Two separate NOT EXISTS conditions, not NOT (EXISTS … OR EXISTS …): the same rows,
+        but PostgreSQL turns only a top-level NOT EXISTS into an anti-join it can estimate.
+        The OR form was filtered through two subplans at the planner's default selectivity,
+        so every list under the firewall was estimated at a quarter of its rows (issue 9:
+        25k estimated, 100k real), which pushed plans past the JIT thresholds and chose
+        nested loops over open petitions."""
         from xinfang.petitions.models import InvolvedPerson, InvolvedUnit
 
         unit_ids = user.unit.ancestor_ids if user.unit_id else []
-        involves_unit = Exists(InvolvedUnit.objects.filter(petition=OuterRef("pk"), unit_id__in=unit_ids))
-        involves_person = Exists(InvolvedPerson.objects.filter(petition=OuterRef("pk"), user=user))
-        return Q(involves_unit) | Q(involves_person) if unit_ids else Q(involves_person)
+        qs = self.exclude(Exists(InvolvedPerson.objects.filter(petition=OuterRef("pk"), user=user)))
+        if unit_ids:
+            qs = qs.exclude(
+                Exists(InvolvedUnit.objects.filter(petition=OuterRef("pk"), unit_id__in=unit_ids))
+            )
+        return qs
 
     def open(self):
         from xinfang.petitions.choices import OPEN_STATUSES

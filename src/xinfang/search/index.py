@@ -13,7 +13,7 @@ from django.db import connection, transaction
 
 from xinfang.search.models import MatterBand, SearchDocument
 from xinfang.search.similarity import band_rows, store_bands_many
-from xinfang.search.text import document_grams, fts_keys, petition_bodies
+from xinfang.search.text import document_grams, fold, fts_keys, petition_bodies
 
 _UPSERT = (
     "INSERT INTO search_searchdocument (petition_id, body{grams}) VALUES {values} "
@@ -72,7 +72,10 @@ def store(rows: list[tuple[int, str]], *, fresh: bool = False) -> None:
 
 
 def index_petition(petition, *, fresh: bool = False) -> None:
-    store(list(petition_bodies([petition], registration_only=fresh).items()), fresh=fresh)
+    rows = list(petition_bodies([petition], registration_only=fresh).items())
+    store(rows, fresh=fresh)
+    # Kept for on_numbered, which swaps the real number in without reading the document back.
+    petition._search_body = rows[0][1] if rows else None
 
 
 # Reasons after which the matter's own text (title, problem, requests) may be new; the other
@@ -191,3 +194,19 @@ def rebuild(*, batch_size: int = 2000, progress=None) -> int:
     if connection.vendor == "postgresql":
         return _rebuild_postgresql(batch_size, progress)
     return _rebuild_sqlite(batch_size, progress)
+
+
+def on_numbered(sender, *, petition, provisional: str, **kwargs) -> None:
+    """Receiver of petitions.hooks.petition_numbered: registration indexed the petition under its
+    provisional number before taking the real one (so indexing never runs under the number's
+    lock); swap the number into the document kept in memory by `index_petition` and write it
+    again: one upsert on PostgreSQL, whose grams are written by the application and so must be
+    computed from the new body. The provisional number is unique and never a word of any text,
+    so only it is replaced."""
+    body = getattr(petition, "_search_body", None)
+    if body is None:  # indexed by someone else, or not in this transaction: index it anew
+        index_petition(petition)
+        return
+    body = body.replace(fold(provisional), fold(petition.number))
+    petition._search_body = body
+    store([(petition.pk, body)])

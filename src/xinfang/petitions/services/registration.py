@@ -11,11 +11,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.audit import state
 from xinfang.audit.services import Context, append_event
 from xinfang.core.errors import Conflict, Forbidden
+from xinfang.petitions.audit_state import describe_written
 from xinfang.petitions.choices import Status
 from xinfang.petitions.deadlines import office_tz, restart_registration_clocks, start_registration_clocks
-from xinfang.petitions.hooks import petition_text_changed
+from xinfang.petitions.hooks import petition_numbered, petition_text_changed
 from xinfang.petitions.models import (
     IdempotencyKey,
     InvolvedPerson,
@@ -100,15 +102,19 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
     """Write the registration, then take the number LAST.
 
     The number's row lock lasts until commit (numbering.py), so everything that does
-    not need the number (the petition under a provisional number, parties, reception,
-    repeat links, clocks) is written first, and the lock covers four statements: the
-    number, the petition's real number, the event and its chain head. Whatever the
-    service read or wrote stays on the returned petition (the 201 answer is built
-    from it, `petition_from_registration`)."""
+    not need the number is written first, under a provisional number: the petition, its
+    parties, the reception record, repeat links, clocks and the search index (sent
+    `petition_text_changed` now, `petition_numbered` once the number is known). Inside
+    the lock: the number (written into the petition by the same statement on
+    PostgreSQL), the index's copy of it, the event, its chain head and the count of
+    chains. The event's state digest is computed from the rows written here, not read
+    back (audit_state.describe_written). Whatever the service read or wrote stays on the
+    returned petition (the 201 answer is built from it, `petition_from_registration`)."""
     now = timezone.now()
     year = now.astimezone(office_tz()).year
+    provisional = provisional_number()
     petition = Petition.objects.create(
-        number=provisional_number(),
+        number=provisional,
         year=year,
         serial=1,  # replaced with the number below, in this transaction
         channel=data.channel,
@@ -143,10 +149,30 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
         )
     repeats = _link_repeats(petition, data)
     deadlines = start_registration_clocks(petition)
+    _remember(
+        petition,
+        petitioners=petitioners,
+        involved_units=involved_units,
+        involved_persons=involved_persons,
+        reception=reception,
+        deadlines=deadlines,
+        repeats=repeats,
+    )
+    # Indexed under the provisional number, outside the lock (receivers may read the
+    # relations remembered above instead of the database).
+    petition_text_changed.send(sender=Petition, petition=petition, reason="registered")
     # From here to commit the year's number row is locked.
-    number, serial = allocate_number(year)
+    number, serial = allocate_number(year, petition_id=petition.pk)
     petition.number, petition.serial = number, serial
-    Petition.objects.filter(pk=petition.pk).update(number=number, serial=serial)
+    petition_numbered.send(sender=Petition, petition=petition, provisional=provisional)
+    sealed = state.digest(
+        describe_written(
+            petition,
+            petitioners=petitioners,
+            involved_units=involved_units,
+            involved_persons=involved_persons,
+        )
+    )
     append_event(
         petition,
         ctx,
@@ -163,17 +189,8 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
             "repeat_of": [n for _pk, n in repeats],
         },
         first=True,
+        state_digest=sealed,
     )
-    _remember(
-        petition,
-        petitioners=petitioners,
-        involved_units=involved_units,
-        involved_persons=involved_persons,
-        reception=reception,
-        deadlines=deadlines,
-        repeats=repeats,
-    )
-    petition_text_changed.send(sender=Petition, petition=petition, reason="registered")
     return petition
 
 
@@ -200,6 +217,8 @@ def _remember(petition, *, petitioners, involved_units, involved_persons, recept
         "deadlines": _cached(petition, "deadlines", sorted(deadlines, key=lambda d: d.due_at)),
         "repeat_of": _cached(petition, "repeat_of", [Petition(pk=pk, number=n) for pk, n in repeats]),
         "assignments": _cached(petition, "assignments", []),
+        # A new petition has no procedure records yet: the answer's allowed actions ask.
+        "persuasions": _cached(petition, "persuasions", []),
         "attachments": _cached(petition, "attachments", []),
     }
     petition._prefetched_objects_cache = cache
