@@ -56,6 +56,22 @@ class PetitionQuerySet(models.QuerySet):
             )
         return qs
 
+    @staticmethod
+    def firewalled(user) -> Q:
+        """Rule 4.3 as a condition: the petitions that involve the user's unit, a unit above
+        it, or the user, i.e. exactly those `_outside_firewall` removes. The statistics
+        summary counts them to subtract them (reports/summary.py); a test checks the two
+        partition every petition."""
+        from xinfang.petitions.models import InvolvedPerson, InvolvedUnit
+
+        unit_ids = user.unit.ancestor_ids if user.unit_id else []
+        involves_person = Q(Exists(InvolvedPerson.objects.filter(petition=OuterRef("pk"), user=user)))
+        if not unit_ids:
+            return involves_person
+        return involves_person | Q(
+            Exists(InvolvedUnit.objects.filter(petition=OuterRef("pk"), unit_id__in=unit_ids))
+        )
+
     def open(self):
         from xinfang.petitions.choices import OPEN_STATUSES
 

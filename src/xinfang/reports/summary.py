@@ -238,7 +238,7 @@ def _hidden_petitions(user, f):
     """Every petition the firewall hides from `user` (Rule 4.3), with the summary's filters."""
     from xinfang.petitions import hooks
 
-    qs = Petition.objects.filter(PetitionQuerySet._firewall(user), _filters_q(f))
+    qs = Petition.objects.filter(PetitionQuerySet.firewalled(user), _filters_q(f))
     for name in ("assigned_unit", "involved_unit"):
         if name in f.extra:
             qs = hooks.petition_list_filters.get(name).apply(qs, f.extra[name])
