@@ -73,33 +73,34 @@ def _environment(args) -> None:
 
 
 def _time_search(user, q: str, repeat: int) -> dict:
-    """What the list page does for `q`: the count up to the page's cap, the first page and the
-    snippets. The page's overdue marks (selectors.mark_overdue, not the search's) are timed
-    apart: on an unanalysed SQLite database they cost seconds by themselves."""
-    from xinfang.petitions.paging import COUNT_CAP, keyset_page
+    """What the list page does for `q` (selectors.list_page): the count up to the search's cap,
+    which decides the order, the first page and the snippets. The page's overdue marks
+    (selectors.mark_overdue, not the search's) are timed apart: on an unanalysed SQLite
+    database they cost seconds by themselves."""
     from xinfang.petitions.selectors import (
-        count_all,
+        list_page,
         mark_overdue,
         parse_filters,
         petition_list,
         search_snippets,
     )
 
-    samples, overdue, count = [], [], 0
+    samples, overdue = [], []
     for _ in range(repeat):
         started = time.perf_counter()
-        qs = petition_list(user, parse_filters({"q": q}))
-        count = count_all({"petitions": qs}, cap=COUNT_CAP)["petitions"]
-        page = keyset_page(qs, {}, per_page=PAGE, count=count, cap=COUNT_CAP)
-        search_snippets(page.object_list, q)
+        filters = parse_filters({"q": q})
+        listed = list_page(petition_list(user, filters), filters, {}, per_page=PAGE)
+        search_snippets(listed.page.object_list, q)
         samples.append(time.perf_counter() - started)
         started = time.perf_counter()
-        mark_overdue(page.object_list)
+        mark_overdue(listed.page.object_list)
         overdue.append(time.perf_counter() - started)
-    shown = f"{COUNT_CAP:,}+" if count > COUNT_CAP else count
+    count = listed.page.paginator.count
+    shown = f"{listed.cap:,}+" if count > listed.cap else count
     return {
         "q": q,
         "matches": shown,
+        "order": listed.order,
         **_percentiles(samples),
         "overdue_marks_p50_ms": _percentiles(overdue)["p50_ms"],
     }
