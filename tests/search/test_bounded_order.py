@@ -29,7 +29,9 @@ def six(demo_org):
         if seed == 1:  # the oldest registration: TERM in the title only
             over = {"title": f"{TERM}扰民", "content": "夜间施工。"}
         made.append(register_petition(ctx=ctx, data=check_registration(registration_data(seed, **over)))[0])
-    register_petition(ctx=ctx, data=check_registration(registration_data(9, title="路灯", content="路灯坏了。")))
+    register_petition(
+        ctx=ctx, data=check_registration(registration_data(9, title="路灯", content="路灯坏了。"))
+    )
     return users, made
 
 
@@ -84,6 +86,8 @@ def test_list_page_says_which_order(six, monkeypatch):
     monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", 3)
     page = client.get("/petitions/", {"q": TERM}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "More than 3 petitions" in page and "Newest first" in page
+    chinese = client.get("/petitions/", {"q": TERM}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "超过 3 件" in chinese and "按登记时间从新到旧排列" in chinese
     monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", 10)
     page = client.get("/petitions/", {"q": TERM}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "5 petitions" in page and "Most relevant first" in page

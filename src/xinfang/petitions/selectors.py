@@ -18,8 +18,8 @@ from xinfang.core.errors import InvalidInput
 from xinfang.petitions import hooks
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
-from xinfang.petitions.paging import COUNT_CAP, KEY_ORDER, KeysetPage, keyset_page
 from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
+from xinfang.petitions.paging import COUNT_CAP, KEY_ORDER, KeysetPage, keyset_page
 from xinfang.petitions.references import hide_hidden_references
 from xinfang.petitions.workflow_models import (
     Coordination,
