@@ -11,7 +11,7 @@ from tests.search.conftest import like_oracle
 from xinfang.audit.services import Context
 from xinfang.petitions import selectors
 from xinfang.petitions.models import Petition
-from xinfang.petitions.selectors import list_page, parse_filters, petition_list
+from xinfang.petitions.selectors import list_page, parse_filters
 from xinfang.petitions.services.checks import check_registration
 from xinfang.petitions.services.registration import register_petition
 
@@ -40,7 +40,7 @@ def _walk(user, q: str) -> tuple[list[str], list[str]]:
     filters = parse_filters({"q": q})
     seen, orders, params = [], [], {}
     for _ in range(20):
-        listed = list_page(petition_list(user, filters), filters, params, per_page=2)
+        listed = list_page(user, filters, params, per_page=2)
         seen += [p.number for p in listed.page.object_list]
         orders.append(listed.order)
         if not listed.page.has_next:

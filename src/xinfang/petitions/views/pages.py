@@ -35,7 +35,6 @@ from xinfang.petitions.selectors import (
     my_work_counts,
     parse_filters,
     petition_detail,
-    petition_list,
     search_snippets,
     visible_timeline,
 )
@@ -160,10 +159,9 @@ def petition_list_page(request):
     cap, order = COUNT_CAP, ""
     try:
         filters = parse_filters(params)
-        petitions = petition_list(request.user, filters)
         # Counted up to a cap (lower with a search, whose count also decides its order),
         # paged by key (paging.py); an out-of-range page number shows the last page.
-        listed = list_page(petitions, filters, params, per_page=PAGE_SIZE)
+        listed = list_page(request.user, filters, params, per_page=PAGE_SIZE)
         page, cap, order = listed.page, listed.cap, listed.order
     except InvalidInput as exc:
         labels = filter_labels()
