@@ -93,8 +93,11 @@ home_counters: Registry = Registry("home_counters")
 
 # --- Search (issue 10) -----------------------------------------------------------------------
 # The text search behind the list's `q`: key "search" -> an object with
-#   ``filter(queryset, q) -> queryset``  (keeps only rows matching every term of `q` and annotates
-#                                         ``search_rank`` for ordering; never widens `queryset`)
+#   ``filter(queryset, q, walk=False) -> queryset``  (keeps only rows matching every term of `q`
+#                                         and annotates ``search_rank`` for ordering; never widens
+#                                         `queryset`; `walk`: the same rows, for a caller that reads
+#                                         many matches in index order, so check each row rather
+#                                         than probe the text index)
 #   ``highlight(petition, q) -> str``    (a short plain-text snippet around the first match)
 # Without an entry the core falls back to its own substring scan of a few fields.
 petition_search: Registry = Registry("petition_search")

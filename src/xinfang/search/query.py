@@ -51,15 +51,17 @@ def parse(q: str) -> list[Term]:
     return terms
 
 
-def _candidates(terms: list[Term]) -> QuerySet:
+def _candidates(terms: list[Term], *, walk: bool = False) -> QuerySet:
     """Ids of documents holding every one of `terms`: the index narrows (all the terms' keys
-    in one probe, so two common terms together select few rows), LIKE decides."""
+    in one probe, so two common terms together select few rows), LIKE decides. With `walk`
+    only LIKE, the exact condition: the caller reads petitions in index order and stops after
+    a page, checking each one's document by its key (the list's newest-first plan)."""
     keys = sorted(set().union(*(grams(term.folded) for term in terms)))
     docs = SearchDocument.objects.all()
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not walk:
         # `grams` is the column under the GIN index (migrations 0001, 0003).
         docs = docs.filter(RawSQL("grams @> %s::text[]", (keys,), output_field=BooleanField()))
-    elif connection.vendor == "sqlite":
+    elif connection.vendor == "sqlite" and not walk:
         match = " AND ".join(f'"{token(k)}"' for k in keys)
         docs = docs.filter(
             RawSQL(
@@ -104,9 +106,10 @@ def _rank(terms: list[Term]):
     return score
 
 
-def search(queryset: QuerySet, q: str) -> QuerySet:
+def search(queryset: QuerySet, q: str, *, walk: bool = False) -> QuerySet:
     """Keep the rows of `queryset` (already restricted by visible_to and the list filters)
-    that match every term of `q`, with `search_rank` to order by. Never widens `queryset`."""
+    that match every term of `q`, with `search_rank` to order by. Never widens `queryset`.
+    `walk` selects the same rows without the text index (see _candidates)."""
     terms = parse(q)
     if not terms:
         return queryset.annotate(search_rank=Value(0, output_field=IntegerField()))
@@ -120,7 +123,7 @@ def search(queryset: QuerySet, q: str) -> QuerySet:
             # the few ids it yields instead of hashing every document holding the digits.
             queryset = queryset.filter(pk__in=_candidates([term]).order_by().union(personal.order_by()))
     if plain:
-        queryset = queryset.filter(pk__in=_candidates(plain))
+        queryset = queryset.filter(pk__in=_candidates(plain, walk=walk))
     # The page's snippets read the document from the same query (no query per row).
     return queryset.annotate(search_rank=_rank(terms), search_body=F("search_document__body"))
 
@@ -173,8 +176,8 @@ def mark(snippet: str, q: str) -> SafeString:
 class Searcher:
     """What the core's `petition_search` registry holds (petitions/hooks.py)."""
 
-    def filter(self, queryset: QuerySet, q: str) -> QuerySet:
-        return search(queryset, q)
+    def filter(self, queryset: QuerySet, q: str, walk: bool = False) -> QuerySet:
+        return search(queryset, q, walk=walk)
 
     def highlight(self, petition, q: str) -> str:
         return highlight(petition, q)

@@ -24,17 +24,17 @@ from xinfang.petitions.hooks import home_counters, petition_panels
 from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
 from xinfang.petitions.next_step import next_step
-from xinfang.petitions.paging import COUNT_CAP, keyset_page
+from xinfang.petitions.paging import COUNT_CAP
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
 from xinfang.petitions.queues import queues_for
 from xinfang.petitions.selectors import (
     count_all,
+    list_page,
     mark_overdue,
     my_work,
     my_work_counts,
     parse_filters,
     petition_detail,
-    petition_list,
     search_snippets,
     visible_timeline,
 )
@@ -156,13 +156,13 @@ def petition_list_page(request):
     params = request.GET
     errors = []
     page = None
+    cap, order = COUNT_CAP, ""
     try:
         filters = parse_filters(params)
-        petitions = petition_list(request.user, filters)
-        # Counted up to COUNT_CAP, paged by key (paging.py); an out-of-range page
-        # number shows the last page rather than an error.
-        count = count_all({"petitions": petitions}, cap=COUNT_CAP)["petitions"]
-        page = keyset_page(petitions, params, per_page=PAGE_SIZE, count=count, cap=COUNT_CAP)
+        # Counted up to a cap (lower with a search, whose count also decides its order),
+        # paged by key (paging.py); an out-of-range page number shows the last page.
+        listed = list_page(request.user, filters, params, per_page=PAGE_SIZE)
+        page, cap, order = listed.page, listed.cap, listed.order
     except InvalidInput as exc:
         labels = filter_labels()
         errors = [(labels.get(k, k), [str(m) for m in v]) for k, v in exc.errors.items()]
@@ -191,7 +191,9 @@ def petition_list_page(request):
         "statuses": Status.choices,
         "channels": Channel.choices,
         "categories": [(c.code, c.localized_name(language)) for c in Category.objects.filter(active=True)],
-        "cap": f"{COUNT_CAP:,}",
+        "cap": f"{cap:,}",
+        # With a search: which order the rows are in ("relevance" or "newest"), shown above them.
+        "search_order": order if page is not None else "",
     }
     status = 400 if errors else 200
     # The filter form swaps only the results; a history restore needs the whole page.
