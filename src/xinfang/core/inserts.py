@@ -6,9 +6,17 @@ thirds of an import's write at 5,000 rows); the database itself is fast. This wr
 values (each field's `pre_save` and `get_db_prep_save`, so sealed fields are encrypted and
 `auto_now_add` is set exactly as bulk_create does) into one statement per batch, and reads the
 new ids back with RETURNING, as bulk_create does on both databases. No signals, like bulk_create.
+
+On PostgreSQL, rows whose ids are not needed back go through COPY instead: psycopg binds a
+multi-row INSERT's values on the client, scanning the whole statement text for its placeholders
+and quoting every value into it, which cost more than a third of a 10⁴-row import's write
+(profiled); COPY streams the same values with no statement text at all, and the server parses
+and plans nothing per batch.
 """
 
 from __future__ import annotations
+
+import time
 
 from django.db import connections, router
 from django.db.models import AutoField, BigAutoField, SmallAutoField
@@ -40,6 +48,9 @@ def insert(model, objs, *, returning_ids: bool = False, match_on: str = "") -> l
     returning = ""
     if returning_ids:
         returning = f" RETURNING {qn(pk.column)}" + (f", {qn(key.column)}" if key else "")
+    if connection.vendor == "postgresql" and not returning_ids:
+        _copy(connection, model, objs, fields, alias)
+        return objs
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch):
             chunk = objs[start : start + batch]
@@ -63,3 +74,30 @@ def insert(model, objs, *, returning_ids: bool = False, match_on: str = "") -> l
                 obj._state.adding = False
                 obj._state.db = alias
     return objs
+
+
+def copy_rows(connection, table: str, columns: list[str], rows) -> None:
+    """COPY `rows` (tuples of values psycopg adapts) into `table` on PostgreSQL. Recorded in
+    connection.queries when queries are being captured, so that statement counts (tests,
+    debug toolbar) see the COPY as one statement."""
+    qn = connection.ops.quote_name
+    sql = f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(sql) as copy:  # psycopg's own cursor under Django's wrapper
+            for row in rows:
+                copy.write_row(row)
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+
+
+def _copy(connection, model, objs, fields, alias) -> None:
+    copy_rows(
+        connection,
+        model._meta.db_table,
+        [f.column for f in fields],
+        ([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs),
+    )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = alias
