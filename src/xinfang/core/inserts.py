@@ -97,10 +97,10 @@ def copy_rows(connection, table: str, columns: list[str], rows) -> None:
     qn = connection.ops.quote_name
     sql = f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
     started = time.monotonic()
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(sql) as copy:  # psycopg's own cursor under Django's wrapper
-            for row in rows:
-                copy.write_row(row)
+    # cursor.cursor: psycopg's own cursor under Django's wrapper.
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
     if connection.queries_logged:
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
