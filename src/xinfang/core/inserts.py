@@ -31,7 +31,8 @@ def insert(model, objs, *, returning_ids: bool = False, match_on: str = "") -> l
     """Insert `objs` (unsaved instances of `model`); with `returning_ids`, their new primary
     keys are set on them. Neither database promises that RETURNING lists rows in the order of
     the VALUES, so with `match_on` (a unique field's name) each id is matched by that field's
-    value instead of by position. Returns `objs`."""
+    value instead of by position (on SQLite; PostgreSQL draws the ids before it copies).
+    Returns `objs`."""
     objs = list(objs)
     if not objs:
         return objs
