@@ -6,9 +6,18 @@ thirds of an import's write at 5,000 rows); the database itself is fast. This wr
 values (each field's `pre_save` and `get_db_prep_save`, so sealed fields are encrypted and
 `auto_now_add` is set exactly as bulk_create does) into one statement per batch, and reads the
 new ids back with RETURNING, as bulk_create does on both databases. No signals, like bulk_create.
+
+On PostgreSQL every row goes through COPY instead (ids wanted back are drawn from the sequence
+first): psycopg binds a
+multi-row INSERT's values on the client, scanning the whole statement text for its placeholders
+and quoting every value into it, which cost more than a third of a 10⁴-row import's write
+(profiled); COPY streams the same values with no statement text at all, and the server parses
+and plans nothing per batch.
 """
 
 from __future__ import annotations
+
+import time
 
 from django.db import connections, router
 from django.db.models import AutoField, BigAutoField, SmallAutoField
@@ -22,7 +31,8 @@ def insert(model, objs, *, returning_ids: bool = False, match_on: str = "") -> l
     """Insert `objs` (unsaved instances of `model`); with `returning_ids`, their new primary
     keys are set on them. Neither database promises that RETURNING lists rows in the order of
     the VALUES, so with `match_on` (a unique field's name) each id is matched by that field's
-    value instead of by position. Returns `objs`."""
+    value instead of by position (on SQLite; PostgreSQL draws the ids before it copies).
+    Returns `objs`."""
     objs = list(objs)
     if not objs:
         return objs
@@ -40,6 +50,22 @@ def insert(model, objs, *, returning_ids: bool = False, match_on: str = "") -> l
     returning = ""
     if returning_ids:
         returning = f" RETURNING {qn(pk.column)}" + (f", {qn(key.column)}" if key else "")
+    if connection.vendor == "postgresql":
+        if returning_ids:
+            # The ids are taken from the table's sequence first (one statement), set on the
+            # objects in their order, and copied with the rows: what RETURNING would give, the
+            # ids rising with the order of `objs` as they do when rows are inserted one by one.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [model._meta.db_table, pk.column, len(objs)],
+                )
+                ids = sorted(row[0] for row in cursor.fetchall())
+            for obj, value in zip(objs, ids, strict=True):
+                setattr(obj, pk.attname, value)
+            fields = [pk, *fields]
+        _copy(connection, model, objs, fields, alias)
+        return objs
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch):
             chunk = objs[start : start + batch]
@@ -63,3 +89,30 @@ def insert(model, objs, *, returning_ids: bool = False, match_on: str = "") -> l
                 obj._state.adding = False
                 obj._state.db = alias
     return objs
+
+
+def copy_rows(connection, table: str, columns: list[str], rows) -> None:
+    """COPY `rows` (tuples of values psycopg adapts) into `table` on PostgreSQL. Recorded in
+    connection.queries when queries are being captured, so that statement counts (tests,
+    debug toolbar) see the COPY as one statement."""
+    qn = connection.ops.quote_name
+    sql = f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    started = time.monotonic()
+    # cursor.cursor: psycopg's own cursor under Django's wrapper.
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+
+
+def _copy(connection, model, objs, fields, alias) -> None:
+    copy_rows(
+        connection,
+        model._meta.db_table,
+        [f.column for f in fields],
+        ([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs),
+    )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = alias
