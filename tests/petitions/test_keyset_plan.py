@@ -1,8 +1,8 @@
 """A list page reached by its *next* / *previous* link seeks the received-order index
 to the key (issue 9). With only `received_at < t OR (received_at = t AND id < k)` in
-SQL PostgreSQL cannot seek (SQLite splits the OR into two index probes): it read the index from the newest petition and
-filtered away every row above the key (3.3 s half-way down 616,000 petitions). The
-check is the plan's index condition, not a time."""
+SQL PostgreSQL cannot seek (SQLite splits the OR into two index probes): it read the
+index from the newest petition and filtered away every row above the key (3.3 s
+half-way down 616,000 petitions). The check is the plan's index condition, not a time."""
 
 from __future__ import annotations
 

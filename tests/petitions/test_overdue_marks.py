@@ -34,11 +34,11 @@ def _petitions_with_clock_states(register):
     """Five petitions whose only clock is in a known state; returns {petition: late?}."""
     now = timezone.now()
     states = {
-        "running, past its end": (dict(due_at=now - timedelta(days=3)), True),
-        "running, not yet due": (dict(due_at=now + timedelta(days=3)), False),
-        "met after its end": (dict(due_at=now - timedelta(days=3), met_at=now), False),
-        "paused past its end": (dict(due_at=now - timedelta(days=3), paused_at=now), False),
-        "past its end, met twice over": (dict(due_at=now - timedelta(days=9), met_at=now), False),
+        "running, past its end": ({"due_at": now - timedelta(days=3)}, True),
+        "running, not yet due": ({"due_at": now + timedelta(days=3)}, False),
+        "met after its end": ({"due_at": now - timedelta(days=3), "met_at": now}, False),
+        "paused past its end": ({"due_at": now - timedelta(days=3), "paused_at": now}, False),
+        "past its end, met twice over": ({"due_at": now - timedelta(days=9), "met_at": now}, False),
     }
     expected = {}
     for i, (fields, late) in enumerate(states.values()):

@@ -106,7 +106,9 @@ def keyset_page(qs: QuerySet, params, *, per_page: int, count: int, cap: int = C
         # the index from the newest row and filtered every row above the key (3.3 s for
         # a page half-way down 616,000 petitions, 0.3 ms with it).
         older = qs.filter(received_at__lte=moment)
-        rows = list(older.filter(Q(received_at__lt=moment) | Q(received_at=moment, id__lt=pk))[: per_page + 1])
+        rows = list(
+            older.filter(Q(received_at__lt=moment) | Q(received_at=moment, id__lt=pk))[: per_page + 1]
+        )
         has_next = len(rows) > per_page
         rows = rows[:per_page]
         number = max(number, 2)
