@@ -101,13 +101,22 @@ def keyset_page(qs: QuerySet, params, *, per_page: int, count: int, cap: int = C
         after = before = None
     if after:
         moment, pk = after
-        rows = list(qs.filter(Q(received_at__lt=moment) | Q(received_at=moment, id__lt=pk))[: per_page + 1])
+        # The bound `received_at <= moment` alone is what the index can seek to; the OR
+        # that breaks ties on the id is only a filter. Without the bound PostgreSQL read
+        # the index from the newest row and filtered every row above the key (3.3 s for
+        # a page half-way down 616,000 petitions, 0.3 ms with it).
+        older = qs.filter(received_at__lte=moment)
+        rows = list(
+            older.filter(Q(received_at__lt=moment) | Q(received_at=moment, id__lt=pk))[: per_page + 1]
+        )
         has_next = len(rows) > per_page
         rows = rows[:per_page]
         number = max(number, 2)
     elif before:
         moment, pk = before
-        newer = qs.filter(Q(received_at__gt=moment) | Q(received_at=moment, id__gt=pk))
+        newer = qs.filter(received_at__gte=moment).filter(  # the seekable bound, as above
+            Q(received_at__gt=moment) | Q(received_at=moment, id__gt=pk)
+        )
         rows = list(newer.order_by("received_at", "id")[:per_page])[::-1]
         has_next = True  # the row the link came from follows
         if len(rows) < per_page:  # reached the top: this is the first page

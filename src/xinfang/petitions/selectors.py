@@ -274,15 +274,23 @@ def list_page(user, filters: PetitionFilters, params, *, per_page: int) -> ListP
 
 def mark_overdue(petitions) -> list[Petition]:
     """Set `is_overdue` on these petitions (a page) and return them as a list: one
-    query over their ids, which the per-petition clock index answers directly."""
+    query over their ids, which only the per-petition clock index can answer.
+
+    Only `petition_id IN (...)` goes to the database; whether each clock is overdue
+    is decided here (Deadline.is_overdue, the same test as overdue_deadlines). With
+    the date conditions in SQL, a planner without statistics (SQLite before ANALYZE)
+    read every running overdue clock through the by-date indexes instead: 2.3–6 s a
+    page at 10^5 petitions. A page's petitions have a handful of clocks each."""
     rows = list(petitions)
     late = set()
     if rows:
-        late = set(
-            overdue_deadlines()
-            .filter(petition__in=[p.pk for p in rows])
-            .values_list("petition_id", flat=True)
+        now = timezone.now()
+        clocks = (
+            Deadline.objects.filter(petition__in=[p.pk for p in rows])
+            .only("petition_id", "due_at", "met_at", "paused_at")
+            .order_by()
         )
+        late = {clock.petition_id for clock in clocks if clock.is_overdue(now)}
     for petition in rows:
         petition.is_overdue = petition.pk in late
     return rows
