@@ -24,8 +24,18 @@ from xinfang.petitions.selectors import mark_overdue
 
 pytestmark = pytest.mark.django_db
 
-# The indexes that lead with the petition: either answers "the clocks of these 25".
-PER_PETITION = ("deadline_petition_open_due", "unique_deadline_name")
+
+def _per_petition_indexes() -> list[str]:
+    """The clocks' indexes that lead with the petition, read from the database: any of them
+    answers "the clocks of these 25" (the foreign key's own index among them, which PostgreSQL
+    picks on a small table as readily as the composite ones)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "petitions_deadline")
+    names = [name for name, c in constraints.items() if c["index"] and c["columns"][:1] == ["petition_id"]]
+    assert "deadline_petition_open_due" in names, names
+    return names
+
+
 # The indexes that walk clocks by date, all petitions at once.
 BY_DATE = ("deadline_running_due", "deadline_open_due")
 
@@ -101,5 +111,5 @@ def test_the_marks_read_the_per_petition_index(register, statistics):
     assert len(queries.captured_queries) == 1
     # Re-plan the exact statement as it was sent (parameters interpolated).
     plan = _plan(queries.captured_queries[0]["sql"], ())
-    assert any(name in plan for name in PER_PETITION), plan
+    assert any(name in plan for name in _per_petition_indexes()), plan
     assert not any(name in plan for name in BY_DATE), plan
