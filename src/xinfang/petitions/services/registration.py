@@ -224,8 +224,11 @@ def _remember(petition, *, petitioners, involved_units, involved_persons, recept
     petition._prefetched_objects_cache = cache
 
 
-def _write_parties(petition: Petition, data: RegistrationInput) -> tuple[list, list, list]:
-    petitioners = Petitioner.objects.bulk_create(
+def party_objects(petition: Petition, data: RegistrationInput) -> tuple[list, list, list]:
+    """The petitioners (sealed, with their blind indexes), involved units and involved persons
+    of a registration, unsaved: written here one petition at a time and by the ledger import
+    many at a time (reports/importing/bulk.py), so both seal personal data the same way."""
+    petitioners = [
         Petitioner(
             petition=petition,
             position=i,
@@ -239,15 +242,22 @@ def _write_parties(petition: Petition, data: RegistrationInput) -> tuple[list, l
             phone_index=blind_index("phone", p.phone),
         )
         for i, p in enumerate(data.petitioners)
-    )
-    units = InvolvedUnit.objects.bulk_create(
-        InvolvedUnit(petition=petition, unit=u) for u in data.involved_units
-    )
-    persons = InvolvedPerson.objects.bulk_create(
+    ]
+    units = [InvolvedUnit(petition=petition, unit=u) for u in data.involved_units]
+    persons = [
         InvolvedPerson(petition=petition, name=p.name, unit=p.unit, user=p.user)
         for p in data.involved_persons
-    )
+    ]
     return petitioners, units, persons
+
+
+def _write_parties(petition: Petition, data: RegistrationInput) -> tuple[list, list, list]:
+    petitioners, units, persons = party_objects(petition, data)
+    return (
+        Petitioner.objects.bulk_create(petitioners),
+        InvolvedUnit.objects.bulk_create(units),
+        InvolvedPerson.objects.bulk_create(persons),
+    )
 
 
 def _link_repeats(petition: Petition, data: RegistrationInput) -> list[tuple[int, str]]:

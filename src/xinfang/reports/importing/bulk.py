@@ -35,7 +35,7 @@ from xinfang.petitions.models import (
 )
 from xinfang.petitions.numbering import allocate_numbers, provisional_number
 from xinfang.petitions.services.reach import unreachable_many, unreachable_message
-from xinfang.petitions.services.registration import MAX_REPEAT_LINKS, blind_index
+from xinfang.petitions.services.registration import MAX_REPEAT_LINKS, blind_index, party_objects
 from xinfang.petitions.workflow_models import Assignment, Reply
 from xinfang.reports.importing.history import history_rows, import_data
 from xinfang.reports.models import ImportedPetition, LedgerImport
@@ -59,26 +59,10 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
 
     people, units, persons, receptions = [], [], [], []
     for petition, (_result, data) in zip(petitions, planned, strict=True):
-        people += [
-            Petitioner(
-                petition=petition,
-                position=i,
-                name=p.name,
-                id_number=p.id_number,
-                phone=p.phone,
-                address=p.address,
-                work_unit=p.work_unit,
-                is_representative=p.is_representative,
-                id_number_index=blind_index("id", p.id_number),
-                phone_index=blind_index("phone", p.phone),
-            )
-            for i, p in enumerate(data.petitioners)
-        ]
-        units += [InvolvedUnit(petition=petition, unit=u) for u in data.involved_units]
-        persons += [
-            InvolvedPerson(petition=petition, name=p.name, unit=p.unit, user=p.user)
-            for p in data.involved_persons
-        ]
+        petitioners, involved_units, involved_persons = party_objects(petition, data)
+        people += petitioners
+        units += involved_units
+        persons += involved_persons
         if data.reception:
             receptions.append(
                 ReceptionRecord(
