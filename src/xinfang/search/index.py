@@ -95,6 +95,18 @@ def on_text_changed(sender, *, petition, reason: str = "", **kwargs) -> None:
 BULK_CHUNK = 2000
 
 
+def _copy_new(chunk) -> None:
+    """PostgreSQL: the documents (with their grams) and MatterBands of petitions not indexed
+    yet, by COPY (the ledger import's new petitions, every petition in `rebuild`)."""
+    copy_rows(
+        connection,
+        SearchDocument._meta.db_table,
+        ["petition_id", "body", "grams"],
+        ((pk, body, sorted(document_grams(body))) for pk, body in petition_bodies(chunk).items()),
+    )
+    copy_rows(connection, MatterBand._meta.db_table, ["petition_id", "band", "key"], band_rows(chunk))
+
+
 def on_created_in_bulk(sender, *, petitions, **kwargs) -> None:
     """Receiver of petitions.hooks.petitions_created_in_bulk: the documents and bands of many new
     petitions, a few statements per chunk (what `rebuild` writes for them, nothing to replace)."""
@@ -104,14 +116,7 @@ def on_created_in_bulk(sender, *, petitions, **kwargs) -> None:
             # COPY, as `rebuild` writes them: a multi-row INSERT of documents with their gram
             # arrays is bound on the client, scanning and quoting megabytes of statement text
             # per chunk (most of this hook's time, profiled at 10⁴ rows).
-            bodies = petition_bodies(chunk)
-            copy_rows(
-                connection,
-                SearchDocument._meta.db_table,
-                ["petition_id", "body", "grams"],
-                ((pk, body, sorted(document_grams(body))) for pk, body in bodies.items()),
-            )
-            copy_rows(connection, MatterBand._meta.db_table, ["petition_id", "band", "key"], band_rows(chunk))
+            _copy_new(chunk)
             continue
         store(list(petition_bodies(chunk).items()), fresh=True)
         store_bands_many(chunk, fresh=True)
@@ -154,15 +159,8 @@ def _rebuild_postgresql(batch_size: int, progress) -> int:
         cursor.execute("TRUNCATE search_searchdocument, search_matterband")
         cursor.execute("DROP INDEX IF EXISTS search_document_grams")
         cursor.execute("DROP INDEX IF EXISTS matter_band_key")
-        raw = cursor.cursor  # psycopg's own cursor, for COPY
         for chunk in _batches(batch_size):
-            bodies = petition_bodies(chunk)
-            with raw.copy("COPY search_searchdocument (petition_id, body, grams) FROM STDIN") as copy:
-                for pk, body in bodies.items():
-                    copy.write_row((pk, body, sorted(document_grams(body))))
-            with raw.copy("COPY search_matterband (petition_id, band, key) FROM STDIN") as copy:
-                for row in band_rows(chunk):
-                    copy.write_row(row)
+            _copy_new(chunk)
             done += len(chunk)
             if progress:
                 progress(done, None)
