@@ -67,6 +67,24 @@ def _rows(cursor, sql, params=None):
     return cursor.fetchall()
 
 
+def _definitions(cursor, table: str) -> tuple[list, list]:
+    """The table's indexes (name, definition, unique?) and foreign keys (name, definition), to
+    recreate them on the table that replaces it (either way)."""
+    [(relid,)] = _rows(cursor, "SELECT %s::regclass::oid", [table])
+    indexes = _rows(
+        cursor,
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisprimary OR i.indisunique "
+        "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s",
+        [relid],
+    )
+    foreign_keys = _rows(
+        cursor,
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s AND contype = 'f'",
+        [relid],
+    )
+    return indexes, foreign_keys
+
+
 def partition(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
@@ -74,18 +92,7 @@ def partition(apps, schema_editor):
         schema, major = _partman(cursor)
         for table, extra_indexes in TABLES.items():
             old = f"{table}_unpartitioned"
-            [(relid,)] = _rows(cursor, "SELECT %s::regclass::oid", [table])
-            indexes = _rows(
-                cursor,
-                "SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisprimary OR i.indisunique "
-                "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s",
-                [relid],
-            )
-            foreign_keys = _rows(
-                cursor,
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s AND contype = 'f'",
-                [relid],
-            )
+            indexes, foreign_keys = _definitions(cursor, table)
             # Names of indexes and of the identity sequence are schema-wide: the old ones step aside.
             cursor.execute(f"ALTER TABLE {table} RENAME TO {old}")
             cursor.execute(f"ALTER SEQUENCE {table}_id_seq RENAME TO {old}_id_seq")
@@ -139,18 +146,7 @@ def unpartition(apps, schema_editor):
         schema, _major = _partman(cursor)
         for table in TABLES:
             old = f"{table}_partitioned"
-            [(relid,)] = _rows(cursor, "SELECT %s::regclass::oid", [table])
-            indexes = _rows(
-                cursor,
-                "SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisprimary OR i.indisunique "
-                "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s",
-                [relid],
-            )
-            foreign_keys = _rows(
-                cursor,
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s AND contype = 'f'",
-                [relid],
-            )
+            indexes, foreign_keys = _definitions(cursor, table)
             cursor.execute(f"DELETE FROM {schema}.part_config WHERE parent_table = %s", [f"public.{table}"])
             cursor.execute(f"ALTER TABLE {table} RENAME TO {old}")
             cursor.execute(f"ALTER SEQUENCE {table}_id_seq RENAME TO {old}_id_seq")
