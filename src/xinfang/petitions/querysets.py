@@ -36,6 +36,20 @@ class PetitionQuerySet(models.QuerySet):
         )
         return Q(Exists(live))
 
+    @staticmethod
+    def _involvements(user) -> list:
+        """Rule 4.3's conditions, one EXISTS each: the petition involves the user, or the
+        user's unit or a unit above it. Both forms of the firewall below are built from them."""
+        from xinfang.petitions.models import InvolvedPerson, InvolvedUnit
+
+        conditions = [Exists(InvolvedPerson.objects.filter(petition=OuterRef("pk"), user=user))]
+        unit_ids = user.unit.ancestor_ids if user.unit_id else []
+        if unit_ids:
+            conditions.append(
+                Exists(InvolvedUnit.objects.filter(petition=OuterRef("pk"), unit_id__in=unit_ids))
+            )
+        return conditions
+
     def _outside_firewall(self, user):
         """Rule 4.3: without the petitions that involve the user's unit, a unit above it, or
         the user.
@@ -46,31 +60,21 @@ class PetitionQuerySet(models.QuerySet):
         so every list under the firewall was estimated at a quarter of its rows (issue 9:
         25k estimated, 100k real), which pushed plans past the JIT thresholds and chose
         nested loops over open petitions."""
-        from xinfang.petitions.models import InvolvedPerson, InvolvedUnit
-
-        unit_ids = user.unit.ancestor_ids if user.unit_id else []
-        qs = self.exclude(Exists(InvolvedPerson.objects.filter(petition=OuterRef("pk"), user=user)))
-        if unit_ids:
-            qs = qs.exclude(
-                Exists(InvolvedUnit.objects.filter(petition=OuterRef("pk"), unit_id__in=unit_ids))
-            )
+        qs = self
+        for condition in self._involvements(user):
+            qs = qs.exclude(condition)
         return qs
 
-    @staticmethod
-    def firewalled(user) -> Q:
+    @classmethod
+    def firewalled(cls, user) -> Q:
         """Rule 4.3 as a condition: the petitions that involve the user's unit, a unit above
         it, or the user, i.e. exactly those `_outside_firewall` removes. The statistics
         summary counts them to subtract them (reports/summary.py); a test checks the two
         partition every petition."""
-        from xinfang.petitions.models import InvolvedPerson, InvolvedUnit
-
-        unit_ids = user.unit.ancestor_ids if user.unit_id else []
-        involves_person = Q(Exists(InvolvedPerson.objects.filter(petition=OuterRef("pk"), user=user)))
-        if not unit_ids:
-            return involves_person
-        return involves_person | Q(
-            Exists(InvolvedUnit.objects.filter(petition=OuterRef("pk"), unit_id__in=unit_ids))
-        )
+        condition = Q()
+        for involvement in cls._involvements(user):
+            condition |= Q(involvement)
+        return condition
 
     def open(self):
         from xinfang.petitions.choices import OPEN_STATUSES
