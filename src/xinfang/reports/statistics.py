@@ -219,7 +219,7 @@ def statistics(user, query: StatisticsQuery, *, totals: bool = True) -> dict:
     from xinfang.reports import summary
 
     if summary.applies(user, query):
-        return summary.summary_statistics(user, query)
+        return summary.summary_statistics(user, query, totals=totals)
     aggregates = _aggregates(query.clock)
     totals = (
         _base(user, query).aggregate(**aggregates)

@@ -283,10 +283,17 @@ def _overdue(user, query, groups: list[str]) -> list[dict]:
     )
 
 
-def summary_statistics(user, query, hidden=None, overdue=None) -> dict:
+def summary_statistics(user, query, hidden=None, overdue=None, *, totals: bool = True) -> dict:
     """The same answer as statistics.statistics() (totals and rows), from the summary.
-    `hidden`/`overdue`: the live rows already read (summary_many)."""
+    `hidden`/`overdue`: the live rows already read (summary_many). Without `totals` (a page
+    section whose totals another query gives) the totals of a unit grouping are left out."""
     from xinfang.reports.statistics import _rate
+
+    if totals and any(k in UNIT_SCOPES for k in query.group_by):
+        # A petition sent to two units is a row in each unit's group but one petition in the
+        # totals, so the totals are the ungrouped question's, not the sum of the rows.
+        whole = summary_statistics(user, replace(query, group_by=[]))
+        return {**whole, "rows": summary_statistics(user, query, totals=False)["rows"]}
 
     groups = list(query.group_by)
     sums = _stored(query, groups)
@@ -315,6 +322,8 @@ def summary_statistics(user, query, hidden=None, overdue=None) -> dict:
             out = dict(zip(groups, key, strict=True))
             out.update(count=s.count, overdue=s.overdue, on_time_rate=_rate(s.on_time, s.late))
             rows.append(out)
+    if any(k in UNIT_SCOPES for k in groups):  # the sums of the rows are not the totals
+        return {"total": None, "overdue": None, "on_time_rate": None, "rows": rows}
     return {
         "total": total.count,
         "overdue": total.overdue,
@@ -354,7 +363,7 @@ def summary_many(user, query, groupings: list[str]) -> dict[str, dict]:
                 _fold(overdue, i, ("count", "running")),
             )
         else:
-            out[g] = summary_statistics(user, single)
+            out[g] = summary_statistics(user, single, totals=g == groupings[0])
     return out
 
 
