@@ -39,7 +39,10 @@ from xinfang.petitions.workflow_models import Assignment, AssignmentRole, Assign
 
 logger = logging.getLogger("xinfang.deadlines")
 
-BATCH_SIZE = 500
+# Clocks claimed per transaction. The transaction locks nothing but the reminder rows it adds,
+# so a batch may be large: each one costs a few statements per recipient (the visibility check)
+# whatever its size, and at 500 a catch-up of 10⁶ open clocks ran 56 of them.
+BATCH_SIZE = 5000
 
 
 @dataclass
@@ -174,8 +177,10 @@ def _recipients(clocks: list[_Clock], kind: str, leaders: _Leaders) -> list[tupl
     return out
 
 
-def _deliver(claimed: list[int], kind: str, leaders: _Leaders, result: SweepResult) -> None:
-    wanted = _recipients(_clocks(claimed), kind, leaders)
+def _deliver(claimed: list[int], kind: str, leaders: _Leaders, result: SweepResult) -> datetime:
+    """Notify the people of the clocks just claimed; returns the latest end among them."""
+    clocks = _clocks(claimed)
+    wanted = _recipients(clocks, kind, leaders)
     users = dict(
         User.objects.filter(pk__in={w[0] for w in wanted}, is_active=True).values_list("pk", "email")
     )
@@ -204,6 +209,7 @@ def _deliver(claimed: list[int], kind: str, leaders: _Leaders, result: SweepResu
     result.emails += len(mails)
     if mails:
         transaction.on_commit(lambda: send_emails(mails))
+    return max(d.due_at for d in clocks)
 
 
 SUBJECTS = {
@@ -249,7 +255,11 @@ def sweep(now: datetime | None = None, *, batch_size: int = BATCH_SIZE) -> Sweep
             with transaction.atomic():
                 claimed = _claim(kind, low, high, now, batch_size)
                 if claimed:
-                    _deliver(claimed, kind, leaders, result)
+                    # Clocks are claimed in order of their end, so every clock ending before the
+                    # latest one claimed now has its reminder: the next batch starts there instead
+                    # of walking past them again (which made a long catch-up quadratic). The
+                    # bound stays inclusive for the clocks that end at that same moment.
+                    low = _deliver(claimed, kind, leaders, result)
             if kind == ReminderKind.OVERDUE:
                 result.overdue += len(claimed)
             else:
