@@ -18,11 +18,11 @@ from xinfang.documents.models import Attachment
 pytestmark = pytest.mark.django_db
 
 # Every API request starts with:
-#   1. the bearer token, with its user and the user's unit (select_related)
-#   2. the user's roles (User.role_codes; visible_to and the serializers reuse it)
+#   1. the bearer token, with its user, the user's unit (select_related) and the user's roles
+#      (a joined column, accounts/role_codes.py; visible_to and the serializers reuse them)
 # The token's last_used_at is written at most once a minute; the tests touch it
 # beforehand so that this optional UPDATE is not part of the measured requests.
-AUTH_QUERIES = 2
+AUTH_QUERIES = 1
 
 LIST_QUERIES = AUTH_QUERIES + 3
 #   3. COUNT(*) of the visible, filtered petitions (pagination)

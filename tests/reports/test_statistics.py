@@ -17,7 +17,7 @@ from xinfang.reports.statistics import parse_statistics_query, statistics
 
 TZ = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
-QUERIES_AUTH = 2  # the bearer token with its user, and the user's roles
+QUERIES_AUTH = 1  # the bearer token with its user and the user's roles
 
 
 def _hidden_units(user):
