@@ -96,4 +96,32 @@ class StatCount(models.Model):
     late = models.IntegerField(default=0)  # clocks met after their due time
 
     class Meta:
-        indexes = [models.Index(fields=["grain", "day"], name="statcount_grain_day")]
+        indexes = [
+            models.Index(fields=["grain", "day"], name="statcount_grain_day"),
+            # Every read asks for one scope ("" the petitions, or one kind of unit) over a period.
+            models.Index(fields=["scope", "grain", "day"], name="statcount_scope_grain_day"),
+        ]
+
+
+class StatDue(models.Model):
+    """The running clocks in the statistics summary (reports/summary_due_sql.py), keyed like
+    StatCount plus `due`, the office-time day a clock falls due (one day, 0001-01-01, for every
+    day before yesterday): `petitions` counts the petitions under the due day of their earliest
+    running clock ("" clock rows), `clocks` the running clocks of a kind under their own due
+    day. Overdue now = the rows due before today + today's clocks counted live."""
+
+    grain = models.CharField(max_length=1)
+    day = models.DateField()
+    channel = models.CharField(max_length=16)
+    category_id = models.BigIntegerField()
+    status = models.CharField(max_length=24)
+    is_group = models.BooleanField()
+    scope = models.CharField(max_length=8, default="")
+    clock = models.CharField(max_length=40, default="")
+    unit_id = models.BigIntegerField(null=True)
+    due = models.DateField()
+    petitions = models.IntegerField(default=0)
+    clocks = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "grain", "day"], name="statdue_scope_grain_day")]

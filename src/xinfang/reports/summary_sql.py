@@ -17,6 +17,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 
+from xinfang.reports.summary_due_sql import (
+    DUE_COMPACT_SQL,
+    DUE_DROP_SQL,
+    FIRST_DUE_SQL,
+    due_functions_sql,
+    due_rebuild_sql,
+)
+
 COLUMNS = (
     "grain, day, channel, category_id, status, is_group, scope, clock, unit_id, petitions, on_time, late"
 )
@@ -52,7 +60,8 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN p_name LIKE 'assignment:%' THEN 'assignment' ELSE p_name END
 $$;
 
--- One (petition, unit) pair counted under `p_by`, with the petition's decided clocks, signed.
+-- One (petition, unit) pair counted under `p_by`, with the petition's decided clocks and its
+-- running ones (reports_statdue), signed.
 CREATE OR REPLACE FUNCTION reports_stat_pair(
     p_id bigint, p_received timestamptz, p_channel text, p_category bigint, p_status text,
     p_group boolean, p_by text, p_unit bigint, p_sign integer)
@@ -68,6 +77,8 @@ BEGIN
         PERFORM reports_stat_emit(p_received, p_channel, p_category, p_status, p_group, p_by,
                                   r.clock, p_unit, 0, p_sign * r.on_time, p_sign * r.late);
     END LOOP;
+    PERFORM reports_stat_running(p_id, p_received, p_channel, p_category, p_status, p_group, p_by,
+                                 p_unit, p_sign);
 END $$;
 
 -- The units a petition is counted under now (NULL when it has none), for `p_by`.
@@ -95,6 +106,8 @@ BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         PERFORM reports_stat_emit(OLD.received_at, OLD.channel, OLD.category_id, OLD.status,
                                   OLD.is_group, '', '', NULL, -1, 0, 0);
+        PERFORM reports_stat_running(OLD.id, OLD.received_at, OLD.channel, OLD.category_id,
+                                     OLD.status, OLD.is_group, '', NULL, -1);
         FOREACH b IN ARRAY ARRAY['unit', 'involved'] LOOP
             FOR u IN SELECT * FROM reports_stat_units(OLD.id, b) LOOP
                 PERFORM reports_stat_pair(OLD.id, OLD.received_at, OLD.channel, OLD.category_id,
@@ -105,6 +118,8 @@ BEGIN
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
         PERFORM reports_stat_emit(NEW.received_at, NEW.channel, NEW.category_id, NEW.status,
                                   NEW.is_group, '', '', NULL, 1, 0, 0);
+        PERFORM reports_stat_running(NEW.id, NEW.received_at, NEW.channel, NEW.category_id,
+                                     NEW.status, NEW.is_group, '', NULL, 1);
         FOREACH b IN ARRAY ARRAY['unit', 'involved'] LOOP
             FOR u IN SELECT * FROM reports_stat_units(NEW.id, b) LOOP
                 PERFORM reports_stat_pair(NEW.id, NEW.received_at, NEW.channel, NEW.category_id,
@@ -112,19 +127,23 @@ BEGIN
             END LOOP;
         END LOOP;
     END IF;
-    IF TG_OP = 'UPDATE' THEN
-        -- The petition's decided clocks move with it to its new day, channel, category, status.
-        FOR r IN SELECT reports_stat_clock(name) AS clock, unit_id,
-                        count(*) FILTER (WHERE met_at <= due_at)::integer AS on_time,
-                        count(*) FILTER (WHERE met_at > due_at)::integer AS late
-                 FROM petitions_deadline WHERE petition_id = NEW.id AND met_at IS NOT NULL
-                 GROUP BY 1, 2 LOOP
+    -- The petition's decided clocks move with it to its new day, channel, category, status,
+    -- or leave with it (a petition deleted before its clocks: their own delete then finds no
+    -- petition and counts nothing).
+    FOR r IN SELECT reports_stat_clock(name) AS clock, unit_id,
+                    count(*) FILTER (WHERE met_at <= due_at)::integer AS on_time,
+                    count(*) FILTER (WHERE met_at > due_at)::integer AS late
+             FROM petitions_deadline WHERE petition_id = COALESCE(NEW.id, OLD.id) AND met_at IS NOT NULL
+             GROUP BY 1, 2 LOOP
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
             PERFORM reports_stat_emit(OLD.received_at, OLD.channel, OLD.category_id, OLD.status,
                                       OLD.is_group, '', r.clock, r.unit_id, 0, -r.on_time, -r.late);
+        END IF;
+        IF TG_OP = 'UPDATE' THEN
             PERFORM reports_stat_emit(NEW.received_at, NEW.channel, NEW.category_id, NEW.status,
                                       NEW.is_group, '', r.clock, r.unit_id, 0, r.on_time, r.late);
-        END LOOP;
-    END IF;
+        END IF;
+    END LOOP;
     RETURN NULL;
 END $$;
 
@@ -173,6 +192,7 @@ CREATE TRIGGER reports_stat_petition AFTER INSERT OR UPDATE OR DELETE ON petitio
 DROP TRIGGER IF EXISTS reports_stat_deadline ON petitions_deadline;
 CREATE TRIGGER reports_stat_deadline AFTER INSERT OR UPDATE OR DELETE ON petitions_deadline
     FOR EACH ROW EXECUTE FUNCTION reports_stat_deadline();
+{due_functions_sql(tz)}
 """  # noqa: S608
 
 
@@ -245,7 +265,7 @@ CREATE TRIGGER reports_stat_{scope}_delete AFTER DELETE ON {table}
 """  # noqa: S608
 
 
-DROP_SQL = """
+DROP_SQL = DUE_DROP_SQL + """
 DROP TRIGGER IF EXISTS reports_stat_petition ON petitions_petition;
 DROP TRIGGER IF EXISTS reports_stat_deadline ON petitions_deadline;
 DROP TRIGGER IF EXISTS reports_stat_unit_insert ON petitions_assignment;
@@ -310,8 +330,12 @@ FROM (
     WHERE d.met_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 ) x CROSS JOIN (VALUES ('d'), ('m')) g(grain)
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+{FIRST_DUE_SQL}
+{due_rebuild_sql(tz)}
 DROP TABLE reports_pairs;
+DROP TABLE reports_first_due;
 ANALYZE reports_statcount;
+ANALYZE reports_statdue;
 """  # noqa: S608
 
 
@@ -340,7 +364,10 @@ def rebuild(schema_editor=None) -> None:
     install(schema_editor)
     with conn.cursor() as cursor:
         # SHARE: readers go on, writers wait, so no change falls between the count and the triggers.
-        cursor.execute("LOCK TABLE petitions_petition, petitions_deadline IN SHARE MODE")
+        cursor.execute(
+            "LOCK TABLE petitions_petition, petitions_deadline, petitions_assignment, "
+            "petitions_involvedunit IN SHARE MODE"
+        )
         cursor.execute(_rebuild_sql(settings.TIME_ZONE))
 
 
@@ -353,10 +380,12 @@ def compact() -> int:
         if not cursor.fetchone()[0]:
             return -1
         cursor.execute(COMPACT_SQL)
-        return cursor.rowcount
+        rows = cursor.rowcount
+        cursor.execute(DUE_COMPACT_SQL)
+        return rows + cursor.rowcount
 
 
 def row_count() -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM reports_statcount")
+        cursor.execute("SELECT (SELECT count(*) FROM reports_statcount) + (SELECT count(*) FROM reports_statdue)")
         return cursor.fetchone()[0]
