@@ -175,7 +175,7 @@ def _office_day(now: datetime) -> tuple[date, datetime]:
     return today, datetime.combine(today, time.min, tzinfo=office_tz())
 
 
-def _summary_rows(model, query, groups: list[str], sums: dict, extra: Q = Q()):
+def _summary_rows(model, query, groups: list[str], sums: dict, extra: Q | None = None):
     """(group key, row) for the rows of `model` (StatCount or StatDue) the query selects,
     summed per clock and per the asked groupings."""
     lo, hi = _whole_days(query.filters)
@@ -187,7 +187,7 @@ def _summary_rows(model, query, groups: list[str], sums: dict, extra: Q = Q()):
             unit_filter = Q(unit_id=query.filters.extra[name])
     rows = (
         model.objects.filter(scope=scope_of(query))
-        .filter(_period_q(lo, hi, by_day), _filters_q(query.filters), unit_filter, extra)
+        .filter(_period_q(lo, hi, by_day), _filters_q(query.filters), unit_filter, extra or Q())
         .filter(Q(clock="") | _clock_filter(query.clock))
         .values("clock", *columns)
         .annotate(**sums)
@@ -456,7 +456,12 @@ def summary_clock_rates(user, query) -> dict:
     running_before = Q(met_at__isnull=True, paused_at__isnull=True, due_at__lt=start)
     for sign, deadlines in (
         # The firewall's petitions: their decided clocks and those running since before today.
-        (-1, Deadline.objects.filter(Q(met_at__isnull=False) | running_before, petition__in=hidden.values("pk"))),
+        (
+            -1,
+            Deadline.objects.filter(
+                Q(met_at__isnull=False) | running_before, petition__in=hidden.values("pk")
+            ),
+        ),
         # Today's: running clocks that fell due since the day began.
         (
             1,

@@ -23,7 +23,9 @@ before the statement is the table now without the statement's new rows, plus its
 from __future__ import annotations
 
 DUE_PAST = "0001-01-01"
-DUE_COLUMNS = "grain, day, channel, category_id, status, is_group, scope, clock, unit_id, due, petitions, clocks"
+DUE_COLUMNS = (
+    "grain, day, channel, category_id, status, is_group, scope, clock, unit_id, due, petitions, clocks"
+)
 DUE_KEY = "grain, day, channel, category_id, status, is_group, scope, clock, unit_id, due"
 RUNNING = "met_at IS NULL AND paused_at IS NULL"
 

@@ -265,7 +265,9 @@ CREATE TRIGGER reports_stat_{scope}_delete AFTER DELETE ON {table}
 """  # noqa: S608
 
 
-DROP_SQL = DUE_DROP_SQL + """
+DROP_SQL = (
+    DUE_DROP_SQL
+    + """
 DROP TRIGGER IF EXISTS reports_stat_petition ON petitions_petition;
 DROP TRIGGER IF EXISTS reports_stat_deadline ON petitions_deadline;
 DROP TRIGGER IF EXISTS reports_stat_unit_insert ON petitions_assignment;
@@ -286,6 +288,7 @@ DROP FUNCTION IF EXISTS reports_stat_emit(timestamptz, text, bigint, text, boole
                                           integer, integer, integer);
 DROP FUNCTION IF EXISTS reports_stat_clock(text);
 """
+)
 
 _KEY = "grain, day, channel, category_id, status, is_group, scope, clock, unit_id"
 
@@ -387,5 +390,7 @@ def compact() -> int:
 
 def row_count() -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT (SELECT count(*) FROM reports_statcount) + (SELECT count(*) FROM reports_statdue)")
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM reports_statcount) + (SELECT count(*) FROM reports_statdue)"
+        )
         return cursor.fetchone()[0]
