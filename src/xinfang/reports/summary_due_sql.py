@@ -198,7 +198,8 @@ FROM (
          JOIN reports_first_due f ON f.petition_id = p.id
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 ) x CROSS JOIN (VALUES ('d'), ('m')) g(grain)
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10;
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+ORDER BY 7, 1, 2;  -- scope, grain, day: the reads' index order (summary_sql's rebuild)
 """  # noqa: S608
 
 
@@ -218,4 +219,5 @@ SELECT grain, day, channel, category_id, status, is_group, scope, clock, unit_id
        reports_stat_due_day(due),
        sum(petitions), sum(clocks) FROM gone
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 HAVING sum(petitions) <> 0 OR sum(clocks) <> 0
+ORDER BY scope, grain, day
 """  # noqa: S608

@@ -332,7 +332,8 @@ FROM (
          JOIN petitions_deadline d ON d.petition_id = p.id
     WHERE d.met_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 ) x CROSS JOIN (VALUES ('d'), ('m')) g(grain)
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+ORDER BY 7, 1, 2;  -- scope, grain, day: in the reads' index order, so a read touches few pages
 {FIRST_DUE_SQL}
 {due_rebuild_sql(tz)}
 DROP TABLE reports_pairs;
@@ -347,6 +348,7 @@ WITH gone AS (DELETE FROM reports_statcount RETURNING {COLUMNS})
 INSERT INTO reports_statcount ({COLUMNS})
 SELECT {_KEY}, sum(petitions), sum(on_time), sum(late) FROM gone
 GROUP BY {_KEY} HAVING sum(petitions) <> 0 OR sum(on_time) <> 0 OR sum(late) <> 0
+ORDER BY scope, grain, day
 """  # noqa: S608
 
 
