@@ -74,7 +74,8 @@ class LedgerExport(models.Model):
 
 class StatCount(models.Model):
     """The statistics summary (reports/summary.py): counts of petitions and of decided clocks per
-    office-time day (grain "d") and per month (grain "m", `day` = the 1st), channel, category,
+    office-time day (grain "d"), month (grain "m", `day` = the 1st) and year (grain "y", `day` =
+    1 January), channel, category,
     status and group flag; clock rows also per clock and unit. PostgreSQL only: database triggers
     append one signed delta row per change (so no two writers ever wait on one counter row) and
     `compact_statistics` folds the deltas; `rebuild_statistics` recomputes everything."""

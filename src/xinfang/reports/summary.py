@@ -109,7 +109,29 @@ def _month_end(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
-def _period_q(lo: date | None, hi: date | None, by_day: bool) -> Q:
+def _period_q(lo: date | None, hi: date | None, finest: str) -> Q:
+    """Whole years from the yearly rows, whole months around them from the monthly rows, the
+    days at either end from the daily rows (None: no bound on that side). `finest`: the
+    grain the grouping needs ("d" by day or week, "m" by month, "y" otherwise)."""
+    if finest != "y":
+        return _months_q(lo, hi, finest == "d")
+    first = None if lo is None else (lo if (lo.month, lo.day) == (1, 1) else date(lo.year + 1, 1, 1))
+    last = None if hi is None else (hi if (hi.month, hi.day) == (12, 31) else date(hi.year, 1, 1) - timedelta(days=1))
+    if first and last and first > last:  # no whole year inside
+        return _months_q(lo, hi, False)
+    q = Q(grain="y")
+    if first:
+        q &= Q(day__gte=first)
+    if last:
+        q &= Q(day__lte=last.replace(month=1, day=1))
+    if lo and first and lo < first:
+        q |= _months_q(lo, first - timedelta(days=1), False)
+    if hi and last and hi > last:
+        q |= _months_q(last + timedelta(days=1), hi, False)
+    return q
+
+
+def _months_q(lo: date | None, hi: date | None, by_day: bool) -> Q:
     """Whole months from the monthly rows, the days at either end from the daily rows."""
     if by_day or (lo and hi and (lo.year, lo.month) == (hi.year, hi.month)):
         q = Q(grain="d")
@@ -179,7 +201,7 @@ def _summary_rows(model, query, groups: list[str], sums: dict, extra: Q | None =
     """(group key, row) for the rows of `model` (StatCount or StatDue) the query selects,
     summed per clock and per the asked groupings."""
     lo, hi = _whole_days(query.filters)
-    by_day = bool({"day", "week"} & set(groups))
+    finest = "d" if {"day", "week"} & set(groups) else ("m" if "month" in groups else "y")
     columns = list(dict.fromkeys(COLUMN.get(k, "unit_id") for k in groups))
     unit_filter = Q()
     for name in ("assigned_unit", "involved_unit"):
@@ -187,7 +209,7 @@ def _summary_rows(model, query, groups: list[str], sums: dict, extra: Q | None =
             unit_filter = Q(unit_id=query.filters.extra[name])
     rows = (
         model.objects.filter(scope=scope_of(query))
-        .filter(_period_q(lo, hi, by_day), _filters_q(query.filters), unit_filter, extra or Q())
+        .filter(_period_q(lo, hi, finest), _filters_q(query.filters), unit_filter, extra or Q())
         .filter(Q(clock="") | _clock_filter(query.clock))
         .values("clock", *columns)
         .annotate(**sums)
@@ -440,7 +462,7 @@ def summary_clock_rates(user, query) -> dict:
     ):
         stored = (
             model.objects.filter(scope="")
-            .filter(_period_q(lo, hi, False), _filters_q(query.filters), extra)
+            .filter(_period_q(lo, hi, "y"), _filters_q(query.filters), extra)
             .exclude(clock="")
             .values("clock", "unit_id")
             .annotate(**sums)

@@ -23,6 +23,9 @@ before the statement is the table now without the statement's new rows, plus its
 from __future__ import annotations
 
 DUE_PAST = "0001-01-01"
+# Every change is written once per grain: the day, the month and the year it falls in, so that a
+# period reads whole years, then whole months, then the days at its ends (summary._period_q).
+GRAINS = "(VALUES ('d'), ('m'), ('y'))"
 DUE_COLUMNS = (
     "grain, day, channel, category_id, status, is_group, scope, clock, unit_id, due, petitions, clocks"
 )
@@ -56,7 +59,7 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE d date := (p_received AT TIME ZONE '{tz}')::date;
 BEGIN
     INSERT INTO reports_statdue ({DUE_COLUMNS})
-    SELECT g.grain, CASE WHEN g.grain = 'd' THEN d ELSE date_trunc('month', d)::date END,
+    SELECT g.grain, reports_stat_period(g.grain, d),
            p_channel, p_category, p_status, p_group, p_by, x.clock, x.unit_id, x.due,
            p_sign * x.petitions, p_sign * x.clocks
     FROM (
@@ -67,7 +70,7 @@ BEGIN
         UNION ALL
         SELECT '', p_unit, reports_stat_due(min(due_at)), 1, 0
         FROM petitions_deadline WHERE petition_id = p_id AND {RUNNING} HAVING count(*) > 0
-    ) x CROSS JOIN (VALUES ('d'), ('m')) g(grain);
+    ) x CROSS JOIN {GRAINS} g(grain);
 END $$;
 
 CREATE OR REPLACE FUNCTION reports_stat_running_clocks() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -127,13 +130,11 @@ BEGIN
         SELECT n.pid, s.scope, n.clock, u.unit_id, n.due, n.petitions, n.clocks
         FROM net n CROSS JOIN (VALUES ('unit'), ('involved')) s(scope)
              CROSS JOIN LATERAL reports_stat_units(n.pid, s.scope) u(unit_id))
-    SELECT g.grain,
-           CASE WHEN g.grain = 'd' THEN (p.received_at AT TIME ZONE '{tz}')::date
-                ELSE date_trunc('month', (p.received_at AT TIME ZONE '{tz}')::date)::date END,
+    SELECT g.grain, reports_stat_period(g.grain, (p.received_at AT TIME ZONE '{tz}')::date),
            p.channel, p.category_id, p.status, p.is_group, s.scope, s.clock, s.unit_id, s.due,
            s.petitions, s.clocks
     -- A petition already deleted in this transaction took its clocks out itself.
-    FROM scoped s JOIN petitions_petition p ON p.id = s.pid CROSS JOIN (VALUES ('d'), ('m')) g(grain);
+    FROM scoped s JOIN petitions_petition p ON p.id = s.pid CROSS JOIN {GRAINS} g(grain);
     RETURN NULL;
 END $$;
 DROP TRIGGER IF EXISTS reports_stat_running_insert ON petitions_deadline;
@@ -171,7 +172,7 @@ def due_rebuild_sql(tz: str) -> str:
     return f"""
 TRUNCATE reports_statdue;
 INSERT INTO reports_statdue ({DUE_COLUMNS})
-SELECT g.grain, CASE WHEN g.grain = 'd' THEN x.day ELSE date_trunc('month', x.day)::date END,
+SELECT g.grain, reports_stat_period(g.grain, x.day),
        x.channel, x.category_id, x.status, x.is_group, x.scope, x.clock, x.unit_id, x.due,
        sum(x.petitions), sum(x.clocks)
 FROM (
@@ -197,7 +198,7 @@ FROM (
     FROM reports_pairs pr JOIN petitions_petition p ON p.id = pr.petition_id
          JOIN reports_first_due f ON f.petition_id = p.id
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
-) x CROSS JOIN (VALUES ('d'), ('m')) g(grain)
+) x CROSS JOIN {GRAINS} g(grain)
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 ORDER BY 7, 1, 2;  -- scope, grain, day: the reads' index order (summary_sql's rebuild)
 """  # noqa: S608

@@ -21,6 +21,7 @@ from xinfang.reports.summary_due_sql import (
     DUE_COMPACT_SQL,
     DUE_DROP_SQL,
     FIRST_DUE_SQL,
+    GRAINS,
     due_functions_sql,
     due_rebuild_sql,
 )
@@ -48,12 +49,18 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE d date := (p_received AT TIME ZONE '{tz}')::date;
 BEGIN
     IF p_petitions = 0 AND p_on_time = 0 AND p_late = 0 THEN RETURN; END IF;
-    INSERT INTO reports_statcount ({COLUMNS}) VALUES
-      ('d', d, p_channel, p_category, p_status, p_group, p_by, p_clock, p_unit, p_petitions,
-       p_on_time, p_late),
-      ('m', date_trunc('month', d)::date, p_channel, p_category, p_status, p_group, p_by, p_clock,
-       p_unit, p_petitions, p_on_time, p_late);
+    INSERT INTO reports_statcount ({COLUMNS})
+    SELECT g.grain, reports_stat_period(g.grain, d), p_channel, p_category, p_status, p_group,
+           p_by, p_clock, p_unit, p_petitions, p_on_time, p_late
+    FROM {GRAINS} g(grain);
 END $$;
+
+-- The first day of the day, month or year (grain 'd', 'm', 'y') that holds `p_day`.
+CREATE OR REPLACE FUNCTION reports_stat_period(p_grain text, p_day date) RETURNS date
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE p_grain WHEN 'd' THEN p_day WHEN 'm' THEN date_trunc('month', p_day)::date
+                ELSE date_trunc('year', p_day)::date END
+$$;
 
 CREATE OR REPLACE FUNCTION reports_stat_clock(p_name text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -287,6 +294,7 @@ DROP FUNCTION IF EXISTS reports_stat_pair(bigint, timestamptz, text, bigint, tex
 DROP FUNCTION IF EXISTS reports_stat_emit(timestamptz, text, bigint, text, boolean, text, text, bigint,
                                           integer, integer, integer);
 DROP FUNCTION IF EXISTS reports_stat_clock(text);
+DROP FUNCTION IF EXISTS reports_stat_period(text, date);
 """
 )
 
@@ -307,7 +315,7 @@ TRUNCATE reports_statcount;
 DROP TABLE IF EXISTS pg_temp.reports_pairs;
 CREATE TEMP TABLE reports_pairs AS {pairs};
 INSERT INTO reports_statcount ({COLUMNS})
-SELECT g.grain, CASE WHEN g.grain = 'd' THEN x.day ELSE date_trunc('month', x.day)::date END,
+SELECT g.grain, reports_stat_period(g.grain, x.day),
        x.channel, x.category_id, x.status, x.is_group, x.scope, x.clock, x.unit_id,
        sum(x.petitions), sum(x.on_time), sum(x.late)
 FROM (
@@ -331,7 +339,7 @@ FROM (
     FROM reports_pairs pr JOIN petitions_petition p ON p.id = pr.petition_id
          JOIN petitions_deadline d ON d.petition_id = p.id
     WHERE d.met_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-) x CROSS JOIN (VALUES ('d'), ('m')) g(grain)
+) x CROSS JOIN {GRAINS} g(grain)
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 ORDER BY 7, 1, 2;  -- scope, grain, day: in the reads' index order, so a read touches few pages
 {FIRST_DUE_SQL}
