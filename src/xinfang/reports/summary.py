@@ -116,7 +116,11 @@ def _period_q(lo: date | None, hi: date | None, finest: str) -> Q:
     if finest != "y":
         return _months_q(lo, hi, finest == "d")
     first = None if lo is None else (lo if (lo.month, lo.day) == (1, 1) else date(lo.year + 1, 1, 1))
-    last = None if hi is None else (hi if (hi.month, hi.day) == (12, 31) else date(hi.year, 1, 1) - timedelta(days=1))
+    last = (
+        None
+        if hi is None
+        else (hi if (hi.month, hi.day) == (12, 31) else date(hi.year, 1, 1) - timedelta(days=1))
+    )
     if first and last and first > last:  # no whole year inside
         return _months_q(lo, hi, False)
     q = Q(grain="y")
