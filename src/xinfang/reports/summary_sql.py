@@ -90,7 +90,7 @@ END $$;
 
 -- The units a petition is counted under now (NULL when it has none), for `p_by`.
 CREATE OR REPLACE FUNCTION reports_stat_units(p_id bigint, p_by text) RETURNS SETOF bigint
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE ROWS 2 AS $$
 BEGIN
     IF p_by = 'unit' THEN
         RETURN QUERY SELECT DISTINCT unit_id FROM petitions_assignment
