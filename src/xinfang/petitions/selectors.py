@@ -252,15 +252,20 @@ class ListPage:
     order: str  # "" without a search; with one, "relevance" or "newest"
 
 
-def list_page(user, filters: PetitionFilters, params, *, per_page: int) -> ListPage:
-    """One page of the petition list page. With a search the count stops at
-    SEARCH_RANK_LIMIT + 1 and decides the order: relevance when it is exact, newest first
-    beyond. The same rows match either way, and every one stays reachable by paging."""
+def list_page(user, filters: PetitionFilters, params, *, per_page: int, exact: bool = False) -> ListPage:
+    """One page of the petition list (the page and the API). With a search the count stops
+    at SEARCH_RANK_LIMIT + 1 and decides the order: relevance when it is exact, newest first
+    beyond. The same rows match either way, and every one stays reachable by paging.
+    `exact`: an unsearched list is counted exactly (the API's contract) instead of to COUNT_CAP."""
     qs = petition_list(user, filters)
     cap, order = COUNT_CAP, ""
     if filters.q and hooks.petition_search.get("search") is not None:
         cap, order = SEARCH_RANK_LIMIT, "relevance"
+    elif exact:
+        cap = None
     count = count_all({"petitions": qs}, cap=cap)["petitions"]
+    if cap is None:
+        cap = count
     if order and count > cap:
         # Many matches: walking the petitions newest first finds a page of them after a few
         # hundred rows. Asked with the index probe, PostgreSQL misjudges a phrase's bigrams as
