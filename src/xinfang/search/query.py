@@ -124,7 +124,16 @@ def search(queryset: QuerySet, q: str, *, walk: bool = False) -> QuerySet:
             queryset = queryset.filter(pk__in=_candidates([term]).order_by().union(personal.order_by()))
     if plain:
         queryset = queryset.filter(pk__in=_candidates(plain, walk=walk))
-    # The page's snippets read the document from the same query (no query per row).
+    return annotate(queryset, q)
+
+
+def annotate(queryset: QuerySet, q: str) -> QuerySet:
+    """`search_rank` and `search_body` on rows already known to match `q` (e.g. a page of
+    ids a search found): the ranking and the snippets without asking the index again. The
+    page's snippets read the document from the same query (no query per row)."""
+    terms = parse(q)
+    if not terms:
+        return queryset.annotate(search_rank=Value(0, output_field=IntegerField()))
     return queryset.annotate(search_rank=_rank(terms), search_body=F("search_document__body"))
 
 
@@ -178,6 +187,9 @@ class Searcher:
 
     def filter(self, queryset: QuerySet, q: str, walk: bool = False) -> QuerySet:
         return search(queryset, q, walk=walk)
+
+    def annotate(self, queryset: QuerySet, q: str) -> QuerySet:
+        return annotate(queryset, q)
 
     def highlight(self, petition, q: str) -> str:
         return highlight(petition, q)
