@@ -82,7 +82,8 @@ LIST_FILTERS = [
         "q",
         {"type": "string", "maxLength": MAX_QUERY_LENGTH},
         description='terms (all must match, each a substring; "…" is a phrase) in everything a reader '
-        "may see; a whole ID number or phone matches its petitioner; results are then ordered by relevance",
+        "may see; a whole ID number or phone matches its petitioner; results are then ordered by relevance "
+        "while at most 1,000 match, newest first beyond (the answer's `order` and `count_capped` say which)",
     ),
     OpenApiParameter("received_after", _DAY_OR_EMPTY, description="YYYY-MM-DD"),
     OpenApiParameter("received_before", _DAY_OR_EMPTY, description="YYYY-MM-DD"),
