@@ -193,7 +193,9 @@ def main() -> None:
     )
 
     parser.add_argument("--api", action="store_true", help="also time GET /api/v1/petitions?q= per query")
-    parser.add_argument("--skip-register", action="store_true", help="no registrations (leaves the database as is)")
+    parser.add_argument(
+        "--skip-register", action="store_true", help="no registrations (leaves the database as is)"
+    )
     args = parser.parse_args()
     if not args.existing:
         _environment(args)

@@ -6,8 +6,7 @@ id) order written out here, not from the search code."""
 
 import pytest
 
-from tests.search.conftest import like_oracle
-from tests.search.test_bounded_order import TERM, six  # noqa: F401  (the fixture)
+from tests.search.conftest import TERM, like_oracle
 from xinfang.petitions import selectors
 from xinfang.petitions.models import Petition
 
@@ -86,3 +85,21 @@ def test_the_schema_describes_the_added_fields(api, six):
     if "allOf" in order:  # drf-spectacular names the enum as a component of its own
         order = schema["components"]["schemas"][order["allOf"][0]["$ref"].rsplit("/", 1)[-1]]
     assert order["enum"] == ["relevance", "newest"]
+
+
+@pytest.mark.django_db
+def test_a_handling_officer_gets_only_their_units_matches_either_way(api, six, drive, monkeypatch):
+    """Among the clerk's matches, four assigned to housing: housing's answer is exactly those
+    (the oracle under visible_to), ranked below the limit and newest first above it."""
+    users, _made = six
+    assigned = [drive("assigned", title=f"{TERM}第{n}处", content="河道异味。") for n in range(4)]
+    expected = _newest_first(like_oracle(users["housing"], TERM))
+    assert sorted(expected) == sorted(p.number for p in assigned)
+    client = api("housing")
+    for limit, order in ((2, "newest"), (10, "relevance")):
+        monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", limit)
+        first = client.get("/api/v1/petitions", q=TERM, page_size=3).json()
+        seen, bodies = _follow(client, first)
+        assert {b["order"] for b in bodies} == {order}
+        assert first["count"] == (3 if order == "newest" else 4)
+        assert seen == expected if order == "newest" else sorted(seen) == sorted(expected)
