@@ -286,6 +286,10 @@ def _searched_page(user, filters: PetitionFilters, qs, searcher, params, *, per_
         qs = petition_list(user, filters, walk=True).order_by(*KEY_ORDER)
         page = keyset_page(qs, params, per_page=per_page, count=count, cap=cap)
         return ListPage(page=page, cap=cap, order="newest")
+    if not found:  # nothing to rank nor to read (keyset_page reads nothing for a count of 0)
+        return ListPage(
+            page=keyset_page(qs, params, per_page=per_page, count=0, cap=cap), cap=cap, order="relevance"
+        )
     # Still through visible_to (Rule 4.3): the ids are re-checked, one index probe each.
     ranked = searcher.annotate(Petition.objects.visible_to(user).filter(pk__in=found), filters.q)
     ranked = ranked.select_related("category", "first_responder").order_by("-search_rank", *KEY_ORDER)
