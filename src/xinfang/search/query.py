@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import BooleanField, Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -134,7 +134,11 @@ def annotate(queryset: QuerySet, q: str) -> QuerySet:
     terms = parse(q)
     if not terms:
         return queryset.annotate(search_rank=Value(0, output_field=IntegerField()))
-    return queryset.annotate(search_rank=_rank(terms), search_body=F("search_document__body"))
+    # A subquery, not a join: PostgreSQL then reads the document of the page's rows only, after
+    # the sort and the limit (26 of 436 for a handling officer's `电` at 10⁵: 21 ms, 29–42 ms
+    # with the join reading every ranked row's document).
+    body = SearchDocument.objects.filter(petition=OuterRef("pk")).values("body")[:1]
+    return queryset.annotate(search_rank=_rank(terms), search_body=Subquery(body))
 
 
 def _snippet(text: str, start: int, length: int) -> str:
