@@ -25,7 +25,9 @@ pytestmark = pytest.mark.django_db
 AUTH_QUERIES = 1
 
 LIST_QUERIES = AUTH_QUERIES + 3
-#   3. COUNT(*) of the visible, filtered petitions (pagination)
+#   3. COUNT(*) of the visible, filtered petitions (pagination); with `q`, the ids of
+#      the matches instead, up to 1,001 (issue 10: they decide the order, and the page
+#      is then read by them rather than by searching again — the same count of queries)
 #   4. the page: petitions + category + first responder, with the Rule 4.3
 #      firewall as EXISTS subqueries in the same statement
 #   5. the overdue clocks of the page's petitions only (issue 9: the flag as an
