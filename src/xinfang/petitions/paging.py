@@ -5,8 +5,11 @@ database walk and throw away (N − 1) × size rows under the Rule 4.3 firewall:
 deep page cost 0.9 s at 10⁵ petitions. The "next" and "previous" links therefore
 carry the key of the row they continue from (`after` / `before`, see `cursor`),
 and the page is "the next `size` rows past that key" — an index range scan,
-whatever the depth. A page number typed or linked without a key still works (by
-OFFSET), so the page-number interface stays as it was.
+whatever the depth. A page number typed or linked without a key still works, so
+the page-number interface stays as it was: near the top by OFFSET, from LOCATE_FROM
+rows down from the list's index where one answers (hooks.petition_list_index: the
+day the page starts in, from the statistics summary's counts, and the rows of that
+day above it), else by OFFSET.
 
 The count is exact up to COUNT_CAP and "more than" beyond it: an exact count
 walks every visible petition, and a list needs only to say it is long.
@@ -24,6 +27,9 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.core.errors import InvalidInput
 
 COUNT_CAP = 10_000
+# From this many rows above a typed page on, its start is asked of `locate` (the list's index,
+# a few milliseconds) rather than read past by OFFSET (about 2 µs a row under the firewall).
+LOCATE_FROM = 2_500
 # The order keys continue (selectors.petition_list without a search).
 KEY_ORDER = ("-received_at", "-id")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -84,9 +90,13 @@ class KeysetPage:
         return self.number - 1
 
 
-def keyset_page(qs: QuerySet, params, *, per_page: int, count: int, cap: int = COUNT_CAP) -> KeysetPage:
+def keyset_page(
+    qs: QuerySet, params, *, per_page: int, count: int, cap: int = COUNT_CAP, locate=None
+) -> KeysetPage:
     """One page of `qs` (ordered newest first by received_at, id) from the query
-    parameters `page`, `after` and `before`; `count` was counted up to `cap` + 1."""
+    parameters `page`, `after` and `before`; `count` was counted up to `cap` + 1.
+    `locate(offset) -> (bound, skip) | None`: where the row at `offset` is (hooks.
+    petition_list_index), so that a typed page number need not walk the rows above it."""
     try:
         number = max(1, int(params.get("page", 1)))
     except (TypeError, ValueError):
@@ -127,7 +137,15 @@ def keyset_page(qs: QuerySet, params, *, per_page: int, count: int, cap: int = C
         if paginator.exact:
             number = min(number, paginator.num_pages)  # past the end shows the last page
         offset = (number - 1) * per_page
-        rows = list(qs[offset : offset + per_page + 1])
+        deep = offset >= LOCATE_FROM
+        located = locate(offset) if (locate is not None and keyed and deep) else None
+        if located:
+            # Only the rows of the page's own day above it are skipped, not every row above
+            # the page (2.4 s half-way down 616,000 petitions by OFFSET).
+            bound, skip = located
+            rows = list(qs.filter(received_at__lt=bound)[skip : skip + per_page + 1])
+        else:
+            rows = list(qs[offset : offset + per_page + 1])
         has_next = len(rows) > per_page
         rows = rows[:per_page]
     if number > 1 and not rows and not before:

@@ -37,18 +37,42 @@ class PetitionQuerySet(models.QuerySet):
         return Q(Exists(live))
 
     @staticmethod
-    def _involvements(user) -> list:
+    def _involvements(user, petition: str = "pk") -> list:
         """Rule 4.3's conditions, one EXISTS each: the petition involves the user, or the
-        user's unit or a unit above it. Both forms of the firewall below are built from them."""
+        user's unit or a unit above it. Both forms of the firewall below are built from them.
+        `petition`: the outer column that holds the petition's id."""
         from xinfang.petitions.models import InvolvedPerson, InvolvedUnit
 
-        conditions = [Exists(InvolvedPerson.objects.filter(petition=OuterRef("pk"), user=user))]
+        conditions = [Exists(InvolvedPerson.objects.filter(petition=OuterRef(petition), user=user))]
         unit_ids = user.unit.ancestor_ids if user.unit_id else []
         if unit_ids:
             conditions.append(
-                Exists(InvolvedUnit.objects.filter(petition=OuterRef("pk"), unit_id__in=unit_ids))
+                Exists(InvolvedUnit.objects.filter(petition=OuterRef(petition), unit_id__in=unit_ids))
             )
         return conditions
+
+    def handled_ids(self, user):
+        """For a handling officer, the ids of exactly the petitions `visible_to(user)` returns,
+        read from their units' live assignments alone (a values queryset of `petition_id`);
+        None for every other reader. The handler's unfiltered list counts these: joined back to
+        the petitions, the count probed a petition per assignment (46 ms at 10^5 for 2,800
+        petitions), while here it reads the assignment index and the few involvements."""
+        from xinfang.accounts.models import OFFICE_ROLES, Role
+        from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
+
+        # The same cases as visible_to, in its order; anyone else is counted there.
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return None
+        if user.has_role(Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN) or user.has_role(*OFFICE_ROLES):
+            return None
+        if not (user.has_role(Role.HANDLER) and user.unit_id):
+            return None
+        live = Assignment.objects.filter(unit_id__in=user.unit.ancestor_ids).exclude(
+            status=AssignmentStatus.WITHDRAWN
+        )
+        for condition in self._involvements(user, "petition_id"):
+            live = live.exclude(condition)
+        return live.values("petition_id").distinct().order_by()
 
     def _outside_firewall(self, user):
         """Rule 4.3: without the petitions that involve the user's unit, a unit above it, or

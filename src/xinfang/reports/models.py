@@ -96,4 +96,16 @@ class StatCount(models.Model):
     late = models.IntegerField(default=0)  # clocks met after their due time
 
     class Meta:
-        indexes = [models.Index(fields=["grain", "day"], name="statcount_grain_day")]
+        indexes = [
+            models.Index(fields=["grain", "day"], name="statcount_grain_day"),
+            # The petition list's count and deep pages read only the petitions' own rows of a
+            # scope, month by month or day by day (list_index.py). Among the clock and unit rows
+            # of `statcount_grain_day` they were 1 row in 18 (0.3–0.9 s for a count at 10^5);
+            # with the counted columns included the sum is read from the index alone.
+            models.Index(
+                fields=["grain", "scope", "day"],
+                include=["channel", "category_id", "status", "is_group", "unit_id", "petitions"],
+                condition=models.Q(clock=""),
+                name="statcount_petition_rows",
+            ),
+        ]

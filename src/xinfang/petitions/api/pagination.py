@@ -15,6 +15,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from xinfang.core.api import Pagination
 from xinfang.petitions.paging import keyset_page
+from xinfang.petitions.selectors import list_count
 
 
 class PetitionPagination(Pagination):
@@ -22,8 +23,21 @@ class PetitionPagination(Pagination):
         self.request = request
         size = self.get_page_size(request)
         number = self.get_page_number(request, None)
-        count = queryset.count()
-        page = keyset_page(queryset, request.query_params, per_page=size, count=count, cap=count)
+        # The view's filters (PetitionListView): the count and a typed page's start may come
+        # from the list's index instead of walking every visible petition (selectors.list_index).
+        filters = getattr(view, "list_filters", None)
+        if filters is not None:
+            count, index = list_count(request.user, filters, queryset, cap=None)
+        else:
+            count, index = queryset.count(), None
+        page = keyset_page(
+            queryset,
+            request.query_params,
+            per_page=size,
+            count=count,
+            cap=count,
+            locate=index.locate if index else None,
+        )
         cursor_given = request.query_params.get("after") or request.query_params.get("before")
         if not cursor_given and number > page.paginator.num_pages and (count or number > 1):
             raise exceptions.NotFound("Invalid page.")

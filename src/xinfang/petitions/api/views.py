@@ -94,7 +94,8 @@ class PetitionListView(ListAPIView):
     pagination_class = PetitionPagination
 
     def get_queryset(self):
-        return petition_list(self.request.user, parse_filters(self.request.query_params))
+        self.list_filters = parse_filters(self.request.query_params)  # also read by the pagination
+        return petition_list(self.request.user, self.list_filters)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

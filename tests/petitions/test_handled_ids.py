@@ -1,0 +1,83 @@
+"""Issue 9: a handling officer's list is counted from their units' assignments
+(PetitionQuerySet.handled_ids) instead of from the petitions. Oracle: the matrix below,
+decided by hand from the read policy (DESIGN.md §5, Rule 4.3): a handler reads what is
+assigned, not withdrawn, to their unit or a unit above it, unless the petition involves
+them, their unit or a unit above it."""
+
+from __future__ import annotations
+
+import pytest
+
+from xinfang.accounts.models import Role, Unit, User, UserRole
+from xinfang.petitions.models import InvolvedPerson, InvolvedUnit, Petition
+from xinfang.petitions.selectors import list_count, list_page, parse_filters, petition_list
+from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
+
+pytestmark = pytest.mark.django_db
+
+# title -> (assigned to: [(unit code, status)], involves units, involves the handler in person, visible)
+MATRIX = {
+    "own unit": ([("SUB", "received")], [], False, True),
+    "unit above": ([("HOUSING", "in_progress")], [], False, True),
+    "both units": ([("SUB", "received"), ("HOUSING", "received")], [], False, True),
+    "withdrawn": ([("SUB", "withdrawn")], [], False, False),
+    "withdrawn then again": ([("SUB", "withdrawn"), ("SUB", "received")], [], False, True),
+    "other unit": ([("LABOUR", "received")], [], False, False),
+    "not assigned": ([], [], False, False),
+    "involves own unit": ([("SUB", "received")], ["SUB"], False, False),
+    "involves unit above": ([("HOUSING", "received")], ["HOUSING"], False, False),
+    "involves the handler": ([("SUB", "result_submitted")], [], True, False),
+    "involves another unit": ([("SUB", "received")], ["LABOUR"], False, True),
+}
+
+
+@pytest.fixture
+def handler(demo_org, register):
+    users, units = demo_org
+    sub = Unit.objects.create(
+        code="SUB", name="住建局物业科", kind=units["HOUSING"].kind, parent=units["HOUSING"]
+    )
+    units = {**units, "SUB": sub}
+    officer = User.objects.create(username="h2", name="钱七", unit=sub)
+    UserRole.objects.create(user=officer, role=Role.HANDLER)
+    for title, (assigned, involved, in_person, _visible) in MATRIX.items():
+        petition = register(title=title)
+        for code, status in assigned:
+            Assignment.objects.create(
+                petition=petition,
+                unit=units[code],
+                role="assist",
+                kind="assignment",
+                status=status,
+                assigned_by=users["clerk"],
+            )
+        for code in involved:
+            InvolvedUnit.objects.create(petition=petition, unit=units[code])
+        if in_person:
+            InvolvedPerson.objects.create(petition=petition, name="钱七", user=officer)
+    return User.objects.get(pk=officer.pk)
+
+
+def test_handled_ids_are_exactly_the_visible_petitions(handler):
+    expected = {title for title, row in MATRIX.items() if row[3]}
+    ids = list(Petition.objects.handled_ids(handler).values_list("petition_id", flat=True))
+    assert len(ids) == len(set(ids))  # a petition assigned to two of the units counts once
+    assert set(Petition.objects.filter(pk__in=ids).values_list("title", flat=True)) == expected
+    assert set(Petition.objects.visible_to(handler).values_list("title", flat=True)) == expected
+
+
+def test_the_handlers_list_counts_them(handler):
+    expected = sum(1 for row in MATRIX.values() if row[3])
+    filters = parse_filters({})
+    page = list_page(handler, filters, {}, per_page=25).page
+    assert page.paginator.count == expected == len(page.object_list)
+    assert list_count(handler, filters, petition_list(handler, filters), cap=None)[0] == expected
+    assert list_count(handler, filters, petition_list(handler, filters), cap=2)[0] == 3  # "more than 2"
+
+
+def test_other_readers_have_no_handled_ids(demo_org):
+    users, _units = demo_org
+    for name in ("clerk", "secgen", "auditor", "admin"):
+        assert Petition.objects.handled_ids(users[name]) is None
+    users["housing"].is_active = False
+    assert Petition.objects.handled_ids(users["housing"]) is None
