@@ -11,7 +11,7 @@ import pytest
 from xinfang.accounts.models import Role, Unit, User, UserRole
 from xinfang.petitions.models import InvolvedPerson, InvolvedUnit, Petition
 from xinfang.petitions.selectors import list_count, list_page, parse_filters, petition_list
-from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
+from xinfang.petitions.workflow_models import Assignment
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +81,26 @@ def test_other_readers_have_no_handled_ids(demo_org):
         assert Petition.objects.handled_ids(users[name]) is None
     users["housing"].is_active = False
     assert Petition.objects.handled_ids(users["housing"]) is None
+
+
+def test_the_handlers_typed_pages_are_the_visible_list_cut_in_pages(handler, monkeypatch):
+    from xinfang.petitions import paging
+
+    monkeypatch.setattr(paging, "LOCATE_FROM", 1)  # every page past the first is located
+    # Ties in received_at on purpose: the id breaks them, as in the ordering.
+    Petition.objects.filter(title__in=["own unit", "both units", "withdrawn then again"]).update(
+        received_at=Petition.objects.get(title="unit above").received_at
+    )
+    expected = [
+        title
+        for _at, _pk, title in sorted(
+            ((p.received_at, p.pk, p.title) for p in Petition.objects.all() if MATRIX[p.title][3]),
+            reverse=True,
+        )
+    ]
+    filters = parse_filters({})
+    pages = (len(expected) + 1) // 2
+    for number in range(1, pages + 2):
+        page = list_page(handler, filters, {"page": number}, per_page=2).page
+        shown = min(number, pages)  # past the end: the last page
+        assert [p.title for p in page.object_list] == expected[(shown - 1) * 2 : shown * 2], number

@@ -114,3 +114,19 @@ def test_readers_and_filters_the_summary_cannot_answer_get_no_index(spread):
     assert list_index(users["secgen"], parse_filters({"mine": "true"})) is None
     assert list_index(users["secgen"], parse_filters({"received_after": "2026-01-02T10:00"})) is None
     assert list_index(users["secgen"], parse_filters({"q": "路灯"})) is None
+
+
+def test_statements_of_a_located_page(spread, monkeypatch, django_assert_num_queries):
+    users, _units = spread
+    monkeypatch.setattr(paging, "LOCATE_FROM", 1)
+    reader = users["secgen"]
+    list_page(reader, parse_filters({}), {}, per_page=SIZE)  # the reader's roles, read once
+    # Unfiltered: the capped count (1, as before), the index (1: the summary's months and the
+    # firewall's days in one UNION ALL), the days of the page's month (1), the page (1).
+    with django_assert_num_queries(4):
+        list_page(reader, parse_filters({}), {"page": 5}, per_page=SIZE)
+    # Filtered: the index is the count; then the days and the page.
+    with django_assert_num_queries(3):
+        list_page(
+            reader, parse_filters({"channel": "letter"}), {"channel": "letter", "page": 4}, per_page=SIZE
+        )

@@ -27,16 +27,16 @@ class PetitionPagination(Pagination):
         # from the list's index instead of walking every visible petition (selectors.list_index).
         filters = getattr(view, "list_filters", None)
         if filters is not None:
-            count, index = list_count(request.user, filters, queryset, cap=None)
+            count, locate = list_count(request.user, filters, queryset, cap=None)
         else:
-            count, index = queryset.count(), None
+            count, locate = queryset.count(), None
         page = keyset_page(
             queryset,
             request.query_params,
             per_page=size,
             count=count,
             cap=count,
-            locate=index.locate if index else None,
+            locate=locate,
         )
         cursor_given = request.query_params.get("after") or request.query_params.get("before")
         if not cursor_given and number > page.paginator.num_pages and (count or number > 1):
