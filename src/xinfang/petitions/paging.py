@@ -54,6 +54,19 @@ def parse_cursor(raw: str, name: str) -> tuple[datetime, int] | None:
     return key
 
 
+def page_number(params) -> int:
+    try:
+        return max(1, int(params.get("page", 1)))
+    except (TypeError, ValueError, OverflowError):
+        return 1
+
+
+def typed_deep(params, per_page: int) -> bool:
+    """Does `params` ask for a page by its number (no key) at least LOCATE_FROM rows down?"""
+    keyed = params.get("after", "").strip() or params.get("before", "").strip()
+    return not keyed and (page_number(params) - 1) * per_page >= LOCATE_FROM
+
+
 @dataclass
 class KeysetPaginator:
     count: int
@@ -97,10 +110,7 @@ def keyset_page(
     parameters `page`, `after` and `before`; `count` was counted up to `cap` + 1.
     `locate(offset) -> (bound, skip) | None`: where the row at `offset` is (hooks.
     petition_list_index), so that a typed page number need not walk the rows above it."""
-    try:
-        number = max(1, int(params.get("page", 1)))
-    except (TypeError, ValueError):
-        number = 1
+    number = page_number(params)
     after = parse_cursor(params.get("after", "").strip(), "after")
     before = None if after else parse_cursor(params.get("before", "").strip(), "before")
     paginator = KeysetPaginator(count=count, per_page=per_page, exact=count <= cap)

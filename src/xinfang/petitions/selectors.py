@@ -19,7 +19,7 @@ from xinfang.petitions import hooks
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
-from xinfang.petitions.paging import COUNT_CAP, KEY_ORDER, KeysetPage, keyset_page
+from xinfang.petitions.paging import COUNT_CAP, KEY_ORDER, KeysetPage, keyset_page, typed_deep
 from xinfang.petitions.references import hide_hidden_references
 from xinfang.petitions.workflow_models import (
     Coordination,
@@ -260,7 +260,8 @@ def list_page(user, filters: PetitionFilters, params, *, per_page: int) -> ListP
     cap, order = COUNT_CAP, ""
     if filters.q and hooks.petition_search.get("search") is not None:
         cap, order = SEARCH_RANK_LIMIT, "relevance"
-    count, locate = list_count(user, filters, qs, cap=cap)
+    # A page typed far down is located from the list's index: read it now and count with it.
+    count, locate = list_count(user, filters, qs, cap=cap, deep=typed_deep(params, per_page))
     if order and count > cap:
         # Many matches: walking the petitions newest first finds a page of them after a few
         # hundred rows. Asked with the index probe, PostgreSQL misjudges a phrase's bigrams as
@@ -272,7 +273,9 @@ def list_page(user, filters: PetitionFilters, params, *, per_page: int) -> ListP
     return ListPage(page=page, cap=cap, order=order)
 
 
-def list_count(user, filters: PetitionFilters, qs: QuerySet, *, cap: int | None) -> tuple[int, object]:
+def list_count(
+    user, filters: PetitionFilters, qs: QuerySet, *, cap: int | None, deep: bool = False
+) -> tuple[int, object]:
     """The number of petitions of `qs` (petition_list(user, filters)), exact up to `cap` (None:
     exact), and the `locate` for a typed page number (paging.keyset_page).
 
@@ -280,9 +283,10 @@ def list_count(user, filters: PetitionFilters, qs: QuerySet, *, cap: int | None)
     so the index (whose cost grows with the months of data) is read only for an exact count.
     Filtered, the rows may be scattered over the years (a category of 2 %: half the petitions
     walked for 10,001 rows), and the index counts them from the statistics summary. A handling
-    officer's unfiltered list is counted from their unit's assignments (handled_ids)."""
+    officer's unfiltered list is counted from their unit's assignments (handled_ids). `deep`:
+    the page asked for will be located, so the index is read anyway."""
     unfiltered = filters == PetitionFilters()
-    index = list_index(user, filters) if (cap is None or not unfiltered) else None
+    index = list_index(user, filters) if (cap is None or deep or not unfiltered) else None
     if index:
         return index.count, index.locate
     locate = _locator(user, filters)

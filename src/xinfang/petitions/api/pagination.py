@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from xinfang.core.api import Pagination
-from xinfang.petitions.paging import keyset_page
+from xinfang.petitions.paging import KeysetPaginator, keyset_page
 from xinfang.petitions.selectors import list_count
 
 
@@ -30,19 +30,14 @@ class PetitionPagination(Pagination):
             count, locate = list_count(request.user, filters, queryset, cap=None)
         else:
             count, locate = queryset.count(), None
-        page = keyset_page(
-            queryset,
-            request.query_params,
-            per_page=size,
-            count=count,
-            cap=count,
-            locate=locate,
-        )
         cursor_given = request.query_params.get("after") or request.query_params.get("before")
-        if not cursor_given and number > page.paginator.num_pages and (count or number > 1):
-            raise exceptions.NotFound("Invalid page.")
-        self.page = page
-        return page.object_list
+        last = KeysetPaginator(count=count, per_page=size, exact=True).num_pages
+        if not cursor_given and number > last and (count or number > 1):
+            raise exceptions.NotFound("Invalid page.")  # before reading a page it would not show
+        self.page = keyset_page(
+            queryset, request.query_params, per_page=size, count=count, cap=count, locate=locate
+        )
+        return self.page.object_list
 
     def _url(self, number: int, key: str, value: str) -> str:
         url = self.request.build_absolute_uri()
