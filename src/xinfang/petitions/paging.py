@@ -54,6 +54,23 @@ def parse_cursor(raw: str, name: str) -> tuple[datetime, int] | None:
     return key
 
 
+def _reader(qs: QuerySet, sparse: bool):
+    """read(part, start, stop): rows start..stop of `part` (a narrowing of `qs`). When the
+    reader sees few petitions, the walk down the received-order index to find them reads the
+    ids alone (index only) and then the page's rows by id, through `qs` again (its read
+    policy included): walking whole rows fetched every petition passed over from the table
+    (1,557 rows for a handler's 25 at 10^5: 15.6 ms, 2.4 ms by ids)."""
+
+    def read(part: QuerySet, start: int, stop: int) -> list:
+        if not sparse:
+            return list(part[start:stop])
+        ids = list(part.values_list("pk", flat=True)[start:stop])
+        found = {p.pk: p for p in qs.filter(pk__in=ids)} if ids else {}
+        return [found[pk] for pk in ids if pk in found]
+
+    return read
+
+
 def page_number(params) -> int:
     try:
         return max(1, int(params.get("page", 1)))
@@ -104,12 +121,20 @@ class KeysetPage:
 
 
 def keyset_page(
-    qs: QuerySet, params, *, per_page: int, count: int, cap: int = COUNT_CAP, locate=None
+    qs: QuerySet,
+    params,
+    *,
+    per_page: int,
+    count: int,
+    cap: int = COUNT_CAP,
+    locate=None,
+    sparse: bool = False,
 ) -> KeysetPage:
     """One page of `qs` (ordered newest first by received_at, id) from the query
     parameters `page`, `after` and `before`; `count` was counted up to `cap` + 1.
     `locate(offset) -> (bound, skip) | None`: where the row at `offset` is (hooks.
-    petition_list_index), so that a typed page number need not walk the rows above it."""
+    petition_list_index), so that a typed page number need not walk the rows above it.
+    `sparse`: the reader sees few of the petitions (a handler), see `_reader`."""
     number = page_number(params)
     after = parse_cursor(params.get("after", "").strip(), "after")
     before = None if after else parse_cursor(params.get("before", "").strip(), "before")
@@ -119,6 +144,7 @@ def keyset_page(
     keyed = tuple(qs.query.order_by) == KEY_ORDER
     if not keyed:
         after = before = None
+    read = _reader(qs, sparse and keyed)
     if after:
         moment, pk = after
         # The bound `received_at <= moment` alone is what the index can seek to; the OR
@@ -126,8 +152,8 @@ def keyset_page(
         # the index from the newest row and filtered every row above the key (3.3 s for
         # a page half-way down 616,000 petitions, 0.3 ms with it).
         older = qs.filter(received_at__lte=moment)
-        rows = list(
-            older.filter(Q(received_at__lt=moment) | Q(received_at=moment, id__lt=pk))[: per_page + 1]
+        rows = read(
+            older.filter(Q(received_at__lt=moment) | Q(received_at=moment, id__lt=pk)), 0, per_page + 1
         )
         has_next = len(rows) > per_page
         rows = rows[:per_page]
@@ -137,7 +163,7 @@ def keyset_page(
         newer = qs.filter(received_at__gte=moment).filter(  # the seekable bound, as above
             Q(received_at__gt=moment) | Q(received_at=moment, id__gt=pk)
         )
-        rows = list(newer.order_by("received_at", "id")[:per_page])[::-1]
+        rows = read(newer.order_by("received_at", "id"), 0, per_page)[::-1]
         has_next = True  # the row the link came from follows
         if len(rows) < per_page:  # reached the top: this is the first page
             number = 1
@@ -153,9 +179,9 @@ def keyset_page(
             # Only the rows of the page's own day above it are skipped, not every row above
             # the page (2.4 s half-way down 616,000 petitions by OFFSET).
             bound, skip = located
-            rows = list(qs.filter(received_at__lt=bound)[skip : skip + per_page + 1])
+            rows = read(qs.filter(received_at__lt=bound), skip, skip + per_page + 1)
         else:
-            rows = list(qs[offset : offset + per_page + 1])
+            rows = read(qs, offset, offset + per_page + 1)
         has_next = len(rows) > per_page
         rows = rows[:per_page]
     if number > 1 and not rows and not before:

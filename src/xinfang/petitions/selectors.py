@@ -269,7 +269,8 @@ def list_page(user, filters: PetitionFilters, params, *, per_page: int) -> ListP
         # sorts them (2 s at 616,000 petitions).
         order = "newest"
         qs = petition_list(user, filters, walk=True).order_by(*KEY_ORDER)
-    page = keyset_page(qs, params, per_page=per_page, count=count, cap=cap, locate=locate)
+    sparse = Petition.objects.handled_ids(user) is not None  # a handler: their unit's few
+    page = keyset_page(qs, params, per_page=per_page, count=count, cap=cap, locate=locate, sparse=sparse)
     return ListPage(page=page, cap=cap, order=order)
 
 

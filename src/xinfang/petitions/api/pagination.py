@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from xinfang.core.api import Pagination
+from xinfang.petitions.models import Petition
 from xinfang.petitions.paging import KeysetPaginator, keyset_page
 from xinfang.petitions.selectors import list_count
 
@@ -35,7 +36,13 @@ class PetitionPagination(Pagination):
         if not cursor_given and number > last and (count or number > 1):
             raise exceptions.NotFound("Invalid page.")  # before reading a page it would not show
         self.page = keyset_page(
-            queryset, request.query_params, per_page=size, count=count, cap=count, locate=locate
+            queryset,
+            request.query_params,
+            per_page=size,
+            count=count,
+            cap=count,
+            locate=locate,
+            sparse=Petition.objects.handled_ids(request.user) is not None,
         )
         return self.page.object_list
 
