@@ -75,7 +75,7 @@ def test_every_offset_is_located_at_its_row(spread, params):
     for offset, pk in enumerate(expected):
         bound, skip = index.locate(offset)
         assert [p.pk for p in visible if p.received_at < bound][skip] == pk
-    assert index.locate(len(expected)) is None
+    assert index.locate(len(expected)) == paging.PAST_END
 
 
 @pytest.mark.parametrize("params", [{}, {"channel": "letter"}])
@@ -131,3 +131,18 @@ def test_statements_of_a_located_page(spread, monkeypatch, django_assert_num_que
         list_page(
             reader, parse_filters({"channel": "letter"}), {"channel": "letter", "page": 4}, per_page=SIZE
         )
+
+
+def test_a_number_typed_past_the_end_of_a_long_list_reads_no_page(
+    spread, monkeypatch, django_assert_num_queries
+):
+    from xinfang.petitions import selectors
+
+    users, _units = spread
+    monkeypatch.setattr(paging, "LOCATE_FROM", 1)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)  # "more than 3": the page number is not clamped
+    reader = users["secgen"]
+    list_page(reader, parse_filters({}), {}, per_page=SIZE)  # the reader's roles, read once
+    with django_assert_num_queries(1):  # the index; by OFFSET the page walked every row
+        listed = list_page(reader, parse_filters({}), {"page": 999}, per_page=SIZE)
+    assert listed.page.object_list == [] and not listed.page.has_next and listed.page.number == 999

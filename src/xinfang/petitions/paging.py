@@ -33,6 +33,9 @@ LOCATE_FROM = 2_500
 # The order keys continue (selectors.petition_list without a search).
 KEY_ORDER = ("-received_at", "-id")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# What `locate` answers for an offset past the last row: the page is empty, nothing to read
+# (by OFFSET, a number typed past the end of a list counted "more than" walked every row).
+PAST_END = "past the end"
 
 
 def cursor(petition) -> str:
@@ -132,7 +135,7 @@ def keyset_page(
 ) -> KeysetPage:
     """One page of `qs` (ordered newest first by received_at, id) from the query
     parameters `page`, `after` and `before`; `count` was counted up to `cap` + 1.
-    `locate(offset) -> (bound, skip) | None`: where the row at `offset` is (hooks.
+    `locate(offset) -> (bound, skip) | PAST_END | None`: where the row at `offset` is (hooks.
     petition_list_index), so that a typed page number need not walk the rows above it.
     `sparse`: the reader sees few of the petitions (a handler), see `_reader`."""
     number = page_number(params)
@@ -175,7 +178,9 @@ def keyset_page(
         offset = (number - 1) * per_page
         deep = offset >= LOCATE_FROM
         located = locate(offset) if (locate is not None and keyed and deep) else None
-        if located:
+        if located == PAST_END:
+            rows = []
+        elif located:
             # Only the rows of the page's own day above it are skipped, not every row above
             # the page (2.4 s half-way down 616,000 petitions by OFFSET).
             bound, skip = located

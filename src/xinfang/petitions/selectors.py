@@ -19,7 +19,7 @@ from xinfang.petitions import hooks
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
-from xinfang.petitions.paging import COUNT_CAP, KEY_ORDER, KeysetPage, keyset_page, typed_deep
+from xinfang.petitions.paging import COUNT_CAP, KEY_ORDER, PAST_END, KeysetPage, keyset_page, typed_deep
 from xinfang.petitions.references import hide_hidden_references
 from xinfang.petitions.workflow_models import (
     Coordination,
@@ -320,7 +320,7 @@ def _locator(user, filters: PetitionFilters):
     return locate
 
 
-def _locate_handled(handled: QuerySet, offset: int) -> tuple[datetime, int] | None:
+def _locate_handled(handled: QuerySet, offset: int) -> tuple[datetime, int] | str:
     """Where the row at `offset` of a handler's list is: its key is read from their assigned
     petitions sorted by key (a few thousand rows to sort, not every petition walked under
     the firewall: OFFSET over the petitions read the whole index for a unit with 3 % of
@@ -328,7 +328,7 @@ def _locate_handled(handled: QuerySet, offset: int) -> tuple[datetime, int] | No
     mine = Petition.objects.filter(pk__in=handled)
     key = list(mine.order_by(*KEY_ORDER).values_list("received_at", "id")[offset : offset + 1])
     if not key:
-        return None
+        return PAST_END
     moment, pk = key[0]
     # received_at < moment + 1 µs: the rows up to this moment, the ties above it in id skipped.
     return moment + timedelta(microseconds=1), mine.filter(received_at=moment, id__gt=pk).count()

@@ -26,6 +26,7 @@ from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import TruncDate
 
 from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.paging import PAST_END
 from xinfang.petitions.querysets import PetitionQuerySet
 from xinfang.reports import summary
 
@@ -50,11 +51,11 @@ class ListIndex:
         }
         self.count = sum(self.visible_months.values())
 
-    def locate(self, offset: int) -> tuple[datetime, int] | None:
+    def locate(self, offset: int) -> tuple[datetime, int] | str | None:
         """(bound, skip): the row at `offset` (0 = the newest) is the `skip`-th row, newest first,
-        of the visible petitions received before `bound`. None past the end."""
+        of the visible petitions received before `bound`. paging.PAST_END past the last row."""
         if offset >= self.count:
-            return None
+            return PAST_END
         above = 0
         for month in sorted(self.visible_months, reverse=True):
             n = self.visible_months[month]
