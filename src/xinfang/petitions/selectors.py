@@ -19,7 +19,7 @@ from xinfang.petitions import hooks
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
-from xinfang.petitions.paging import COUNT_CAP, KEY_ORDER, PAST_END, KeysetPage, keyset_page, typed_deep
+from xinfang.petitions.paging import COUNT_CAP, KEY_ORDER, KeysetPage, keyset_page, typed_deep
 from xinfang.petitions.references import hide_hidden_references
 from xinfang.petitions.workflow_models import (
     Coordination,
@@ -307,31 +307,15 @@ def list_index(user, filters: PetitionFilters):
 
 
 def _locator(user, filters: PetitionFilters):
-    """`locate` for a typed page number, read only when a deep page asks for it: from the
-    list's index, or for a handling officer's unfiltered list from their assignments."""
+    """The index's `locate`, the index read only when a deep page asks for it. A handling
+    officer's list has no index: a look-up of the key from their assigned petitions sorted by
+    key was tried and measured no faster than OFFSET at 10^5 (docs/benchmarks.md, round 3)."""
 
     def locate(offset: int):
         index = list_index(user, filters)
-        if index:
-            return index.locate(offset)
-        handled = Petition.objects.handled_ids(user) if filters == PetitionFilters() else None
-        return _locate_handled(handled, offset) if handled is not None else None
+        return index.locate(offset) if index else None
 
     return locate
-
-
-def _locate_handled(handled: QuerySet, offset: int) -> tuple[datetime, int] | str:
-    """Where the row at `offset` of a handler's list is: its key is read from their assigned
-    petitions sorted by key (a few thousand rows to sort, not every petition walked under
-    the firewall: OFFSET over the petitions read the whole index for a unit with 3 % of
-    them). Only the start is decided here; the page's rows come from visible_to."""
-    mine = Petition.objects.filter(pk__in=handled)
-    key = list(mine.order_by(*KEY_ORDER).values_list("received_at", "id")[offset : offset + 1])
-    if not key:
-        return PAST_END
-    moment, pk = key[0]
-    # received_at < moment + 1 µs: the rows up to this moment, the ties above it in id skipped.
-    return moment + timedelta(microseconds=1), mine.filter(received_at=moment, id__gt=pk).count()
 
 
 def mark_overdue(petitions) -> list[Petition]:
