@@ -130,3 +130,13 @@ def test_the_handlers_next_and_previous_keys_walk_the_same_pages(handler):
         page = list_page(handler, filters, params, per_page=2).page
         back.append([p.title for p in page.object_list])
     assert back[::-1] == seen
+
+
+def test_statements_of_a_handlers_page(handler, django_assert_num_queries):
+    filters = parse_filters({})
+    list_page(handler, filters, {}, per_page=2)  # the handler's roles and unit, read once
+    # The count from the assignments (1, was a count over the petitions), the page's ids down
+    # the received-order index (1, new: paging._reader), its rows by id (1).
+    with django_assert_num_queries(3):
+        page = list_page(handler, filters, {"page": 2}, per_page=2).page
+    assert len(page.object_list) == 2
