@@ -117,6 +117,15 @@ registration_panels: Registry = Registry("registration_panels")
 # for that field) and narrows the visible queryset with ``apply(queryset, value)``.
 petition_list_filters: Registry = Registry("petition_list_filters")
 
+# --- Where the list's rows fall (issue 9) ---------------------------------------------------
+# Key "index" -> callable(user, filters) -> an object with ``count`` (the exact number of visible
+# petitions the filters select) and ``locate(offset) -> (bound, skip) | None`` (the row at `offset`
+# of the list, newest first, is the `skip`-th of the visible, filtered petitions received before
+# `bound`), or None when it cannot answer exactly for this reader and these filters. The list then
+# counts and pages without walking every petition above a deep page. The reports capability
+# answers it from its statistics summary; without an entry the core counts and pages by itself.
+petition_list_index: Registry = Registry("petition_list_index")
+
 # --- Added for the public portal (issue 13); other capabilities may use them too -------------
 # Work queues a capability adds to people's home pages: key -> callable(user) -> Queue or None.
 # The callable starts from Petition.objects.visible_to(user) like the core's own queues.

@@ -49,6 +49,29 @@ class PetitionQuerySet(models.QuerySet):
             rows.append(InvolvedUnit.objects.filter(unit_id__in=unit_ids))
         return rows
 
+    def handled_ids(self, user):
+        """For a handling officer, the ids of exactly the petitions `visible_to(user)` returns,
+        read from their units' live assignments alone (a values queryset of `petition_id`);
+        None for every other reader. The handler's unfiltered list counts these: joined back to
+        the petitions, the count probed a petition per assignment (46 ms at 10^5 for 2,800
+        petitions), while here it reads the assignment index and the few involvements."""
+        from xinfang.accounts.models import OFFICE_ROLES, Role
+        from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
+
+        # The same cases as visible_to, in its order; anyone else is counted there.
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return None
+        if user.has_role(Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN) or user.has_role(*OFFICE_ROLES):
+            return None
+        if not (user.has_role(Role.HANDLER) and user.unit_id):
+            return None
+        live = Assignment.objects.filter(unit_id__in=user.unit.ancestor_ids).exclude(
+            status=AssignmentStatus.WITHDRAWN
+        )
+        for rows in self._involvements(user):
+            live = live.exclude(Exists(rows.filter(petition=OuterRef("petition_id"))))
+        return live.values("petition_id").distinct().order_by()
+
     def _outside_firewall(self, user):
         """Rule 4.3: without the petitions that involve the user's unit, a unit above it, or
         the user.

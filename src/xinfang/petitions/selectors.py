@@ -19,7 +19,7 @@ from xinfang.petitions import hooks
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
-from xinfang.petitions.paging import COUNT_CAP, KEY_ORDER, KeysetPage, keyset_page
+from xinfang.petitions.paging import COUNT_CAP, KEY_ORDER, KeysetPage, keyset_page, typed_deep
 from xinfang.petitions.references import hide_hidden_references
 from xinfang.petitions.workflow_models import (
     Coordination,
@@ -261,11 +261,13 @@ def list_page(user, filters: PetitionFilters, params, *, per_page: int, exact: b
     searcher = hooks.petition_search.get("search")
     if filters.q and searcher is not None:
         return _searched_page(user, filters, qs, searcher, params, per_page=per_page)
+    # A page typed far down is located from the list's index: read it now and count with it.
     cap = None if exact else COUNT_CAP
-    count = count_all({"petitions": qs}, cap=cap)["petitions"]
+    count, locate = list_count(user, filters, qs, cap=cap, deep=typed_deep(params, per_page))
     if cap is None:
         cap = count
-    page = keyset_page(qs, params, per_page=per_page, count=count, cap=cap)
+    sparse = Petition.objects.handled_ids(user) is not None  # a handler: their unit's few
+    page = keyset_page(qs, params, per_page=per_page, count=count, cap=cap, locate=locate, sparse=sparse)
     return ListPage(page=page, cap=cap, order="")
 
 
@@ -295,6 +297,50 @@ def _searched_page(user, filters: PetitionFilters, qs, searcher, params, *, per_
     ranked = ranked.select_related("category", "first_responder").order_by("-search_rank", *KEY_ORDER)
     page = keyset_page(ranked, params, per_page=per_page, count=count, cap=cap)
     return ListPage(page=page, cap=cap, order="relevance")
+
+
+def list_count(
+    user, filters: PetitionFilters, qs: QuerySet, *, cap: int | None, deep: bool = False
+) -> tuple[int, object]:
+    """The number of petitions of `qs` (petition_list(user, filters)), exact up to `cap` (None:
+    exact), and the `locate` for a typed page number (paging.keyset_page).
+
+    Unfiltered, the first `cap` + 1 rows are the newest, read in index order: a constant cost,
+    so the index (whose cost grows with the months of data) is read only for an exact count.
+    Filtered, the rows may be scattered over the years (a category of 2 %: half the petitions
+    walked for 10,001 rows), and the index counts them from the statistics summary. A handling
+    officer's unfiltered list is counted from their unit's assignments (handled_ids). `deep`:
+    the page asked for will be located, so the index is read anyway."""
+    unfiltered = filters == PetitionFilters()
+    index = list_index(user, filters) if (cap is None or deep or not unfiltered) else None
+    if index:
+        return index.count, index.locate
+    locate = _locator(user, filters)
+    handled = Petition.objects.handled_ids(user) if unfiltered else None
+    if handled is not None:
+        return (handled if cap is None else handled[: cap + 1]).count(), locate
+    if cap is None:
+        return qs.count(), locate
+    return count_all({"petitions": qs}, cap=cap)["petitions"], locate
+
+
+def list_index(user, filters: PetitionFilters):
+    """The list's exact count and row finder from a capability (hooks.petition_list_index), or
+    None: then the list counts and pages over the petitions themselves."""
+    finder = hooks.petition_list_index.get("index")
+    return finder(user, filters) if finder is not None and not filters.q else None
+
+
+def _locator(user, filters: PetitionFilters):
+    """The index's `locate`, the index read only when a deep page asks for it. A handling
+    officer's list has no index: a look-up of the key from their assigned petitions sorted by
+    key was tried and measured no faster than OFFSET at 10^5 (docs/benchmarks.md, round 3)."""
+
+    def locate(offset: int):
+        index = list_index(user, filters)
+        return index.locate(offset) if index else None
+
+    return locate
 
 
 def mark_overdue(petitions) -> list[Petition]:

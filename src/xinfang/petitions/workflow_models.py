@@ -99,7 +99,17 @@ class Assignment(models.Model):
                 name="one_live_lead_assignment",
             ),
         ]
-        indexes = [models.Index(fields=["unit", "status"], name="assignment_unit_status")]
+        indexes = [
+            models.Index(fields=["unit", "status"], name="assignment_unit_status"),
+            # A handling officer's visible petitions are their unit's live assignments
+            # (visible_to): the list's count reads them from here, index only. Without it
+            # PostgreSQL scanned all of `unique_live_assignment` (petition first) for the unit.
+            models.Index(
+                fields=["unit", "petition"],
+                condition=~models.Q(status="withdrawn"),
+                name="assignment_unit_live",
+            ),
+        ]
 
 
 class Result(models.Model):

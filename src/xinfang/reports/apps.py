@@ -17,3 +17,8 @@ class ReportsConfig(AppConfig):
         from xinfang.reports.tasks import compact_statistics
 
         periodic_tasks.register("reports.compact_statistics", compact_statistics)
+        # The petition list's exact count and deep pages from the same summary (list_index.py).
+        from xinfang.petitions.hooks import petition_list_index
+        from xinfang.reports.list_index import list_index
+
+        petition_list_index.register("index", list_index)

@@ -286,9 +286,15 @@ def _clock_q(clock: str, prefix: str = "deadlines__") -> Q:
 
 def _hidden_petitions(user, f):
     """Every petition the firewall hides from `user` (Rule 4.3), with the summary's filters."""
+    return filtered_petitions(f).filter(PetitionQuerySet.firewalled(user))
+
+
+def filtered_petitions(f):
+    """All petitions, visible or not, under the filters the summary knows (not a read: the
+    caller narrows them to the firewall's, whose counts it subtracts)."""
     from xinfang.petitions import hooks
 
-    qs = Petition.objects.filter(PetitionQuerySet.firewalled(user), _filters_q(f))
+    qs = Petition.objects.filter(_filters_q(f))
     for name in ("assigned_unit", "involved_unit"):
         if name in f.extra:
             qs = hooks.petition_list_filters.get(name).apply(qs, f.extra[name])

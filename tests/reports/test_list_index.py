@@ -1,0 +1,148 @@
+"""Issue 9: the petition list's exact count and deep pages from the statistics summary
+(reports/list_index.py). Oracle: every petition read back whole, Rule 4.3 applied in Python
+from the involvement rows (the reader's unit and the units above it, the reader in person),
+sorted newest first in Python and cut into pages. The summary exists on PostgreSQL only."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from xinfang.accounts.models import ApiToken
+from xinfang.petitions import paging
+from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.models import InvolvedPerson, InvolvedUnit, Petition
+from xinfang.petitions.selectors import list_index, list_page, parse_filters
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the statistics summary is PostgreSQL's"),
+]
+SIZE = 3
+
+
+@pytest.fixture
+def spread(demo_org, register):
+    """30 petitions over three months, ties in received_at and rows either side of the office's
+    midnight; some involve the Secretary-General's unit, the Secretary-General, or both (Rule 4.3)."""
+    users, units = demo_org
+    today = timezone.localtime(timezone.now(), office_tz()).date()
+    for i in range(30):
+        day = today - timedelta(days=3 * i)
+        moment = [(23, 59), (0, 0), (12, 0)][i % 3]
+        at = datetime.combine(day - timedelta(days=1 if i % 3 == 0 else 0), datetime.min.time())
+        at = at.replace(hour=moment[0], minute=moment[1], tzinfo=office_tz())
+        overrides = {"received_at": at.isoformat(), "channel": "online" if i % 4 == 0 else "letter"}
+        if i % 5 == 1:
+            overrides["involved_units"] = [units["SECGEN"].id]
+        if i % 6 == 3:
+            overrides["involved_persons"] = [{"name": "王建国", "user": "secgen"}]
+        register(**overrides)
+        if i % 4 == 1:
+            register(**overrides)  # the same moment: the id breaks the tie
+    return users, units
+
+
+def _oracle(user, channel: str = "") -> list[int]:
+    units, unit = set(), user.unit
+    while unit is not None:
+        units.add(unit.id)
+        unit = unit.parent
+    hidden = set(InvolvedUnit.objects.filter(unit_id__in=units).values_list("petition_id", flat=True))
+    hidden |= set(InvolvedPerson.objects.filter(user=user).values_list("petition_id", flat=True))
+    rows = [
+        (p.received_at, p.id)
+        for p in Petition.objects.all()
+        if p.id not in hidden and (not channel or p.channel == channel)
+    ]
+    return [pk for _at, pk in sorted(rows, reverse=True)]
+
+
+@pytest.mark.parametrize("params", [{}, {"channel": "letter"}])
+def test_every_offset_is_located_at_its_row(spread, params):
+    users, _units = spread
+    expected = _oracle(users["secgen"], params.get("channel", ""))
+    assert 0 < len(expected) < Petition.objects.count()  # the firewall hides some
+    index = list_index(users["secgen"], parse_filters(params))
+    assert index.count == len(expected)
+    visible = list(
+        Petition.objects.visible_to(users["secgen"]).filter(**params).order_by("-received_at", "-id")
+    )
+    for offset, pk in enumerate(expected):
+        bound, skip = index.locate(offset)
+        assert [p.pk for p in visible if p.received_at < bound][skip] == pk
+    assert index.locate(len(expected)) == paging.PAST_END
+
+
+@pytest.mark.parametrize("params", [{}, {"channel": "letter"}])
+def test_typed_page_numbers_are_the_oracles_pages(spread, params, monkeypatch):
+    users, _units = spread
+    monkeypatch.setattr(paging, "LOCATE_FROM", 1)  # every page past the first is located
+    expected = _oracle(users["secgen"], params.get("channel", ""))
+    pages = [expected[i : i + SIZE] for i in range(0, len(expected), SIZE)]
+    filters = parse_filters(params)
+    for number, rows in enumerate(pages, start=1):
+        page = list_page(users["secgen"], filters, {**params, "page": number}, per_page=SIZE).page
+        assert [p.pk for p in page.object_list] == rows, number
+        assert page.has_next == (number < len(pages))
+
+
+def test_the_api_counts_and_pages_like_the_oracle(spread, monkeypatch):
+    users, _units = spread
+    monkeypatch.setattr(paging, "LOCATE_FROM", 1)
+    expected = Petition.objects.in_bulk(_oracle(users["secgen"]))
+    order = _oracle(users["secgen"])
+    _token, raw = ApiToken.issue(users["secgen"])
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    body = client.get("/api/v1/petitions", {"page_size": 4}).json()
+    assert body["count"] == len(order)
+    last = (len(order) + 3) // 4
+    for number in (2, last - 1, last):
+        body = client.get("/api/v1/petitions", {"page": number, "page_size": 4}).json()
+        want = [expected[pk].number for pk in order[(number - 1) * 4 : number * 4]]
+        assert [r["number"] for r in body["results"]] == want
+        assert (body["next"] is None) == (number == last)
+
+
+def test_readers_and_filters_the_summary_cannot_answer_get_no_index(spread):
+    users, _units = spread
+    assert list_index(users["housing"], parse_filters({})) is None  # a handler: their unit's work
+    assert list_index(users["secgen"], parse_filters({"mine": "true"})) is None
+    assert list_index(users["secgen"], parse_filters({"received_after": "2026-01-02T10:00"})) is None
+    assert list_index(users["secgen"], parse_filters({"q": "路灯"})) is None
+
+
+def test_statements_of_a_located_page(spread, monkeypatch, django_assert_num_queries):
+    users, _units = spread
+    monkeypatch.setattr(paging, "LOCATE_FROM", 1)
+    reader = users["secgen"]
+    list_page(reader, parse_filters({}), {}, per_page=SIZE)  # the reader's roles, read once
+    # A typed deep page: the index (1: the summary's months and the firewall's days in one
+    # UNION ALL) is also its count; the days of the page's month (1), the page (1). The page's
+    # capped count by the petitions (1 before) is not read.
+    with django_assert_num_queries(3):
+        list_page(reader, parse_filters({}), {"page": 5}, per_page=SIZE)
+    # Filtered: the index is the count; then the days and the page.
+    with django_assert_num_queries(3):
+        list_page(
+            reader, parse_filters({"channel": "letter"}), {"channel": "letter", "page": 4}, per_page=SIZE
+        )
+
+
+def test_a_number_typed_past_the_end_of_a_long_list_reads_no_page(
+    spread, monkeypatch, django_assert_num_queries
+):
+    from xinfang.petitions import selectors
+
+    users, _units = spread
+    monkeypatch.setattr(paging, "LOCATE_FROM", 1)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)  # "more than 3": the page number is not clamped
+    reader = users["secgen"]
+    list_page(reader, parse_filters({}), {}, per_page=SIZE)  # the reader's roles, read once
+    with django_assert_num_queries(1):  # the index; by OFFSET the page walked every row
+        listed = list_page(reader, parse_filters({}), {"page": 999}, per_page=SIZE)
+    assert listed.page.object_list == [] and not listed.page.has_next and listed.page.number == 999
