@@ -22,6 +22,7 @@ from xinfang.audit.services import Context, start_chains
 from xinfang.core.inserts import insert
 from xinfang.deadlines import clock_cache
 from xinfang.deadlines.clocks import local_day as clock_day
+from xinfang.petitions import derived
 from xinfang.petitions.choices import Status
 from xinfang.petitions.deadlines import office_tz, registration_deadlines
 from xinfang.petitions.hooks import petitions_created_in_bulk
@@ -111,6 +112,8 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
     insert(Reply, replies)
     insert(Assignment, assignments)
     insert(ImportedPetition, imported)
+    # The queues' columns from the clocks and handling units just written (derived.py).
+    derived.refresh(p.pk for p in petitions)
 
     # From here to commit the year's number row is locked (numbering.py).
     for petition, (number, serial) in zip(petitions, allocate_numbers(year, len(petitions)), strict=True):
