@@ -41,6 +41,30 @@ def expected() -> dict[int, tuple]:
     return {pk: (lead.get(pk), due.get(pk)) for pk in Petition.objects.values_list("pk", flat=True)}
 
 
+def to_coordinate_oracle(user) -> set[int]:
+    """Assigned or instructed, two or more live assignments, no coordination yet: counted here
+    row by row."""
+    from xinfang.petitions.workflow_models import Coordination
+
+    live: dict[int, int] = {}
+    for a in Assignment.objects.all():
+        if a.status != "withdrawn":
+            live[a.petition_id] = live.get(a.petition_id, 0) + 1
+    coordinated = set(Coordination.objects.values_list("petition_id", flat=True))
+    return {
+        p.pk
+        for p in Petition.objects.visible_to(user)
+        if p.status in ("assigned", "instructed") and live.get(p.pk, 0) >= 2 and p.pk not in coordinated
+    }
+
+
+def to_coordinate(user) -> set[int]:
+    from xinfang.petitions.queues import queues_for
+
+    queue = next(q for q in queues_for(user) if q.name == "to_coordinate")
+    return set(queue.petitions.values_list("pk", flat=True))
+
+
 def actual() -> dict[int, tuple]:
     return {pk: (u, d) for pk, u, d in Petition.objects.values_list("pk", "lead_unit_id", "next_due_at")}
 
@@ -64,6 +88,12 @@ def _steps(units):
         ("secgen", "sign_off", {"password": PASSWORD}),
         ("clerk", "reply", {"method": "written", "content": "已答复"}),
         ("clerk", "close", {"outcome": "已解决"}),
+        # Joint handling moves the lead to another unit (the old lead assists).
+        (
+            "deputy",
+            "coordinate",
+            {"lead_unit": units["LABOUR"].pk, "units": [units["HOUSING"].pk], "note": "联合办理"},
+        ),
     ]
 
 
@@ -106,7 +136,9 @@ def _clock_action(rng, users, units, petition) -> None:
         # this test's subject; reported.)
         received = timezone.now() - timedelta(days=rng.randint(0, 20))
         correct_registration(
-            ctx=Context(actor=users["clerk"]), petition=petition, changes={"received_at": received.isoformat()}
+            ctx=Context(actor=users["clerk"]),
+            petition=petition,
+            changes={"received_at": received.isoformat()},
         )
 
 
@@ -144,8 +176,10 @@ def test_columns_follow_random_actions(demo_org, seed):
                 done += 1
                 break
         assert actual() == expected(), (seed, done)
+        assert to_coordinate(users["deputy"]) == to_coordinate_oracle(users["deputy"]), (seed, done)
     assert done > 20  # the walk did act, not only get refused
     assert any(u for u, _d in actual().values())  # some petition reached a lead unit
+    assert Assignment.objects.filter(role="assist").exists()  # the queue's case was reached
 
 
 def test_migration_backfill_matches_the_oracle(drive, demo_org):

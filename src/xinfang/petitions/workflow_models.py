@@ -99,7 +99,16 @@ class Assignment(models.Model):
                 name="one_live_lead_assignment",
             ),
         ]
-        indexes = [models.Index(fields=["unit", "status"], name="assignment_unit_status")]
+        indexes = [
+            # The live assisting units, few beside the leads: the "joint handling to coordinate"
+            # queue asks for them per petition (queues._two_units_or_more, issue 9).
+            models.Index(
+                fields=["petition"],
+                condition=models.Q(role="assist") & ~models.Q(status="withdrawn"),
+                name="assignment_live_assist",
+            ),
+            models.Index(fields=["unit", "status"], name="assignment_unit_status"),
+        ]
 
 
 class Result(models.Model):
