@@ -49,3 +49,21 @@ def test_summaries_and_listing_match_counting_each(drive, demo_org):
     assert all(p.next_due == (nearest[p.pk].due_at if nearest[p.pk] else None) for p in listing)
     office = outstanding(secgen, unit_id=0)
     assert office["count"] == len(list(office["petitions"])) == 2  # registered and proposed: no lead unit yet
+
+
+@pytest.mark.parametrize("extra", [0, 4])
+def test_outstanding_statements_are_fixed(demo_org, drive, client_for, django_assert_num_queries, extra):
+    users, _units = demo_org
+    drive("assigned")
+    drive("registered")
+    for _ in range(extra):
+        drive("registered")
+    client = client_for("secgen")
+    client.get("/outstanding/")
+    # 1 session, 2 user, 3 roles, 4 unit (firewall, header), 5 the ONE grouped pass for both
+    # summaries, 6 the responders' names, 7 the units' names, 8 the page of petitions (index
+    # order, LIMIT), 9 the header's unread notifications.
+    with django_assert_num_queries(9):
+        response = client.get("/outstanding/")
+    assert response.status_code == 200
+    assert response.context["count"] == Petition.objects.visible_to(users["secgen"]).count() == 2 + extra
