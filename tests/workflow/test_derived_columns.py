@@ -65,6 +65,27 @@ def to_coordinate(user) -> set[int]:
     return set(queue.petitions.values_list("pk", flat=True))
 
 
+def to_sign_oracle(user) -> set[int]:
+    from xinfang.petitions.services.transitions import may
+    from xinfang.petitions.workflow_models import Signoff
+
+    return {
+        p.pk
+        for p in Petition.objects.visible_to(user)
+        if may(user, p, "sign_off")
+        and not Signoff.objects.filter(
+            result__petition=p, result__sent_back_at__isnull=True, user=user
+        ).exists()
+    }
+
+
+def to_sign(user) -> set[int]:
+    from xinfang.petitions.queues import queues_for
+
+    queue = next((q for q in queues_for(user) if q.name == "to_sign"), None)
+    return set() if queue is None else set(queue.petitions.values_list("pk", flat=True))
+
+
 def actual() -> dict[int, tuple]:
     return {pk: (u, d) for pk, u, d in Petition.objects.values_list("pk", "lead_unit_id", "next_due_at")}
 
@@ -155,7 +176,7 @@ def test_columns_follow_random_actions(demo_org, seed):
         petitions.append(petition)
     assert actual() == expected()  # registration writes the column with the row
     steps = _steps(units)
-    done = 0
+    done = signing_seen = 0
     for _ in range(60):
         petition = Petition.objects.get(pk=rng.choice(petitions).pk)
         if rng.random() < 0.35:
@@ -177,9 +198,15 @@ def test_columns_follow_random_actions(demo_org, seed):
                 break
         assert actual() == expected(), (seed, done)
         assert to_coordinate(users["deputy"]) == to_coordinate_oracle(users["deputy"]), (seed, done)
+        for name in ("housing", "labour", "deputy", "secgen"):
+            # The signing queue reads the lead unit from the petition: the services' own check.
+            waiting = to_sign(users[name])
+            assert waiting == to_sign_oracle(users[name]), (seed, done, name)
+            signing_seen += len(waiting)
     assert done > 20  # the walk did act, not only get refused
     assert any(u for u, _d in actual().values())  # some petition reached a lead unit
     assert Assignment.objects.filter(role="assist").exists()  # the queue's case was reached
+    assert signing_seen  # results waited for signatures at some point
 
 
 def test_migration_backfill_matches_the_oracle(drive, demo_org):
