@@ -67,3 +67,17 @@ def test_outstanding_statements_are_fixed(demo_org, drive, client_for, django_as
         response = client.get("/outstanding/")
     assert response.status_code == 200
     assert response.context["count"] == Petition.objects.visible_to(users["secgen"]).count() == 2 + extra
+
+
+def test_page_links_keep_the_chosen_unit(drive, demo_org, client_for, monkeypatch):
+    from xinfang.deadlines import views
+
+    _users, units = demo_org
+    drive("assigned")
+    drive("assigned")
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    unit = units["HOUSING"].pk
+    html = client_for("secgen").get(f"/outstanding/?unit={unit}").content.decode()
+    assert f'href="?unit={unit}&amp;page=2"' in html  # page 2 of the same unit, not everyone's
+    second = client_for("secgen").get(f"/outstanding/?unit={unit}&page=2").content.decode()
+    assert f'href="?unit={unit}&amp;page=1"' in second
