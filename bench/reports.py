@@ -356,6 +356,8 @@ def import_stage(rows: int, row_by_row: int = 0) -> dict:
             "dry_run_cpu_seconds": round(check_cpu, 1),
             "import_seconds": round(import_seconds, 1),
             "import_cpu_seconds": round(import_cpu, 1),
+            # This process's peak resident memory so far (with --stage import, the import's own).
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "bytes": len(content),
             "load_after": os.getloadavg(),
         }

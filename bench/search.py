@@ -105,6 +105,27 @@ def _time_search(user, q: str, repeat: int) -> dict:
     }
 
 
+def _time_api(user, q: str, repeat: int) -> dict:
+    """GET /api/v1/petitions?q= in-process (Django's test client, a session for `user`):
+    the view, its count, page, snippets and JSON, without a network or a server."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    samples, body = [], {}
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get("/api/v1/petitions", {"q": q, "page_size": PAGE})
+        samples.append(time.perf_counter() - started)
+        body = response.json() if response.status_code == 200 else {"error": response.status_code}
+    capped = body.get("count_capped")
+    return {
+        "matches": f"{body.get('count')}{'+' if capped else ''}",
+        "order": body.get("order", "relevance (before the bound)"),
+        **_percentiles(samples),
+    }
+
+
 def _index_size() -> dict:
     from django.db import connection
 
@@ -171,6 +192,10 @@ def main() -> None:
         help="PostgreSQL: measure with this random_page_cost instead of the application's 1.1 (settings.py)",
     )
 
+    parser.add_argument("--api", action="store_true", help="also time GET /api/v1/petitions?q= per query")
+    parser.add_argument(
+        "--skip-register", action="store_true", help="no registrations (leaves the database as is)"
+    )
     args = parser.parse_args()
     if not args.existing:
         _environment(args)
@@ -253,6 +278,10 @@ def main() -> None:
             timings[label]["q"] = "(withheld)"
         result["search"][username] = timings
         print(username, json.dumps(timings, ensure_ascii=False), file=sys.stderr, flush=True)
+        if args.api:
+            api = {label: _time_api(user, q, args.repeat) for label, q in queries.items()}
+            result.setdefault("api_search", {})[username] = api
+            print(username, "API", json.dumps(api, ensure_ascii=False), file=sys.stderr, flush=True)
     result["load_average_after_search"] = os.getloadavg()
 
     samples = []
@@ -262,6 +291,9 @@ def main() -> None:
         samples.append(time.perf_counter() - started)
     result["similar_lookup"] = _percentiles(samples)
 
+    if args.skip_register:
+        _finish(args, result, connection)
+        return
     # Warm both paths (imports, caches) before timing. Then alternate in rounds: at 616,000
     # petitions one batch each gave 2.5/s without the index (first) and 20.7/s with it, the
     # reverse of the earlier 37 → 3.1, so a single batch each measures the order, not the index.
@@ -273,6 +305,10 @@ def main() -> None:
         for indexed in (False, True):
             rate = _registration_rate(clerk, gen, max(1, args.register // rounds), indexed=indexed)
             result[f"registration_{'with' if indexed else 'without'}_index"].append(rate["per_second"])
+    _finish(args, result, connection)
+
+
+def _finish(args, result: dict, connection) -> None:
     result["load_average_end"] = os.getloadavg()
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)

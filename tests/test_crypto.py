@@ -59,7 +59,8 @@ def canary(make_canary):
 def raw_columns(petition):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id_number, phone, address FROM petitions_petitioner WHERE petition_id = %s", [petition.pk]
+            "SELECT id_number, phone, address, masked FROM petitions_petitioner WHERE petition_id = %s",
+            [petition.pk],
         )
         return cursor.fetchone()
 
@@ -74,6 +75,8 @@ def test_round_trip_and_no_plaintext_in_the_row(make_canary, settings, cipher):
     raw = raw_columns(canary)
     assert all(value.startswith(f"enc1:{cipher}:") for value in raw)
     assert CANARY_ID not in "".join(raw) and CANARY_PHONE not in "".join(raw)
+    # The masked copy is sealed too: a masked phone still shows seven of its digits.
+    assert "139****5678" not in "".join(raw) and "金丝雀路" not in "".join(raw)
     assert Petitioner.objects.get(pk=petitioner.pk).id_number == CANARY_ID
 
 
@@ -114,7 +117,8 @@ def test_key_rotation(make_canary, settings):
     settings.PII_KEYS = f"{KEY_B},{KEY_A}"
     out = io.StringIO()
     call_command("rotate_pii_key", stdout=out)
-    assert "re-sealed 3 value(s)" in out.getvalue()
+    # ID number, phone, address and their sealed masked copy (petitions/masking.py).
+    assert "re-sealed 4 value(s)" in out.getvalue()
     assert {value.split(":")[2] for value in raw_columns(canary)} == {"kb"}
     settings.PII_KEYS = KEY_B  # the old key is gone and everything still opens
     assert Petitioner.objects.get(petition=canary).address == CANARY_ADDRESS

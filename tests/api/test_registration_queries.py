@@ -47,9 +47,8 @@ REACHABLE = [
 
 # A letter by one person, no involved parties, nobody petitioned before:
 PLAIN = [
-    "token",  # the bearer token with its user and unit
+    "token",  # the bearer token with its user, unit and roles (accounts/role_codes.py)
     "category",  # check_registration: the category by code
-    "roles",  # the user's roles (may_register)
     "savepoint",  # the registering transaction opens
     "petition",  # INSERT the petition under a provisional number
     "petitioners",  # INSERT the petitioners (one statement for all)

@@ -60,10 +60,10 @@ def test_outstanding_statements_are_fixed(demo_org, drive, client_for, django_as
         drive("registered")
     client = client_for("secgen")
     client.get("/outstanding/")
-    # 1 session, 2 user, 3 roles, 4 unit (firewall, header), 5 the ONE grouped pass for both
-    # summaries, 6 the responders' names, 7 the units' names, 8 the page of petitions (index
-    # order, LIMIT), 9 the header's unread notifications.
-    with django_assert_num_queries(9):
+    # 1 session, 2 user with its unit and roles, 3 the ONE grouped pass for both summaries,
+    # 4 the responders' names, 5 the units' names, 6 the page of petitions (index order,
+    # LIMIT), 7 the header's unread notifications.
+    with django_assert_num_queries(7):
         response = client.get("/outstanding/")
     assert response.status_code == 200
     assert response.context["count"] == Petition.objects.visible_to(users["secgen"]).count() == 2 + extra

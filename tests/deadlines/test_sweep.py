@@ -135,3 +135,35 @@ def test_two_workers_at_once_send_each_reminder_once(drive):
     # 12 clocks: first responder + SG + deputy each, exactly once.
     assert Notification.objects.filter(kind__startswith="deadline_").count() == 36
     assert not any(r.overdue for r in [sweep()])
+
+
+@pytest.mark.django_db
+def test_small_batches_claim_every_clock_once_even_when_ends_coincide(drive):
+    """Each batch starts at the latest end the previous one claimed, inclusively: clocks that end
+    at the same moment across a batch boundary are all reminded, each once. Oracle: the running,
+    past-due clocks of open petitions, counted in SQL."""
+    from xinfang.petitions.models import Deadline
+
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=SH), tick=False):
+        for _ in range(4):
+            drive("registered")
+    running = list(Deadline.objects.filter(met_at=None, paused_at=None).order_by("pk"))
+    ends = [datetime(2026, 3, 5, 9, 0, tzinfo=SH), datetime(2026, 3, 6, 9, 0, tzinfo=SH)]
+    for i, clock in enumerate(running):  # three and more share each end
+        Deadline.objects.filter(pk=clock.pk).update(due_at=ends[i * len(ends) // len(running)])
+    with time_machine.travel(datetime(2026, 3, 12, 9, 0, tzinfo=SH), tick=False):
+        result = sweep(batch_size=2)
+        again = sweep(batch_size=2)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM petitions_deadline d JOIN petitions_petition p ON p.id = d.petition_id"
+            " WHERE d.met_at IS NULL AND d.paused_at IS NULL AND d.due_at < %s"
+            " AND p.status IN ('registered', 'proposed', 'instructed', 'assigned', 'investigating',"
+            " 'result_submitted', 'confirmed', 'replied', 'reported')",
+            [datetime(2026, 3, 12, 9, 0, tzinfo=SH)],
+        )
+        (expected,) = cursor.fetchone()
+    assert expected == len(running) >= 6
+    assert result.overdue == expected and again.overdue == 0
+    claimed = list(Reminder.objects.filter(kind="overdue").values_list("deadline_id", flat=True))
+    assert sorted(claimed) == sorted(c.pk for c in running)

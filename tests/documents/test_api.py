@@ -262,7 +262,7 @@ def test_list_query_count_is_fixed(api, drive, demo_org, django_assert_num_queri
         doc = clerk.post(url(petition), {"type": "assignment_form", "unit": units[unit].pk}).json()
         clerk.post(url(petition, f"/{doc['id']}/deliveries"), {"method": "post"})
     clerk.get(url(petition))
-    with django_assert_num_queries(5):
-        # 1 the token with its user and unit, 2 the roles; 3 the visible petition; 4 its
-        # documents with their units; 5 their deliveries (one query for all of them).
+    with django_assert_num_queries(4):
+        # 1 the token with its user, unit and roles; 2 the visible petition; 3 its
+        # documents with their units; 4 their deliveries (one query for all of them).
         assert len(clerk.get(url(petition)).json()) == 3

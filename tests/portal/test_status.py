@@ -305,12 +305,12 @@ def test_query_counts_do_not_grow_with_the_queue(
     for _ in range(2):
         submission()
     clerk.get("/api/v1/intake")  # the token's first use is recorded once (an UPDATE), then not
-    # The token, the role check, the submissions, their files: 4, however many are waiting.
-    with django_assert_num_queries(4):
+    # The token with the user's roles, the submissions, their files: 3, however many are waiting.
+    with django_assert_num_queries(3):
         assert clerk.get("/api/v1/intake").status_code == 200
     for _ in range(5):
         submission()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert len(clerk.get("/api/v1/intake").json()) == 7
     sub, secret = submission()
     # The citizen's status: the submission with its petition (1), nothing else while received.

@@ -14,6 +14,7 @@ from xinfang.audit.models import Event
 from xinfang.audit.services import Context
 from xinfang.notifications.models import Notification
 from xinfang.petitions.models import Petition
+from xinfang.reports.importing import bulk
 from xinfang.reports.importing.service import import_ledger
 from xinfang.reports.models import ImportedPetition
 from xinfang.search.models import MatterBand, SearchDocument
@@ -191,7 +192,12 @@ def run(users, content, *, bulk_write):
     )
 
 
-def test_bulk_writes_what_row_by_row_registration_writes(demo_org, register):
+# None: the whole ledger in one chunk; 3: eight rows written in three chunks (bulk.WRITE_CHUNK),
+# which must write exactly the same rows (repeat links across chunks, numbers, chains).
+@pytest.mark.parametrize("chunk", [None, 3])
+def test_bulk_writes_what_row_by_row_registration_writes(demo_org, register, monkeypatch, chunk):
+    if chunk:
+        monkeypatch.setattr(bulk, "WRITE_CHUNK", chunk)
     users, _units = demo_org
     already = register(received_at="2024-06-01T09:00:00+08:00")  # the same person, before the ledger
     content = ledger()
@@ -257,8 +263,14 @@ def test_bulk_statement_count_does_not_grow_with_rows(demo_org):
     assert counts[2] - counts[1] <= 20, counts
 
 
-def test_an_involvement_that_hides_the_petition_is_a_row_error_and_nothing_is_kept(demo_org):
-    """Rule 4.3 reach check (ensure_reachable) per row, in both paths: same rows, same messages."""
+@pytest.mark.parametrize("chunk", [None, 1])
+def test_an_involvement_that_hides_the_petition_is_a_row_error_and_nothing_is_kept(
+    demo_org, monkeypatch, chunk
+):
+    """Rule 4.3 reach check (ensure_reachable) per row, in both paths: same rows, same messages.
+    Written one row per chunk too: the errors of every chunk are reported, not the first's only."""
+    if chunk:
+        monkeypatch.setattr(bulk, "WRITE_CHUNK", chunk)
     users, _units = demo_org
     content = xlsx(
         [line("R-1"), line("R-2", involved="办公室综合科"), line("R-3", involved="市政协")], head=HEAD

@@ -1,13 +1,16 @@
 """The statistics summary (PostgreSQL) follows every change of the rows it counts: after random
 inserts, updates and deletes, what the triggers appended equals a recount from scratch
-(rebuild_statistics), before and after folding (compaction)."""
+(rebuild_statistics), before and after folding (compaction). Both tables: reports_statcount
+(petitions, decided clocks) and reports_statdue (running clocks by due day)."""
 
+import contextlib
 import random
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +21,7 @@ from xinfang.reports import summary_sql
 pytestmark = pytest.mark.django_db
 
 KEY = "grain, day, channel, category_id, status, is_group, scope, clock, unit_id"
+DUE_KEY = KEY + ", due"
 
 
 @pytest.fixture(autouse=True)
@@ -27,45 +31,60 @@ def _postgresql_only():
 
 
 def folded() -> dict:
-    """The summary as {key: (petitions, on time, late)}, deltas summed, zero rows left out."""
+    """The summary as {key: (petitions, on time, late)} and {("due", key…, due day): (petitions,
+    clocks)}, deltas summed, zero rows left out."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {KEY}, sum(petitions), sum(on_time), sum(late) FROM reports_statcount GROUP BY {KEY}"
         )
         rows = cursor.fetchall()
-    return {tuple(r[:9]): tuple(r[9:]) for r in rows if any(r[9:])}
+        cursor.execute(
+            f"SELECT {DUE_KEY}, sum(petitions), sum(clocks) FROM reports_statdue GROUP BY {DUE_KEY}"
+        )
+        due = cursor.fetchall()
+    out = {tuple(r[:9]): tuple(r[9:]) for r in rows if any(r[9:])}
+    out.update({("due", *r[:10]): tuple(r[10:]) for r in due if any(r[10:])})
+    return out
 
 
 def mutate_units(rng: random.Random, ids: list[int]) -> None:
     """Assign, withdraw, move and delete assignments; involve and uninvolve units."""
     from xinfang.accounts.models import Unit
-    from xinfang.petitions.models import InvolvedUnit
-    from xinfang.petitions.workflow_models import Assignment
 
     units = list(Unit.objects.values_list("id", flat=True)[:4])
     clerk = Petition.objects.first().first_responder if ids else None
     for pid in rng.sample(ids, min(len(ids), 6)):
-        change = rng.choice(["assign", "withdraw", "restore", "move", "delete", "involve", "uninvolve"])
-        assignment = Assignment.objects.filter(petition_id=pid).order_by("?").first()
-        if change == "assign":
-            Assignment.objects.create(
-                petition_id=pid, unit_id=rng.choice(units), role="assist", kind="transfer", assigned_by=clerk
-            )
-        elif change == "withdraw" and assignment:
-            Assignment.objects.filter(pk=assignment.pk).update(status="withdrawn")
-        elif change == "restore" and assignment:
-            assignment.status = "received"
-            assignment.save()
-        elif change == "move" and assignment:
-            Assignment.objects.filter(pk=assignment.pk).update(unit_id=rng.choice(units))
-        elif change == "delete" and assignment:
-            assignment.delete()
-        elif change == "involve":
-            InvolvedUnit.objects.create(petition_id=pid, unit_id=rng.choice(units))
-        elif change == "uninvolve":
-            InvolvedUnit.objects.filter(
-                pk__in=InvolvedUnit.objects.filter(petition_id=pid).values("pk")[:1]
-            ).delete()
+        # A change the constraints refuse (a second standing assignment of a unit) is rolled
+        # back with its savepoint, triggers' rows included.
+        with contextlib.suppress(IntegrityError), transaction.atomic():
+            _mutate_unit(rng, pid, units, clerk)
+
+
+def _mutate_unit(rng, pid, units, clerk) -> None:
+    from xinfang.petitions.models import InvolvedUnit
+    from xinfang.petitions.workflow_models import Assignment
+
+    change = rng.choice(["assign", "withdraw", "restore", "move", "delete", "involve", "uninvolve"])
+    assignment = Assignment.objects.filter(petition_id=pid).order_by("?").first()
+    if change == "assign":
+        Assignment.objects.create(
+            petition_id=pid, unit_id=rng.choice(units), role="assist", kind="transfer", assigned_by=clerk
+        )
+    elif change == "withdraw" and assignment:
+        Assignment.objects.filter(pk=assignment.pk).update(status="withdrawn")
+    elif change == "restore" and assignment:
+        assignment.status = "received"
+        assignment.save()
+    elif change == "move" and assignment:
+        Assignment.objects.filter(pk=assignment.pk).update(unit_id=rng.choice(units))
+    elif change == "delete" and assignment:
+        assignment.delete()
+    elif change == "involve":
+        InvolvedUnit.objects.get_or_create(petition_id=pid, unit_id=rng.choice(units))
+    elif change == "uninvolve":
+        InvolvedUnit.objects.filter(
+            pk__in=InvolvedUnit.objects.filter(petition_id=pid).values("pk")[:1]
+        ).delete()
 
 
 def mutate(rng: random.Random, now) -> None:
@@ -88,25 +107,81 @@ def mutate(rng: random.Random, now) -> None:
             Petition.objects.filter(pk=pid).update(is_group=rng.random() < 0.5)
         elif change == "save":
             Petition.objects.get(pk=pid).save()  # nothing counted changes
+    mutate_clocks(rng, now)
+    Petition.objects.filter(pk__in=ids[: rng.randrange(0, 3)]).update(
+        status="archived"
+    )  # several rows at once
+
+
+def mutate_clocks(rng: random.Random, now) -> None:
+    """Meet, pause, resume, extend, move and delete clocks, one by one and several per
+    statement (the running clocks' trigger works per statement), and add new ones."""
     deadlines = list(Deadline.objects.values_list("id", flat=True))
-    for did in rng.sample(deadlines, min(len(deadlines), 8)):
+    for did in rng.sample(deadlines, min(len(deadlines), 10)):
         d = Deadline.objects.get(pk=did)
-        change = rng.choice(["meet", "unmeet", "extend", "delete", "rename"])
+        change = rng.choice(["meet", "unmeet", "extend", "delete", "rename", "pause", "resume", "move"])
         if change == "meet":
             d.met_at = d.due_at + timedelta(days=rng.choice([-1, 1]))
         elif change == "unmeet":
             d.met_at = None
         elif change == "extend":
-            d.due_at += timedelta(days=rng.choice([2, -2]))
+            d.due_at += timedelta(days=rng.choice([2, -2, 40]))
         elif change == "rename":
             d.name = f"assignment:{d.pk}"
+        elif change == "pause":
+            d.paused_at = now
+        elif change == "resume":  # resuming moves the due time on by the time it stood still
+            d.paused_at = None
+            d.due_at += timedelta(hours=rng.choice([1, 30]))
+        elif change == "move":  # today, yesterday, long past: the due days the summary tells apart
+            d.due_at = now + timedelta(hours=rng.choice([-1, 1, -25, -24 * 9, 24 * 3]))
         if change == "delete":
             d.delete()
         else:
             d.save()
-    Petition.objects.filter(pk__in=ids[: rng.randrange(0, 3)]).update(
-        status="archived"
-    )  # several rows at once
+    petitions = list(Petition.objects.values_list("id", flat=True))
+    if not petitions:
+        return
+    several = Deadline.objects.filter(petition_id__in=rng.sample(petitions, min(len(petitions), 3)))
+    change = rng.choice(["meet_all", "unmeet_all", "pause_all", "shift_all", "delete_all", "add"])
+    if change == "meet_all":
+        several.update(met_at=now)
+    elif change == "unmeet_all":
+        several.update(met_at=None, paused_at=None)
+    elif change == "pause_all":
+        several.update(paused_at=now)
+    elif change == "shift_all":
+        several.update(due_at=F("due_at") - timedelta(days=rng.choice([1, 3])))
+    elif change == "delete_all":
+        several.delete()
+    else:  # new clocks of one petition in one statement, one of them earlier than the others
+        pid = rng.choice(petitions)
+        Deadline.objects.filter(petition_id=pid, name__in=["reply", "transfer"]).delete()
+        Deadline.objects.bulk_create(
+            Deadline(
+                petition_id=pid,
+                name=name,
+                rule="4.6",
+                starts_at=now - timedelta(days=3),
+                due_at=now + timedelta(hours=hours),
+                met_at=None,
+            )
+            for name, hours in (("reply", rng.choice([-30, -2, 5])), ("transfer", rng.choice([-50, 3, 48])))
+        )
+
+
+def delete_petitions(rng: random.Random) -> None:
+    """Delete a petition with everything it has, the petition first or its rows first (the
+    foreign keys are checked at commit, so either order is possible in one transaction)."""
+    ids = list(Petition.objects.values_list("id", flat=True))
+    tables = ("petitions_deadline", "petitions_assignment", "petitions_involvedunit")
+    for pid in rng.sample(ids, min(len(ids), 2)):
+        statements = [f"DELETE FROM {t} WHERE petition_id = %s" for t in tables]  # noqa: S608
+        first = "DELETE FROM petitions_petition WHERE id = %s"
+        order = [first, *statements] if rng.random() < 0.5 else [*statements, first]
+        with connection.cursor() as cursor:
+            for sql in order:
+                cursor.execute(sql, [pid])
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -117,6 +192,9 @@ def test_triggers_keep_the_summary_equal_to_a_recount(world_factory, seed, size)
         sid = transaction.savepoint()
         world_factory(rng, size, timezone.now())
         mutate(rng, timezone.now())
+        mutate_units(rng, list(Petition.objects.values_list("id", flat=True)))
+        mutate_clocks(rng, timezone.now())
+        delete_petitions(rng)
         world_factory(rng, 2, timezone.now())  # more petitions after the changes
         kept = folded()
         summary_sql.compact()
@@ -130,7 +208,7 @@ def test_rebuild_command_recounts_and_compacts(world_factory, capsys):
     world_factory(random.Random(5), 15, timezone.now())
     kept = folded()
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM reports_statcount")  # as if the summary were lost
+        cursor.execute("DELETE FROM reports_statcount; DELETE FROM reports_statdue")  # as if lost
     assert folded() == {}
     call_command("rebuild_statistics")
     assert folded() == kept

@@ -1,8 +1,12 @@
 import pytest
 
 from tests.api.conftest import api  # noqa: F401  (the API client fixture)
+from tests.factories import registration_data
 from tests.workflow.conftest import drive  # noqa: F401  (the same path through the procedure)
+from xinfang.audit.services import Context
 from xinfang.petitions.models import InvolvedPerson, Petition, Petitioner, ReceptionRecord
+from xinfang.petitions.services.checks import check_registration
+from xinfang.petitions.services.registration import register_petition
 from xinfang.petitions.workflow_models import PersuasionRecord, PoliceReferral, Reply, Result
 
 
@@ -51,3 +55,24 @@ def search_ids():
         return set(petition_list(user, parse_filters({"q": q, **filters})).values_list("pk", flat=True))
 
     return _search
+
+
+# The bounded searches (test_bounded_order.py, test_api_bounded.py).
+TERM = "排污"
+
+
+@pytest.fixture
+def six(demo_org):
+    """Five petitions holding TERM (one only in its title) and one without it."""
+    users, _units = demo_org
+    ctx = Context(actor=users["clerk"])
+    made = []
+    for seed in range(1, 6):
+        over = {"content": f"工厂{TERM}问题，第{seed}次反映。"}
+        if seed == 1:  # the oldest registration: TERM in the title only
+            over = {"title": f"{TERM}扰民", "content": "夜间施工。"}
+        made.append(register_petition(ctx=ctx, data=check_registration(registration_data(seed, **over)))[0])
+    register_petition(
+        ctx=ctx, data=check_registration(registration_data(9, title="路灯", content="路灯坏了。"))
+    )
+    return users, made

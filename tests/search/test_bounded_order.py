@@ -6,33 +6,10 @@ following the pages in both cases. Expectations come from the LIKE oracle and fr
 import pytest
 from django.test import Client
 
-from tests.factories import registration_data
-from tests.search.conftest import like_oracle
-from xinfang.audit.services import Context
+from tests.search.conftest import TERM, like_oracle
 from xinfang.petitions import selectors
 from xinfang.petitions.models import Petition
 from xinfang.petitions.selectors import list_page, parse_filters
-from xinfang.petitions.services.checks import check_registration
-from xinfang.petitions.services.registration import register_petition
-
-TERM = "排污"
-
-
-@pytest.fixture
-def six(demo_org):
-    """Five petitions holding TERM (one only in its title) and one without it."""
-    users, _units = demo_org
-    ctx = Context(actor=users["clerk"])
-    made = []
-    for seed in range(1, 6):
-        over = {"content": f"工厂{TERM}问题，第{seed}次反映。"}
-        if seed == 1:  # the oldest registration: TERM in the title only
-            over = {"title": f"{TERM}扰民", "content": "夜间施工。"}
-        made.append(register_petition(ctx=ctx, data=check_registration(registration_data(seed, **over)))[0])
-    register_petition(
-        ctx=ctx, data=check_registration(registration_data(9, title="路灯", content="路灯坏了。"))
-    )
-    return users, made
 
 
 def _walk(user, q: str) -> tuple[list[str], list[str]]:

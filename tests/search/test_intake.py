@@ -166,3 +166,29 @@ def test_recurring_matters_groups_several_people(demo_org):
     other = Client()
     other.force_login(users["housing"])
     assert other.get("/search/recurring/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_candidates_sharing_most_bands_are_kept(demo_org, monkeypatch, django_assert_num_queries):
+    """More colliding petitions than MAX_CANDIDATES: the look-up keeps those sharing the most
+    bands, so a copy registered last is found. (It kept the lowest ids before, which at
+    100,000 petitions meant whichever old petitions shared one band of boilerplate.)"""
+    from xinfang.search import similarity
+    from xinfang.search.similarity import band_keys, find_similar, matter_text
+
+    users, _units = demo_org
+    text = LIFT + "小区居民多次向物业反映，物业称电梯维修需要业主委员会同意动用维修基金。"
+    # Older petitions each sharing part of the text: found as candidates (they share a band)
+    # but below the copy, which shares all sixteen.
+    older = [text[: len(text) - cut] + "另外还有停车位被占用的问题" for cut in (12, 16, 20)]
+    wanted = set(band_keys(matter_text("电梯停运", text, "修电梯")))
+    for variant in older:
+        assert set(band_keys(matter_text("电梯停运", variant, "修电梯"))) & wanted  # the precondition
+    for seed, variant in enumerate(older, start=10):
+        _reg(users, seed=seed, title="电梯停运", content=variant, requests="修电梯")
+    copy = _reg(users, seed=20, title="电梯停运", content=text, requests="修电梯")
+    monkeypatch.setattr(similarity, "MAX_CANDIDATES", 2)
+    # 1. the band probes (grouped, best first); 2. the candidates' text through visible_to
+    with django_assert_num_queries(2):
+        found = find_similar(users["clerk"], title="电梯停运", content=text, requests="修电梯")
+    assert found[0].petition.pk == copy.pk and found[0].score == 1.0

@@ -86,11 +86,11 @@ def test_home_query_count_is_fixed(client_for, make_petition, django_assert_num_
         make_petition()
     client = client_for("clerk")
     client.get("/")  # warm the session
-    with django_assert_num_queries(7):
-        # 1 session, 2 user, 3 roles, 4 unit (firewall ancestors, header), 5 EVERY number
-        # on the page (six queues, four "my work", two clocks) in one statement where
-        # there were twelve, 6 my ten most recent open petitions, 7 the header's unread
-        # notifications.
+    with django_assert_num_queries(5):
+        # 1 session, 2 the user with its unit (firewall ancestors, header) and roles in one
+        # statement (accounts/role_codes.py), 3 EVERY number on the page (six queues, four
+        # "my work", two clocks) in one statement where there were twelve, 4 my ten most
+        # recent open petitions, 5 the header's unread notifications.
         client.get("/")
 
 

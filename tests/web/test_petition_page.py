@@ -159,17 +159,18 @@ def test_detail_query_count_is_fixed(client_for, make_petition, demo_org, django
         )
     client = client_for("clerk")
     client.get(f"/petitions/{petition.number}/")
-    with django_assert_num_queries(25):
-        # 1 session, 2 user, 3 roles, 4 unit (firewall, header); the petition with category,
-        # first responder, superior unit, reception and merged_into (5), prefetched:
-        # 6 petitioners, 7 involved units with their units, 8 involved persons with unit and
-        # user, 9 deadlines, 10 repeat_of, 11 assignments with unit and handler,
-        # 12 attachments, the procedure's records with their people: 13 proposals,
-        # 14 instructions, 15 results (their sign-offs only when there are results),
-        # 16 replies, 17 reports, 18 coordinations (their units only when there are some),
-        # 19 persuasion records, 20 police referrals; 21 the access log entry for the view;
-        # 22 the timeline with actors; 23 the deadline panel's supervisions;
-        # 24 the header's unread notifications; 25 the documents panel's official documents
+    with django_assert_num_queries(23):
+        # 1 session, 2 user with its unit (firewall, header) and roles (accounts/role_codes.py);
+        # the petition with category,
+        # first responder, superior unit, reception and merged_into (3), prefetched:
+        # 4 petitioners, 5 involved units with their units, 6 involved persons with unit and
+        # user, 7 deadlines, 8 repeat_of, 9 assignments with unit and handler,
+        # 10 attachments, the procedure's records with their people: 11 proposals,
+        # 12 instructions, 13 results (their sign-offs only when there are results),
+        # 14 replies, 15 reports, 16 coordinations (their units only when there are some),
+        # 17 persuasion records, 18 police referrals; 19 the access log entry for the view;
+        # 20 the timeline with actors; 21 the deadline panel's supervisions;
+        # 22 the header's unread notifications; 23 the documents panel's official documents
         # (petitions.hooks.petition_panels; their deliveries only when there are some).
         client.get(f"/petitions/{petition.number}/")
 
@@ -180,8 +181,8 @@ def test_detail_query_count_through_the_whole_procedure(client_for, drive, djang
     petition = drive("archived")
     client = client_for("clerk")
     client.get(f"/petitions/{petition.number}/")
-    with django_assert_num_queries(27):
-        # The 25 above, plus 26 the results' sign-offs with their users and 27 the
+    with django_assert_num_queries(25):
+        # The 23 above, plus 24 the results' sign-offs with their users and 25 the
         # names of the units the timeline's events name (one query for all of them).
         # No action is possible on an archived petition, so none is checked.
         client.get(f"/petitions/{petition.number}/")

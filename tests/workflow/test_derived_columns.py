@@ -216,7 +216,7 @@ def test_migration_backfill_matches_the_oracle(drive, demo_org):
     drive("registered")
     drive("closed")
     Petition.objects.update(lead_unit=None, next_due_at=None)
-    migration = importlib.import_module("xinfang.petitions.migrations.0008_petition_queue_columns")
+    migration = importlib.import_module("xinfang.petitions.migrations.0009_petition_queue_columns")
 
     class Editor:
         def __init__(self):

@@ -38,3 +38,14 @@ class LockoutBackend(ModelBackend):
 
         guarded_attempt(username, check, reset_on_success=reset_on_success)
         return found[0] if found else None
+
+    def get_user(self, user_id):
+        """The session's user with its unit and roles in one statement (accounts/role_codes.py)."""
+        from xinfang.accounts.role_codes import prime, with_role_codes
+
+        model = get_user_model()
+        user = with_role_codes(model._default_manager.select_related("unit")).filter(pk=user_id).first()
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        prime(user, user.joined_role_codes)
+        return user

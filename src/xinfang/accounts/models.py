@@ -231,9 +231,15 @@ class ApiToken(models.Model):
 
     @classmethod
     def find_live(cls, raw: str) -> ApiToken | None:
-        return (
-            cls.objects.live().select_related("user", "user__unit").filter(key_hash=_hash_token(raw)).first()
-        )
+        from xinfang.accounts.role_codes import prime, with_role_codes
+
+        token = with_role_codes(
+            cls.objects.live().select_related("user", "user__unit").filter(key_hash=_hash_token(raw)),
+            "user_id",
+        ).first()
+        if token is not None:
+            prime(token.user, token.joined_role_codes)
+        return token
 
     def revoke(self) -> None:
         ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

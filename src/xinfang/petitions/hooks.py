@@ -98,6 +98,8 @@ home_counters: Registry = Registry("home_counters")
 #                                         `queryset`; `walk`: the same rows, for a caller that reads
 #                                         many matches in index order, so check each row rather
 #                                         than probe the text index)
+#   ``annotate(queryset, q) -> queryset`` (``search_rank`` and the snippet's text on rows already
+#                                         known to match: the list ranks a page of found ids)
 #   ``highlight(petition, q) -> str``    (a short plain-text snippet around the first match)
 # Without an entry the core falls back to its own substring scan of a few fields.
 petition_search: Registry = Registry("petition_search")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.accounts.models import Unit
 from xinfang.core.fields import EncryptedTextField
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
+from xinfang.petitions.masking import MaskedCopyField
 from xinfang.petitions.querysets import PetitionQuerySet
 
 # In a fixed order: the partial indexes' condition must read the same in every migration.
@@ -156,6 +157,9 @@ class Petitioner(models.Model):
     id_number = EncryptedTextField(_("ID number"), max_length=18, blank=True, purpose="petitioner.id_number")
     phone = EncryptedTextField(_("phone"), max_length=30, blank=True, purpose="petitioner.phone")
     address = EncryptedTextField(_("address"), max_length=200, blank=True, purpose="petitioner.address")
+    # The three above as the masked screens and the ledger show them, sealed in one value and
+    # derived from them on every write (petitions/masking.py): one value to open per row.
+    masked = MaskedCopyField(_("masked copy"), purpose="petitioner.masked")
     work_unit = models.CharField(_("work unit"), max_length=100, blank=True)
     is_representative = models.BooleanField(_("representative"), default=False)
     # Keyed hashes (HMAC) of the normalised ID number and phone: exact look-ups for

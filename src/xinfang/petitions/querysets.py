@@ -38,17 +38,16 @@ class PetitionQuerySet(models.QuerySet):
 
     @staticmethod
     def _involvements(user) -> list:
-        """Rule 4.3's conditions, one EXISTS each: the petition involves the user, or the
-        user's unit or a unit above it. Both forms of the firewall below are built from them."""
+        """Rule 4.3's conditions as the involvement rows that hide a petition: those naming the
+        user, and those naming the user's unit or a unit above it. Both forms of the firewall
+        below are built from them."""
         from xinfang.petitions.models import InvolvedPerson, InvolvedUnit
 
-        conditions = [Exists(InvolvedPerson.objects.filter(petition=OuterRef("pk"), user=user))]
+        rows = [InvolvedPerson.objects.filter(user=user)]
         unit_ids = user.unit.ancestor_ids if user.unit_id else []
         if unit_ids:
-            conditions.append(
-                Exists(InvolvedUnit.objects.filter(petition=OuterRef("pk"), unit_id__in=unit_ids))
-            )
-        return conditions
+            rows.append(InvolvedUnit.objects.filter(unit_id__in=unit_ids))
+        return rows
 
     def _outside_firewall(self, user):
         """Rule 4.3: without the petitions that involve the user's unit, a unit above it, or
@@ -61,8 +60,8 @@ class PetitionQuerySet(models.QuerySet):
         25k estimated, 100k real), which pushed plans past the JIT thresholds and chose
         nested loops over open petitions."""
         qs = self
-        for condition in self._involvements(user):
-            qs = qs.exclude(condition)
+        for rows in self._involvements(user):
+            qs = qs.exclude(Exists(rows.filter(petition=OuterRef("pk"))))
         return qs
 
     @classmethod
@@ -70,11 +69,17 @@ class PetitionQuerySet(models.QuerySet):
         """Rule 4.3 as a condition: the petitions that involve the user's unit, a unit above
         it, or the user, i.e. exactly those `_outside_firewall` removes. The statistics
         summary counts them to subtract them (reports/summary.py); a test checks the two
-        partition every petition."""
-        condition = Q()
-        for involvement in cls._involvements(user):
-            condition |= Q(involvement)
-        return condition
+        partition every petition.
+
+        As `id IN (the involvements' petition ids, UNION ALL)`, not EXISTS … OR EXISTS …: the
+        OR form can only be checked row by row, a sequential scan of every petition (68 ms at
+        10^5 petitions, growing with them); the ids are found through the involvements' own
+        indexes and the petitions through their primary key."""
+        ids = None
+        for rows in cls._involvements(user):
+            rows = rows.order_by().values("petition_id")
+            ids = rows if ids is None else ids.union(rows, all=True)
+        return Q(pk__in=ids)
 
     def open(self):
         from xinfang.petitions.choices import OPEN_STATUSES

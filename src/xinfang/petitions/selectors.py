@@ -252,24 +252,49 @@ class ListPage:
     order: str  # "" without a search; with one, "relevance" or "newest"
 
 
-def list_page(user, filters: PetitionFilters, params, *, per_page: int) -> ListPage:
-    """One page of the petition list page. With a search the count stops at
-    SEARCH_RANK_LIMIT + 1 and decides the order: relevance when it is exact, newest first
-    beyond. The same rows match either way, and every one stays reachable by paging."""
+def list_page(user, filters: PetitionFilters, params, *, per_page: int, exact: bool = False) -> ListPage:
+    """One page of the petition list (the page and the API). With a search the count stops
+    at SEARCH_RANK_LIMIT + 1 and decides the order: relevance when it is exact, newest first
+    beyond. The same rows match either way, and every one stays reachable by paging.
+    `exact`: an unsearched list is counted exactly (the API's contract) instead of to COUNT_CAP."""
     qs = petition_list(user, filters)
-    cap, order = COUNT_CAP, ""
-    if filters.q and hooks.petition_search.get("search") is not None:
-        cap, order = SEARCH_RANK_LIMIT, "relevance"
+    searcher = hooks.petition_search.get("search")
+    if filters.q and searcher is not None:
+        return _searched_page(user, filters, qs, searcher, params, per_page=per_page)
+    cap = None if exact else COUNT_CAP
     count = count_all({"petitions": qs}, cap=cap)["petitions"]
-    if order and count > cap:
+    if cap is None:
+        cap = count
+    page = keyset_page(qs, params, per_page=per_page, count=count, cap=cap)
+    return ListPage(page=page, cap=cap, order="")
+
+
+def _searched_page(user, filters: PetitionFilters, qs, searcher, params, *, per_page: int) -> ListPage:
+    """The search's matches are found once, up to SEARCH_RANK_LIMIT + 1 ids (what the count
+    read anyway). At most the limit: those ids are ranked and the page read by id, so the
+    search (document recheck, Rule 4.3 checks on every match) is not walked a second time for
+    the page — for a handling officer, whose few matches hide among many documents, that
+    second walk was half the time. Beyond the limit: newest first by key (docs/search.md)."""
+    cap = SEARCH_RANK_LIMIT
+    found = list(qs.order_by().values_list("pk", flat=True)[: cap + 1])
+    count = len(found)
+    if count > cap:
         # Many matches: walking the petitions newest first finds a page of them after a few
         # hundred rows. Asked with the index probe, PostgreSQL misjudges a phrase's bigrams as
         # independent (拖欠工资: 58 rows expected, 27,971 found), fetches every match and
         # sorts them (2 s at 616,000 petitions).
-        order = "newest"
         qs = petition_list(user, filters, walk=True).order_by(*KEY_ORDER)
-    page = keyset_page(qs, params, per_page=per_page, count=count, cap=cap)
-    return ListPage(page=page, cap=cap, order=order)
+        page = keyset_page(qs, params, per_page=per_page, count=count, cap=cap)
+        return ListPage(page=page, cap=cap, order="newest")
+    if not found:  # nothing to rank nor to read (keyset_page reads nothing for a count of 0)
+        return ListPage(
+            page=keyset_page(qs, params, per_page=per_page, count=0, cap=cap), cap=cap, order="relevance"
+        )
+    # Still through visible_to (Rule 4.3): the ids are re-checked, one index probe each.
+    ranked = searcher.annotate(Petition.objects.visible_to(user).filter(pk__in=found), filters.q)
+    ranked = ranked.select_related("category", "first_responder").order_by("-search_rank", *KEY_ORDER)
+    page = keyset_page(ranked, params, per_page=per_page, count=count, cap=cap)
+    return ListPage(page=page, cap=cap, order="relevance")
 
 
 def mark_overdue(petitions) -> list[Petition]:

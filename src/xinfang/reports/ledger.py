@@ -32,7 +32,7 @@ from xinfang.audit.access import record
 from xinfang.core.csv_export import safe_cell
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
-from xinfang.petitions.masking import mask_address, mask_id_number, mask_phone
+from xinfang.petitions.masking import read_masked_copy
 from xinfang.petitions.models import Deadline, InvolvedUnit, Petitioner
 from xinfang.petitions.selectors import PetitionFilters, petition_list
 from xinfang.petitions.workflow_models import Assignment, AssignmentStatus, Reply
@@ -84,12 +84,13 @@ def _related(ids: list[int]) -> dict:
     """Everything a chunk of rows shows besides the petition itself: one query per kind."""
     ids = _ids(ids)
     people, handling, involved, due = defaultdict(list), defaultdict(list), defaultdict(list), {}
-    for pid, name, id_number, phone, address in (
+    # The masked copy, not the three sealed fields: one value to open per petitioner.
+    for pid, name, masked in (
         Petitioner.objects.filter(petition_id__in=ids)
         .order_by("petition_id", "position", "id")
-        .values_list("petition_id", "name", "id_number", "phone", "address")
+        .values_list("petition_id", "name", "masked")
     ):
-        people[pid].append((name, id_number, phone, address))
+        people[pid].append((name, *read_masked_copy(masked)))
     for pid, unit in (
         Assignment.objects.filter(petition_id__in=ids)
         .exclude(status=AssignmentStatus.WITHDRAWN)
@@ -141,9 +142,9 @@ def ledger_rows(user, filters: PetitionFilters) -> Iterator[dict]:
                 "channel": channels.get(p["channel"], p["channel"]),
                 # Names are shown on screen; the numbers and the address are masked there.
                 "petitioner": "、".join(x[0] for x in persons),
-                "id_number": "、".join(mask_id_number(x[1]) for x in persons if x[1]),
-                "phone": "、".join(mask_phone(x[2]) for x in persons if x[2]),
-                "address": "、".join(mask_address(x[3]) for x in persons if x[3]),
+                "id_number": "、".join(x[1] for x in persons if x[1]),
+                "phone": "、".join(x[2] for x in persons if x[2]),
+                "address": "、".join(x[3] for x in persons if x[3]),
                 "category": p["category__name_en"]
                 if english and p["category__name_en"]
                 else p["category__name"],

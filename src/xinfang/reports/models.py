@@ -74,7 +74,8 @@ class LedgerExport(models.Model):
 
 class StatCount(models.Model):
     """The statistics summary (reports/summary.py): counts of petitions and of decided clocks per
-    office-time day (grain "d") and per month (grain "m", `day` = the 1st), channel, category,
+    office-time day (grain "d"), month (grain "m", `day` = the 1st) and year (grain "y", `day` =
+    1 January), channel, category,
     status and group flag; clock rows also per clock and unit. PostgreSQL only: database triggers
     append one signed delta row per change (so no two writers ever wait on one counter row) and
     `compact_statistics` folds the deltas; `rebuild_statistics` recomputes everything."""
@@ -96,4 +97,32 @@ class StatCount(models.Model):
     late = models.IntegerField(default=0)  # clocks met after their due time
 
     class Meta:
-        indexes = [models.Index(fields=["grain", "day"], name="statcount_grain_day")]
+        indexes = [
+            models.Index(fields=["grain", "day"], name="statcount_grain_day"),
+            # Every read asks for one scope ("" the petitions, or one kind of unit) over a period.
+            models.Index(fields=["scope", "grain", "day"], name="statcount_scope_grain_day"),
+        ]
+
+
+class StatDue(models.Model):
+    """The running clocks in the statistics summary (reports/summary_due_sql.py), keyed like
+    StatCount plus `due`, the office-time day a clock falls due (one day, 0001-01-01, for every
+    day before yesterday): `petitions` counts the petitions under the due day of their earliest
+    running clock ("" clock rows), `clocks` the running clocks of a kind under their own due
+    day. Overdue now = the rows due before today + today's clocks counted live."""
+
+    grain = models.CharField(max_length=1)
+    day = models.DateField()
+    channel = models.CharField(max_length=16)
+    category_id = models.BigIntegerField()
+    status = models.CharField(max_length=24)
+    is_group = models.BooleanField()
+    scope = models.CharField(max_length=8, default="")
+    clock = models.CharField(max_length=40, default="")
+    unit_id = models.BigIntegerField(null=True)
+    due = models.DateField()
+    petitions = models.IntegerField(default=0)
+    clocks = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "grain", "day"], name="statdue_scope_grain_day")]

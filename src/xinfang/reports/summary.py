@@ -13,25 +13,26 @@ indexed EXISTS), with the same filters and groupings, and subtracted. So the pat
 readers whose visible set is "everything but the firewall": the office's roles. Handlers see
 only their unit's assignments, a small set, and are counted live.
 
-What depends on the clock on the wall is never stored: "overdue" (a petition with a running
-clock past its end) and the running late clocks of the on-time rate are counted live over the
-overdue clocks, which the deadline indexes find directly. The summary stores only what a
-change of a row decides: the petitions and the clocks met on time or late.
+What depends on the clock on the wall, "overdue" (a petition whose earliest running clock is
+past its due time) and the running late clocks of the on-time rates, is stored by the day it
+falls due (reports_statdue, summary_due_sql.py): the days before today are read from there,
+and only the clocks due earlier today are counted live, through the running clocks' due-time
+index. The firewall's hidden petitions are subtracted for these counts too.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from xinfang.petitions.choices import OPEN_STATUSES
 from xinfang.petitions.deadlines import office_tz
-from xinfang.petitions.models import Category, Petition
+from xinfang.petitions.models import Category, Deadline, Petition
 from xinfang.petitions.querysets import PetitionQuerySet
 from xinfang.petitions.selectors import overdue_deadlines, petition_list
 
@@ -108,7 +109,33 @@ def _month_end(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
-def _period_q(lo: date | None, hi: date | None, by_day: bool) -> Q:
+def _period_q(lo: date | None, hi: date | None, finest: str) -> Q:
+    """Whole years from the yearly rows, whole months around them from the monthly rows, the
+    days at either end from the daily rows (None: no bound on that side). `finest`: the
+    grain the grouping needs ("d" by day or week, "m" by month, "y" otherwise)."""
+    if finest != "y":
+        return _months_q(lo, hi, finest == "d")
+    first = None if lo is None else (lo if (lo.month, lo.day) == (1, 1) else date(lo.year + 1, 1, 1))
+    last = (
+        None
+        if hi is None
+        else (hi if (hi.month, hi.day) == (12, 31) else date(hi.year, 1, 1) - timedelta(days=1))
+    )
+    if first and last and first > last:  # no whole year inside
+        return _months_q(lo, hi, False)
+    q = Q(grain="y")
+    if first:
+        q &= Q(day__gte=first)
+    if last:
+        q &= Q(day__lte=last.replace(month=1, day=1))
+    if lo and first and lo < first:
+        q |= _months_q(lo, first - timedelta(days=1), False)
+    if hi and last and hi > last:
+        q |= _months_q(last + timedelta(days=1), hi, False)
+    return q
+
+
+def _months_q(lo: date | None, hi: date | None, by_day: bool) -> Q:
     """Whole months from the monthly rows, the days at either end from the daily rows."""
     if by_day or (lo and hi and (lo.year, lo.month) == (hi.year, hi.month)):
         q = Q(grain="d")
@@ -167,27 +194,32 @@ class _Sums:
         self.count = self.overdue = self.on_time = self.late = 0
 
 
-def _stored(query, groups: list[str]) -> dict[tuple, _Sums]:
-    """Everything the summary holds for the filters, folded into the asked groupings."""
-    from xinfang.reports.models import StatCount
+def _office_day(now: datetime) -> tuple[date, datetime]:
+    """Today in office time and the moment it began: the summary's running clocks are stored
+    for the days before it, the clocks due since it began are counted live."""
+    today = timezone.localtime(now, office_tz()).date()
+    return today, datetime.combine(today, time.min, tzinfo=office_tz())
 
+
+def _summary_rows(model, query, groups: list[str], sums: dict, extra: Q | None = None):
+    """(group key, row) for the rows of `model` (StatCount or StatDue) the query selects,
+    summed per clock and per the asked groupings."""
     lo, hi = _whole_days(query.filters)
-    by_day = bool({"day", "week"} & set(groups))
+    finest = "d" if {"day", "week"} & set(groups) else ("m" if "month" in groups else "y")
     columns = list(dict.fromkeys(COLUMN.get(k, "unit_id") for k in groups))
     unit_filter = Q()
     for name in ("assigned_unit", "involved_unit"):
         if name in query.filters.extra:
             unit_filter = Q(unit_id=query.filters.extra[name])
     rows = (
-        StatCount.objects.filter(_period_q(lo, hi, by_day), _filters_q(query.filters), unit_filter)
-        .filter(scope=scope_of(query))
+        model.objects.filter(scope=scope_of(query))
+        .filter(_period_q(lo, hi, finest), _filters_q(query.filters), unit_filter, extra or Q())
         .filter(Q(clock="") | _clock_filter(query.clock))
         .values("clock", *columns)
-        .annotate(n=Sum("petitions"), on_time=Sum("on_time"), late=Sum("late"))
+        .annotate(**sums)
         .order_by()
     )
     codes = dict(Category.objects.values_list("id", "code")) if "category" in groups else {}
-    out: dict[tuple, _Sums] = defaultdict(_Sums)
     for row in rows:
         key = []
         for k in groups:
@@ -197,12 +229,30 @@ def _stored(query, groups: list[str]) -> dict[tuple, _Sums]:
             elif k == "category":
                 value = codes.get(value, value)
             key.append(value)
-        sums = out[tuple(key)]
+        yield tuple(key), row
+
+
+def _stored(query, groups: list[str], today: date) -> dict[tuple, _Sums]:
+    """Everything the summary holds for the filters, folded into the asked groupings: the
+    petitions and decided clocks, and the running clocks due before today."""
+    from xinfang.reports.models import StatCount, StatDue
+
+    out: dict[tuple, _Sums] = defaultdict(_Sums)
+    counted = {"n": Sum("petitions"), "on_time": Sum("on_time"), "late": Sum("late")}
+    for key, row in _summary_rows(StatCount, query, groups, counted):
+        sums = out[key]
         if row["clock"] == "":
             sums.count += row["n"]
         else:
             sums.on_time += row["on_time"]
             sums.late += row["late"]
+    running = {"n": Sum("petitions"), "late": Sum("clocks")}
+    for key, row in _summary_rows(StatDue, query, groups, running, Q(due__lt=today)):
+        sums = out[key]
+        if row["clock"] == "":
+            sums.overdue += row["n"]  # petitions whose earliest running clock fell due before today
+        else:
+            sums.late += row["late"]  # running clocks past their due day
     return out
 
 
@@ -249,10 +299,26 @@ def _hidden_petitions(user, f):
     return qs.order_by()
 
 
-def _hidden(user, query, groups: list[str]) -> list[dict]:
-    """The petitions the firewall hides from `user`, counted like the summary counts."""
+def _running(**due) -> Q:
+    """A running clock of the petition (OuterRef), due as `due` says."""
+    return Q(
+        Exists(
+            Deadline.objects.filter(
+                petition=OuterRef("pk"), met_at__isnull=True, paused_at__isnull=True, **due
+            )
+        )
+    )
+
+
+def _hidden(user, query, groups: list[str], start: datetime) -> list[dict]:
+    """The petitions the firewall hides from `user`, counted like the summary counts: the
+    petitions, their decided clocks, and their running clocks due before `start` (today)."""
     qs = _hidden_petitions(user, query.filters)
-    met = Q(deadlines__met_at__isnull=False) & _clock_q(query.clock)
+    kind = _clock_q(query.clock)
+    met = Q(deadlines__met_at__isnull=False) & kind
+    running = Q(
+        deadlines__met_at__isnull=True, deadlines__paused_at__isnull=True, deadlines__due_at__lt=start
+    )
     return _live(
         qs,
         groups,
@@ -264,49 +330,60 @@ def _hidden(user, query, groups: list[str]) -> list[dict]:
             "late": Count(
                 "deadlines", distinct=True, filter=met & Q(deadlines__met_at__gt=F("deadlines__due_at"))
             ),
+            "overdue": Count("pk", distinct=True, filter=_running(due_at__lt=start)),
+            "running": Count("deadlines", distinct=True, filter=running & kind),
         },
     )
 
 
-def _overdue(user, query, groups: list[str]) -> list[dict]:
-    """Visible petitions with a clock running past its end, and those clocks (of the asked kind)."""
-    now = timezone.now()
-    qs = petition_list(user, replace(query.filters, overdue=True)).order_by()
-    running = Q(deadlines__met_at__isnull=True, deadlines__paused_at__isnull=True, deadlines__due_at__lt=now)
+def _today(user, query, groups: list[str], now: datetime, start: datetime) -> list[dict]:
+    """What the summary cannot know yet: visible petitions whose earliest running clock fell
+    due today before `now` (earlier ones are stored), and the running clocks due so."""
+    qs = petition_list(user, query.filters).order_by().filter(_running(due_at__gte=start, due_at__lt=now))
+    today = Q(
+        deadlines__met_at__isnull=True,
+        deadlines__paused_at__isnull=True,
+        deadlines__due_at__gte=start,
+        deadlines__due_at__lt=now,
+    )
     return _live(
         qs,
         groups,
         {
-            "count": Count("pk", distinct=True),
-            "running": Count("deadlines", distinct=True, filter=running & _clock_q(query.clock)),
+            "count": Count("pk", distinct=True, filter=~_running(due_at__lt=start)),
+            "running": Count("deadlines", distinct=True, filter=today & _clock_q(query.clock)),
         },
     )
 
 
-def summary_statistics(user, query, hidden=None, overdue=None, *, totals: bool = True) -> dict:
+def summary_statistics(user, query, hidden=None, today=None, *, totals: bool = True, now=None) -> dict:
     """The same answer as statistics.statistics() (totals and rows), from the summary.
-    `hidden`/`overdue`: the live rows already read (summary_many). Without `totals` (a page
-    section whose totals another query gives) the totals of a unit grouping are left out."""
+    `hidden`/`today`: the live rows already read at `now` (summary_many). Without `totals`
+    (a page section whose totals another query gives) the totals of a unit grouping are
+    left out."""
     from xinfang.reports.statistics import _rate
 
+    now = now or timezone.now()
     if totals and any(k in UNIT_SCOPES for k in query.group_by):
         # A petition sent to two units is a row in each unit's group but one petition in the
         # totals, so the totals are the ungrouped question's, not the sum of the rows.
-        whole = summary_statistics(user, replace(query, group_by=[]))
-        return {**whole, "rows": summary_statistics(user, query, totals=False)["rows"]}
+        whole = summary_statistics(user, replace(query, group_by=[]), now=now)
+        return {**whole, "rows": summary_statistics(user, query, totals=False, now=now)["rows"]}
 
     groups = list(query.group_by)
-    sums = _stored(query, groups)
-    hidden = _hidden(user, query, groups) if hidden is None else hidden
-    overdue = _overdue(user, query, groups) if overdue is None else overdue
+    day, start = _office_day(now)
+    sums = _stored(query, groups, day)
+    hidden = _hidden(user, query, groups, start) if hidden is None else hidden
+    today = _today(user, query, groups, now, start) if today is None else today
     for row in hidden:
-        if row["count"] or row["on_time"] or row["late"]:
+        if any(row[k] for k in ("count", "on_time", "late", "overdue", "running")):
             target = sums[row.get("key", ())]
             target.count -= row["count"]
             target.on_time -= row["on_time"]
-            target.late -= row["late"]
-    for row in overdue:
-        if row["count"]:
+            target.late -= row["late"] + row["running"]
+            target.overdue -= row["overdue"]
+    for row in today:
+        if row["count"] or row["running"]:
             target = sums[row.get("key", ())]
             target.overdue += row["count"]
             target.late += row["running"]
@@ -348,9 +425,11 @@ def summary_many(user, query, groupings: list[str]) -> dict[str, dict]:
     """statistics() for each single grouping of `groupings` (the page's sections) with the live
     parts read once for all the groupings that partition the petitions: the overdue petitions
     are the costly part and would otherwise be read once per section."""
+    now = timezone.now()
+    _day, start = _office_day(now)
     plain = [g for g in groupings if g in COLUMN]
-    hidden = _hidden(user, query, plain) if plain else []
-    overdue = _overdue(user, query, plain) if plain else []
+    hidden = _hidden(user, query, plain, start) if plain else []
+    today = _today(user, query, plain, now, start) if plain else []
     out = {}
     for g in groupings:
         single = replace(query, group_by=[g])
@@ -359,11 +438,12 @@ def summary_many(user, query, groupings: list[str]) -> dict[str, dict]:
             out[g] = summary_statistics(
                 user,
                 single,
-                _fold(hidden, i, ("count", "on_time", "late")),
-                _fold(overdue, i, ("count", "running")),
+                _fold(hidden, i, ("count", "on_time", "late", "overdue", "running")),
+                _fold(today, i, ("count", "running")),
+                now=now,
             )
         else:
-            out[g] = summary_statistics(user, single, totals=g == groupings[0])
+            out[g] = summary_statistics(user, single, totals=g == groupings[0], now=now)
     return out
 
 
@@ -373,34 +453,52 @@ def _sort_key(key: tuple):
 
 def summary_clock_rates(user, query) -> dict:
     """statistics.clock_rates() from the summary: per clock and per unit."""
-    from xinfang.reports.models import StatCount
+    from xinfang.reports.models import StatCount, StatDue
     from xinfang.reports.statistics import CLOCKS, _rate
 
+    now = timezone.now()
+    day, start = _office_day(now)
     lo, hi = _whole_days(query.filters)
-    stored = (
-        StatCount.objects.filter(_period_q(lo, hi, False), _filters_q(query.filters), scope="")
-        .exclude(clock="")
-        .values("clock", "unit_id")
-        .annotate(on_time=Sum("on_time"), late=Sum("late"))
-        .order_by()
-    )
     pairs: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for row in stored:
-        pair = pairs[(row["clock"], row["unit_id"])]
-        pair[0] += row["on_time"]
-        pair[1] += row["late"]
-    from xinfang.petitions.models import Deadline
+    for model, sums, extra in (
+        (StatCount, {"on_time": Sum("on_time"), "late": Sum("late")}, Q()),
+        (StatDue, {"late": Sum("clocks")}, Q(due__lt=day)),  # running, due before today
+    ):
+        stored = (
+            model.objects.filter(scope="")
+            .filter(_period_q(lo, hi, "y"), _filters_q(query.filters), extra)
+            .exclude(clock="")
+            .values("clock", "unit_id")
+            .annotate(**sums)
+            .order_by()
+        )
+        for row in stored:
+            pair = pairs[(row["clock"], row["unit_id"])]
+            pair[0] += row.get("on_time", 0)
+            pair[1] += row["late"]
 
     f = query.filters
     hidden = _hidden_petitions(user, f)
-    now = timezone.now()
+    running_before = Q(met_at__isnull=True, paused_at__isnull=True, due_at__lt=start)
     for sign, deadlines in (
-        (-1, Deadline.objects.filter(petition__in=hidden.values("pk"), met_at__isnull=False)),
-        (1, overdue_deadlines().filter(petition__in=petition_list(user, f).order_by().values("pk"))),
+        # The firewall's petitions: their decided clocks and those running since before today.
+        (
+            -1,
+            Deadline.objects.filter(
+                Q(met_at__isnull=False) | running_before, petition__in=hidden.values("pk")
+            ),
+        ),
+        # Today's: running clocks that fell due since the day began.
+        (
+            1,
+            overdue_deadlines().filter(
+                due_at__gte=start, due_at__lt=now, petition__in=petition_list(user, f).order_by().values("pk")
+            ),
+        ),
     ):
         for row in deadlines.values("name", "unit_id").annotate(
             on_time=Count("pk", filter=Q(met_at__lte=F("due_at"))),
-            late=Count("pk", filter=Q(met_at__gt=F("due_at")) | Q(met_at__isnull=True, due_at__lt=now)),
+            late=Count("pk", filter=Q(met_at__gt=F("due_at")) | Q(met_at__isnull=True)),
         ):
             clock = "assignment" if row["name"].startswith("assignment:") else row["name"]
             pair = pairs[(clock, row["unit_id"])]

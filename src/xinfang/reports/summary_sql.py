@@ -1,6 +1,8 @@
 """The PostgreSQL side of the statistics summary (reports/summary.py): trigger functions that
 append a signed delta to reports_statcount for every change of what the statistics count, the
-fold that compacts the deltas, and the full rebuild.
+fold that compacts the deltas, and the full rebuild. The running clocks' table
+(reports_statdue) has its own functions in summary_due_sql.py; the petitions' and units'
+triggers here call them, and the rebuild and compaction cover both tables.
 
 Why triggers and not the services: the counts must equal a COUNT over the petitions at every
 moment (tests compare them with an SQL oracle). Rows reach the tables through the action
@@ -16,6 +18,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
+
+from xinfang.reports.summary_due_sql import (
+    DUE_COMPACT_SQL,
+    DUE_DROP_SQL,
+    FIRST_DUE_SQL,
+    GRAINS,
+    due_functions_sql,
+    due_rebuild_sql,
+)
 
 COLUMNS = (
     "grain, day, channel, category_id, status, is_group, scope, clock, unit_id, petitions, on_time, late"
@@ -40,19 +51,26 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE d date := (p_received AT TIME ZONE '{tz}')::date;
 BEGIN
     IF p_petitions = 0 AND p_on_time = 0 AND p_late = 0 THEN RETURN; END IF;
-    INSERT INTO reports_statcount ({COLUMNS}) VALUES
-      ('d', d, p_channel, p_category, p_status, p_group, p_by, p_clock, p_unit, p_petitions,
-       p_on_time, p_late),
-      ('m', date_trunc('month', d)::date, p_channel, p_category, p_status, p_group, p_by, p_clock,
-       p_unit, p_petitions, p_on_time, p_late);
+    INSERT INTO reports_statcount ({COLUMNS})
+    SELECT g.grain, reports_stat_period(g.grain, d), p_channel, p_category, p_status, p_group,
+           p_by, p_clock, p_unit, p_petitions, p_on_time, p_late
+    FROM {GRAINS} g(grain);
 END $$;
+
+-- The first day of the day, month or year (grain 'd', 'm', 'y') that holds `p_day`.
+CREATE OR REPLACE FUNCTION reports_stat_period(p_grain text, p_day date) RETURNS date
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE p_grain WHEN 'd' THEN p_day WHEN 'm' THEN date_trunc('month', p_day)::date
+                ELSE date_trunc('year', p_day)::date END
+$$;
 
 CREATE OR REPLACE FUNCTION reports_stat_clock(p_name text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN p_name LIKE 'assignment:%' THEN 'assignment' ELSE p_name END
 $$;
 
--- One (petition, unit) pair counted under `p_by`, with the petition's decided clocks, signed.
+-- One (petition, unit) pair counted under `p_by`, with the petition's decided clocks and its
+-- running ones (reports_statdue), signed.
 CREATE OR REPLACE FUNCTION reports_stat_pair(
     p_id bigint, p_received timestamptz, p_channel text, p_category bigint, p_status text,
     p_group boolean, p_by text, p_unit bigint, p_sign integer)
@@ -68,11 +86,13 @@ BEGIN
         PERFORM reports_stat_emit(p_received, p_channel, p_category, p_status, p_group, p_by,
                                   r.clock, p_unit, 0, p_sign * r.on_time, p_sign * r.late);
     END LOOP;
+    PERFORM reports_stat_running(p_id, p_received, p_channel, p_category, p_status, p_group, p_by,
+                                 p_unit, p_sign);
 END $$;
 
 -- The units a petition is counted under now (NULL when it has none), for `p_by`.
 CREATE OR REPLACE FUNCTION reports_stat_units(p_id bigint, p_by text) RETURNS SETOF bigint
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE ROWS 2 AS $$
 BEGIN
     IF p_by = 'unit' THEN
         RETURN QUERY SELECT DISTINCT unit_id FROM petitions_assignment
@@ -95,6 +115,8 @@ BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         PERFORM reports_stat_emit(OLD.received_at, OLD.channel, OLD.category_id, OLD.status,
                                   OLD.is_group, '', '', NULL, -1, 0, 0);
+        PERFORM reports_stat_running(OLD.id, OLD.received_at, OLD.channel, OLD.category_id,
+                                     OLD.status, OLD.is_group, '', NULL, -1);
         FOREACH b IN ARRAY ARRAY['unit', 'involved'] LOOP
             FOR u IN SELECT * FROM reports_stat_units(OLD.id, b) LOOP
                 PERFORM reports_stat_pair(OLD.id, OLD.received_at, OLD.channel, OLD.category_id,
@@ -105,6 +127,8 @@ BEGIN
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
         PERFORM reports_stat_emit(NEW.received_at, NEW.channel, NEW.category_id, NEW.status,
                                   NEW.is_group, '', '', NULL, 1, 0, 0);
+        PERFORM reports_stat_running(NEW.id, NEW.received_at, NEW.channel, NEW.category_id,
+                                     NEW.status, NEW.is_group, '', NULL, 1);
         FOREACH b IN ARRAY ARRAY['unit', 'involved'] LOOP
             FOR u IN SELECT * FROM reports_stat_units(NEW.id, b) LOOP
                 PERFORM reports_stat_pair(NEW.id, NEW.received_at, NEW.channel, NEW.category_id,
@@ -112,19 +136,23 @@ BEGIN
             END LOOP;
         END LOOP;
     END IF;
-    IF TG_OP = 'UPDATE' THEN
-        -- The petition's decided clocks move with it to its new day, channel, category, status.
-        FOR r IN SELECT reports_stat_clock(name) AS clock, unit_id,
-                        count(*) FILTER (WHERE met_at <= due_at)::integer AS on_time,
-                        count(*) FILTER (WHERE met_at > due_at)::integer AS late
-                 FROM petitions_deadline WHERE petition_id = NEW.id AND met_at IS NOT NULL
-                 GROUP BY 1, 2 LOOP
+    -- The petition's decided clocks move with it to its new day, channel, category, status,
+    -- or leave with it (a petition deleted before its clocks: their own delete then finds no
+    -- petition and counts nothing).
+    FOR r IN SELECT reports_stat_clock(name) AS clock, unit_id,
+                    count(*) FILTER (WHERE met_at <= due_at)::integer AS on_time,
+                    count(*) FILTER (WHERE met_at > due_at)::integer AS late
+             FROM petitions_deadline WHERE petition_id = COALESCE(NEW.id, OLD.id) AND met_at IS NOT NULL
+             GROUP BY 1, 2 LOOP
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
             PERFORM reports_stat_emit(OLD.received_at, OLD.channel, OLD.category_id, OLD.status,
                                       OLD.is_group, '', r.clock, r.unit_id, 0, -r.on_time, -r.late);
+        END IF;
+        IF TG_OP = 'UPDATE' THEN
             PERFORM reports_stat_emit(NEW.received_at, NEW.channel, NEW.category_id, NEW.status,
                                       NEW.is_group, '', r.clock, r.unit_id, 0, r.on_time, r.late);
-        END LOOP;
-    END IF;
+        END IF;
+    END LOOP;
     RETURN NULL;
 END $$;
 
@@ -173,6 +201,7 @@ CREATE TRIGGER reports_stat_petition AFTER INSERT OR UPDATE OR DELETE ON petitio
 DROP TRIGGER IF EXISTS reports_stat_deadline ON petitions_deadline;
 CREATE TRIGGER reports_stat_deadline AFTER INSERT OR UPDATE OR DELETE ON petitions_deadline
     FOR EACH ROW EXECUTE FUNCTION reports_stat_deadline();
+{due_functions_sql(tz)}
 """  # noqa: S608
 
 
@@ -245,7 +274,9 @@ CREATE TRIGGER reports_stat_{scope}_delete AFTER DELETE ON {table}
 """  # noqa: S608
 
 
-DROP_SQL = """
+DROP_SQL = (
+    DUE_DROP_SQL
+    + """
 DROP TRIGGER IF EXISTS reports_stat_petition ON petitions_petition;
 DROP TRIGGER IF EXISTS reports_stat_deadline ON petitions_deadline;
 DROP TRIGGER IF EXISTS reports_stat_unit_insert ON petitions_assignment;
@@ -265,7 +296,9 @@ DROP FUNCTION IF EXISTS reports_stat_pair(bigint, timestamptz, text, bigint, tex
 DROP FUNCTION IF EXISTS reports_stat_emit(timestamptz, text, bigint, text, boolean, text, text, bigint,
                                           integer, integer, integer);
 DROP FUNCTION IF EXISTS reports_stat_clock(text);
+DROP FUNCTION IF EXISTS reports_stat_period(text, date);
 """
+)
 
 _KEY = "grain, day, channel, category_id, status, is_group, scope, clock, unit_id"
 
@@ -284,7 +317,7 @@ TRUNCATE reports_statcount;
 DROP TABLE IF EXISTS pg_temp.reports_pairs;
 CREATE TEMP TABLE reports_pairs AS {pairs};
 INSERT INTO reports_statcount ({COLUMNS})
-SELECT g.grain, CASE WHEN g.grain = 'd' THEN x.day ELSE date_trunc('month', x.day)::date END,
+SELECT g.grain, reports_stat_period(g.grain, x.day),
        x.channel, x.category_id, x.status, x.is_group, x.scope, x.clock, x.unit_id,
        sum(x.petitions), sum(x.on_time), sum(x.late)
 FROM (
@@ -308,10 +341,15 @@ FROM (
     FROM reports_pairs pr JOIN petitions_petition p ON p.id = pr.petition_id
          JOIN petitions_deadline d ON d.petition_id = p.id
     WHERE d.met_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-) x CROSS JOIN (VALUES ('d'), ('m')) g(grain)
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+) x CROSS JOIN {GRAINS} g(grain)
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+ORDER BY 7, 1, 2;  -- scope, grain, day: in the reads' index order, so a read touches few pages
+{FIRST_DUE_SQL}
+{due_rebuild_sql(tz)}
 DROP TABLE reports_pairs;
+DROP TABLE reports_first_due;
 ANALYZE reports_statcount;
+ANALYZE reports_statdue;
 """  # noqa: S608
 
 
@@ -320,6 +358,7 @@ WITH gone AS (DELETE FROM reports_statcount RETURNING {COLUMNS})
 INSERT INTO reports_statcount ({COLUMNS})
 SELECT {_KEY}, sum(petitions), sum(on_time), sum(late) FROM gone
 GROUP BY {_KEY} HAVING sum(petitions) <> 0 OR sum(on_time) <> 0 OR sum(late) <> 0
+ORDER BY scope, grain, day
 """  # noqa: S608
 
 
@@ -340,7 +379,10 @@ def rebuild(schema_editor=None) -> None:
     install(schema_editor)
     with conn.cursor() as cursor:
         # SHARE: readers go on, writers wait, so no change falls between the count and the triggers.
-        cursor.execute("LOCK TABLE petitions_petition, petitions_deadline IN SHARE MODE")
+        cursor.execute(
+            "LOCK TABLE petitions_petition, petitions_deadline, petitions_assignment, "
+            "petitions_involvedunit IN SHARE MODE"
+        )
         cursor.execute(_rebuild_sql(settings.TIME_ZONE))
 
 
@@ -353,10 +395,14 @@ def compact() -> int:
         if not cursor.fetchone()[0]:
             return -1
         cursor.execute(COMPACT_SQL)
-        return cursor.rowcount
+        rows = cursor.rowcount
+        cursor.execute(DUE_COMPACT_SQL)
+        return rows + cursor.rowcount
 
 
 def row_count() -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM reports_statcount")
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM reports_statcount) + (SELECT count(*) FROM reports_statdue)"
+        )
         return cursor.fetchone()[0]

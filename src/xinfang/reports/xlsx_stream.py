@@ -21,11 +21,13 @@ from xml.sax.saxutils import quoteattr
 
 MAX_TEXT = 32767  # Excel's limit for one cell
 _EPOCH = datetime(1899, 12, 30)
-_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # XML 1.0 forbids most control characters; Excel spells them _xHHHH_, so a literal "_xHHHH_" in
 # the text must have its underscore spelt that way too or Excel would decode it.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _LITERAL_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+# Anything _text has to change; most cells have none of it and are written as they are (one
+# search instead of three passes: the escaping was a third of the writer's time at 10⁵ rows).
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x")
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -96,11 +98,13 @@ def column_letter(index: int) -> str:
 def _text(value: str) -> str:
     if len(value) > MAX_TEXT:
         value = value[:MAX_TEXT]
+    if not _SPECIAL.search(value):
+        return value
     if "_x" in value:
         value = _LITERAL_ESCAPE.sub(r"_x005F_\1", value)
     if _CONTROL.search(value):
         value = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
-    return value.translate(_ESCAPE)
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def excel_serial(value: datetime) -> str:
@@ -138,17 +142,16 @@ class SheetWriter:
     def _row(self, values: Iterable, style: str = "") -> None:
         r = self.rows + 1
         parts = [f'<row r="{r}">']
+        append = parts.append
+        text_open = f'{r}"{style} t="inlineStr"><is><t xml:space="preserve">'
         for letter, value in zip(self._letters, values, strict=False):
             if value is None or value == "":
                 continue
             if isinstance(value, datetime):
-                parts.append(f'<c r="{letter}{r}" s="2"><v>{excel_serial(value)}</v></c>')
+                append(f'<c r="{letter}{r}" s="2"><v>{excel_serial(value)}</v></c>')
             else:
-                parts.append(
-                    f'<c r="{letter}{r}"{style} t="inlineStr"><is><t xml:space="preserve">'
-                    f"{_text(str(value))}</t></is></c>"
-                )
-        parts.append("</row>")
+                append(f'<c r="{letter}{text_open}{_text(str(value))}</t></is></c>')
+        append("</row>")
         self._buffer.append("".join(parts))
         self.rows = r
         if len(self._buffer) >= 200:

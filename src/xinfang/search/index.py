@@ -167,7 +167,7 @@ def _rebuild_postgresql(batch_size: int, progress) -> int:
         # More memory for the sorts of the index builds, for this transaction only.
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute("CREATE INDEX search_document_grams ON search_searchdocument USING gin (grams)")
-        cursor.execute("CREATE INDEX matter_band_key ON search_matterband (band, key)")
+        cursor.execute("CREATE INDEX matter_band_key ON search_matterband (band, key, petition_id)")
         cursor.execute("ANALYZE search_searchdocument")
         cursor.execute("ANALYZE search_matterband")
     return done

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import BooleanField, Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -124,8 +124,21 @@ def search(queryset: QuerySet, q: str, *, walk: bool = False) -> QuerySet:
             queryset = queryset.filter(pk__in=_candidates([term]).order_by().union(personal.order_by()))
     if plain:
         queryset = queryset.filter(pk__in=_candidates(plain, walk=walk))
-    # The page's snippets read the document from the same query (no query per row).
-    return queryset.annotate(search_rank=_rank(terms), search_body=F("search_document__body"))
+    return annotate(queryset, q)
+
+
+def annotate(queryset: QuerySet, q: str) -> QuerySet:
+    """`search_rank` and `search_body` on rows already known to match `q` (e.g. a page of
+    ids a search found): the ranking and the snippets without asking the index again. The
+    page's snippets read the document from the same query (no query per row)."""
+    terms = parse(q)
+    if not terms:
+        return queryset.annotate(search_rank=Value(0, output_field=IntegerField()))
+    # A subquery, not a join: PostgreSQL then reads the document of the page's rows only, after
+    # the sort and the limit (26 of 436 for a handling officer's `电` at 10⁵: 21 ms, 29–42 ms
+    # with the join reading every ranked row's document).
+    body = SearchDocument.objects.filter(petition=OuterRef("pk")).values("body")[:1]
+    return queryset.annotate(search_rank=_rank(terms), search_body=Subquery(body))
 
 
 def _snippet(text: str, start: int, length: int) -> str:
@@ -178,6 +191,9 @@ class Searcher:
 
     def filter(self, queryset: QuerySet, q: str, walk: bool = False) -> QuerySet:
         return search(queryset, q, walk=walk)
+
+    def annotate(self, queryset: QuerySet, q: str) -> QuerySet:
+        return annotate(queryset, q)
 
     def highlight(self, petition, q: str) -> str:
         return highlight(petition, q)

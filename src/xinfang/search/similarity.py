@@ -224,6 +224,37 @@ def _person_matches(user, petitioners: list[dict]) -> set[int]:
     return found
 
 
+def _band_candidates(keys: list[tuple[int, int]], exclude=None) -> set[int]:
+    """Ids of the MAX_CANDIDATES petitions sharing the most bands with the text: 16 probes of
+    the (band, key, petition) index, read without the table (an index-only scan).
+
+    The read policy is applied after, to these few ids (find_similar reads them through
+    visible_to). Checking it inside this query made the database test every colliding row
+    first: realistic texts share boilerplate, so a look-up's bands meet thousands of rows
+    (4,488 rows of 2,031 petitions for one text at 100,000 petitions, 128 ms). Sharing more
+    bands means a higher Jaccard more likely, so the best candidates are kept rather than the
+    lowest ids. A caller behind the firewall may thus see fewer than MAX_CANDIDATES scored,
+    never more than it may read."""
+    if not keys:
+        return set()
+    # (band, key) IN (VALUES …): one index-only probe per band. The same pairs as an OR of
+    # conditions became a bitmap scan, which reads the table's page of every row (1,883
+    # pages, 32 ms, for the text above; 2.8 ms this way).
+    pairs = ", ".join(["(CAST(%s AS smallint), CAST(%s AS bigint))"] * len(keys))
+    params: list[int] = [value for pair in keys for value in pair]
+    other = ""
+    if exclude is not None:
+        other, params = "AND petition_id <> %s ", [*params, exclude]
+    sql = (
+        f"SELECT petition_id FROM {MatterBand._meta.db_table} "  # noqa: S608 (our table, placeholders)
+        f"WHERE (band, key) IN (VALUES {pairs}) {other}"
+        "GROUP BY petition_id ORDER BY COUNT(*) DESC, petition_id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, MAX_CANDIDATES])
+        return {row[0] for row in cursor.fetchall()}
+
+
 def find_similar(
     user, *, title: str = "", content: str = "", requests: str = "", petitioners=None, exclude=None
 ) -> list[Similar]:
@@ -236,16 +267,7 @@ def find_similar(
     visible = Petition.objects.visible_to(user)
     if exclude is not None:
         visible = visible.exclude(pk=exclude)
-    band_match = Q()
-    for band, key in keys:
-        band_match |= Q(band=band, key=key)
-    candidates: set[int] = set()
-    if keys:
-        candidates = set(
-            MatterBand.objects.filter(band_match, petition__in=visible.values("pk"))
-            .values_list("petition_id", flat=True)
-            .distinct()[:MAX_CANDIDATES]
-        )
+    candidates = _band_candidates(keys, exclude)
     same_person = _person_matches(user, petitioners or [])
     if exclude is not None:
         same_person.discard(exclude)

@@ -82,7 +82,8 @@ LIST_FILTERS = [
         "q",
         {"type": "string", "maxLength": MAX_QUERY_LENGTH},
         description='terms (all must match, each a substring; "…" is a phrase) in everything a reader '
-        "may see; a whole ID number or phone matches its petitioner; results are then ordered by relevance",
+        "may see; a whole ID number or phone matches its petitioner; results are then ordered by relevance "
+        "while at most 1,000 match, newest first beyond (the answer's `order` and `count_capped` say which)",
     ),
     OpenApiParameter("received_after", _DAY_OR_EMPTY, description="YYYY-MM-DD"),
     OpenApiParameter("received_before", _DAY_OR_EMPTY, description="YYYY-MM-DD"),
@@ -94,17 +95,17 @@ class PetitionListView(ListAPIView):
     pagination_class = PetitionPagination
 
     def get_queryset(self):
+        # For the schema generator; the answer itself is read by list() below.
         return petition_list(self.request.user, parse_filters(self.request.query_params))
 
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        if page is None:
-            return None
-        page = mark_overdue(page)
-        q = self.request.query_params.get("q", "").strip()
-        if q:
-            search_snippets(page, q)
-        return page
+    def list(self, request, *args, **kwargs):
+        # The page as the list page reads it (selectors.list_page): a search counts to a
+        # bound and is ranked only below it, so a common term costs a page, not its matches.
+        filters = parse_filters(request.query_params)
+        page = mark_overdue(self.paginator.paginate_list(request, filters))
+        if filters.q:
+            search_snippets(page, filters.q)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(parameters=LIST_FILTERS)
     def get(self, request, *args, **kwargs):

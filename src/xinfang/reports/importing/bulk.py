@@ -43,18 +43,49 @@ from xinfang.reports.models import ImportedPetition, LedgerImport
 
 LOOKUP = 1000  # values per IN (…) list: under SQLite's limit on bound parameters
 NUMBER_BATCH = 300  # three values per petition
+WRITE_CHUNK = 10_000  # rows whose model instances are alive at once (memory, not statements)
 
 
 def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict]:
     """Write every planned (RowResult, RegistrationInput) pair. Returns the row errors found
     while writing (an involvement that would hide a petition, Rule 4.3); the caller then rolls
-    the whole import back."""
+    the whole import back.
+
+    In chunks of WRITE_CHUNK rows, all inside the caller's one transaction: a chunk's model
+    instances are dropped once written, so memory follows the chunk, not the ledger (10⁵ rows
+    held about 1 GB when every row's objects lived until the end). Two passes: first every
+    chunk's rows (with provisional numbers), then the numbers for all of them in one step and,
+    chunk by chunk, the numbers, the search index and the chains, which all need the number."""
     actor = ctx.actor
     year = timezone.now().astimezone(office_tz()).year
     keys = [_person_keys(data) for _result, data in planned]
     # Read before anything is written, so that the batch's own petitions are not among them.
     earlier = _earlier_matches({k for pair in keys for k in pair[0]}, {k for pair in keys for k in pair[1]})
+    clocks = _Clocks()
+    ids: list[int] = []
+    errors: list[dict] = []
+    for start in range(0, len(planned), WRITE_CHUNK):
+        end = start + WRITE_CHUNK
+        chunk_errors, chunk_ids = _write_rows(
+            actor, ledger, planned[start:end], keys[start:end], earlier, clocks, year, rest=not errors
+        )
+        errors += chunk_errors
+        ids += chunk_ids
+    if errors:
+        return errors
 
+    # From here to commit the year's number row is locked (numbering.py).
+    numbers = allocate_numbers(year, len(ids))
+    for start in range(0, len(ids), WRITE_CHUNK):
+        end = start + WRITE_CHUNK
+        _number_and_index(ctx, ledger, digest, ids[start:end], numbers[start:end], planned[start:end])
+    return []
+
+
+def _write_rows(actor, ledger, planned, keys, earlier, clocks, year: int, *, rest: bool):
+    """One chunk's petitions and parties, checked for reach (Rule 4.3); then, unless an earlier
+    chunk already failed that check (`rest` false: nothing will be kept, only the errors are
+    still collected), everything else registration writes. Returns (errors, petition ids)."""
     petitions = [_petition(result, data, actor, year) for result, data in planned]
     insert(Petition, petitions, returning_ids=True, match_on="number")
 
@@ -79,8 +110,8 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
     insert(InvolvedPerson, persons)
 
     errors = _unreachable(petitions, planned, actor)
-    if errors:
-        return errors
+    if errors or not rest:
+        return errors, []
 
     insert(ReceptionRecord, receptions)
     through = Petition.repeat_of.through
@@ -91,7 +122,6 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
             for petition, pk in _repeat_links(petitions, keys, earlier)
         ),
     )
-    clocks = _Clocks()
     deadlines, replies, assignments, imported = [], [], [], []
     for petition, (result, _data) in zip(petitions, planned, strict=True):
         if not result.closed:
@@ -114,11 +144,14 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
     insert(ImportedPetition, imported)
     # The queues' columns from the clocks and handling units just written (derived.py).
     derived.refresh(p.pk for p in petitions)
+    return [], [p.pk for p in petitions]
 
-    # From here to commit the year's number row is locked (numbering.py).
-    for petition, (number, serial) in zip(petitions, allocate_numbers(year, len(petitions)), strict=True):
-        petition.number, petition.serial = number, serial
-    _write_numbers(petitions)
+
+def _number_and_index(ctx, ledger, digest: str, ids: list[int], numbers, planned) -> None:
+    """A chunk's real numbers, then what needs them: its search documents and chains. The
+    petitions are read back (the columns the index reads) rather than kept from the first pass."""
+    _write_numbers([(pk, number, serial) for pk, (number, serial) in zip(ids, numbers, strict=True)])
+    petitions = _read_back(ids)
     petitions_created_in_bulk.send(sender=Petition, petitions=petitions, reason="imported")
     start_chains(
         petitions,
@@ -129,7 +162,15 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
             for petition, (result, data) in zip(petitions, planned, strict=True)
         },
     )
-    return []
+
+
+def _read_back(ids: list[int]) -> list[Petition]:
+    """The petitions `ids`, in that order, whole (the receivers of petitions_created_in_bulk
+    read what they need). By id range, one statement: a chunk's ids are drawn together, and
+    any other petition registered meanwhile inside the range is left out."""
+    wanted = set(ids)
+    found = {p.pk: p for p in Petition.objects.filter(pk__gte=min(ids), pk__lte=max(ids)) if p.pk in wanted}
+    return [found[pk] for pk in ids]
 
 
 class _Clocks:
@@ -159,14 +200,14 @@ class _Clocks:
         ]
 
 
-def _write_numbers(petitions) -> None:
-    """UPDATE … FROM (VALUES …): one statement per batch on both databases (bulk_update's CASE
-    over a thousand ids costs Django more than the database)."""
+def _write_numbers(rows: list[tuple[int, str, int]]) -> None:
+    """(id, number, serial) rows by UPDATE … FROM (VALUES …): one statement per batch on both
+    databases (bulk_update's CASE over a thousand ids costs Django more than the database)."""
     table = connection.ops.quote_name(Petition._meta.db_table)
-    for start in range(0, len(petitions), NUMBER_BATCH):
-        chunk = petitions[start : start + NUMBER_BATCH]
+    for start in range(0, len(rows), NUMBER_BATCH):
+        chunk = rows[start : start + NUMBER_BATCH]
         values = ", ".join(["(CAST(%s AS BIGINT), %s, CAST(%s AS INTEGER))"] * len(chunk))
-        params = [v for p in chunk for v in (p.pk, p.number, p.serial)]
+        params = [v for row in chunk for v in row]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET number = v.column2, serial = v.column3 "  # noqa: S608 (names from _meta)

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_role_requests'),
-        ('petitions', '0008_petition_queue_columns'),
+        ('petitions', '0009_petition_queue_columns'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_role_requests'),
-        ('petitions', '0007_deadline_running_due'),
+        ('petitions', '0008_petitioner_masked_copy'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
