@@ -33,6 +33,7 @@ from xinfang.audit import state as audit_state
 from xinfang.audit.chain import CURRENT_VERSION, GENESIS, compute_hash, count_mac, head_mac
 from xinfang.audit.models import ChainCount, ChainHead, Event, Source
 from xinfang.deadlines import clocks
+from xinfang.petitions import derived
 from xinfang.petitions.choices import GROUP_PETITION_SIZE, Status
 from xinfang.petitions.models import (
     Category,
@@ -156,12 +157,17 @@ def bulk_fill(
                         first_responder=actor,
                     )
                 )
+            # The clocks first, so each petition row carries its next deadline from its INSERT
+            # (petitions/derived.py, as registration does); they are written with the rest below.
+            clocks_of = [clock_rows.rows(petition) for petition in petitions]
+            for petition, its_clocks in zip(petitions, clocks_of, strict=True):
+                petition.next_due_at = derived.running_due(its_clocks)
             Petition.objects.bulk_create(petitions)
 
             petitioners, units, persons, receptions, deadlines, links = [], [], [], [], [], []
             events, heads = [], []
             link_model = Petition.repeat_of.through
-            for petition, data in zip(petitions, items, strict=True):
+            for petition, data, its_clocks in zip(petitions, items, clocks_of, strict=True):
                 keys = set()
                 for i, p in enumerate(data["petitioners"]):
                     id_index = blind_index("id", normalize_id_number(p["id_number"]))
@@ -200,7 +206,7 @@ def bulk_fill(
                             visitors=r.get("visitors"),
                         )
                     )
-                deadlines.extend(clock_rows.rows(petition))
+                deadlines.extend(its_clocks)
                 # Earlier petitions by the same person, most recent receipt first (as _link_repeats).
                 earlier = {pk: (number, at) for key in keys for pk, number, at in seen.get(key, ())}
                 ordered = sorted(earlier.items(), key=lambda e: (e[1][1], e[0]), reverse=True)

@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--jit", choices=("on", "off", "server"), default="off")
     parser.add_argument("--only", default="", help="comma-separated personas")
+    parser.add_argument("--pages", default="", help="comma-separated parts of page labels (e.g. home,queue)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
@@ -137,7 +138,10 @@ def main() -> None:
         _token, raw = ApiToken.issue(user)
         api_headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
         rows = {}
+        chosen = [p for p in args.pages.split(",") if p]
         for label, path in pages:
+            if chosen and not any(part in label for part in chosen):
+                continue
             extra = api_headers if path.startswith("/api/") else {}
             status = None
             for _ in range(args.warmup):

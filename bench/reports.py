@@ -150,6 +150,10 @@ def fill(count: int) -> dict:
         if i % 10 < 3
     ]
     Assignment.objects.bulk_create(rows, batch_size=5000)
+    from xinfang.petitions import derived
+
+    if ids:
+        derived.refresh_range(min(ids), max(ids))  # the lead units just written
     from django.db import connection
 
     if connection.vendor == "postgresql":

@@ -29,6 +29,7 @@ from xinfang.deadlines.models import (
     SupervisionKind,
 )
 from xinfang.notifications.services import notify
+from xinfang.petitions import derived
 from xinfang.petitions.choices import OPEN_STATUSES
 from xinfang.petitions.models import Deadline, Petition
 from xinfang.petitions.recipients import handlers_of, users_by_id
@@ -123,6 +124,7 @@ def extend_deadline(
         deadline.due_at = computed.due_at
         deadline.calendar_gap = computed.calendar_gap or deadline.calendar_gap
         deadline.save(update_fields=["due_at", "calendar_gap"])
+        derived.refresh([p.pk])
         change = DeadlineChange.objects.create(
             deadline=deadline,
             kind=ChangeKind.EXTENSION,
@@ -165,6 +167,7 @@ def pause_deadline(*, ctx: Context, petition: Petition, name: str, reason: str) 
         now = timezone.now()
         deadline.paused_at = now
         deadline.save(update_fields=["paused_at"])
+        derived.refresh([p.pk])
         change = DeadlineChange.objects.create(
             deadline=deadline,
             kind=ChangeKind.PAUSE,
@@ -197,6 +200,7 @@ def resume_deadline(*, ctx: Context, petition: Petition, name: str, reason: str 
             deadline.calendar_gap = computed.calendar_gap or deadline.calendar_gap
         deadline.paused_at = None
         deadline.save(update_fields=["due_at", "paused_at", "calendar_gap"])
+        derived.refresh([p.pk])
         change = DeadlineChange.objects.create(
             deadline=deadline,
             kind=ChangeKind.RESUME,
@@ -272,6 +276,7 @@ def issue_supervision(
             calendar_gap=computed.calendar_gap,
         )
         record.save(update_fields=["deadline"])
+        derived.refresh([p.pk])
         append_event(
             p,
             ctx,
@@ -316,6 +321,7 @@ def respond_supervision(*, ctx: Context, petition: Petition, supervision_id, res
             Deadline.objects.filter(pk=record.deadline_id, met_at__isnull=True).update(
                 met_at=now, paused_at=None
             )
+            derived.refresh([p.pk])
         append_event(
             p,
             ctx,
@@ -391,11 +397,13 @@ def recompute_running_clocks(policy: DeadlinePolicy) -> int:
             .values_list("channel", flat=True)
         )
         qs = qs.exclude(petition__channel__in=list(own))
-    count = 0
+    count, moved = 0, set()
     for deadline in qs.iterator():
         computed = clocks.compute(deadline.starts_at, rule)
         Deadline.objects.filter(pk=deadline.pk).update(
             due_at=computed.due_at, calendar_gap=computed.calendar_gap
         )
+        moved.add(deadline.petition_id)
         count += 1
+    derived.refresh(moved)
     return count

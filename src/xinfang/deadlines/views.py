@@ -5,6 +5,8 @@ the error in the user's language with its 4xx status."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -88,10 +90,12 @@ def outstanding_page(request):
     raw_unit = request.GET.get("unit", "")
     unit_id = 0 if raw_unit == "office" else parse_id(raw_unit)
     data = selectors.outstanding(request.user, responder_id=responder_id, unit_id=unit_id)
+    # The page links keep the responder or unit chosen (they dropped it: page 2 was everyone's).
+    keep = urlencode({k: request.GET[k] for k in ("responder", "unit") if request.GET.get(k)})
     return render(
         request,
         "deadlines/outstanding.html",
-        {**data, "page": _page(request, data["petitions"], count=data["count"])},
+        {**data, "page": _page(request, data["petitions"], count=data["count"]), "keep": keep},
     )
 
 

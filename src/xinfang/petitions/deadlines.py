@@ -69,8 +69,11 @@ def start_registration_clocks(petition) -> list[Deadline]:
 
 def restart_registration_clocks(petition) -> None:
     """After a correction of `received_at` or the superior's due date, while registered."""
+    from xinfang.petitions import derived
+
     Deadline.objects.filter(petition=petition, name__in=REGISTRATION_CLOCKS).delete()
     start_registration_clocks(petition)
+    derived.refresh([petition.pk])
 
 
 def start_transfer_clock(petition, instructed_at: datetime) -> None:

@@ -8,9 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import Unit
 from xinfang.core.fields import EncryptedTextField
-from xinfang.petitions.choices import Channel, Status
+from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.masking import MaskedCopyField
 from xinfang.petitions.querysets import PetitionQuerySet
+
+# In a fixed order: the partial indexes' condition must read the same in every migration.
+OPEN_STATUS_LIST = sorted(s.value for s in OPEN_STATUSES)
 
 
 class Category(models.Model):
@@ -99,6 +102,14 @@ class Petition(models.Model):
     )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the queues and /outstanding/ sort and filter by, kept by petitions/derived.py from the
+    # assignments and clocks (issue 9): the live lead assignment's unit, and the earliest end of
+    # the running clocks ("overdue" is next_due_at < now). Never set by hand. No index of its
+    # own on lead_unit: the open petitions' partial indexes below carry it.
+    lead_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    next_due_at = models.DateTimeField(null=True, blank=True)
 
     objects = PetitionQuerySet.as_manager()
 
@@ -118,6 +129,20 @@ class Petition(models.Model):
             models.Index(fields=["status", "-received_at"], name="petition_status_received"),
             models.Index(fields=["first_responder", "status"], name="petition_responder_status"),
             models.Index(fields=["-received_at", "-id"], name="petition_received_order"),
+            # The open petitions by their next running deadline: /outstanding/'s order (overdue
+            # first, since they end earliest), and "overdue" as a range of it.
+            models.Index(
+                fields=["next_due_at", "received_at", "id"],
+                condition=models.Q(status__in=OPEN_STATUS_LIST),
+                name="petition_open_next_due",
+            ),
+            # /outstanding/'s two summaries in one pass over this index alone (responder, unit,
+            # overdue; the id for the Rule 4.3 anti-joins), not over the table.
+            models.Index(
+                fields=["first_responder", "lead_unit", "next_due_at", "id"],
+                condition=models.Q(status__in=OPEN_STATUS_LIST),
+                name="petition_open_work",
+            ),
         ]
 
     def __str__(self):

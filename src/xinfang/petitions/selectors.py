@@ -402,9 +402,9 @@ def my_work_counts(user) -> dict[str, QuerySet]:
         "open_as_first_responder": visible.filter(first_responder=user, status__in=OPEN_STATUSES),
         "registered": visible.filter(status=Status.REGISTERED),
         "open": visible.filter(status__in=OPEN_STATUSES),
-        "overdue": visible.filter(status__in=OPEN_STATUSES).filter(
-            Exists(overdue_deadlines().filter(petition=OuterRef("pk")))
-        ),
+        # The petition's next running deadline has passed (derived.py): a range of the open
+        # petitions' index petition_open_next_due, not an EXISTS over clocks per petition.
+        "overdue": visible.filter(status__in=OPEN_STATUSES, next_due_at__lt=timezone.now()),
     }
 
 

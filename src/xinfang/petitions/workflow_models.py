@@ -109,6 +109,13 @@ class Assignment(models.Model):
                 condition=~models.Q(status="withdrawn"),
                 name="assignment_unit_live",
             ),
+            # The live assisting units, few beside the leads: the "joint handling to coordinate"
+            # queue asks for them per petition (queues._two_units_or_more, issue 9).
+            models.Index(
+                fields=["petition"],
+                condition=models.Q(role="assist") & ~models.Q(status="withdrawn"),
+                name="assignment_live_assist",
+            ),
         ]
 
 

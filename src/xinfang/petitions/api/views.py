@@ -29,7 +29,7 @@ from xinfang.petitions.api.serializers import (
 )
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.models import Category
-from xinfang.petitions.queues import queues_for
+from xinfang.petitions.queues import counted, queues_for
 from xinfang.petitions.selectors import (
     MAX_QUERY_LENGTH,
     get_visible_petition,
@@ -200,7 +200,8 @@ class ActionView(APIView):
 
 
 class QueueListView(APIView):
-    """GET /queues: the caller's work queues with counts and the first petitions in each."""
+    """GET /queues: the caller's work queues with counts (exact up to QUEUE_COUNT_CAP, "more than" beyond:
+    `count_exact` false) and the first petitions in each."""
 
     @extend_schema(
         parameters=[
@@ -211,7 +212,10 @@ class QueueListView(APIView):
             {
                 "name": serializers.CharField(),
                 "label": serializers.CharField(),
-                "count": serializers.IntegerField(),
+                "count": serializers.IntegerField(
+                    help_text="exact when count_exact; otherwise there are more than this many"
+                ),
+                "count_exact": serializers.BooleanField(),
                 "results": PetitionSummary(many=True),
             },
             many=True,
@@ -224,14 +228,18 @@ class QueueListView(APIView):
             raise InvalidInput({"limit": [_("Must be a whole number.")]}) from None
         if not 0 <= limit <= 50:
             raise InvalidInput({"limit": [_("Must be between 0 and 50.")]})
+        # Every count in one statement, exact up to QUEUE_COUNT_CAP (queues.counted).
         return Response(
             [
                 {
                     "name": queue.name,
                     "label": str(queue.label),
-                    "count": queue.count,
-                    "results": PetitionSummary(list(queue.petitions[:limit]), many=True).data,
+                    "count": count,
+                    "count_exact": exact,
+                    "results": PetitionSummary(list(queue.petitions[:limit]), many=True).data
+                    if limit
+                    else [],
                 }
-                for queue in queues_for(request.user)
+                for queue, count, exact in counted(queues_for(request.user))
             ]
         )

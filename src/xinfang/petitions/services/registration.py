@@ -14,11 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.audit import state
 from xinfang.audit.services import Context, append_event
 from xinfang.core.errors import Conflict, Forbidden
+from xinfang.petitions import derived
 from xinfang.petitions.audit_state import describe_written
 from xinfang.petitions.choices import Status
-from xinfang.petitions.deadlines import office_tz, restart_registration_clocks, start_registration_clocks
+from xinfang.petitions.deadlines import office_tz, registration_deadlines, restart_registration_clocks
 from xinfang.petitions.hooks import petition_numbered, petition_text_changed
 from xinfang.petitions.models import (
+    Deadline,
     IdempotencyKey,
     InvolvedPerson,
     InvolvedUnit,
@@ -113,7 +115,7 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
     now = timezone.now()
     year = now.astimezone(office_tz()).year
     provisional = provisional_number()
-    petition = Petition.objects.create(
+    petition = Petition(
         number=provisional,
         year=year,
         serial=1,  # replaced with the number below, in this transaction
@@ -133,6 +135,11 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
         superior_due_date=data.superior_due_date,
         first_responder=ctx.actor,
     )
+    # The clocks are computed first so that the petition row carries its next deadline from its
+    # INSERT (derived.py), without an UPDATE; they are written below, where they were.
+    clocks = registration_deadlines(petition)
+    petition.next_due_at = derived.running_due(clocks)
+    petition.save(force_insert=True)
     petitioners, involved_units, involved_persons = _write_parties(petition, data)
     if data.involved_units or data.involved_persons:
         # Only an involvement can hide a petition from the office staff who registered it
@@ -148,7 +155,7 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
             visitors=data.reception.visitors,
         )
     repeats = _link_repeats(petition, data)
-    deadlines = start_registration_clocks(petition)
+    deadlines = Deadline.objects.bulk_create(clocks)
     _remember(
         petition,
         petitioners=petitioners,

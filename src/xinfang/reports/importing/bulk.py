@@ -22,6 +22,7 @@ from xinfang.audit.services import Context, start_chains
 from xinfang.core.inserts import insert
 from xinfang.deadlines import clock_cache
 from xinfang.deadlines.clocks import local_day as clock_day
+from xinfang.petitions import derived
 from xinfang.petitions.choices import Status
 from xinfang.petitions.deadlines import office_tz, registration_deadlines
 from xinfang.petitions.hooks import petitions_created_in_bulk
@@ -141,6 +142,8 @@ def _write_rows(actor, ledger, planned, keys, earlier, clocks, year: int, *, res
     insert(Reply, replies)
     insert(Assignment, assignments)
     insert(ImportedPetition, imported)
+    # The queues' columns from the clocks and handling units just written (derived.py).
+    derived.refresh(p.pk for p in petitions)
     return [], [p.pk for p in petitions]
 
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_role_requests'),
-        ('petitions', '0008_petitioner_masked_copy'),
+        ('petitions', '0010_assignment_live_assist'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

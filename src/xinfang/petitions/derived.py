@@ -1,0 +1,76 @@
+"""What the queues and /outstanding/ sort and filter by, kept on the petition row (issue 9).
+
+- `lead_unit`: the unit of the petition's live lead assignment (at most one, a constraint);
+  empty while the petition office itself works it.
+- `next_due_at`: the earliest end of its running clocks (open and not paused); empty when
+  none runs. "Overdue" is then `next_due_at < now`, a column test a partial index answers,
+  instead of an EXISTS over the clocks for every open petition.
+
+Both used to be computed per request from the assignments and clocks of every open
+petition the reader may see: /outstanding/ grouped hundreds of thousands of rows at 10⁶
+petitions (2.8–4 s at 616,000). Kept here, the page is an index walk with LIMIT.
+
+Who keeps them: every writer of clocks or assignments calls `refresh` in its transaction:
+the workflow's `acting` (every action), registration and its correction, the clock actions
+(deadlines/services.py), the ledger import and the bench fills. `test_derived_columns.py`
+compares them with a recomputation after random actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import OuterRef, Subquery
+
+# Ids per UPDATE: SQLite's limit on bound parameters is far above this on every build we run.
+BATCH = 500
+
+
+def lead_unit_expression() -> Subquery:
+    from xinfang.petitions.workflow_models import Assignment, AssignmentRole, AssignmentStatus
+
+    return Subquery(
+        Assignment.objects.filter(petition=OuterRef("pk"), role=AssignmentRole.LEAD)
+        .exclude(status=AssignmentStatus.WITHDRAWN)
+        .order_by("id")
+        .values("unit_id")[:1]
+    )
+
+
+def next_due_expression() -> Subquery:
+    from xinfang.petitions.models import Deadline
+
+    return Subquery(
+        Deadline.objects.filter(petition=OuterRef("pk"), met_at__isnull=True, paused_at__isnull=True)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+
+
+def running_due(clocks) -> object | None:
+    """`next_due_at` from clock objects already in hand (registration builds them)."""
+    return min((c.due_at for c in clocks if c.met_at is None and c.paused_at is None), default=None)
+
+
+def refresh(petition_ids: Iterable[int], **also) -> None:
+    """Recompute both columns of these petitions from their assignments and clocks: one UPDATE
+    per BATCH ids, with the values computed by the database (the writer's own transaction
+    sees its rows). `also`: other columns the caller writes in the same statement (the
+    workflow's new status)."""
+    from xinfang.petitions.models import Petition
+
+    ids = sorted(set(petition_ids))
+    for start in range(0, len(ids), BATCH):
+        Petition.objects.filter(pk__in=ids[start : start + BATCH]).update(
+            lead_unit_id=lead_unit_expression(), next_due_at=next_due_expression(), **also
+        )
+
+
+def refresh_range(first_id: int, last_id: int) -> int:
+    """Recompute both columns for every petition with an id in [first_id, last_id] (bulk fills
+    and the migration's backfill: no id list to send)."""
+    from xinfang.petitions.models import Petition
+
+    return Petition.objects.filter(pk__gte=first_id, pk__lte=last_id).update(
+        lead_unit_id=lead_unit_expression(), next_due_at=next_due_expression()
+    )
