@@ -187,3 +187,48 @@ def test_errors_in_chinese_by_default(api, demo_org):
     assert response["Content-Language"] == "zh-hans"
     english = api("clerk", language="en").post(PETITIONS, body(title=""))
     assert english["Content-Language"] == "en"
+
+
+def test_a_received_time_cannot_be_corrected_under_an_approved_extension(api, demo_org):
+    """The clocks of a registration are restarted when its received time is corrected. Once a
+    leader has extended or paused one of them, that approval stands on the old clock: the
+    correction is refused with a 409 in the user's language and nothing changes (it was a 500,
+    the restart deleting a clock its change record protects)."""
+    from xinfang.audit.services import Context
+    from xinfang.deadlines.services import extend_deadline, pause_deadline
+    from xinfang.petitions.models import Deadline
+
+    users, _units = demo_org
+    clerk = api("clerk", "zh-hans")
+    for approve in (
+        lambda p: extend_deadline(
+            ctx=Context(actor=users["secgen"]), petition=p, name="handling", days=5, reason="核实需时"
+        ),
+        lambda p: pause_deadline(
+            ctx=Context(actor=users["secgen"]), petition=p, name="handling", reason="等待鉴定"
+        ),
+    ):
+        number = clerk.post(PETITIONS, body()).json()["number"]
+        petition = Petition.objects.get(number=number)
+        approve(petition)
+        clocks = sorted(
+            Deadline.objects.filter(petition=petition).values_list("pk", "name", "due_at", "paused_at")
+        )
+        received = petition.received_at
+        response = clerk.patch(
+            f"{PETITIONS}/{number}", {"received_at": (received - timedelta(days=1)).isoformat()}
+        )
+        assert response.status_code == 409, response.content
+        assert "延长" in response.json()["detail"]
+        petition.refresh_from_db()
+        assert petition.received_at == received
+        assert (
+            sorted(
+                Deadline.objects.filter(petition=petition).values_list("pk", "name", "due_at", "paused_at")
+            )
+            == clocks
+        )
+        events = clerk.get(f"{PETITIONS}/{number}/events").json()
+        assert "petition.corrected" not in [e["action"] for e in events]
+        # Other fields can still be corrected.
+        assert clerk.patch(f"{PETITIONS}/{number}", {"title": "路灯长期损坏"}).status_code == 200

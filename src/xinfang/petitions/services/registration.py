@@ -8,6 +8,7 @@ import json
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -427,7 +428,18 @@ def correct_registration(*, ctx: Context, petition: Petition, changes: dict) -> 
                     visitors=data.reception.visitors,
                 )
         if {"received_at", "superior", "channel"} & set(changed):
-            restart_registration_clocks(locked)
+            try:
+                restart_registration_clocks(locked)
+            except ProtectedError:
+                # A leader's extension or pause of a clock stands on the clock as it runs;
+                # restarting the clock would void that approval. Refused, and the whole
+                # correction with it (the transaction rolls back what was written above).
+                raise Conflict(
+                    _(
+                        "The received time, channel or superior's details can no longer be corrected: "
+                        "a leader has already extended or paused this petition's time limits."
+                    )
+                ) from None
         append_event(
             locked,
             ctx,
