@@ -31,6 +31,16 @@ def demo_org(db):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Django's locale middleware activates the request's language in the thread and leaves it
+    there; a test that asked in English left the next test's lazy messages in English."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """The API's throttles count in the cache; one test's requests must not limit another's."""
     from django.core.cache import cache
