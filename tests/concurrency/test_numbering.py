@@ -142,16 +142,17 @@ def test_rolled_back_registration_returns_its_number(demo_org):
     gen = generator(7)
     assert register(users["clerk"], gen.registration()).serial == 1
 
-    real = registration.start_registration_clocks
+    real = registration.append_event
     failures = [RuntimeError("disk full")]
 
-    def fail_once(petition):
-        # Runs after the number was allocated and the petition inserted.
+    def fail_once(*args, **kwargs):
+        # The registration's event is written after the number was allocated and the petition
+        # and its clocks inserted.
         if failures:
             raise failures.pop()
-        return real(petition)
+        return real(*args, **kwargs)
 
-    with mock.patch.object(registration, "start_registration_clocks", side_effect=fail_once):
+    with mock.patch.object(registration, "append_event", side_effect=fail_once):
         with pytest.raises(RuntimeError):
             register(users["clerk"], gen.registration())
         assert Petition.objects.count() == 1

@@ -109,7 +109,7 @@ def list_index(user, filters) -> ListIndex | None:
         return None
     lo, hi = summary._whole_days(filters)
     stored = (
-        _petition_rows(StatCount.objects.filter(summary._period_q(lo, hi, False)), filters)
+        _petition_rows(StatCount.objects.filter(summary._period_q(lo, hi, "m")), filters)
         .annotate(kind=Value(_STORED), at=F("day"))
         .values("kind", "at")
         .annotate(n=Sum("petitions"))

@@ -96,8 +96,8 @@ def training_rows() -> tuple[list[str], list[str], list[str], list[int]]:
     rows = (
         Petition.objects.exclude(status=Status.VOID)
         .order_by("-id")
-        .annotate(lead_unit=Subquery(lead))
-        .values_list("title", "content", "requests", "category__code", "lead_unit")[:MAX_EXAMPLES]
+        .annotate(first_lead_unit=Subquery(lead))
+        .values_list("title", "content", "requests", "category__code", "first_lead_unit")[:MAX_EXAMPLES]
     )
     texts, categories, unit_texts, units = [], [], [], []
     for title, content, requests, category, unit in rows:
