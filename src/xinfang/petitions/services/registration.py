@@ -115,27 +115,8 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
     returned petition (the 201 answer is built from it, `petition_from_registration`)."""
     now = timezone.now()
     year = now.astimezone(office_tz()).year
-    provisional = provisional_number()
-    petition = Petition(
-        number=provisional,
-        year=year,
-        serial=1,  # replaced with the number below, in this transaction
-        channel=data.channel,
-        status=Status.REGISTERED,
-        received_at=data.received_at,
-        anonymous=data.anonymous,
-        title=data.title,
-        content=data.content,
-        requests=data.requests,
-        category=data.category,
-        important=data.important,
-        urgent=data.urgent,
-        is_group=data.is_group,
-        superior_unit=data.superior_unit,
-        superior_reference=data.superior_reference,
-        superior_due_date=data.superior_due_date,
-        first_responder=ctx.actor,
-    )
+    petition = unsaved_petition(data, actor=ctx.actor, year=year)
+    provisional = petition.number
     # The clocks are computed first so that the petition row carries its next deadline from its
     # INSERT (derived.py), without an UPDATE; they are written below, where they were.
     clocks = registration_deadlines(petition)
@@ -230,6 +211,36 @@ def _remember(petition, *, petitioners, involved_units, involved_persons, recept
         "attachments": _cached(petition, "attachments", []),
     }
     petition._prefetched_objects_cache = cache
+
+
+def unsaved_petition(
+    data: RegistrationInput, *, actor, year: int, status: str = Status.REGISTERED, **fields
+) -> Petition:
+    """The petition a checked registration describes, unsaved, under a provisional number
+    (its serial is replaced with the real one in the registering transaction). Registration
+    and the ledger import build it here, so that both copy the same fields; `fields`: what
+    the caller sets besides (an imported closed matter's status and outcome)."""
+    return Petition(
+        number=provisional_number(),
+        year=year,
+        serial=1,
+        channel=data.channel,
+        status=status,
+        received_at=data.received_at,
+        anonymous=data.anonymous,
+        title=data.title,
+        content=data.content,
+        requests=data.requests,
+        category=data.category,
+        important=data.important,
+        urgent=data.urgent,
+        is_group=data.is_group,
+        superior_unit=data.superior_unit,
+        superior_reference=data.superior_reference,
+        superior_due_date=data.superior_due_date,
+        first_responder=actor,
+        **fields,
+    )
 
 
 def party_objects(petition: Petition, data: RegistrationInput) -> tuple[list, list, list]:

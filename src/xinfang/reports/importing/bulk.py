@@ -34,9 +34,14 @@ from xinfang.petitions.models import (
     Petitioner,
     ReceptionRecord,
 )
-from xinfang.petitions.numbering import allocate_numbers, provisional_number
+from xinfang.petitions.numbering import allocate_numbers
 from xinfang.petitions.services.reach import unreachable_many, unreachable_message
-from xinfang.petitions.services.registration import MAX_REPEAT_LINKS, blind_index, party_objects
+from xinfang.petitions.services.registration import (
+    MAX_REPEAT_LINKS,
+    blind_index,
+    party_objects,
+    unsaved_petition,
+)
 from xinfang.petitions.workflow_models import Assignment, Reply
 from xinfang.reports.importing.history import history_rows, import_data
 from xinfang.reports.models import ImportedPetition, LedgerImport
@@ -248,28 +253,10 @@ def check_reach(actor, planned) -> list[dict]:
 
 
 def _petition(result, data, actor, year: int) -> Petition:
-    closed = result.closed
-    return Petition(
-        number=provisional_number(),
-        year=year,
-        serial=1,  # replaced with the real number below, in this transaction
-        channel=data.channel,
-        status=Status.CLOSED if closed else Status.REGISTERED,
-        received_at=data.received_at,
-        anonymous=data.anonymous,
-        title=data.title,
-        content=data.content,
-        requests=data.requests,
-        category=data.category,
-        important=data.important,
-        urgent=data.urgent,
-        is_group=data.is_group,
-        superior_unit=data.superior_unit,
-        superior_reference=data.superior_reference,
-        superior_due_date=data.superior_due_date,
-        first_responder=actor,
-        outcome=result.outcome if closed else "",
-        closed_at=result.closed_at if closed else None,
+    if not result.closed:
+        return unsaved_petition(data, actor=actor, year=year)
+    return unsaved_petition(
+        data, actor=actor, year=year, status=Status.CLOSED, outcome=result.outcome, closed_at=result.closed_at
     )
 
 
