@@ -40,8 +40,7 @@ SEARCH_NUMBER_KEYS = (
 CHAIN_COUNT = ["chain count: UPDATE … RETURNING (the lock)", "chain count: its seal"]
 REACHABLE = [
     "reach: first responder sees it",
-    "reach: the reviewing leaders",
-    "reach: a leader's roles",
+    "reach: the reviewing leaders, with their units and roles",
     "reach: that leader sees it",
 ]
 

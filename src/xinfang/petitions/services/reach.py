@@ -31,16 +31,29 @@ def _sees(user, petition: Petition) -> bool:
     return user is not None and Petition.objects.visible_to(user).filter(pk=petition.pk).exists()
 
 
+def _reviewing_leaders() -> list:
+    """The active reviewing leaders with their unit and roles, one statement: visible_to reads
+    both of each leader, which were otherwise a query per leader."""
+    from xinfang.accounts.role_codes import prime, with_role_codes
+
+    leaders = list(
+        with_role_codes(
+            get_user_model()
+            .objects.filter(is_active=True, roles__role__in=REVIEWING_LEADERS)
+            .select_related("unit")
+            .distinct()
+        )
+    )
+    for leader in leaders:
+        prime(leader, leader.joined_role_codes)
+    return leaders
+
+
 def unreachable_by(petition: Petition) -> str | None:
     """Who in charge could no longer read the petition ("first_responder", "leaders"), or None."""
     if not _sees(petition.first_responder, petition):
         return "first_responder"
-    leaders = (
-        get_user_model()
-        .objects.filter(is_active=True, roles__role__in=REVIEWING_LEADERS)
-        .select_related("unit")
-        .distinct()
-    )
+    leaders = _reviewing_leaders()
     if not any(_sees(leader, petition) for leader in leaders):
         return "leaders"
     return None
@@ -67,12 +80,7 @@ def unreachable_many(petition_ids, first_responder) -> dict[int, str]:
 
     out = dict.fromkeys(ids - seen_by(first_responder, wanted), "first_responder")
     rest = ids - set(out)
-    leaders = (
-        get_user_model()
-        .objects.filter(is_active=True, roles__role__in=REVIEWING_LEADERS)
-        .select_related("unit")
-        .distinct()
-    )
+    leaders = _reviewing_leaders()
     for leader in leaders:
         if not rest:
             break
