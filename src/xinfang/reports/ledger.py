@@ -1,10 +1,12 @@
 """The ledger (台账) export: one row per petition of a filtered list, as .xlsx or .csv.
 
-Rows are read as plain values through a server-side cursor (PostgreSQL; SQLite reads in
-chunks), and each chunk's petitioners, units, clocks and replies are read in one query per kind
-for the whole chunk, then written as they come: the CSV is a streamed response, the workbook is
-streamed into a temporary file (reports/xlsx_stream.py), then sent from it. Memory stays flat
-whatever the number of rows. (Model instances with prefetch_related cost about 2.5 ms a row:
+On PostgreSQL the rows are read by one statement through a server-side cursor, each row with
+its petitioners, units, clocks and last reply as subqueries and its dates in office time; on
+SQLite in chunks, each chunk's related rows in one query per kind. They are written as they
+come, as lists in the order of COLUMNS (ledger_cells): the CSV is a streamed response, the
+workbook is streamed into a temporary file (reports/xlsx_stream.py), then sent from it. Memory
+stays flat whatever the number of rows. Where the time goes at 10⁵ rows: docs/benchmarks.md,
+"round 5: the ledger export". (Model instances with prefetch_related cost about 2.5 ms a row:
 Django builds a queryset per petition and relation to fill its caches, and each
 get_..._display() call translated the choice labels again.)
 
