@@ -217,7 +217,7 @@ def export_stage(fmt: str, limit: int) -> None:
 
     from xinfang.accounts.models import User
     from xinfang.petitions.selectors import parse_filters, petition_list
-    from xinfang.reports.ledger import csv_stream, ledger_rows, write_xlsx
+    from xinfang.reports.ledger import csv_stream, ledger_cells, write_xlsx
 
     clerk = User.objects.get(username="clerk")
     target = Path(os.environ["XINFANG_DATA_DIR"]) / f"ledger.{fmt}"
@@ -226,10 +226,13 @@ def export_stage(fmt: str, limit: int) -> None:
         oldest = petition_list(clerk, parse_filters({})).values_list("received_at", flat=True)[limit - 1]
         params["received_after"] = timezone.localdate(oldest).isoformat()
     started = time.perf_counter()
-    rows = ledger_rows(clerk, parse_filters(params))
+    rows = ledger_cells(clerk, parse_filters(params))
     if fmt == "csv":
-        with target.open("w", encoding="utf-8") as handle:
-            count = sum(1 for line in csv_stream(rows) if handle.write(line) is not None) - 2
+        done = [0]
+        with target.open("wb") as handle:
+            for part in csv_stream(rows, progress=lambda n: done.__setitem__(0, n)):
+                handle.write(part)
+        count = done[0]
     else:
         with target.open("wb") as handle:
             count = write_xlsx(rows, handle)

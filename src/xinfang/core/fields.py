@@ -30,6 +30,21 @@ class EncryptedTextField(models.TextField):
             raise crypto.DecryptionError(f"{self._purpose()}: a plaintext value in an encrypted column")
         return crypto.decrypt(value, purpose=self._purpose())
 
+    def opener(self):
+        """`from_db_value` for many values read raw (an export reading SQL of its own): the
+        keys are looked up once (crypto.opener)."""
+        purpose = self._purpose()
+        open_value = crypto.opener(purpose)
+
+        def from_db(value):
+            if not value:
+                return value
+            if not crypto.is_sealed(value):
+                raise crypto.DecryptionError(f"{purpose}: a plaintext value in an encrypted column")
+            return open_value(value)
+
+        return from_db
+
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         if not value:

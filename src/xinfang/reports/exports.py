@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.selectors import parse_filters
-from xinfang.reports.ledger import csv_stream, ledger_rows, log_export, xlsx_tempfile
+from xinfang.reports.ledger import csv_stream, ledger_cells, log_export, xlsx_tempfile
 
 FORMATS = ("xlsx", "csv")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -42,11 +42,11 @@ def ledger_response(user, params):
     log_export(fmt, list_params, user=user)
     if fmt == "csv":
         response = StreamingHttpResponse(
-            csv_stream(ledger_rows(user, filters)), content_type="text/csv; charset=utf-8"
+            csv_stream(ledger_cells(user, filters)), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{filename(fmt)}"'
     else:
-        handle, _count = xlsx_tempfile(ledger_rows(user, filters))
+        handle, _count = xlsx_tempfile(ledger_cells(user, filters))
         response = FileResponse(handle, as_attachment=True, filename=filename(fmt), content_type=XLSX_TYPE)
     response["Cache-Control"] = "no-store"
     return response

@@ -1,10 +1,12 @@
 """The ledger (台账) export: one row per petition of a filtered list, as .xlsx or .csv.
 
-Rows are read as plain values through a server-side cursor (PostgreSQL; SQLite reads in
-chunks), and each chunk's petitioners, units, clocks and replies are read in one query per kind
-for the whole chunk, then written as they come: the CSV is a streamed response, the workbook is
-streamed into a temporary file (reports/xlsx_stream.py), then sent from it. Memory stays flat
-whatever the number of rows. (Model instances with prefetch_related cost about 2.5 ms a row:
+On PostgreSQL the rows are read by one statement through a server-side cursor, each row with
+its petitioners, units, clocks and last reply as subqueries and its dates in office time; on
+SQLite in chunks, each chunk's related rows in one query per kind. They are written as they
+come, as lists in the order of COLUMNS (ledger_cells): the CSV is a streamed response, the
+workbook is streamed into a temporary file (reports/xlsx_stream.py), then sent from it. Memory
+stays flat whatever the number of rows. Where the time goes at 10⁵ rows: docs/benchmarks.md,
+"round 5: the ledger export". (Model instances with prefetch_related cost about 2.5 ms a row:
 Django builds a queryset per petition and relation to fill its caches, and each
 get_..._display() call translated the choice labels again.)
 
@@ -16,6 +18,7 @@ text is always written as text, never as a formula.
 from __future__ import annotations
 
 import csv
+import io
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
@@ -33,7 +36,7 @@ from xinfang.core.csv_export import safe_cell
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.masking import read_masked_copy
-from xinfang.petitions.models import Deadline, InvolvedUnit, Petitioner
+from xinfang.petitions.models import Deadline, InvolvedUnit, Petition, Petitioner
 from xinfang.petitions.selectors import PetitionFilters, petition_list
 from xinfang.petitions.workflow_models import Assignment, AssignmentStatus, Reply
 from xinfang.reports.columns import COLUMNS
@@ -90,7 +93,7 @@ def _related(ids: list[int]) -> dict:
         .order_by("petition_id", "position", "id")
         .values_list("petition_id", "name", "masked")
     ):
-        people[pid].append((name, *read_masked_copy(masked)))
+        people[pid].append((name, read_masked_copy(masked)))
     for pid, unit in (
         Assignment.objects.filter(petition_id__in=ids)
         .exclude(status=AssignmentStatus.WITHDRAWN)
@@ -119,90 +122,279 @@ def _related(ids: list[int]) -> dict:
 
 def ledger_rows(user, filters: PetitionFilters) -> Iterator[dict]:
     """One dict per petition, keyed like COLUMNS; dates as naive office-time datetimes."""
+    for cells in ledger_cells(user, filters):
+        yield dict(zip(KEYS, cells, strict=True))
+
+
+def ledger_cells(user, filters: PetitionFilters) -> Iterator[list]:
+    """One list per petition in the order of COLUMNS (what the writers take): text as str,
+    dates as naive office-time datetimes or None."""
     english = (get_language() or "").startswith("en")
+    # Labels translated once, not once per row.
+    channels = {value: str(label) for value, label in Channel.choices}
+    statuses = {value: str(label) for value, label in Status.choices}
+    units = dict(Unit.objects.values_list("id", "name"))
+    units_get = units.get
+    records = _records_sql if connection.vendor == "postgresql" else _records_chunked
+    for (
+        number,
+        received,
+        channel,
+        category,
+        category_en,
+        title,
+        content,
+        requests,
+        status,
+        outcome,
+        closed,
+        superior_unit,
+        superior_reference,
+        superior_due,
+        people,
+        handling,
+        involved,
+        handling_due,
+        reply_due,
+        replied,
+    ) in records(user, filters):
+        if people:
+            names = "、".join(name for name, _masks in people)
+            id_number = "、".join(m[0] for _name, m in people if m[0])
+            phone = "、".join(m[1] for _name, m in people if m[1])
+            address = "、".join(m[2] for _name, m in people if m[2])
+        else:
+            names = id_number = phone = address = ""
+        # In the order of COLUMNS (checked below, at import).
+        yield [
+            number,
+            received,
+            channels.get(channel, channel),
+            # Names are shown on screen; the numbers and the address are masked there.
+            names,
+            id_number,
+            phone,
+            address,
+            category_en if english and category_en else category,
+            title,
+            content,
+            requests,
+            "、".join([units_get(u, "") for u in handling]) if handling else "",
+            "、".join([units_get(u, "") for u in involved]) if involved else "",
+            statuses.get(status, status),
+            handling_due,
+            reply_due,
+            outcome,
+            replied,
+            closed,
+            superior_unit or "",
+            superior_reference,
+            datetime.combine(superior_due, datetime.min.time()) if superior_due else None,
+        ]
+
+
+KEYS = tuple(c.key for c in COLUMNS)
+assert KEYS == (  # noqa: S101 - ledger_cells writes its cells in this order
+    "number",
+    "received_at",
+    "channel",
+    "petitioner",
+    "id_number",
+    "phone",
+    "address",
+    "category",
+    "title",
+    "content",
+    "requests",
+    "handling_units",
+    "involved_units",
+    "status",
+    "handling_due",
+    "reply_due",
+    "outcome",
+    "replied_at",
+    "closed_at",
+    "superior_unit",
+    "superior_reference",
+    "superior_due",
+), "ledger_cells writes its cells in the order of COLUMNS"
+DATE_INDEXES = tuple(i for i, key in enumerate(KEYS) if key in DATE_COLUMNS)
+TEXT_INDEXES = tuple(i for i, key in enumerate(KEYS) if key not in DATE_COLUMNS)
+
+
+def _records_sql(user, filters: PetitionFilters) -> Iterator[tuple]:
+    """PostgreSQL: every row with all it shows, in one statement read through a server-side
+    cursor. Each petition's petitioners, units, clocks and last reply are subqueries of its
+    row, so the database reads them while it walks the list, with no round trip and no
+    per-chunk lookup tables in Python; dates come as office time (AT TIME ZONE)."""
+    q = connection.ops.quote_name
+    pid = f"{q(Petition._meta.db_table)}.{q('id')}"
+    tz = office_tz().key
+
+    def local(column: str) -> RawSQL:
+        return RawSQL(f"{q(Petition._meta.db_table)}.{q(column)} AT TIME ZONE %s", [tz])  # noqa: S611
+
+    def sub(sql: str, params=()) -> RawSQL:
+        return RawSQL(f"SELECT {sql}", list(params))  # noqa: S611 - fixed SQL, values as parameters
+
+    people = sub(
+        f"array_agg(ARRAY[p.name, p.masked] ORDER BY p.position, p.id) "
+        f"FROM {q(Petitioner._meta.db_table)} p WHERE p.petition_id = {pid}"
+    )
+    handling = sub(
+        f"array_agg(a.unit_id ORDER BY a.id) FROM {q(Assignment._meta.db_table)} a "
+        f"WHERE a.petition_id = {pid} AND a.status <> %s",
+        [AssignmentStatus.WITHDRAWN.value],
+    )
+    involved = sub(
+        f"array_agg(i.unit_id ORDER BY i.id) FROM {q(InvolvedUnit._meta.db_table)} i WHERE i.petition_id = {pid}"
+    )
+
+    # Both clocks in one look-up (one subquery fewer per row: about a tenth of the statement).
+    dues = sub(
+        "ARRAY[max(d.due_at) FILTER (WHERE d.name = %s) AT TIME ZONE %s, "
+        "max(d.due_at) FILTER (WHERE d.name = %s) AT TIME ZONE %s] "
+        f"FROM {q(Deadline._meta.db_table)} d WHERE d.petition_id = {pid} AND d.name IN (%s, %s)",
+        ["handling", tz, "reply", tz, "handling", "reply"],
+    )
+    replied = sub(
+        f"max(r.replied_at) AT TIME ZONE %s FROM {q(Reply._meta.db_table)} r WHERE r.petition_id = {pid}",
+        [tz],
+    )
+    rows = (
+        petition_list(user, filters)
+        .values_list(
+            "number",
+            local("received_at"),
+            "channel",
+            "category__name",
+            "category__name_en",
+            "title",
+            "content",
+            "requests",
+            "status",
+            "outcome",
+            local("closed_at"),
+            "superior_unit__name",
+            "superior_reference",
+            "superior_due_date",
+            people,
+            handling,
+            involved,
+            dues,
+            replied,
+        )
+        .iterator(chunk_size=CHUNK)
+    )
+    open_masked = Petitioner._meta.get_field("masked").opener()
+    for *row, (handling_due, reply_due), replied_at in rows:
+        if people := row[14]:
+            row[14] = [(name, read_masked_copy(open_masked(masked))) for name, masked in people]
+        yield (*row, handling_due, reply_due, replied_at)
+
+
+def _records_chunked(user, filters: PetitionFilters) -> Iterator[tuple]:
+    """SQLite: the rows in chunks, each chunk's related rows read in one query per kind."""
     tz = office_tz()
 
     def day(value) -> datetime | None:
         return value.astimezone(tz).replace(tzinfo=None) if value else None
 
-    # Labels translated once, not once per row.
-    channels = {value: str(label) for value, label in Channel.choices}
-    statuses = {value: str(label) for value, label in Status.choices}
-    units = dict(Unit.objects.values_list("id", "name"))
     rows = ledger_queryset(user, filters).iterator(chunk_size=CHUNK)
     for chunk in _chunks(rows, CHUNK):
         related = _related([p["id"] for p in chunk])
-        people, due = related["people"], related["due"]
+        people, due, handling, involved = (
+            related["people"],
+            related["due"],
+            related["handling"],
+            related["involved"],
+        )
         for p in chunk:
             pid = p["id"]
-            persons = people.get(pid, ())
-            yield {
-                "number": p["number"],
-                "received_at": day(p["received_at"]),
-                "channel": channels.get(p["channel"], p["channel"]),
-                # Names are shown on screen; the numbers and the address are masked there.
-                "petitioner": "、".join(x[0] for x in persons),
-                "id_number": "、".join(x[1] for x in persons if x[1]),
-                "phone": "、".join(x[2] for x in persons if x[2]),
-                "address": "、".join(x[3] for x in persons if x[3]),
-                "category": p["category__name_en"]
-                if english and p["category__name_en"]
-                else p["category__name"],
-                "title": p["title"],
-                "content": p["content"],
-                "requests": p["requests"],
-                "handling_units": "、".join(units.get(u, "") for u in related["handling"].get(pid, ())),
-                "involved_units": "、".join(units.get(u, "") for u in related["involved"].get(pid, ())),
-                "status": statuses.get(p["status"], p["status"]),
-                "handling_due": day(due.get((pid, "handling"))),
-                "reply_due": day(due.get((pid, "reply"))),
-                "outcome": p["outcome"],
-                "replied_at": day(related["replied"].get(pid)),
-                "closed_at": day(p["closed_at"]),
-                "superior_unit": p["superior_unit__name"] or "",
-                "superior_reference": p["superior_reference"],
-                "superior_due": (
-                    datetime.combine(p["superior_due_date"], datetime.min.time())
-                    if p["superior_due_date"]
-                    else None
-                ),
-            }
+            yield (
+                p["number"],
+                day(p["received_at"]),
+                p["channel"],
+                p["category__name"],
+                p["category__name_en"],
+                p["title"],
+                p["content"],
+                p["requests"],
+                p["status"],
+                p["outcome"],
+                day(p["closed_at"]),
+                p["superior_unit__name"],
+                p["superior_reference"],
+                p["superior_due_date"],
+                people.get(pid),
+                handling.get(pid),
+                involved.get(pid),
+                day(due.get((pid, "handling"))),
+                day(due.get((pid, "reply"))),
+                day(related["replied"].get(pid)),
+            )
 
 
 def headings() -> list[str]:
     return [str(c.heading) for c in COLUMNS]
 
 
-class _Echo:
-    def write(self, value):
-        return value
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # as core/csv_export.safe_cell
 
 
-def csv_stream(rows: Iterator[dict]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # so that spreadsheet programs read the Chinese text as UTF-8
-    yield writer.writerow([safe_cell(h) for h in headings()])
-    for row in rows:
-        yield writer.writerow(
-            [
-                (row[c.key].strftime("%Y-%m-%d") if row[c.key] else "")
-                if c.key in DATE_COLUMNS
-                else safe_cell(row[c.key])
-                for c in COLUMNS
-            ]
-        )
+def _escape(cells: list) -> list:
+    """The cells as written: text that a spreadsheet would run as a formula prefixed with an
+    apostrophe (core/csv_export.safe_cell, inlined: 16 calls a row were a tenth of a CSV row's
+    time), None as ""."""
+    for i in TEXT_INDEXES:
+        value = cells[i]
+        if value is None:
+            cells[i] = ""
+        elif value.startswith(_FORMULA_START):
+            cells[i] = "'" + value
+    return cells
 
 
-def write_xlsx(rows: Iterator[dict], target, *, progress=None) -> int:
-    """Write the ledger workbook to `target` (a path or a seekable binary file); returns the row
-    count. `progress(n)` is called every CHUNK rows (the background export's progress bar)."""
+def csv_stream(rows: Iterator[list], *, progress=None) -> Iterator[bytes]:
+    """The ledger as CSV (UTF-8 with a byte order mark), in parts of CHUNK rows: `rows` from
+    ledger_cells; `progress(n)` after each part."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")  # so that spreadsheet programs read the Chinese text as UTF-8
+    writer.writerow([safe_cell(h) for h in headings()])
+    yield _take(buffer)
+    n = 0
+    for chunk in _chunks(iter(rows), CHUNK):
+        for cells in chunk:
+            for i in DATE_INDEXES:
+                value = cells[i]
+                cells[i] = value.strftime("%Y-%m-%d") if value else ""
+            _escape(cells)
+        writer.writerows(chunk)
+        n += len(chunk)
+        yield _take(buffer)
+        if progress:
+            progress(n)
+
+
+def _take(buffer: io.StringIO) -> bytes:
+    """What `buffer` holds, as UTF-8; then empty it."""
+    data = buffer.getvalue().encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
+    return data
+
+
+def write_xlsx(rows: Iterator[list], target, *, progress=None) -> int:
+    """Write the ledger workbook to `target` (a path or a seekable binary file) from
+    ledger_cells; returns the row count. `progress(n)` is called every CHUNK rows (the
+    background export's progress bar)."""
     sheet = SheetWriter(
         target, sheet_name=str(_sheet_name()), widths=[c.width for c in COLUMNS], headings=headings()
     )
-    keys = [c.key for c in COLUMNS]
     n = 0
-    for n, row in enumerate(rows, start=1):
-        sheet.write_row([row[k] if k in DATE_COLUMNS else safe_cell(row[k]) for k in keys])
+    for n, cells in enumerate(rows, start=1):
+        sheet.write_row(_escape(cells))
         if progress and n % CHUNK == 0:
             progress(n)
     sheet.close()

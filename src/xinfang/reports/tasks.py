@@ -16,10 +16,10 @@ from xinfang.reports.models import ExportStatus, LedgerExport
 @task()
 def write_ledger_export(job_id: str) -> dict:
     """Write one queued export to its file, reporting progress every chunk of rows. Reads as the
-    person who asked (visible_to inside ledger_rows), in the language they asked in."""
+    person who asked (visible_to inside ledger_cells), in the language they asked in."""
     from xinfang.petitions.selectors import parse_filters, petition_list
     from xinfang.reports.exports import export_name
-    from xinfang.reports.ledger import csv_stream, ledger_rows, write_xlsx
+    from xinfang.reports.ledger import csv_stream, ledger_cells, write_xlsx
 
     job = LedgerExport.objects.select_related("user").get(pk=job_id)
     if job.status != ExportStatus.QUEUED:
@@ -35,15 +35,13 @@ def write_ledger_export(job_id: str) -> dict:
         with reads_may_lag(job.user), translation.override(job.language):
             total = petition_list(job.user, filters).count()
             LedgerExport.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, total=total)
-            rows = ledger_rows(job.user, filters)
+            rows = ledger_cells(job.user, filters)
             # Written to a local scratch file, then handed to the storage whole: a storage
             # other than the local disk (shared by several machines) takes a finished file.
             with tempfile.TemporaryFile() as handle:
                 if job.format == "csv":
-                    for n, line in enumerate(csv_stream(rows)):
-                        handle.write(line.encode("utf-8"))
-                        if n and n % 2000 == 0:
-                            progress(n)
+                    for part in csv_stream(rows, progress=progress):
+                        handle.write(part)
                 else:
                     write_xlsx(rows, handle, progress=progress)
                 handle.seek(0)

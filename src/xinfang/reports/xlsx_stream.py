@@ -143,14 +143,20 @@ class SheetWriter:
         r = self.rows + 1
         parts = [f'<row r="{r}">']
         append = parts.append
+        special = _SPECIAL.search
         text_open = f'{r}"{style} t="inlineStr"><is><t xml:space="preserve">'
+        date_open = f'{r}" s="2"><v>'
         for letter, value in zip(self._letters, values, strict=False):
             if value is None or value == "":
                 continue
             if isinstance(value, datetime):
-                append(f'<c r="{letter}{r}" s="2"><v>{excel_serial(value)}</v></c>')
-            else:
-                append(f'<c r="{letter}{text_open}{_text(str(value))}</t></is></c>')
+                append(f'<c r="{letter}{date_open}{excel_serial(value)}</v></c>')
+                continue
+            value = str(value)
+            # Most cells need no change: checked here, without a call per cell.
+            if len(value) > MAX_TEXT or special(value):
+                value = _text(value)
+            append(f'<c r="{letter}{text_open}{value}</t></is></c>')
         append("</row>")
         self._buffer.append("".join(parts))
         self.rows = r
