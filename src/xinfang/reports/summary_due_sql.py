@@ -31,6 +31,10 @@ DUE_COLUMNS = (
 )
 DUE_KEY = "grain, day, channel, category_id, status, is_group, scope, clock, unit_id, due"
 RUNNING = "met_at IS NULL AND paused_at IS NULL"
+# First statement of every trigger function: while a bulk writer has switched the triggers off
+# for its transaction (summary_sql.pause), its new petitions are counted afterwards in one pass
+# instead (summary_sql.count_new), so the triggers return at once.
+PAUSED = "IF current_setting('xinfang.stat_paused', true) = 'on' THEN RETURN NULL; END IF;"
 
 
 def due_functions_sql(tz: str) -> str:
@@ -78,6 +82,7 @@ DECLARE
     ids bigint[]; pids bigint[]; names text[]; uids bigint[]; dues timestamptz[];
     runs boolean[]; ds integer[];
 BEGIN
+    {PAUSED}
     IF TG_OP = 'INSERT' THEN
         SELECT array_agg(id), array_agg(petition_id), array_agg(name), array_agg(unit_id),
                array_agg(due_at), array_agg({RUNNING}), array_agg(1)
@@ -168,13 +173,16 @@ DROP FUNCTION IF EXISTS reports_stat_due_day(date);
 """
 
 
-def due_rebuild_sql(tz: str) -> str:
-    """Refill reports_statdue; expects the temporary table reports_pairs of summary_sql's
-    rebuild (every petition's counted units per scope)."""
+def due_rebuild_sql(tz: str, petitions: str = "petitions_petition") -> str:
+    """Refill reports_statdue; expects the temporary tables reports_pairs and reports_first_due
+    of summary_sql's rebuild (every petition's counted units per scope, its earliest running
+    due). With `petitions` a subset of the petitions (summary_sql.count_new), their rows are
+    added instead, the table kept."""
     tz = tz.replace("'", "")
     day = f"(p.received_at AT TIME ZONE '{tz}')::date"
+    truncate = "TRUNCATE reports_statdue;" if petitions == "petitions_petition" else ""
     return f"""
-TRUNCATE reports_statdue;
+{truncate}
 INSERT INTO reports_statdue ({DUE_COLUMNS})
 SELECT g.grain, reports_stat_period(g.grain, x.day),
        x.channel, x.category_id, x.status, x.is_group, x.scope, x.clock, x.unit_id, x.due,
@@ -183,23 +191,23 @@ FROM (
     SELECT {day} AS day, p.channel, p.category_id, p.status, p.is_group, '' AS scope,
            reports_stat_clock(d.name) AS clock, d.unit_id, reports_stat_due(d.due_at) AS due,
            0 AS petitions, count(*)::integer AS clocks
-    FROM petitions_deadline d JOIN petitions_petition p ON p.id = d.petition_id
+    FROM petitions_deadline d JOIN {petitions} p ON p.id = d.petition_id
     WHERE d.met_at IS NULL AND d.paused_at IS NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
     UNION ALL
     SELECT {day}, p.channel, p.category_id, p.status, p.is_group, '', '', NULL::bigint,
            reports_stat_due(f.first_due), count(*)::integer, 0
-    FROM reports_first_due f JOIN petitions_petition p ON p.id = f.petition_id
+    FROM reports_first_due f JOIN {petitions} p ON p.id = f.petition_id
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
     UNION ALL
     SELECT {day}, p.channel, p.category_id, p.status, p.is_group, pr.scope, reports_stat_clock(d.name),
            pr.unit_id, reports_stat_due(d.due_at), 0, count(*)::integer
-    FROM reports_pairs pr JOIN petitions_petition p ON p.id = pr.petition_id
+    FROM reports_pairs pr JOIN {petitions} p ON p.id = pr.petition_id
          JOIN petitions_deadline d ON d.petition_id = p.id
     WHERE d.met_at IS NULL AND d.paused_at IS NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
     UNION ALL
     SELECT {day}, p.channel, p.category_id, p.status, p.is_group, pr.scope, '', pr.unit_id,
            reports_stat_due(f.first_due), count(*)::integer, 0
-    FROM reports_pairs pr JOIN petitions_petition p ON p.id = pr.petition_id
+    FROM reports_pairs pr JOIN {petitions} p ON p.id = pr.petition_id
          JOIN reports_first_due f ON f.petition_id = p.id
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 ) x CROSS JOIN {GRAINS} g(grain)
@@ -208,12 +216,16 @@ ORDER BY 7, 1, 2;  -- scope, grain, day: the reads' index order (summary_sql's r
 """  # noqa: S608
 
 
-FIRST_DUE_SQL = f"""
+def first_due_sql(only: str = "TRUE") -> str:
+    """The temporary table of each petition's earliest running due, for the petitions `only`
+    admits (a condition on petition_id)."""
+    return f"""
 DROP TABLE IF EXISTS pg_temp.reports_first_due;
 CREATE TEMP TABLE reports_first_due AS
-    SELECT petition_id, min(due_at) AS first_due FROM petitions_deadline WHERE {RUNNING}
+    SELECT petition_id, min(due_at) AS first_due FROM petitions_deadline WHERE {RUNNING} AND {only}
     GROUP BY petition_id;
 """  # noqa: S608
+
 
 # Deltas folded into one row per key; due days that have become "before yesterday" since they
 # were written fold into DUE_PAST (reports_stat_due maps them again).

@@ -43,6 +43,7 @@ from xinfang.petitions.services.registration import (
     unsaved_petition,
 )
 from xinfang.petitions.workflow_models import Assignment, Reply
+from xinfang.reports import summary_sql
 from xinfang.reports.importing.history import history_rows, import_data
 from xinfang.reports.models import ImportedPetition, LedgerImport
 
@@ -69,21 +70,28 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
     clocks = _Clocks()
     ids: list[int] = []
     errors: list[dict] = []
-    for start in range(0, len(planned), WRITE_CHUNK):
-        end = start + WRITE_CHUNK
-        chunk_errors, chunk_ids = _write_rows(
-            actor, ledger, planned[start:end], keys[start:end], earlier, clocks, year, rest=not errors
-        )
-        errors += chunk_errors
-        ids += chunk_ids
-    if errors:
-        return errors
+    # The statistics summary's triggers are paused while the new petitions and their rows are
+    # written, and the petitions counted in one pass afterwards (summary_sql.pause).
+    summary_sql.pause()
+    try:
+        for start in range(0, len(planned), WRITE_CHUNK):
+            end = start + WRITE_CHUNK
+            chunk_errors, chunk_ids = _write_rows(
+                actor, ledger, planned[start:end], keys[start:end], earlier, clocks, year, rest=not errors
+            )
+            errors += chunk_errors
+            ids += chunk_ids
+        if errors:
+            return errors
+        summary_sql.count_new(ids)
 
-    # From here to commit the year's number row is locked (numbering.py).
-    numbers = allocate_numbers(year, len(ids))
-    for start in range(0, len(ids), WRITE_CHUNK):
-        end = start + WRITE_CHUNK
-        _number_and_index(ctx, ledger, digest, ids[start:end], numbers[start:end], planned[start:end])
+        # From here to commit the year's number row is locked (numbering.py).
+        numbers = allocate_numbers(year, len(ids))
+        for start in range(0, len(ids), WRITE_CHUNK):
+            end = start + WRITE_CHUNK
+            _number_and_index(ctx, ledger, digest, ids[start:end], numbers[start:end], planned[start:end])
+    finally:
+        summary_sql.resume()
     return []
 
 
