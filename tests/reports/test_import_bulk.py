@@ -390,3 +390,25 @@ def test_the_statistics_summary_counts_the_imported_petitions(demo_org, register
         assert changed != imported
         summary_sql.rebuild()
         assert folded() == changed
+
+
+def test_a_dry_run_leaves_the_statistics_triggers_on(demo_org, register):
+    """The dry run's reach check writes the rows with an involvement and rolls them back with
+    the triggers paused; the pause goes with the rollback, so what follows is counted."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the summary is kept on PostgreSQL only")
+    from tests.reports.test_summary import folded
+    from xinfang.reports import summary_sql
+
+    users, _units = demo_org
+    before = folded()
+    checked = import_ledger(
+        ctx=Context(actor=users["clerk"]), filename="台账.xlsx", content=ledger(), dry_run=True
+    )
+    assert checked.errors == [] and checked.valid == 8
+    assert folded() == before  # nothing of the dry run is counted
+    register(received_at="2024-06-01T09:00:00+08:00")
+    counted = folded()
+    assert counted != before
+    summary_sql.rebuild()
+    assert folded() == counted
