@@ -105,17 +105,24 @@ BEGIN
     WITH ch AS (
         SELECT * FROM unnest(ids, pids, names, uids, dues, runs, ds)
             AS x(id, pid, name, unit_id, due_at, running, d)),
-    firsts AS (
-        SELECT a.pid,
-          (SELECT min(dl.due_at) FROM petitions_deadline dl
-            WHERE dl.petition_id = a.pid AND dl.met_at IS NULL AND dl.paused_at IS NULL) AS after_due,
-          (SELECT min(y.due_at) FROM (
-              SELECT dl.due_at FROM petitions_deadline dl
-               WHERE dl.petition_id = a.pid AND dl.met_at IS NULL AND dl.paused_at IS NULL
-                 AND NOT EXISTS (SELECT 1 FROM ch n WHERE n.d = 1 AND n.id = dl.id)
-              UNION ALL
-              SELECT o.due_at FROM ch o WHERE o.pid = a.pid AND o.d = -1 AND o.running) y) AS before_due
-        FROM (SELECT DISTINCT pid FROM ch) a),
+    -- The running clocks of the statement's petitions now, looked up per petition by index.
+    running_now AS (
+        SELECT a.pid, dl.id, dl.due_at FROM (SELECT DISTINCT pid FROM ch) a
+        CROSS JOIN LATERAL (
+            SELECT id, due_at FROM petitions_deadline
+             WHERE petition_id = a.pid AND met_at IS NULL AND paused_at IS NULL) dl),
+    -- Each petition's earliest running due after the statement and before it (now, less the
+    -- statement's new rows, plus its old rows), as joins over the whole statement: compared
+    -- petition by petition inside a subquery, the transition table was scanned once per
+    -- petition (88 s for one INSERT of 15,000 clocks on 5,000 petitions).
+    after_first AS (SELECT pid, min(due_at) AS due FROM running_now GROUP BY pid),
+    before_first AS (
+        SELECT pid, min(due_at) AS due FROM (
+            SELECT r.pid, r.due_at FROM running_now r
+             WHERE NOT EXISTS (SELECT 1 FROM ch n WHERE n.d = 1 AND n.id = r.id)
+            UNION ALL
+            SELECT o.pid, o.due_at FROM ch o WHERE o.d = -1 AND o.running) y
+        GROUP BY pid),
     net AS (
         SELECT pid, clock, unit_id, due, sum(petitions)::integer AS petitions,
                sum(clocks)::integer AS clocks
@@ -123,11 +130,9 @@ BEGIN
             SELECT pid, reports_stat_clock(name) AS clock, unit_id, reports_stat_due(due_at) AS due,
                    0 AS petitions, d AS clocks FROM ch WHERE running
             UNION ALL
-            SELECT pid, '', NULL, reports_stat_due(after_due), 1, 0 FROM firsts
-             WHERE after_due IS NOT NULL
+            SELECT pid, '', NULL, reports_stat_due(due), 1, 0 FROM after_first
             UNION ALL
-            SELECT pid, '', NULL, reports_stat_due(before_due), -1, 0 FROM firsts
-             WHERE before_due IS NOT NULL
+            SELECT pid, '', NULL, reports_stat_due(due), -1, 0 FROM before_first
         ) x GROUP BY 1, 2, 3, 4 HAVING sum(petitions) <> 0 OR sum(clocks) <> 0),
     scoped AS (
         SELECT n.pid, '' AS scope, n.clock, n.unit_id, n.due, n.petitions, n.clocks FROM net n
