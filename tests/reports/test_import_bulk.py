@@ -354,3 +354,61 @@ def test_an_import_that_races_another_is_a_sentence_not_a_500(api, monkeypatch):
     response = post(api, content, language="en")
     assert response.status_code == 400 and "a moment ago" in response.json()["errors"]["file"][0]
     assert not ImportedPetition.objects.exists() and not Petition.objects.exists()
+
+
+@pytest.mark.parametrize("chunk", [None, 3])
+def test_the_statistics_summary_counts_the_imported_petitions(demo_org, register, monkeypatch, chunk):
+    """The bulk import pauses the summary's triggers and counts its petitions in one pass
+    (summary_sql.count_new): the summary then equals a recount from scratch, and the triggers
+    count again whatever the same transaction changes afterwards."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the summary is kept on PostgreSQL only")
+    from tests.reports.test_summary import folded
+    from xinfang.petitions.models import Deadline
+    from xinfang.reports import summary_sql
+
+    if chunk:
+        monkeypatch.setattr(bulk, "WRITE_CHUNK", chunk)
+    users, _units = demo_org
+    before = register(received_at="2024-06-01T09:00:00+08:00")  # counted by the triggers
+    with transaction.atomic():
+        report = run(users, ledger(), bulk_write=True)
+        assert report.errors == [] and report.created == 8
+        imported = folded()
+        assert imported != {}
+        # Closed and open matters, handling and involved units, running clocks: all counted.
+        assert any(k[4] == "closed" for k in imported if k[0] != "due")
+        assert any(k[0] == "due" for k in imported)
+        summary_sql.rebuild()
+        assert folded() == imported
+
+        # The triggers are on again: a clock met and a petition closed afterwards are counted.
+        clock = Deadline.objects.filter(petition=before).first()
+        Deadline.objects.filter(pk=clock.pk).update(met_at=clock.due_at)
+        Petition.objects.filter(pk=before.pk).update(status="closed")
+        changed = folded()
+        assert changed != imported
+        summary_sql.rebuild()
+        assert folded() == changed
+
+
+def test_a_dry_run_leaves_the_statistics_triggers_on(demo_org, register):
+    """The dry run's reach check writes the rows with an involvement and rolls them back with
+    the triggers paused; the pause goes with the rollback, so what follows is counted."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the summary is kept on PostgreSQL only")
+    from tests.reports.test_summary import folded
+    from xinfang.reports import summary_sql
+
+    users, _units = demo_org
+    before = folded()
+    checked = import_ledger(
+        ctx=Context(actor=users["clerk"]), filename="台账.xlsx", content=ledger(), dry_run=True
+    )
+    assert checked.errors == [] and checked.valid == 8
+    assert folded() == before  # nothing of the dry run is counted
+    register(received_at="2024-06-01T09:00:00+08:00")
+    counted = folded()
+    assert counted != before
+    summary_sql.rebuild()
+    assert folded() == counted

@@ -116,3 +116,26 @@ def test_rebuild_writes_what_registration_wrote(demo_org):
     assert index.rebuild(batch_size=4) == 6
     assert state() == written
     assert _index_candidates("补偿") >= {pk for pk, body in written[0] if "补偿" in body}
+
+
+# Characters the array syntax or the COPY text format treat specially, beside ordinary text.
+AWKWARD = st.text(alphabet=st.sampled_from(list("电梯a1 ,{}\"\\'\t\nNULL()ab")), max_size=40)
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None)
+@given(body=AWKWARD)
+def test_the_grams_literal_is_read_back_as_the_grams(body):
+    """The import copies each document's grams as array text (index.grams_literal): PostgreSQL
+    must read it as exactly the sorted grams, through COPY as the import writes it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the grams column is PostgreSQL's")
+    from xinfang.search.text import document_grams
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS grams_check (g text[])")
+        cursor.execute("TRUNCATE grams_check")
+        with cursor.cursor.copy("COPY grams_check (g) FROM STDIN") as copy:
+            copy.write_row((index.grams_literal(body),))
+        cursor.execute("SELECT g FROM grams_check")
+        assert cursor.fetchone()[0] == sorted(document_grams(body))

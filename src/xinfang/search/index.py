@@ -95,6 +95,18 @@ def on_text_changed(sender, *, petition, reason: str = "", **kwargs) -> None:
 BULK_CHUNK = 2000
 
 
+def grams_literal(body: str) -> str:
+    """A document's grams as the text of a PostgreSQL array (`{"a","ab",…}`), sorted as the
+    upsert sorts them: the server parses it into the same text[]. Built by one join instead
+    of psycopg's array dumper, which adapted each gram on its own (about a third of the
+    import's indexing CPU, profiled at 10⁴ rows). Every element is quoted, so commas, braces,
+    spaces and NULL-like words are plain text; a backslash or a double quote is escaped."""
+    grams = sorted(document_grams(body))
+    if "\\" in body or '"' in body:
+        grams = [g.replace("\\", "\\\\").replace('"', '\\"') for g in grams]
+    return '{"' + '","'.join(grams) + '"}' if grams else "{}"
+
+
 def _copy_new(chunk) -> None:
     """PostgreSQL: the documents (with their grams) and MatterBands of petitions not indexed
     yet, by COPY (the ledger import's new petitions, every petition in `rebuild`)."""
@@ -102,7 +114,7 @@ def _copy_new(chunk) -> None:
         connection,
         SearchDocument._meta.db_table,
         ["petition_id", "body", "grams"],
-        ((pk, body, sorted(document_grams(body))) for pk, body in petition_bodies(chunk).items()),
+        ((pk, body, grams_literal(body)) for pk, body in petition_bodies(chunk).items()),
     )
     copy_rows(connection, MatterBand._meta.db_table, ["petition_id", "band", "key"], band_rows(chunk))
 
