@@ -17,7 +17,7 @@ after changing XINFANG_TIME_ZONE.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from xinfang.reports.summary_due_sql import (
     DUE_COMPACT_SQL,
@@ -424,14 +424,17 @@ def rebuild(schema_editor=None) -> None:
     conn = schema_editor.connection if schema_editor else connection
     if conn.vendor != "postgresql":
         return
-    install(schema_editor)
-    with conn.cursor() as cursor:
-        # SHARE: readers go on, writers wait, so no change falls between the count and the triggers.
-        cursor.execute(
-            "LOCK TABLE petitions_petition, petitions_deadline, petitions_assignment, "
-            "petitions_involvedunit IN SHARE MODE"
-        )
-        cursor.execute(_rebuild_sql(settings.TIME_ZONE))
+    # Its own transaction (a savepoint inside the caller's): the lock below is refused outside
+    # one, and the truncate and the recount must land together.
+    with transaction.atomic(using=conn.alias):
+        install(schema_editor)
+        with conn.cursor() as cursor:
+            # SHARE: readers go on, writers wait, so no change falls between the count and the triggers.
+            cursor.execute(
+                "LOCK TABLE petitions_petition, petitions_deadline, petitions_assignment, "
+                "petitions_involvedunit IN SHARE MODE"
+            )
+            cursor.execute(_rebuild_sql(settings.TIME_ZONE))
 
 
 def pause() -> None:
