@@ -58,3 +58,21 @@ def test_to_sign_matches_the_actor_checks_for_everyone(drive, demo_org):
             checked += 1
     assert checked >= 5
     assert any(_queue(users[name]) for name in ("housing", "secgen", "deputy"))
+
+
+def test_to_sign_with_a_withdrawn_assignment_matches_the_actor_checks(drive, demo_org):
+    """A result whose assignment was withdrawn afterwards: its unit's officers no longer sign it
+    through that assignment (the queue tests the result's own assignment row)."""
+    from xinfang.petitions.workflow_models import Assignment, AssignmentStatus, Result
+
+    users, _units = demo_org
+    kept = drive("result_submitted")
+    withdrawn = drive("result_submitted")
+    result = Result.objects.filter(petition=withdrawn, sent_back_at__isnull=True).latest("id")
+    assert result.assignment_id is not None
+    Assignment.objects.filter(pk=result.assignment_id).update(status=AssignmentStatus.WITHDRAWN)
+    for username, user in users.items():
+        got = _queue(user)
+        if got is not None:
+            assert got == _oracle(user), username
+    assert kept.number in _queue(users["housing"])

@@ -100,10 +100,13 @@ def _to_sign(user, base) -> QuerySet:
     current = Result.objects.filter(petition=OuterRef("pk"), sent_back_at__isnull=True).order_by("-id")
     signer = Q(submitted_by=user.pk)
     if user.has_role(Role.HANDLER) and user.unit_id:
-        mine = Assignment.objects.filter(unit_id__in=user.unit.ancestor_ids).exclude(
-            status=AssignmentStatus.WITHDRAWN
+        # A live assignment of the handler's unit (or one above it), tested on the result's own
+        # assignment row, which `deciding` below joins anyway. As `assignment IN (the unit's
+        # assignments)` PostgreSQL hashed every assignment the unit ever had for each count
+        # (28,000 rows, 155 ms of the handling unit's home page at 10⁶ petitions).
+        signer |= Q(assignment__unit_id__in=user.unit.ancestor_ids) & ~Q(
+            assignment__status=AssignmentStatus.WITHDRAWN
         )
-        signer |= Q(assignment__in=mine.values("pk"))
     # That result, if `user` signs it: read by its key with its assignment, the unit that decides
     # being the result's assignment's, else the lead unit (kept on the petition, derived.py),
     # else the first responder's; NONE when none.
