@@ -24,29 +24,28 @@ class EncryptedTextField(models.TextField):
         return self.purpose or f"{self.model._meta.label_lower}.{self.name}"
 
     def from_db_value(self, value, expression, connection):
-        if not value:
-            return value
-        if not crypto.is_sealed(value):
-            raise crypto.DecryptionError(f"{self._purpose()}: a plaintext value in an encrypted column")
-        return crypto.decrypt(value, purpose=self._purpose())
+        purpose = self._purpose()
+        return _open(value, purpose, lambda sealed: crypto.decrypt(sealed, purpose=purpose))
 
     def opener(self):
         """`from_db_value` for many values read raw (an export reading SQL of its own): the
         keys are looked up once (crypto.opener)."""
         purpose = self._purpose()
         open_value = crypto.opener(purpose)
-
-        def from_db(value):
-            if not value:
-                return value
-            if not crypto.is_sealed(value):
-                raise crypto.DecryptionError(f"{purpose}: a plaintext value in an encrypted column")
-            return open_value(value)
-
-        return from_db
+        return lambda value: _open(value, purpose, open_value)
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         if not value:
             return value
         return crypto.encrypt(value, purpose=self._purpose())
+
+
+def _open(value, purpose: str, open_value):
+    """A stored value as read: empty stays empty, plaintext in an encrypted column is refused
+    (never shown as if it were data), a sealed value is opened with `open_value`."""
+    if not value:
+        return value
+    if not crypto.is_sealed(value):
+        raise crypto.DecryptionError(f"{purpose}: a plaintext value in an encrypted column")
+    return open_value(value)
