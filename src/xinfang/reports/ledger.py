@@ -46,6 +46,8 @@ CHUNK = 2000
 DATE_COLUMNS = frozenset(
     {"received_at", "handling_due", "reply_due", "replied_at", "closed_at", "superior_due"}
 )
+# The petition's own values: the id first (the chunked reader keys a chunk's related rows by
+# it), then, in this order, the first fields of every record both readers yield.
 FIELDS = (
     "id",
     "number",
@@ -63,6 +65,9 @@ FIELDS = (
     "superior_reference",
     "superior_due_date",
 )
+# Read as naive office time (the petition's own dates; the clocks' and the reply's are read
+# with their rows).
+LOCAL_TIMES = frozenset({"received_at", "closed_at"})
 
 
 def ledger_queryset(user, filters: PetitionFilters):
@@ -264,20 +269,7 @@ def _records_sql(user, filters: PetitionFilters) -> Iterator[tuple]:
     rows = (
         petition_list(user, filters)
         .values_list(
-            "number",
-            local("received_at"),
-            "channel",
-            "category__name",
-            "category__name_en",
-            "title",
-            "content",
-            "requests",
-            "status",
-            "outcome",
-            local("closed_at"),
-            "superior_unit__name",
-            "superior_reference",
-            "superior_due_date",
+            *(local(name) if name in LOCAL_TIMES else name for name in FIELDS[1:]),
             people,
             handling,
             involved,
@@ -312,20 +304,7 @@ def _records_chunked(user, filters: PetitionFilters) -> Iterator[tuple]:
         for p in chunk:
             pid = p["id"]
             yield (
-                p["number"],
-                day(p["received_at"]),
-                p["channel"],
-                p["category__name"],
-                p["category__name_en"],
-                p["title"],
-                p["content"],
-                p["requests"],
-                p["status"],
-                p["outcome"],
-                day(p["closed_at"]),
-                p["superior_unit__name"],
-                p["superior_reference"],
-                p["superior_due_date"],
+                *(day(p[name]) if name in LOCAL_TIMES else p[name] for name in FIELDS[1:]),
                 people.get(pid),
                 handling.get(pid),
                 involved.get(pid),
