@@ -88,10 +88,10 @@ def main() -> None:
         from xinfang.reports import summary_sql
 
         # The statistics summary's triggers work row by row in PL/pgSQL (about two thirds of
-        # the fill's time at 10^5 and more); the loader switches them off and recounts the
-        # summary once at the end with the same rebuild `manage.py rebuild_statistics` runs,
-        # which the tests hold equal to what the triggers keep.
-        summary_sql.set_triggers(enabled=False)
+        # the fill's time at 10^5 and more); the loader pauses them for its connection and
+        # recounts the summary once at the end with the same rebuild `manage.py
+        # rebuild_statistics` runs, which the tests hold equal to what the triggers keep.
+        summary_sql.pause_session()
         try:
             bulk = bulk_fill(args.bulk, gen=gen, actor=clerk, progress=progress)
             if args.realistic:
@@ -101,7 +101,7 @@ def main() -> None:
                 bulk["spread"] = spread()
                 bulk["spread"]["seconds"] = round(time.perf_counter() - started, 1)
         finally:
-            summary_sql.set_triggers(enabled=True)
+            summary_sql.resume_session()
         started = time.perf_counter()
         summary_sql.rebuild()
         bulk["statistics_rebuild_seconds"] = round(time.perf_counter() - started, 1)

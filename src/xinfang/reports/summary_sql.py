@@ -385,40 +385,6 @@ def install(schema_editor=None) -> None:
         cursor.execute(functions_sql(settings.TIME_ZONE))
 
 
-# The summary's triggers, by table (PostgreSQL); see functions_sql and due_functions_sql.
-TRIGGERS = {
-    "petitions_petition": ("reports_stat_petition",),
-    "petitions_deadline": (
-        "reports_stat_deadline",
-        "reports_stat_running_insert",
-        "reports_stat_running_update",
-        "reports_stat_running_delete",
-    ),
-    "petitions_assignment": (
-        "reports_stat_unit_insert",
-        "reports_stat_unit_update",
-        "reports_stat_unit_delete",
-    ),
-    "petitions_involvedunit": (
-        "reports_stat_involved_insert",
-        "reports_stat_involved_update",
-        "reports_stat_involved_delete",
-    ),
-}
-
-
-def set_triggers(*, enabled: bool) -> None:
-    """Switch the summary's triggers on or off, for a data loader that recounts with `rebuild`
-    afterwards. Not for the application: with them off the summary drifts from the petitions."""
-    if connection.vendor != "postgresql":
-        return
-    verb = "ENABLE" if enabled else "DISABLE"
-    with connection.cursor() as cursor:
-        for table, names in TRIGGERS.items():
-            for name in names:
-                cursor.execute(f"ALTER TABLE {table} {verb} TRIGGER {name}")
-
-
 def rebuild(schema_editor=None) -> None:
     """Recompute the whole summary from the petitions and clocks, writers held off meanwhile."""
     conn = schema_editor.connection if schema_editor else connection
@@ -444,15 +410,29 @@ def pause() -> None:
     petition (several statements each, measured at 10⁴ rows), and the clocks' statement trigger
     grows with the square of a statement's rows. Everything written while paused must belong
     to the petitions then given to count_new, which counts them in one pass."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('xinfang.stat_paused', 'on', true)")
+    _set_paused("on", local=True)
 
 
 def resume() -> None:
+    _set_paused("off", local=True)
+
+
+def pause_session() -> None:
+    """pause() for the whole connection, across its commits, until resume_session(): for a
+    data loader that writes batch by batch with the database to itself (bench/load.py) and then
+    recounts with rebuild(). Never in the application: other transactions on the connection
+    would not be counted."""
+    _set_paused("on", local=False)
+
+
+def resume_session() -> None:
+    _set_paused("off", local=False)
+
+
+def _set_paused(value: str, *, local: bool) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('xinfang.stat_paused', 'off', true)")
+            cursor.execute("SELECT set_config('xinfang.stat_paused', %s, %s)", [value, local])
 
 
 def count_new(ids) -> None:
