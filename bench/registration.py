@@ -50,6 +50,7 @@ def in_process(count: int, seed: int) -> dict:
     gen = PetitionGenerator(seed, units=demo_unit_ids())
     bodies = list(gen.registrations(count))
     locks, totals, statements, before_commit, commits = [], [], [], [], []
+    timings: dict[tuple[str, str], list[float]] = {}
     original = registration.allocate_number
     state = {}
 
@@ -59,7 +60,12 @@ def in_process(count: int, seed: int) -> dict:
 
     def counter(execute, sql, params, many, context):
         state["statements"] = state.get("statements", 0) + 1
-        return execute(sql, params, many, context)
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            where = "locked" if "locked_at" in state else "before"
+            timings.setdefault((where, _label(sql)), []).append(time.perf_counter() - t0)
 
     original_commit = connection._commit
 
@@ -96,7 +102,29 @@ def in_process(count: int, seed: int) -> dict:
         "commit_ms": _ms(commits),
         "statements_mean": round(statistics.fmean(statements), 2),
         "statements_max": max(statements),
+        # Each kind of statement: where it ran (before the number or while it was locked), its
+        # mean time (round trip included), how many per registration.
+        "statements": [
+            {
+                "where": where,
+                "sql": label,
+                "mean_ms": round(statistics.fmean(t) * 1000, 2),
+                "per": round(len(t) / count, 2),
+            }
+            for (where, label), t in sorted(
+                timings.items(), key=lambda kv: (kv[0][0] != "before", -sum(kv[1]))
+            )
+        ],
     }
+
+
+def _label(sql: str) -> str:
+    """A statement's kind: its verb and first table ("INSERT petitions_petition")."""
+    words = sql.replace('"', "").replace(" INTO ", " ").split()
+    if words[:1] == ["WITH"]:
+        return "WITH " + next((w for w in words if w.endswith(("_numbersequence", "_event"))), words[3])
+    table = next((w for w in words[1:8] if "_" in w and w.isidentifier()), "")
+    return f"{words[0]} {table}".strip()
 
 
 def over_http(count: int, clients: int, port: int, seed: int) -> dict:
