@@ -26,7 +26,10 @@ pytestmark = pytest.mark.django_db
 # the search document is written BEFORE the number under the provisional number and gets its
 # number by one upsert afterwards; the sealed state is computed from the rows just written (no
 # read-back, tests/audit/test_state_in_memory.py); the chain count is two statements.
-SEARCH_TEXT = ["search: the parties' and the reception's text (one UNION ALL)"]
+# The parties' and the reception's text come from the rows just written (search/text.py
+# registered_body), not read back. PostgreSQL writes the document and its MinHash bands in one
+# statement (search/index.py _index_registered).
+MATTER_BANDS = ["matter bands"] if connection.vendor == "sqlite" else []
 SEARCH_INDEX = ["search: FTS5 INSERT"] if connection.vendor == "sqlite" else []
 # PostgreSQL writes the number into the petition with the statement that takes it (numbering.py).
 PETITION_NUMBER = ["petition number"] if connection.vendor == "sqlite" else []
@@ -37,7 +40,16 @@ SEARCH_NUMBER_KEYS = (
     if connection.vendor == "sqlite"
     else []
 )
-CHAIN_COUNT = ["chain count: UPDATE … RETURNING (the lock)", "chain count: its seal"]
+# PostgreSQL: two statements in the number's lock. The number's own also counts the new chain
+# (audit/services.count_chain_step); the event's also writes its chain head, the count's seal and
+# the search index's number (WITH items). SQLite has no data-modifying WITH: one statement each.
+SEARCH_NUMBER = ["search number"] if connection.vendor == "sqlite" else []
+CHAIN_HEAD = ["chain head"] if connection.vendor == "sqlite" else []
+CHAIN_COUNT = (
+    ["chain count: UPDATE … RETURNING (the lock)", "chain count: its seal"]
+    if connection.vendor == "sqlite"
+    else []
+)
 REACHABLE = [
     "reach: first responder sees it",
     "reach: the reviewing leaders, with their units and roles",
@@ -53,16 +65,15 @@ PLAIN = [
     "petitioners",  # INSERT the petitioners (one statement for all)
     "repeats",  # SELECT earlier petitions by the same ID number or phone
     "deadlines",  # INSERT the clocks (policies and calendar come from the day's cache)
-    *SEARCH_TEXT,  # the searchable text of the related rows
     *SEARCH_INDEX,  # SQLite's FTS5 keys (on PostgreSQL the grams go with the document)
     "search document",  # INSERT the search document (under the provisional number; an upsert)
-    "matter bands",  # INSERT the MinHash bands for similar petitions
+    *MATTER_BANDS,  # INSERT the MinHash bands for similar petitions
     "number",  # UPDATE … RETURNING the year's sequence: the lock starts here
     *PETITION_NUMBER,  # the petition's number (same statement as above on PostgreSQL)
     *SEARCH_NUMBER_KEYS,
-    "search number",  # the search document with its number: one upsert (grams computed in Python)
+    *SEARCH_NUMBER,  # the search document with its number: one upsert (grams computed in Python)
     "event",  # INSERT petition.registered (its state digest computed in memory)
-    "chain head",  # INSERT its chain head (a new chain: no read, no update_or_create)
+    *CHAIN_HEAD,  # INSERT its chain head (a new chain: no read, no update_or_create)
     *CHAIN_COUNT,  # the sealed count of chains goes up by one
     "release",  # the transaction ends (COMMIT in production): the lock ends here
     "access log",  # the unmasked petitioners in the answer are logged (DESIGN.md §5)
@@ -152,20 +163,36 @@ def test_the_number_is_taken_last(api, demo_org):
     # "UPDATE <table>" / "INSERT <table>" for each statement in the lock
     inside = [" ".join(q.replace(" INTO ", " ").split()[:2]) for q in sql[start + 1 : end]]
     sqlite = connection.vendor == "sqlite"
-    assert inside == [
-        *(['UPDATE "petitions_petition"'] if sqlite else []),
-        # SQLite's FTS5 rows are written with executemany, which the capture names "1 times: …".
-        *(["SELECT petition_id,", "1 times:", "1 times:"] if sqlite else []),
-        "INSERT search_searchdocument",
-        'INSERT "audit_event"',
-        'INSERT "audit_chainhead"',
-        'UPDATE "audit_chaincount"',
-        'UPDATE "audit_chaincount"',
-    ]
-    if not sqlite:
-        # One statement takes the number and writes it into the petition.
-        assert sql[start].startswith('WITH "n" AS (UPDATE "petitions_numbersequence"')
-        assert 'UPDATE "petitions_petition"' in sql[start]
+    if sqlite:
+        assert inside == [
+            'UPDATE "petitions_petition"',
+            # SQLite's FTS5 rows are written with executemany, which the capture names "1 times: …".
+            "SELECT petition_id,",
+            "1 times:",
+            "1 times:",
+            "INSERT search_searchdocument",
+            'INSERT "audit_event"',
+            'INSERT "audit_chainhead"',
+            'UPDATE "audit_chaincount"',
+            'UPDATE "audit_chaincount"',
+        ]
+        return
+    # One statement takes the number, writes it into the petition and counts the new chain,
+    # the number's row first (the count waits for it: the lock order every writer keeps).
+    assert sql[start].startswith('WITH "n" AS (UPDATE "petitions_numbersequence"')
+    assert 'UPDATE "petitions_petition"' in sql[start]
+    assert 'UPDATE "audit_chaincount" SET "count" = "count" + 1' in sql[start]
+    assert 'EXISTS (SELECT 1 FROM "n")' in sql[start]
+    # One more writes the search document's number, the chain head, the count's seal and the event.
+    assert len(inside) == 1
+    (written,) = sql[start + 1 : end]
+    for part in (
+        "INSERT INTO search_searchdocument",
+        'INSERT INTO "audit_chainhead"',
+        'UPDATE "audit_chaincount" SET "mac"',
+        'INSERT INTO "audit_event"',
+    ):
+        assert part in written
     # Nothing before the lock reads or writes audit rows, and nothing in it reads petitions.
     assert not any("audit_" in s for s in sql[:start])
     assert not any('FROM "petitions_' in s for s in sql[start + 1 : end])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import AutoField, BigAutoField
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from xinfang.audit import state
@@ -34,6 +36,8 @@ def append_event(
     *,
     first: bool = False,
     state_digest: str | None = None,
+    chains: int | None = None,
+    writes: list[tuple[str, list]] | None = None,
 ) -> Event:
     """Append one event. The caller holds the petition's row lock (or just created it),
     so the sequence and the previous hash cannot change underneath us.
@@ -43,8 +47,14 @@ def append_event(
     `state_digest` is the digest of the rows as this event leaves them when the caller
     has them in memory (registration: it has just written every one of them), so the
     rows are not read back; `verify_audit` recomputes it from the rows themselves, so a
-    digest that does not match what was stored shows at once. Registration runs this
-    inside the numbering lock: event, head and the chain count, four statements."""
+    digest that does not match what was stored shows at once.
+
+    `chains`: with `first`, the sealed count of chains already counted up to this chain by the
+    caller (registration takes it with the number: count_chain_step), so only its seal is left
+    to write. `writes`: (sql, params) of other data-modifying statements of the caller's that
+    belong with this event (registration: the search index's copy of the number). On PostgreSQL,
+    with both, the event, its head, the count's seal and the writes are ONE statement (WITH
+    items): registration runs this inside the numbering lock, where each round trip counts."""
     # The sealed head holds the last event's sequence and hash: one primary-key read, where
     # asking the events for their last one probes every monthly partition (docs/scaling.md),
     # and it outlives retention dropping the chain's oldest (or all) events. A forged head
@@ -67,7 +77,22 @@ def append_event(
         state=state_digest if state_digest is not None else state.digests([petition.pk])[petition.pk],
     )
     event.hash = compute_hash(event.prev_hash, event)
+    if first and chains is not None and connection.vendor == "postgresql":
+        _start_chain_in_one(event, chains, writes or [])
+        return event
+    for sql, params in writes or []:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
     event.save(force_insert=True)
+    if first and chains is not None:
+        _seal_count(chains, petition.pk)
+        ChainHead.objects.create(
+            petition=petition,
+            seq=event.seq,
+            hash=event.hash,
+            mac=head_mac(petition.pk, event.seq, event.hash),
+        )
+        return event
     head = {"seq": event.seq, "hash": event.hash, "mac": head_mac(petition.pk, event.seq, event.hash)}
     # One UPDATE in the usual case (update_or_create costs a SELECT … FOR UPDATE, a
     # savepoint and the write); the INSERT only for a chain that has no head yet.
@@ -78,16 +103,69 @@ def append_event(
     return event
 
 
+def _insert_sql(obj, *, returning: bool = False) -> tuple[str, list]:
+    """The INSERT Django would send for `obj` (each field's pre_save and database value, so
+    the JSON data is adapted as by save()), to be sent inside a larger statement."""
+    model = type(obj)
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and isinstance(f, AutoField | BigAutoField))
+    ]
+    query = InsertQuery(model)
+    query.insert_values(fields, [obj])
+    compiler = query.get_compiler(connection=connection)
+    if returning:
+        compiler.returning_fields = [model._meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    return sql, list(params)
+
+
+def _start_chain_in_one(event: Event, chains: int, writes: list[tuple[str, list]]) -> None:
+    """A new chain's first event, its sealed head, the seal of the chain count (counted up by
+    the caller) and the caller's `writes`, in one statement: the data-modifying WITH items all
+    run to completion whether or not the final SELECT reads them."""
+    pid = event.petition_id
+    head = ChainHead(
+        petition_id=pid, seq=event.seq, hash=event.hash, mac=head_mac(pid, event.seq, event.hash)
+    )
+    items = [(f'"w{i}"', sql, params) for i, (sql, params) in enumerate(writes)]
+    items.append(('"head"', *_insert_sql(head)))
+    items.append(
+        (
+            '"sealed"',
+            f'UPDATE "{ChainCount._meta.db_table}" SET "mac" = %s WHERE "id" = 1',  # noqa: S608
+            [count_mac(chains, pid)],
+        )
+    )
+    items.append(('"event"', *_insert_sql(event, returning=True)))
+    # Names and statements are this module's and its callers' own, never input.
+    sql = "WITH " + ", ".join(f"{name} AS ({item})" for name, item, _p in items) + ' SELECT "id" FROM "event"'  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [p for _n, _s, params in items for p in params])
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+
+
 # The table name is the model's own (a constant), never input.
 _COUNT_UP = (
     f'UPDATE "{ChainCount._meta.db_table}" SET "count" = "count" + 1, "last_petition_id" = %s '  # noqa: S608
-    'WHERE "id" = 1 RETURNING "count"'
+    'WHERE "id" = 1{after} RETURNING "count"'
 )
+
+
+def count_chain_step(petition_id: int, *, after: str) -> tuple[str, list]:
+    """The sealed count of chains counted up by one for the chain of `petition_id`, as an
+    `UPDATE … RETURNING "count"` a caller runs inside its own statement (registration: with
+    the number, numbering.allocate_number's `then`), after its WITH item `after`, so that the
+    count's row lock is always taken after the number's. Pass the count it returns to
+    append_event(chains=…), which writes the seal; None (no count row yet): pass None."""
+    return _COUNT_UP.format(after=f" AND EXISTS (SELECT 1 FROM {after})"), [petition_id]  # noqa: S608
 
 
 def _increment_count(petition_id: int) -> int | None:
     with connection.cursor() as cursor:
-        cursor.execute(_COUNT_UP, [petition_id])
+        cursor.execute(_COUNT_UP.format(after=""), [petition_id])
         row = cursor.fetchone()
     return row[0] if row else None
 
@@ -106,6 +184,10 @@ def _count_new_chain(petition_id: int) -> None:
             [ChainCount(pk=1, count=0, mac=count_mac(0, None))], ignore_conflicts=True
         )
         count = _increment_count(petition_id)
+    _seal_count(count, petition_id)
+
+
+def _seal_count(count: int, petition_id: int) -> None:
     ChainCount.objects.filter(pk=1).update(mac=count_mac(count, petition_id))
 
 

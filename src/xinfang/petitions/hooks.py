@@ -35,7 +35,10 @@ petitions_created_in_bulk = Signal()
 # indexing its text never runs under the year's number lock; this signal then tells a receiver
 # that only the number changed. Keyword arguments: ``petition`` (now with its real ``number``) and
 # ``provisional`` (the number it carried before). Receivers run inside the number's lock: keep
-# them to one statement.
+# them to one statement, and on PostgreSQL RETURN it as ``(sql, params)`` (one data-modifying
+# statement, no RETURNING) instead of running it: registration sends it as part of the statement
+# that writes the registration's event, so the lock costs no round trip for it. A receiver that
+# wrote by itself returns None.
 petition_numbered = Signal()
 
 

@@ -55,56 +55,78 @@ def _increment(prefix: str, year: int, count: int = 1) -> int | None:
 
 # PostgreSQL: the number taken and written into the petition in ONE statement (a data-modifying
 # WITH), so the lock's first round trip also does the second one's work. The serial is padded to
-# at least six digits, as format_number does (lpad alone would cut a seventh digit off).
+# at least six digits, as format_number does (lpad alone would cut a seventh digit off). "then"
+# is the caller's step (allocate_number's `then`), run by the same statement after the number's
+# row is locked; LEFT JOIN: a step that found no row must not leave the number taken but unused.
 _INCREMENT_INTO_PETITION = (
-    f'WITH "n" AS ({_INCREMENT}) '  # noqa: S608
+    f'WITH "n" AS ({_INCREMENT}){{then}} '  # noqa: S608
     f'UPDATE "{Petition._meta.db_table}" SET "serial" = "n"."last", '
     '"number" = %s || lpad("n"."last"::text, greatest(6, length("n"."last"::text)), \'0\') '
-    f'FROM "n" WHERE "{Petition._meta.db_table}"."id" = %s RETURNING "n"."last"'
+    f'FROM "n"{{join}} WHERE "{Petition._meta.db_table}"."id" = %s RETURNING "n"."last"{{value}}'
 )
+# The name of the number's WITH item, for a `then` step that must wait for it.
+TAKEN = '"n"'
 
 
-def _increment_into(prefix: str, year: int, petition_id: int) -> int | None:
+def _increment_into(prefix: str, year: int, petition_id: int, then) -> tuple[int | None, object]:
     if connection.vendor != "postgresql":
         serial = _increment(prefix, year)
         if serial is not None:
             Petition.objects.filter(pk=petition_id).update(
                 number=format_number(prefix, year, serial), serial=serial
             )
-        return serial
+        return serial, None  # `then` is the caller's to run (SQLite locks the whole transaction)
+    then_sql, then_params = then or ("", [])
+    sql = _INCREMENT_INTO_PETITION.format(
+        then=f', "then" AS ({then_sql})' if then else "",
+        join=' LEFT JOIN "then" ON TRUE' if then else "",
+        value=', "then".*' if then else "",
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_INCREMENT_INTO_PETITION, [1, prefix, year, f"{prefix}-{year}-", petition_id])
+        cursor.execute(sql, [1, prefix, year, *then_params, f"{prefix}-{year}-", petition_id])
         row = cursor.fetchone()
-    return row[0] if row else None
+    if row is None:
+        return None, None
+    return row[0], (row[1] if then else None)
 
 
-def _take(year: int, count: int, petition_id: int | None = None) -> int:
+def _take(year: int, count: int, petition_id: int | None = None, then=None) -> tuple[int, object]:
     """The last of `count` consecutive serials just taken for `year` (with `petition_id`, one
-    serial, also written into that petition)."""
+    serial, also written into that petition, and the value of the `then` step)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("numbers must be allocated inside the registering transaction")
     prefix = settings.NUMBER_PREFIX
 
     def take():
         if petition_id is None:
-            return _increment(prefix, year, count)
-        return _increment_into(prefix, year, petition_id)
+            return _increment(prefix, year, count), None
+        return _increment_into(prefix, year, petition_id, then)
 
-    last = take()
+    last, value = take()
     if last is None:
         # First number of the year: create the row without racing another process.
         NumberSequence.objects.bulk_create(
             [NumberSequence(prefix=prefix, year=year, last=0)], ignore_conflicts=True
         )
-        last = take()
-    return last
+        last, value = take()
+    return last, value
 
 
-def allocate_number(year: int, petition_id: int | None = None) -> tuple[str, int]:
-    """The next number of `year`; with `petition_id`, also written into that petition (the
-    caller's object is not touched: set its number and serial from the answer)."""
-    serial = _take(year, 1, petition_id)
-    return format_number(settings.NUMBER_PREFIX, year, serial), serial
+def allocate_number(year: int, petition_id: int | None = None, *, then=None) -> tuple[str, int, object]:
+    """The next number of `year`, its serial, and the value of `then`; with `petition_id`, the
+    number is also written into that petition (the caller's object is not touched: set its
+    number and serial from the answer).
+
+    `then`: (sql, params) of one more `UPDATE … RETURNING <one column>` that must run while the
+    number is held, right after it is taken (registration: the sealed count of chains,
+    audit/services.count_chain_step). On PostgreSQL it is a WITH item of the number's own
+    statement, so that both row locks cost one round trip; it must refer to TAKEN (for example
+    `AND EXISTS (SELECT FROM "n")`) so that its lock is always taken after the number's, the
+    order every other writer keeps. Its value is None when it found no row, and always on SQLite
+    (whose transaction holds the write lock from its start, so nothing is gained there): the
+    caller then does the step itself."""
+    serial, value = _take(year, 1, petition_id, then if petition_id is not None else None)
+    return format_number(settings.NUMBER_PREFIX, year, serial), serial, value
 
 
 def allocate_numbers(year: int, count: int) -> list[tuple[str, int]]:
@@ -112,6 +134,6 @@ def allocate_numbers(year: int, count: int) -> list[tuple[str, int]]:
     sequence, the same lock until commit, as `count` calls of allocate_number."""
     if count <= 0:
         return []
-    last = _take(year, count)
+    last, _value = _take(year, count)
     prefix = settings.NUMBER_PREFIX
     return [(format_number(prefix, year, s), s) for s in range(last - count + 1, last + 1)]

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from xinfang.core.inserts import copy_rows
 from xinfang.search.models import MatterBand, SearchDocument
 from xinfang.search.similarity import band_rows, store_bands_many
-from xinfang.search.text import document_grams, fold, fts_keys, petition_bodies
+from xinfang.search.text import document_grams, fold, fts_keys, petition_bodies, registered_body
 
 _UPSERT = (
     "INSERT INTO search_searchdocument (petition_id, body{grams}) VALUES {values} "
@@ -25,6 +25,10 @@ _UPSERT = (
 def _upsert_documents(cursor, rows: list[tuple[int, str]]) -> None:
     """One statement for the batch: insert, or replace the document of a petition already
     indexed (PostgreSQL and SQLite both know ON CONFLICT … DO UPDATE)."""
+    cursor.execute(*_upsert_sql(rows))
+
+
+def _upsert_sql(rows: list[tuple[int, str]]) -> tuple[str, list]:
     if connection.vendor == "postgresql":
         sql = _UPSERT.format(
             grams=", grams",
@@ -35,7 +39,7 @@ def _upsert_documents(cursor, rows: list[tuple[int, str]]) -> None:
     else:
         sql = _UPSERT.format(grams="", values=", ".join(["(%s, %s)"] * len(rows)), set_grams="")
         params = [v for row in rows for v in row]
-    cursor.execute(sql, params)
+    return sql, params
 
 
 def _write_sqlite_keys(cursor, rows: list[tuple[int, str]], *, fresh: bool) -> None:
@@ -73,10 +77,35 @@ def store(rows: list[tuple[int, str]], *, fresh: bool = False) -> None:
 
 
 def index_petition(petition, *, fresh: bool = False) -> None:
-    rows = list(petition_bodies([petition], registration_only=fresh).items())
-    store(rows, fresh=fresh)
+    store(_rows(petition, fresh=fresh), fresh=fresh)
+
+
+def _rows(petition, *, fresh: bool) -> list[tuple[int, str]]:
+    # A petition being registered carries the rows just written (registered_body): no read.
+    body = registered_body(petition) if fresh else None
+    rows = (
+        [(petition.pk, body)]
+        if body is not None
+        else list(petition_bodies([petition], registration_only=fresh).items())
+    )
     # Kept for on_numbered, which swaps the real number in without reading the document back.
     petition._search_body = rows[0][1] if rows else None
+    return rows
+
+
+def _index_registered(petition) -> None:
+    """PostgreSQL, a petition being registered: its document and its MinHash bands in ONE
+    statement (the bands' INSERT with the document's upsert as a WITH item); nothing to replace."""
+    sql, params = _upsert_sql(_rows(petition, fresh=True))
+    bands = band_rows([petition])
+    if bands:
+        sql = (
+            f'WITH "document" AS ({sql}) INSERT INTO {MatterBand._meta.db_table} (petition_id, band, key) VALUES '  # noqa: S608 (our table, placeholders)
+            + ", ".join(["(%s, %s, %s)"] * len(bands))
+        )
+        params = [*params, *(v for row in bands for v in row)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 # Reasons after which the matter's own text (title, problem, requests) may be new; the other
@@ -87,6 +116,9 @@ MATTER_REASONS = {"registered", "corrected"}
 def on_text_changed(sender, *, petition, reason: str = "", **kwargs) -> None:
     """Receiver of petitions.hooks.petition_text_changed (connected in SearchConfig.ready)."""
     fresh = reason == "registered"
+    if fresh and connection.vendor == "postgresql":
+        _index_registered(petition)
+        return
     index_petition(petition, fresh=fresh)
     if reason in MATTER_REASONS or not reason:
         store_bands_many([petition], fresh=fresh)
@@ -230,7 +262,12 @@ def on_numbered(sender, *, petition, provisional: str, **kwargs) -> None:
     body = getattr(petition, "_search_body", None)
     if body is None:  # indexed by someone else, or not in this transaction: index it anew
         index_petition(petition)
-        return
+        return None
     body = body.replace(fold(provisional), fold(petition.number))
     petition._search_body = body
+    if connection.vendor == "postgresql":
+        # Returned, not run: registration sends it with its event, one round trip fewer in the
+        # number's lock (petitions/hooks.py).
+        return _upsert_sql([(petition.pk, body)])
     store([(petition.pk, body)])
+    return None

@@ -77,6 +77,44 @@ def _model(label: str):
     return apps.get_model(label)
 
 
+def _own_texts(p) -> list[str]:
+    return [
+        p.number,
+        p.title,
+        p.content,
+        p.requests,
+        p.superior_reference,
+        p.outcome,
+        p.archive_number,
+        p.void_reason,
+    ]
+
+
+def registered_body(petition) -> str | None:
+    """The folded text `petition_bodies(..., registration_only=True)` reads, built from the rows
+    registration has just written and attached to `petition` (its petitioners and involved
+    persons as prefetched, its reception cached, as services/registration._remember leaves
+    them): no query. None when any of them is not attached. tests/search checks it against
+    the text read back."""
+    cache = getattr(petition, "_prefetched_objects_cache", {})
+    reception = petition._meta.get_field("reception")
+    if "petitioners" not in cache or "involved_persons" not in cache or not reception.is_cached(petition):
+        return None
+    petitioners, persons = list(cache["petitioners"]), list(cache["involved_persons"])
+    if any(r.pk is None for r in petitioners + persons):
+        return None
+    texts = _own_texts(petition)
+    # In the order petition_bodies reads them: by kind, then by record.
+    for person in sorted(petitioners, key=lambda r: r.pk):
+        texts += [person.name or "", person.work_unit or ""]
+    for person in sorted(persons, key=lambda r: r.pk):
+        texts.append(person.name or "")
+    record = reception.get_cached_value(petition)
+    if record is not None:
+        texts += [record.notes or "", record.explained or ""]
+    return fold(join_fields(texts))
+
+
 def petition_bodies(petitions: list, *, registration_only: bool = False) -> dict[int, str]:
     """The folded text a reader may see of each petition, for the index: one query for the
     whole batch, so registering and rebuilding cost the same.
@@ -86,19 +124,7 @@ def petition_bodies(petitions: list, *, registration_only: bool = False) -> dict
     Proposals, instructions and internal reports are not searchable: handling officers of a
     department do not see them.
     """
-    parts: dict[int, list[str]] = {
-        p.pk: [
-            p.number,
-            p.title,
-            p.content,
-            p.requests,
-            p.superior_reference,
-            p.outcome,
-            p.archive_number,
-            p.void_reason,
-        ]
-        for p in petitions
-    }
+    parts: dict[int, list[str]] = {p.pk: _own_texts(p) for p in petitions}
     ids = list(parts)
     related = _RELATED_FIELDS[:3] if registration_only else _RELATED_FIELDS
     # One statement for every kind of record (UNION ALL), in a fixed order: by petition, kind,

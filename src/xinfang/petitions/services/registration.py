@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.audit import state
-from xinfang.audit.services import Context, append_event
+from xinfang.audit.services import Context, append_event, count_chain_step
 from xinfang.core.errors import Conflict, Forbidden
 from xinfang.petitions import derived
 from xinfang.petitions.audit_state import describe_written
@@ -29,7 +29,7 @@ from xinfang.petitions.models import (
     Petitioner,
     ReceptionRecord,
 )
-from xinfang.petitions.numbering import allocate_number, provisional_number
+from xinfang.petitions.numbering import TAKEN, allocate_number, provisional_number
 from xinfang.petitions.services.checks import RegistrationInput, check_registration
 from xinfang.petitions.services.reach import ensure_reachable
 
@@ -109,8 +109,8 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
     parties, the reception record, repeat links, clocks and the search index (sent
     `petition_text_changed` now, `petition_numbered` once the number is known). Inside
     the lock: the number (written into the petition by the same statement on
-    PostgreSQL), the index's copy of it, the event, its chain head and the count of
-    chains. The event's state digest is computed from the rows written here, not read
+    PostgreSQL, with the count of chains), then the index's copy of it, the event, its
+    chain head and the count's seal in one statement. The event's state digest is computed from the rows written here, not read
     back (audit_state.describe_written). Whatever the service read or wrote stays on the
     returned petition (the 201 answer is built from it, `petition_from_registration`)."""
     now = timezone.now()
@@ -150,10 +150,21 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
     # Indexed under the provisional number, outside the lock (receivers may read the
     # relations remembered above instead of the database).
     petition_text_changed.send(sender=Petition, petition=petition, reason="registered")
-    # From here to commit the year's number row is locked.
-    number, serial = allocate_number(year, petition_id=petition.pk)
+    # From here to commit the year's number row is locked: two statements on PostgreSQL. The
+    # first takes the number, writes it into the petition and counts the new chain (the count's
+    # row lock after the number's); the second writes the event, its head, the count's seal
+    # and what the receivers of petition_numbered returned (the search index's number).
+    number, serial, chains = allocate_number(
+        year, petition_id=petition.pk, then=count_chain_step(petition.pk, after=TAKEN)
+    )
     petition.number, petition.serial = number, serial
-    petition_numbered.send(sender=Petition, petition=petition, provisional=provisional)
+    writes = [
+        write
+        for _receiver, write in petition_numbered.send(
+            sender=Petition, petition=petition, provisional=provisional
+        )
+        if write
+    ]
     sealed = state.digest(
         describe_written(
             petition,
@@ -179,6 +190,8 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
         },
         first=True,
         state_digest=sealed,
+        chains=chains,
+        writes=writes,
     )
     return petition
 
