@@ -9,9 +9,10 @@ number. The unique petition number backs it up.
 Because the lock lasts until commit, registration calls this LAST: everything
 else the transaction writes (parties, clocks, repeat links) is done before, so
 the lock covers only this statement (on PostgreSQL it also writes the number into
-the petition), the search index's copy of the number, the event with its chain head
-and count, and the commit (docs/benchmarks.md: the lock once covered 21 of 25 ms and
-capped registrations near 46/s).
+the petition and counts the new chain: `then`), the search index's copy of the number,
+the event with its chain head and the count's seal (one more statement on PostgreSQL),
+and the commit (docs/benchmarks.md: the lock once covered 21 of 25 ms and capped
+registrations near 46/s).
 """
 
 from __future__ import annotations

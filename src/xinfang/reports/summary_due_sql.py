@@ -142,12 +142,17 @@ BEGIN
             UNION ALL
             SELECT pid, '', NULL, reports_stat_due(due), -1, 0 FROM before_first
         ) x GROUP BY 1, 2, 3, 4 HAVING sum(petitions) <> 0 OR sum(clocks) <> 0),
+    -- The units each petition is counted under, asked once per petition and scope (not once
+    -- per changed clock: a registration's three clocks asked six times).
+    units AS (
+        SELECT a.pid, s.scope, u.unit_id FROM (SELECT DISTINCT pid FROM net) a
+        CROSS JOIN (VALUES ('unit'), ('involved')) s(scope)
+        CROSS JOIN LATERAL reports_stat_units(a.pid, s.scope) u(unit_id)),
     scoped AS (
         SELECT n.pid, '' AS scope, n.clock, n.unit_id, n.due, n.petitions, n.clocks FROM net n
         UNION ALL
-        SELECT n.pid, s.scope, n.clock, u.unit_id, n.due, n.petitions, n.clocks
-        FROM net n CROSS JOIN (VALUES ('unit'), ('involved')) s(scope)
-             CROSS JOIN LATERAL reports_stat_units(n.pid, s.scope) u(unit_id))
+        SELECT n.pid, u.scope, n.clock, u.unit_id, n.due, n.petitions, n.clocks
+        FROM net n JOIN units u ON u.pid = n.pid)
     SELECT g.grain, reports_stat_period(g.grain, (p.received_at AT TIME ZONE '{tz}')::date),
            p.channel, p.category_id, p.status, p.is_group, s.scope, s.clock, s.unit_id, s.due,
            s.petitions, s.clocks
