@@ -166,8 +166,9 @@ AWKWARD = st.text(alphabet=st.sampled_from(list("电梯a1 ,{}\"\\'\t\nNULL()ab")
 @settings(max_examples=60, deadline=None)
 @given(body=AWKWARD)
 def test_the_grams_literal_is_read_back_as_the_grams(body):
-    """The import copies each document's grams as array text (index.grams_literal): PostgreSQL
-    must read it as exactly the sorted grams, through COPY as the import writes it."""
+    """The import copies each document's grams as array text (index.grams_literal), and a
+    registration sends it as a parameter: PostgreSQL must read it as exactly the sorted grams,
+    both through COPY and through a cast."""
     if connection.vendor != "postgresql":
         pytest.skip("the grams column is PostgreSQL's")
     from xinfang.search.text import document_grams
@@ -178,4 +179,7 @@ def test_the_grams_literal_is_read_back_as_the_grams(body):
         with cursor.cursor.copy("COPY grams_check (g) FROM STDIN") as copy:
             copy.write_row((index.grams_literal(body),))
         cursor.execute("SELECT g FROM grams_check")
+        assert cursor.fetchone()[0] == sorted(document_grams(body))
+        # and as a parameter cast to text[], as a registration's upsert sends it
+        cursor.execute("SELECT %s::text[]", [index.grams_literal(body)])
         assert cursor.fetchone()[0] == sorted(document_grams(body))

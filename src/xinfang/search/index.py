@@ -35,7 +35,9 @@ def _upsert_sql(rows: list[tuple[int, str]]) -> tuple[str, list]:
             values=", ".join(["(%s, %s, %s::text[])"] * len(rows)),
             set_grams=", grams = excluded.grams",
         )
-        params = [v for pk, body in rows for v in (pk, body, sorted(document_grams(body)))]
+        # The grams as one array literal (grams_literal), not a list psycopg adapts gram by gram:
+        # that cost about 1.5 ms of CPU per document written (profiled on registration).
+        params = [v for pk, body in rows for v in (pk, body, grams_literal(body))]
     else:
         sql = _UPSERT.format(grams="", values=", ".join(["(%s, %s)"] * len(rows)), set_grams="")
         params = [v for row in rows for v in row]
