@@ -22,11 +22,13 @@ import io
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import datetime
 from itertools import islice
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Max
 from django.db.models.expressions import RawSQL
 from django.utils.translation import get_language
@@ -297,11 +299,15 @@ def _stream(queryset) -> Iterator[tuple]:
     except EmptyResultSet:  # a reader who may see no petition (visible_to: none())
         return
     with connections[queryset.db].cursor() as cursor:
-        rows = cursor.cursor.stream(sql, params, size=CHUNK)
-        try:
-            yield from rows
-        finally:
-            rows.close()  # cancels the statement if the reader stopped early
+        # Logged as Django logs its own statements when it logs them (DEBUG, tests capturing
+        # the queries), the time up to the last row.
+        logged = cursor.debug_sql(sql, params) if isinstance(cursor, CursorDebugWrapper) else nullcontext()
+        with logged:
+            rows = cursor.cursor.stream(sql, params, size=CHUNK)
+            try:
+                yield from rows
+            finally:
+                rows.close()  # cancels the statement if the reader stopped early
 
 
 def _records_chunked(user, filters: PetitionFilters) -> Iterator[tuple]:
