@@ -1,14 +1,14 @@
 """The ledger (台账) export: one row per petition of a filtered list, as .xlsx or .csv.
 
-On PostgreSQL the rows are read by one statement through a server-side cursor, each row with
-its petitioners, units, clocks and last reply as subqueries and its dates in office time; on
-SQLite in chunks, each chunk's related rows in one query per kind. They are written as they
-come, as lists in the order of COLUMNS (ledger_cells): the CSV is a streamed response, the
+On PostgreSQL the rows are read by one statement, streamed as the server computes them, each
+row with its petitioners, units, clocks and last reply as subqueries and its dates in office
+time; on SQLite in chunks, each chunk's related rows in one query per kind. They are written as
+they come, as lists in the order of COLUMNS (ledger_cells): the CSV is a streamed response, the
 workbook is streamed into a temporary file (reports/xlsx_stream.py), then sent from it. Memory
 stays flat whatever the number of rows. Where the time goes at 10⁵ rows: docs/benchmarks.md,
-"round 5: the ledger export". (Model instances with prefetch_related cost about 2.5 ms a row:
-Django builds a queryset per petition and relation to fill its caches, and each
-get_..._display() call translated the choice labels again.)
+"round 5: the ledger export" and "round 6: the ledger export streamed". (Model instances with
+prefetch_related cost about 2.5 ms a row: Django builds a queryset per petition and relation to
+fill its caches, and each get_..._display() call translated the choice labels again.)
 
 Personal data is masked exactly as on the list and petition pages (petitions/masking.py); every
 text cell that a spreadsheet would run as a formula is escaped (core/csv_export.safe_cell), and
@@ -22,10 +22,13 @@ import io
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import datetime
 from itertools import islice
 
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Max
 from django.db.models.expressions import RawSQL
 from django.utils.translation import get_language
@@ -228,9 +231,8 @@ TEXT_INDEXES = tuple(i for i, key in enumerate(KEYS) if key not in DATE_COLUMNS)
 
 
 def _records_sql(user, filters: PetitionFilters) -> Iterator[tuple]:
-    """PostgreSQL: every row with all it shows, in one statement read through a server-side
-    cursor. Each petition's petitioners, units, clocks and last reply are subqueries of its
-    row, so the database reads them while it walks the list, with no round trip and no
+    """PostgreSQL: every row with all it shows, in one statement streamed (_stream). Each
+    petition's petitioners, units, clocks and last reply are subqueries of its row, so the database reads them while it walks the list, with no round trip and no
     per-chunk lookup tables in Python; dates come as office time (AT TIME ZONE)."""
     q = connection.ops.quote_name
     pid = f"{q(Petition._meta.db_table)}.{q('id')}"
@@ -266,23 +268,46 @@ def _records_sql(user, filters: PetitionFilters) -> Iterator[tuple]:
         f"max(r.replied_at) AT TIME ZONE %s FROM {q(Reply._meta.db_table)} r WHERE r.petition_id = {pid}",
         [tz],
     )
-    rows = (
-        petition_list(user, filters)
-        .values_list(
-            *(local(name) if name in LOCAL_TIMES else name for name in FIELDS[1:]),
-            people,
-            handling,
-            involved,
-            dues,
-            replied,
-        )
-        .iterator(chunk_size=CHUNK)
+    queryset = petition_list(user, filters).values_list(
+        *(local(name) if name in LOCAL_TIMES else name for name in FIELDS[1:]),
+        people,
+        handling,
+        involved,
+        dues,
+        replied,
     )
     open_masked = Petitioner._meta.get_field("masked").opener()
-    for *row, (handling_due, reply_due), replied_at in rows:
+    for *row, (handling_due, reply_due), replied_at in _stream(queryset):
         if people := row[14]:
             row[14] = [(name, read_masked_copy(open_masked(masked))) for name, masked in people]
         yield (*row, handling_due, reply_due, replied_at)
+
+
+def _stream(queryset) -> Iterator[tuple]:
+    """The queryset's rows as the server sends them (libpq's chunked rows mode), not through
+    a server-side cursor: Django declares that cursor WITH HOLD outside a transaction, so the
+    server computed and stored every row before sending the first (about 9 s of the 13–16 s
+    at 10⁵ rows), and then waited while this process wrote them. Streamed, the server
+    computes the next rows (the list is read in its index's order, nothing to sort) while
+    this process writes the ones before, the socket's buffer between them; memory stays
+    flat. The connection is busy until the last row is read or the iterator is closed:
+    nothing else may use it meanwhile (tasks.py writes a background export's progress
+    through a connection of its own). The values are those Django's iterator gives: it
+    applies no converters to these columns on PostgreSQL (tests/reports/test_ledger_paths.py)."""
+    try:
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:  # a reader who may see no petition (visible_to: none())
+        return
+    with connections[queryset.db].cursor() as cursor:
+        # Logged as Django logs its own statements when it logs them (DEBUG, tests capturing
+        # the queries), the time up to the last row.
+        logged = cursor.debug_sql(sql, params) if isinstance(cursor, CursorDebugWrapper) else nullcontext()
+        with logged:
+            rows = cursor.cursor.stream(sql, params, size=CHUNK)
+            try:
+                yield from rows
+            finally:
+                rows.close()  # cancels the statement if the reader stopped early
 
 
 def _records_chunked(user, filters: PetitionFilters) -> Iterator[tuple]:

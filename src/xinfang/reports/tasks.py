@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import tempfile
+from contextlib import contextmanager
 
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db import connections, router
 from django.utils import timezone, translation
 from django_tasks import task
 
@@ -26,13 +28,10 @@ def write_ledger_export(job_id: str) -> dict:
         return {"status": job.status}
     filters = parse_filters(job.params)
 
-    def progress(done: int) -> None:
-        LedgerExport.objects.filter(pk=job.pk).update(done=done)
-
     name = export_name(job)
     try:
         # The rows may come from the replica, unless the person who asked wrote since it last caught up.
-        with reads_may_lag(job.user), translation.override(job.language):
+        with reads_may_lag(job.user), translation.override(job.language), _progress(job) as progress:
             total = petition_list(job.user, filters).count()
             LedgerExport.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, total=total)
             rows = ledger_cells(job.user, filters)
@@ -54,6 +53,31 @@ def write_ledger_export(job_id: str) -> dict:
         status=ExportStatus.DONE, done=total, file=stored, finished_at=timezone.now()
     )
     return {"status": "done", "rows": total}
+
+
+@contextmanager
+def _progress(job):
+    """`progress(done)` for the export's rows. On PostgreSQL the rows stream through the
+    reading connection until the last one (reports/ledger._stream), so the count goes through a
+    connection of its own, opened for the export and closed after it; elsewhere through the
+    task's connection, which is free between chunks of rows."""
+    alias = router.db_for_write(LedgerExport)
+    if connections[alias].vendor != "postgresql":
+        yield lambda done: LedgerExport.objects.filter(pk=job.pk).update(done=done)
+        return
+    own = connections.create_connection(alias)
+    meta, q = LedgerExport._meta, own.ops.quote_name
+    table, done_column, pk_column = q(meta.db_table), q(meta.get_field("done").column), q(meta.pk.column)
+    update = f"UPDATE {table} SET {done_column} = %s WHERE {pk_column} = %s"  # noqa: S608 - names from the model
+
+    def progress(done: int) -> None:
+        with own.cursor() as cursor:
+            cursor.execute(update, [done, job.pk])
+
+    try:
+        yield progress
+    finally:
+        own.close()
 
 
 @task()
