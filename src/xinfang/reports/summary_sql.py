@@ -72,11 +72,13 @@ BEGIN
     FROM {GRAINS} g(grain);
 END $$;
 
--- The first day of the day, month or year (grain 'd', 'm', 'y') that holds `p_day`.
+-- The first day of the day, month or year (grain 'd', 'm', 'y') that holds `p_day`. Through
+-- timestamp (without time zone), so that the body is as immutable as declared and the planner
+-- inlines it (date_trunc of a date is the time-zone dependent timestamptz one).
 CREATE OR REPLACE FUNCTION reports_stat_period(p_grain text, p_day date) RETURNS date
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE p_grain WHEN 'd' THEN p_day WHEN 'm' THEN date_trunc('month', p_day)::date
-                ELSE date_trunc('year', p_day)::date END
+    SELECT CASE p_grain WHEN 'd' THEN p_day WHEN 'm' THEN date_trunc('month', p_day::timestamp)::date
+                ELSE date_trunc('year', p_day::timestamp)::date END
 $$;
 
 CREATE OR REPLACE FUNCTION reports_stat_clock(p_name text) RETURNS text
@@ -85,9 +87,10 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION reports_stat_repeat(p_id bigint) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM {REPEATS} WHERE from_petition_id = p_id)
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM {REPEATS} WHERE from_petition_id = p_id);
+END $$;
 {due_functions_sql(tz)}
 -- One (petition, unit) pair counted under `p_by`, with the petition's decided clocks and its
 -- running ones (reports_statdue), signed.
