@@ -582,6 +582,7 @@ def test_repeat_overdue_and_standard_follow_changes_after_registration(world_fac
     clock changes made after the petitions were written must have moved the summary's rows."""
     from xinfang.reports.pages import build_page
     from xinfang.reports.standard import _counts, parse_period
+    from xinfang.reports.statistics import clock_rates
 
     users, _units = demo_org
     rng = random.Random(seed)
@@ -622,6 +623,18 @@ def test_repeat_overdue_and_standard_follow_changes_after_registration(world_fac
                     got_rates = {tuple(r[k] for k in group_by): r["on_time_rate"] for r in result["rows"]}
                     assert got_rates == (rates if group_by else {}), (username, params)
                     checked += bool(total)
+        for f in ({}, {"repeat": "true"}, {"overdue": "true"}):
+            # The on-time rates per clock over the same petitions (the page's clock table).
+            kept = [r for r in rows_of_user if keep(r, f, live_units())]
+            want = Counter()
+            for r in kept:
+                for kind, on_time, late in clocks.get(r["id"], []):
+                    want[(kind, "on_time")] += on_time
+                    want[(kind, "late")] += late
+            got_clocks = clock_rates(user, parse_statistics_query(f))["clocks"]
+            assert {(c["clock"], n): c[n] for c in got_clocks for n in ("on_time", "late")} == {
+                (c["clock"], n): want[(c["clock"], n)] for c in got_clocks for n in ("on_time", "late")
+            }, (username, f)
         repeats = sum(1 for r in rows_of_user if r["repeat"])
         page = build_page(user, parse_statistics_query({}), interval="month", compare="")
         assert page["repeat"] == repeats

@@ -7,7 +7,7 @@ How the answer stays equal to a COUNT over what the reader may see (Rule 4.3):
     visible = every petition − the petitions hidden from this reader (the firewall)
 
 The summary holds the first term for every filter and grouping it knows (office-time day or
-month, channel, category, status, group flag). The second term is counted live over the few
+month, channel, category, status, group flag, repeat flag). The second term is counted live over the few
 petitions that involve the reader's unit, a unit above it, or the reader (the firewall's own
 indexed EXISTS), with the same filters and groupings, and subtracted. So the path applies to
 readers whose visible set is "everything but the firewall": the office's roles. Handlers see
@@ -17,7 +17,13 @@ What depends on the clock on the wall, "overdue" (a petition whose earliest runn
 past its due time) and the running late clocks of the on-time rates, is stored by the day it
 falls due (reports_statdue, summary_due_sql.py): the days before today are read from there,
 and only the clocks due earlier today are counted live, through the running clocks' due-time
-index. The firewall's hidden petitions are subtracted for these counts too.
+index. The firewall's hidden petitions are subtracted for these counts too. Filtered to the
+petitions overdue now (`overdue=true`), only reports_statdue is read: its petitions due before
+today, with their met clocks filed under the same day for the on-time rate.
+
+The standard report's "on time" (a decided clock and none late) is, for a petition with no clock
+overdue, "a met clock and none met late": both tables count those petitions (`settled`), so on
+time = settled − settled and overdue now (summary_statistics(settled=True)).
 """
 
 from __future__ import annotations
