@@ -53,7 +53,11 @@ def main() -> None:
         "month_start": today.replace(day=1).isoformat(),
     }
     paths = [f"/api/v1/statistics?{q.format(**dates)}" for q in QUERIES]
+    # Beside the bench's queries: the repeat petitions (the page's repeat number and its link)
+    # and the standard report for the year, which the summary answers too since round 6.
+    paths.append("/api/v1/statistics?group_by=month&repeat=true")
     paths += ["/statistics/", "/statistics/?interval=week&compare=previous"]
+    paths.append(f"/statistics/report/?period={today.year}")
     print(json.dumps({"load": os.getloadavg()}), flush=True)
     for path in paths:
         if args.only and args.only not in path:

@@ -114,6 +114,34 @@ def test_readers_and_filters_the_summary_cannot_answer_get_no_index(spread):
     assert list_index(users["secgen"], parse_filters({"mine": "true"})) is None
     assert list_index(users["secgen"], parse_filters({"received_after": "2026-01-02T10:00"})) is None
     assert list_index(users["secgen"], parse_filters({"q": "路灯"})) is None
+    # Overdue now is kept by due day, not by the day of receipt the list walks.
+    assert list_index(users["secgen"], parse_filters({"overdue": "true"})) is None
+
+
+@pytest.mark.parametrize("repeat", ["true", "false"])
+def test_repeat_lists_count_and_locate_like_the_oracle(spread, repeat):
+    """Petitions linked as repeats after registration: the list of repeat petitions (and of
+    the others) is counted and located from the summary's repeat flag."""
+    users, _units = spread
+    ids = sorted(Petition.objects.values_list("id", flat=True))
+    through = Petition.repeat_of.through
+    links = [through(from_petition_id=a, to_petition_id=ids[0]) for a in ids[1::3]]
+    through.objects.bulk_create(links, ignore_conflicts=True)  # registration links some itself
+    through.objects.filter(from_petition_id=ids[4]).delete()  # one unlinked again
+    linked = set(through.objects.values_list("from_petition_id", flat=True))
+    expected = [pk for pk in _oracle(users["secgen"]) if (pk in linked) == (repeat == "true")]
+    index = list_index(users["secgen"], parse_filters({"repeat": repeat}))
+    assert index.count == len(expected) > 0
+    visible = [
+        p.pk
+        for p in Petition.objects.visible_to(users["secgen"]).order_by("-received_at", "-id")
+        if (p.pk in linked) == (repeat == "true")
+    ]
+    assert visible == expected
+    for offset, pk in enumerate(expected):
+        bound, skip = index.locate(offset)
+        rows = Petition.objects.visible_to(users["secgen"]).filter(received_at__lt=bound)
+        assert [p.pk for p in rows.order_by("-received_at", "-id") if p.pk in set(expected)][skip] == pk
 
 
 def test_statements_of_a_located_page(spread, monkeypatch, django_assert_num_queries):

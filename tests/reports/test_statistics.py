@@ -3,7 +3,7 @@ Python reference over the raw rows for what SQL would make awkward (months in of
 
 import random
 from collections import Counter
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,7 +35,8 @@ def oracle_rows(user, handler_unit=None):
     sql = f"""
         SELECT p.id, p.channel, c.code, p.status, p.received_at, p.is_group,
           EXISTS (SELECT 1 FROM petitions_deadline d WHERE d.petition_id = p.id AND d.met_at IS NULL
-                  AND d.paused_at IS NULL AND d.due_at < %s)
+                  AND d.paused_at IS NULL AND d.due_at < %s),
+          EXISTS (SELECT 1 FROM petitions_petition_repeat_of r WHERE r.from_petition_id = p.id)
         FROM petitions_petition p JOIN petitions_category c ON c.id = p.category_id
         WHERE NOT EXISTS (SELECT 1 FROM petitions_involvedunit i WHERE i.petition_id = p.id
                           AND i.unit_id IN ({hidden}))
@@ -51,7 +52,7 @@ def oracle_rows(user, handler_unit=None):
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     out = []
-    for pid, channel, category, status, received, is_group, overdue in rows:
+    for pid, channel, category, status, received, is_group, overdue, repeat in rows:
         if isinstance(received, str):  # SQLite hands back text
             received = datetime.fromisoformat(received)
         if timezone.is_naive(received):
@@ -67,6 +68,7 @@ def oracle_rows(user, handler_unit=None):
                 "week": _monday(received.astimezone(TZ).date()).isoformat(),
                 "group": bool(is_group),
                 "overdue": bool(overdue),
+                "repeat": bool(repeat),
             }
         )
     return out
@@ -123,6 +125,7 @@ filters = st.fixed_dictionaries(
         "to": st.dates(date(2026, 1, 1), date(2026, 7, 30)),
         "overdue": st.just("true"),
         "group": st.sampled_from(["true", "false"]),
+        "repeat": st.sampled_from(["true", "false"]),
         "category": st.sampled_from(["housing", "labour_social_security", "environment", "education"]),
         "clock": st.sampled_from(["handling", "reply", "transfer"]),
     },
@@ -168,6 +171,8 @@ def keep(row, f, units, involved=None):
     if "to" in f and row["day"] > f["to"]:
         return False
     if f.get("overdue") and not row["overdue"]:
+        return False
+    if "repeat" in f and row["repeat"] != (f["repeat"] == "true"):
         return False
     return not ("group" in f and row["group"] != (f["group"] == "true"))
 
@@ -228,6 +233,7 @@ def test_statistics_equal_the_oracle(world_factory, demo_org, seed, size, f, uf,
         world_factory(random.Random(seed), size, timezone.now())
         if random.Random(seed).random() < 0.5:
             _involve_readers(users, random.Random(seed))
+        after_registration(random.Random(seed), timezone.now())
         clocks = oracle_clocks(timezone.now())
         for username, handler in READERS:
             user = users[username]
@@ -235,15 +241,15 @@ def test_statistics_equal_the_oracle(world_factory, demo_org, seed, size, f, uf,
             query = parse_statistics_query(params)
             if connection.vendor == "postgresql" and not handler:
                 # The summary's own path is the one under test here, not the fallback: it answers
-                # all but overdue-only lists, both kinds of unit at once, and a unit filter with
-                # a grouping by the same kind of unit.
+                # all but both kinds of unit at once and a unit filter with a grouping by the
+                # same kind of unit (repeat and overdue-only lists included).
                 kinds = {
                     "involved" if k.startswith("involved") else "unit" for k in (*group_by, *f) if "unit" in k
                 }
                 same = ("unit" in group_by and "assigned_unit" in f) or (
                     "involved_unit" in group_by and "involved_unit" in f
                 )
-                assert summary.applies(user, query) == (not f.get("overdue") and len(kinds) < 2 and not same)
+                assert summary.applies(user, query) == (len(kinds) < 2 and not same)
             result = statistics(user, query)
             unit = user.unit_id if handler else None
             total, overdue, rows, rate, rates = expected(
@@ -275,6 +281,40 @@ def test_a_petition_sent_to_two_units_is_one_petition_in_the_totals(api, registe
     assert sorted((r["unit"], r["count"]) for r in body["rows"]) == sorted(
         [(units["HOUSING"].pk, 1), (units["LABOUR"].pk, 1)]
     )
+
+
+def after_registration(rng, now):
+    """What happens to petitions after they were written: linked as repeats of others (the
+    summary then moves all their rows), clocks met on time or late and new ones started
+    (the settled petitions and the overdue ones' met clocks move with them)."""
+    from xinfang.petitions.models import Deadline, Petition
+
+    through = Petition.repeat_of.through
+    ids = list(Petition.objects.values_list("id", flat=True))
+    if len(ids) >= 2:
+        for pid in rng.sample(ids, min(len(ids), 4)):
+            other = rng.choice([i for i in ids if i != pid])
+            through.objects.get_or_create(from_petition_id=pid, to_petition_id=other)
+        through.objects.filter(pk__in=through.objects.values("pk")[:1]).delete()
+    clocks = list(Deadline.objects.values_list("id", flat=True))
+    for did in rng.sample(clocks, min(len(clocks), 4)):
+        d = Deadline.objects.get(pk=did)
+        d.met_at = rng.choice([None, d.due_at - timedelta(hours=2), d.due_at + timedelta(hours=2)])
+        d.paused_at = None
+        d.save()
+    for pid in rng.sample(ids, min(len(ids), 2)):
+        # A clock due earlier today: overdue now, but after the summary's last stored day.
+        Deadline.objects.create(
+            petition_id=pid,
+            name="superior_report",
+            rule="4.6",
+            starts_at=now - timedelta(days=2),
+            due_at=max(now - timedelta(minutes=rng.choice([1, 90])), _start_of_today(now)),
+        )
+
+
+def _start_of_today(now):
+    return datetime.combine(now.astimezone(TZ).date(), time.min, tzinfo=TZ)
 
 
 def _involve_readers(users, rng):
@@ -427,8 +467,6 @@ def test_comparison_periods(api, register):
 def test_periods_across_years_equal_the_oracle(world_factory, demo_org, period):
     """On PostgreSQL a period is read as whole years, then whole months, then days from the
     summary's rows: the counts equal the oracle over four years of petitions."""
-    from datetime import timedelta
-
     from xinfang.petitions.models import Petition
 
     users, _units = demo_org
@@ -466,3 +504,142 @@ def test_a_period_that_ends_before_it_starts_counts_nothing(api, register):
     assert listed.json()["count"] == 0
     # The same days the right way round: both.
     assert clerk.get("/api/v1/statistics", **{"from": "2026-01-01", "to": "2026-02-01"}).json()["total"] == 2
+
+
+def oracle_standard(user, first: date, last: date) -> dict:
+    """The standard report's cells by its own words, in SQL: per category and channel the
+    petitions received in the period, those with a decided clock (met, or running past its end)
+    and none late (met late, or running past its end), and those with a running clock past its
+    end; over what `user` may see (the firewall written out as in oracle_rows). The period is
+    applied in Python, in office time (SQLite compares the stored text)."""
+    hidden = ",".join(str(i) for i in _hidden_units(user)) or "NULL"
+    now = timezone.now()
+    late = """(d.met_at > d.due_at OR (d.met_at IS NULL AND d.paused_at IS NULL AND d.due_at < %s))"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT c.code, p.channel, p.received_at,
+                  EXISTS (SELECT 1 FROM petitions_deadline d
+                      WHERE d.petition_id = p.id AND (d.met_at IS NOT NULL
+                          OR (d.paused_at IS NULL AND d.due_at < %s)))
+                    AND NOT EXISTS (SELECT 1 FROM petitions_deadline d WHERE d.petition_id = p.id
+                      AND {late}),
+                  EXISTS (SELECT 1 FROM petitions_deadline d
+                      WHERE d.petition_id = p.id AND d.met_at IS NULL AND d.paused_at IS NULL
+                      AND d.due_at < %s)
+                FROM petitions_petition p JOIN petitions_category c ON c.id = p.category_id
+                WHERE NOT EXISTS (SELECT 1 FROM petitions_involvedunit i WHERE i.petition_id = p.id
+                                  AND i.unit_id IN ({hidden}))
+                  AND NOT EXISTS (SELECT 1 FROM petitions_involvedperson v WHERE v.petition_id = p.id
+                                  AND v.user_id = %s)""",  # noqa: S608
+            [now, now, now, user.pk],
+        )
+        rows = cursor.fetchall()
+    out: dict[tuple, dict] = {}
+    for code, channel, received, on_time, overdue in rows:
+        if not first <= _aware(received).astimezone(TZ).date() <= last:
+            continue
+        cell = out.setdefault((code, channel), {"n": 0, "on_time": 0, "overdue": 0})
+        cell["n"] += 1
+        cell["on_time"] += bool(on_time)
+        cell["overdue"] += bool(overdue)
+    return out
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.integers(0, 10_000),
+    size=st.integers(0, 25),
+    period=st.sampled_from(["2026", "2026-03", "2026-Q2"]),
+)
+def test_standard_report_equals_the_oracle(world_factory, demo_org, seed, size, period):
+    """The standard report's counts, on time and overdue per category and channel, for the
+    office's readers (on PostgreSQL from the summary: settled petitions less the overdue ones)
+    and a handling unit (live), after repeats linked, clocks met and started since."""
+    from xinfang.reports.standard import _counts, parse_period
+
+    users, _units = demo_org
+    with transaction.atomic():
+        sid = transaction.savepoint()
+        rng = random.Random(seed)
+        world_factory(rng, size, timezone.now())
+        if rng.random() < 0.5:
+            _involve_readers(users, rng)
+        after_registration(rng, timezone.now())
+        chosen = parse_period(period)
+        for username in ("clerk", "deputy"):
+            user = users[username]
+            got = {
+                k: {n: v[n] for n in ("n", "on_time", "overdue")} for k, v in _counts(user, chosen).items()
+            }
+            assert got == oracle_standard(user, chosen.first, chosen.last), username
+        transaction.savepoint_rollback(sid)
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_repeat_overdue_and_standard_follow_changes_after_registration(world_factory, demo_org, seed):
+    """The same oracles over one fixed world, every filter and grouping the summary now answers
+    (repeat, overdue now, both), the page's repeat number and the standard report: links and
+    clock changes made after the petitions were written must have moved the summary's rows."""
+    from xinfang.reports.pages import build_page
+    from xinfang.reports.standard import _counts, parse_period
+    from xinfang.reports.statistics import clock_rates
+
+    users, _units = demo_org
+    rng = random.Random(seed)
+    world_factory(rng, 30, timezone.now())
+    _involve_readers(users, rng)
+    after_registration(rng, timezone.now())
+    clocks = oracle_clocks(timezone.now())
+    checked = 0
+    for username in ("clerk", "deputy"):
+        user = users[username]
+        rows_of_user = oracle_rows(user)
+        for f in (
+            {"repeat": "true"},
+            {"repeat": "false"},
+            {"overdue": "true"},
+            {"overdue": "true", "repeat": "true"},
+        ):
+            for group_by in ([], ["unit"], ["month"], ["involved_unit"], ["category", "channel"]):
+                for clock in ("", "reply"):
+                    params = {**f, "group_by": ",".join(group_by), **({"clock": clock} if clock else {})}
+                    query = parse_statistics_query(params)
+                    assert summary.applies(user, query) == (connection.vendor == "postgresql")
+                    result = statistics(user, query)
+                    oracle_f = {**f, **({"clock": clock} if clock else {})}
+                    total, overdue, rows, rate, rates = expected(
+                        rows_of_user, oracle_f, group_by, live_units(), clocks, involved_units()
+                    )
+                    assert (result["total"], result["overdue"], result["on_time_rate"]) == (
+                        total,
+                        overdue,
+                        rate,
+                    ), (
+                        username,
+                        params,
+                    )
+                    got = {tuple(r[k] for k in group_by): (r["count"], r["overdue"]) for r in result["rows"]}
+                    assert got == (rows if group_by else {}), (username, params)
+                    got_rates = {tuple(r[k] for k in group_by): r["on_time_rate"] for r in result["rows"]}
+                    assert got_rates == (rates if group_by else {}), (username, params)
+                    checked += bool(total)
+        for f in ({}, {"repeat": "true"}, {"overdue": "true"}):
+            # The on-time rates per clock over the same petitions (the page's clock table).
+            kept = [r for r in rows_of_user if keep(r, f, live_units())]
+            want = Counter()
+            for r in kept:
+                for kind, on_time, late in clocks.get(r["id"], []):
+                    want[(kind, "on_time")] += on_time
+                    want[(kind, "late")] += late
+            got_clocks = clock_rates(user, parse_statistics_query(f))["clocks"]
+            assert {(c["clock"], n): c[n] for c in got_clocks for n in ("on_time", "late")} == {
+                (c["clock"], n): want[(c["clock"], n)] for c in got_clocks for n in ("on_time", "late")
+            }, (username, f)
+        repeats = sum(1 for r in rows_of_user if r["repeat"])
+        page = build_page(user, parse_statistics_query({}), interval="month", compare="")
+        assert page["repeat"] == repeats
+        assert page["overdue"] == sum(1 for r in rows_of_user if r["overdue"])
+        period = parse_period("2026")
+        got = {k: {n: v[n] for n in ("n", "on_time", "overdue")} for k, v in _counts(user, period).items()}
+        assert got == oracle_standard(user, period.first, period.last), username
+    assert checked > 40  # the world has repeat and overdue petitions to count

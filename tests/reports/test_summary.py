@@ -20,7 +20,7 @@ from xinfang.reports import summary_sql
 
 pytestmark = pytest.mark.django_db
 
-KEY = "grain, day, channel, category_id, status, is_group, scope, clock, unit_id"
+KEY = "grain, day, channel, category_id, status, is_group, is_repeat, scope, clock, unit_id"
 DUE_KEY = KEY + ", due"
 
 
@@ -31,20 +31,50 @@ def _postgresql_only():
 
 
 def folded() -> dict:
-    """The summary as {key: (petitions, on time, late)} and {("due", key…, due day): (petitions,
-    clocks)}, deltas summed, zero rows left out."""
+    """The summary as {key: (petitions, settled, on time, late)} and {("due", key…, due day):
+    (petitions, settled, clocks, on time, late)}, deltas summed, zero rows left out."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {KEY}, sum(petitions), sum(on_time), sum(late) FROM reports_statcount GROUP BY {KEY}"
+            f"SELECT {KEY}, sum(petitions), sum(settled), sum(on_time), sum(late) FROM reports_statcount "
+            f"GROUP BY {KEY}"
         )
         rows = cursor.fetchall()
         cursor.execute(
-            f"SELECT {DUE_KEY}, sum(petitions), sum(clocks) FROM reports_statdue GROUP BY {DUE_KEY}"
+            f"SELECT {DUE_KEY}, sum(petitions), sum(settled), sum(clocks), sum(on_time), sum(late) "
+            f"FROM reports_statdue GROUP BY {DUE_KEY}"
         )
         due = cursor.fetchall()
-    out = {tuple(r[:9]): tuple(r[9:]) for r in rows if any(r[9:])}
-    out.update({("due", *r[:10]): tuple(r[10:]) for r in due if any(r[10:])})
+    out = {tuple(r[:10]): tuple(r[10:]) for r in rows if any(r[10:])}
+    out.update({("due", *r[:11]): tuple(r[11:]) for r in due if any(r[11:])})
     return out
+
+
+def mutate_repeats(rng: random.Random) -> None:
+    """Link petitions as repeats of others after registration and unlink them, one link and
+    several per statement (the links' trigger works per statement)."""
+    through = Petition.repeat_of.through
+    ids = list(Petition.objects.values_list("id", flat=True))
+    if len(ids) < 2:
+        return
+    for _ in range(4):
+        change = rng.choice(["link", "link", "link_many", "unlink", "unlink_all", "move"])
+        a, b = rng.sample(ids, 2)
+        if change == "link":
+            through.objects.get_or_create(from_petition_id=a, to_petition_id=b)
+        elif change == "link_many":
+            targets = [t for t in rng.sample(ids, min(len(ids), 3)) if t != a]
+            through.objects.bulk_create(
+                [through(from_petition_id=a, to_petition_id=t) for t in targets], ignore_conflicts=True
+            )
+        elif change == "unlink":
+            through.objects.filter(
+                pk__in=through.objects.filter(from_petition_id=a).values("pk")[:1]
+            ).delete()
+        elif change == "unlink_all":
+            through.objects.filter(from_petition_id__in=[a, b]).delete()
+        else:  # a link moved to another petition
+            with contextlib.suppress(IntegrityError), transaction.atomic():
+                through.objects.filter(from_petition_id=a).update(from_petition_id=b)
 
 
 def mutate_units(rng: random.Random, ids: list[int]) -> None:
@@ -175,13 +205,15 @@ def delete_petitions(rng: random.Random) -> None:
     foreign keys are checked at commit, so either order is possible in one transaction)."""
     ids = list(Petition.objects.values_list("id", flat=True))
     tables = ("petitions_deadline", "petitions_assignment", "petitions_involvedunit")
+    links = "DELETE FROM petitions_petition_repeat_of WHERE from_petition_id = %s OR to_petition_id = %s"
     for pid in rng.sample(ids, min(len(ids), 2)):
-        statements = [f"DELETE FROM {t} WHERE petition_id = %s" for t in tables]  # noqa: S608
-        first = "DELETE FROM petitions_petition WHERE id = %s"
+        statements = [(f"DELETE FROM {t} WHERE petition_id = %s", [pid]) for t in tables]  # noqa: S608
+        statements.append((links, [pid, pid]))  # its repeat links, either way round
+        first = ("DELETE FROM petitions_petition WHERE id = %s", [pid])
         order = [first, *statements] if rng.random() < 0.5 else [*statements, first]
         with connection.cursor() as cursor:
-            for sql in order:
-                cursor.execute(sql, [pid])
+            for sql, params in order:
+                cursor.execute(sql, params)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -191,8 +223,10 @@ def test_triggers_keep_the_summary_equal_to_a_recount(world_factory, seed, size)
     with transaction.atomic():
         sid = transaction.savepoint()
         world_factory(rng, size, timezone.now())
+        mutate_repeats(rng)
         mutate(rng, timezone.now())
         mutate_units(rng, list(Petition.objects.values_list("id", flat=True)))
+        mutate_repeats(rng)
         mutate_clocks(rng, timezone.now())
         delete_petitions(rng)
         world_factory(rng, 2, timezone.now())  # more petitions after the changes

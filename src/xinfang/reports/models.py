@@ -86,6 +86,9 @@ class StatCount(models.Model):
     category_id = models.BigIntegerField()
     status = models.CharField(max_length=24)
     is_group = models.BooleanField()
+    # A repeat petition: one with a link in Petition.repeat_of (reports/filters.py `_repeat`),
+    # which may come after registration (summary_sql's trigger on the links moves its rows).
+    is_repeat = models.BooleanField(default=False)
     # Scope "" counts the petition itself; "unit" once per handling unit and "involved" once per
     # involved unit, `unit_id` then being that unit (NULL: the petitions without one).
     scope = models.CharField(max_length=8, default="")
@@ -93,6 +96,9 @@ class StatCount(models.Model):
     # The clock's own unit on by "" clock rows; the counted unit on by "unit"/"involved" rows.
     unit_id = models.BigIntegerField(null=True)
     petitions = models.IntegerField(default=0)
+    # Of `petitions`: those with a met clock and none met late. The standard report's "on time"
+    # is these less the ones overdue now (StatDue.settled).
+    settled = models.IntegerField(default=0)
     on_time = models.IntegerField(default=0)  # clocks met by their due time
     late = models.IntegerField(default=0)  # clocks met after their due time
 
@@ -119,6 +125,7 @@ class StatDue(models.Model):
     StatCount plus `due`, the office-time day a clock falls due (one day, 0001-01-01, for every
     day before yesterday): `petitions` counts the petitions under the due day of their earliest
     running clock ("" clock rows), `clocks` the running clocks of a kind under their own due
+    day, `on_time`/`late` the met clocks of a kind under their petition's first running due
     day. Overdue now = the rows due before today + today's clocks counted live."""
 
     grain = models.CharField(max_length=1)
@@ -127,12 +134,18 @@ class StatDue(models.Model):
     category_id = models.BigIntegerField()
     status = models.CharField(max_length=24)
     is_group = models.BooleanField()
+    is_repeat = models.BooleanField(default=False)
     scope = models.CharField(max_length=8, default="")
     clock = models.CharField(max_length=40, default="")
     unit_id = models.BigIntegerField(null=True)
     due = models.DateField()
     petitions = models.IntegerField(default=0)
+    settled = models.IntegerField(default=0)  # of `petitions`, as StatCount.settled
     clocks = models.IntegerField(default=0)
+    # The met clocks of the petitions with a running one, under the petition's first running due
+    # day (not the clock's own, unlike `clocks`): the on-time rate of the petitions overdue now.
+    on_time = models.IntegerField(default=0)
+    late = models.IntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["scope", "grain", "day"], name="statdue_scope_grain_day")]

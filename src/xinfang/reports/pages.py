@@ -131,8 +131,7 @@ def build_page(user, query: StatisticsQuery, *, interval: str, compare: str) -> 
             }
         )
     group_counts = {row["group"]: row["count"] for row in overall["rows"]}
-    # Only the number is shown: a COUNT, not the statistics' aggregates (overdue, clocks).
-    repeat = petition_list(user, _repeat_query(query).filters).order_by().count()
+    repeat = _repeat_count(user, query)
     rates = clock_rates(user, query)
     clock_names = clock_labels()
     return {
@@ -153,6 +152,17 @@ def build_page(user, query: StatisticsQuery, *, interval: str, compare: str) -> 
         "clocks": [dict(row, label=clock_names[row["clock"]]) for row in rates["clocks"]],
         "unit_rates": [dict(row, label=labels.of("unit", row["unit"])) for row in rates["units"]],
     }
+
+
+def _repeat_count(user, query: StatisticsQuery) -> int:
+    """The repeat petitions among those the page counts: from the summary's repeat flag where it
+    answers (one statement for the stored rows, one for the firewall's), else a COUNT."""
+    from xinfang.reports import summary
+
+    repeats = _repeat_query(query)
+    if summary.applies(user, repeats):
+        return summary.summary_count(user, repeats)
+    return petition_list(user, repeats.filters).order_by().count()
 
 
 def _repeat_query(query: StatisticsQuery) -> StatisticsQuery:

@@ -7,7 +7,7 @@ How the answer stays equal to a COUNT over what the reader may see (Rule 4.3):
     visible = every petition − the petitions hidden from this reader (the firewall)
 
 The summary holds the first term for every filter and grouping it knows (office-time day or
-month, channel, category, status, group flag). The second term is counted live over the few
+month, channel, category, status, group flag, repeat flag). The second term is counted live over the few
 petitions that involve the reader's unit, a unit above it, or the reader (the firewall's own
 indexed EXISTS), with the same filters and groupings, and subtracted. So the path applies to
 readers whose visible set is "everything but the firewall": the office's roles. Handlers see
@@ -17,7 +17,13 @@ What depends on the clock on the wall, "overdue" (a petition whose earliest runn
 past its due time) and the running late clocks of the on-time rates, is stored by the day it
 falls due (reports_statdue, summary_due_sql.py): the days before today are read from there,
 and only the clocks due earlier today are counted live, through the running clocks' due-time
-index. The firewall's hidden petitions are subtracted for these counts too.
+index. The firewall's hidden petitions are subtracted for these counts too. Filtered to the
+petitions overdue now (`overdue=true`), only reports_statdue is read: its petitions due before
+today, with their met clocks filed under the same day for the on-time rate.
+
+The standard report's "on time" (a decided clock and none late) is, for a petition with no clock
+overdue, "a met clock and none met late": both tables count those petitions (`settled`), so on
+time = settled − settled and overdue now (summary_statistics(settled=True)).
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ COLUMN = {
 }
 # The unit groupings and filters, and the summary's scope that counts petitions per such unit.
 UNIT_SCOPES = {"unit": "unit", "assigned_unit": "unit", "involved_unit": "involved"}
-EXTRA_FILTERS = frozenset({"group", "assigned_unit", "involved_unit"})  # list filters it knows
+EXTRA_FILTERS = frozenset({"group", "repeat", "assigned_unit", "involved_unit"})  # list filters it knows
 
 
 def scope_of(query) -> str | None:
@@ -77,7 +83,7 @@ def applies(user, query, *, units: bool = True) -> bool:
     if user.has_role(Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN) or not user.has_role(*OFFICE_ROLES):
         return False
     f = query.filters
-    if f.q or f.mine or f.overdue or set(f.extra) - EXTRA_FILTERS:
+    if f.q or f.mine or set(f.extra) - EXTRA_FILTERS:
         return False
     if not set(query.group_by) <= set(COLUMN) | {"unit", "involved_unit"}:
         return False
@@ -163,6 +169,11 @@ def _months_q(lo: date | None, hi: date | None, by_day: bool) -> Q:
     return q
 
 
+def _flags_q(f) -> Q:
+    """The filters only the summary rows have as columns (the petitions have the repeat links)."""
+    return Q(is_repeat=f.extra["repeat"]) if "repeat" in f.extra else Q()
+
+
 def _filters_q(f) -> Q:
     """The filters both the summary rows and the petitions have as columns."""
     q = Q()
@@ -192,10 +203,13 @@ def _clock_filter(clock: str) -> Q:
 
 
 class _Sums:
-    __slots__ = ("count", "overdue", "on_time", "late")
+    # settled: petitions with a met clock and none met late; settled_overdue: those of them
+    # overdue now (the standard report's "on time" is the difference).
+    __slots__ = ("count", "overdue", "on_time", "late", "settled", "settled_overdue")
 
     def __init__(self):
         self.count = self.overdue = self.on_time = self.late = 0
+        self.settled = self.settled_overdue = 0
 
 
 def _office_day(now: datetime) -> tuple[date, datetime]:
@@ -205,9 +219,9 @@ def _office_day(now: datetime) -> tuple[date, datetime]:
     return today, datetime.combine(today, time.min, tzinfo=office_tz())
 
 
-def _summary_rows(model, query, groups: list[str], sums: dict, extra: Q | None = None):
+def _summary_rows(model, query, groups: list[str], sums: dict, extra: Q | None = None, codes=None):
     """(group key, row) for the rows of `model` (StatCount or StatDue) the query selects,
-    summed per clock and per the asked groupings."""
+    summed per clock and per the asked groupings. `codes`: category id -> code."""
     lo, hi = _whole_days(query.filters)
     finest = "d" if {"day", "week"} & set(groups) else ("m" if "month" in groups else "y")
     columns = list(dict.fromkeys(COLUMN.get(k, "unit_id") for k in groups))
@@ -217,13 +231,13 @@ def _summary_rows(model, query, groups: list[str], sums: dict, extra: Q | None =
             unit_filter = Q(unit_id=query.filters.extra[name])
     rows = (
         model.objects.filter(scope=scope_of(query))
-        .filter(_period_q(lo, hi, finest), _filters_q(query.filters), unit_filter, extra or Q())
+        .filter(_period_q(lo, hi, finest), _filters_q(query.filters), _flags_q(query.filters))
+        .filter(unit_filter, extra or Q())
         .filter(Q(clock="") | _clock_filter(query.clock))
         .values("clock", *columns)
         .annotate(**sums)
         .order_by()
     )
-    codes = dict(Category.objects.values_list("id", "code")) if "category" in groups else {}
     for row in rows:
         key = []
         for k in groups:
@@ -238,25 +252,50 @@ def _summary_rows(model, query, groups: list[str], sums: dict, extra: Q | None =
 
 def _stored(query, groups: list[str], today: date) -> dict[tuple, _Sums]:
     """Everything the summary holds for the filters, folded into the asked groupings: the
-    petitions and decided clocks, and the running clocks due before today."""
+    petitions and decided clocks, and the running clocks due before today. Filtered to the
+    petitions overdue now, only the second table answers: the petitions under their first
+    running due day before today, with their met clocks filed there too."""
     from xinfang.reports.models import StatCount, StatDue
 
+    codes = dict(Category.objects.values_list("id", "code")) if "category" in groups else {}
     out: dict[tuple, _Sums] = defaultdict(_Sums)
-    counted = {"n": Sum("petitions"), "on_time": Sum("on_time"), "late": Sum("late")}
-    for key, row in _summary_rows(StatCount, query, groups, counted):
+    overdue_only = query.filters.overdue
+    if not overdue_only:
+        counted = {
+            "n": Sum("petitions"),
+            "settled": Sum("settled"),
+            "on_time": Sum("on_time"),
+            "late": Sum("late"),
+        }
+        for key, row in _summary_rows(StatCount, query, groups, counted, codes=codes):
+            sums = out[key]
+            if row["clock"] == "":
+                sums.count += row["n"]
+                sums.settled += row["settled"]
+            else:
+                sums.on_time += row["on_time"]
+                sums.late += row["late"]
+    running = {
+        "n": Sum("petitions"),
+        "settled": Sum("settled"),
+        "clocks": Sum("clocks"),
+        "on_time": Sum("on_time"),
+        "late": Sum("late"),
+    }
+    for key, row in _summary_rows(StatDue, query, groups, running, Q(due__lt=today), codes=codes):
         sums = out[key]
         if row["clock"] == "":
-            sums.count += row["n"]
+            # Petitions whose earliest running clock fell due before today.
+            sums.overdue += row["n"]
+            sums.settled_overdue += row["settled"]
+            if overdue_only:
+                sums.count += row["n"]
+                sums.settled += row["settled"]
         else:
-            sums.on_time += row["on_time"]
-            sums.late += row["late"]
-    running = {"n": Sum("petitions"), "late": Sum("clocks")}
-    for key, row in _summary_rows(StatDue, query, groups, running, Q(due__lt=today)):
-        sums = out[key]
-        if row["clock"] == "":
-            sums.overdue += row["n"]  # petitions whose earliest running clock fell due before today
-        else:
-            sums.late += row["late"]  # running clocks past their due day
+            sums.late += row["clocks"]  # running clocks past their due day
+            if overdue_only:  # the met clocks of those petitions
+                sums.on_time += row["on_time"]
+                sums.late += row["late"]
     return out
 
 
@@ -299,7 +338,7 @@ def filtered_petitions(f):
     from xinfang.petitions import hooks
 
     qs = Petition.objects.filter(_filters_q(f))
-    for name in ("assigned_unit", "involved_unit"):
+    for name in ("assigned_unit", "involved_unit", "repeat"):
         if name in f.extra:
             qs = hooks.petition_list_filters.get(name).apply(qs, f.extra[name])
     if f.received_after:
@@ -320,11 +359,26 @@ def _running(**due) -> Q:
     )
 
 
-def _hidden(user, query, groups: list[str], start: datetime) -> list[dict]:
+def _settled() -> Q:
+    """A petition with a met clock and none met late (StatCount.settled)."""
+    met = Deadline.objects.filter(petition=OuterRef("pk"), met_at__isnull=False)
+    return Q(Exists(met)) & ~Q(Exists(met.filter(met_at__gt=F("due_at"))))
+
+
+def _hidden(user, query, groups: list[str], start: datetime, *, settled: bool = False) -> list[dict]:
     """The petitions the firewall hides from `user`, counted like the summary counts: the
-    petitions, their decided clocks, and their running clocks due before `start` (today)."""
+    petitions, their decided clocks, and their running clocks due before `start` (today).
+    Filtered to the overdue ones: those the summary files as overdue (due before today)."""
     qs = _hidden_petitions(user, query.filters)
+    if query.filters.overdue:
+        qs = qs.filter(_running(due_at__lt=start))
     kind = _clock_q(query.clock)
+    more = {}
+    if settled:
+        more = {
+            "settled": Count("pk", distinct=True, filter=_settled()),
+            "settled_overdue": Count("pk", distinct=True, filter=_settled() & _running(due_at__lt=start)),
+        }
     met = Q(deadlines__met_at__isnull=False) & kind
     running = Q(
         deadlines__met_at__isnull=True, deadlines__paused_at__isnull=True, deadlines__due_at__lt=start
@@ -342,13 +396,18 @@ def _hidden(user, query, groups: list[str], start: datetime) -> list[dict]:
             ),
             "overdue": Count("pk", distinct=True, filter=_running(due_at__lt=start)),
             "running": Count("deadlines", distinct=True, filter=running & kind),
+            **more,
         },
     )
 
 
-def _today(user, query, groups: list[str], now: datetime, start: datetime) -> list[dict]:
+def _today(
+    user, query, groups: list[str], now: datetime, start: datetime, *, settled: bool = False
+) -> list[dict]:
     """What the summary cannot know yet: visible petitions whose earliest running clock fell
-    due today before `now` (earlier ones are stored), and the running clocks due so."""
+    due today before `now` (earlier ones are stored), and the running clocks due so. Filtered
+    to the overdue petitions, also the met clocks of those petitions (they are stored under
+    today); with `settled`, how many of them are settled."""
     qs = petition_list(user, query.filters).order_by().filter(_running(due_at__gte=start, due_at__lt=now))
     today = Q(
         deadlines__met_at__isnull=True,
@@ -356,21 +415,38 @@ def _today(user, query, groups: list[str], now: datetime, start: datetime) -> li
         deadlines__due_at__gte=start,
         deadlines__due_at__lt=now,
     )
+    first_today = ~_running(due_at__lt=start)
+    kind = _clock_q(query.clock)
+    more = {}
+    if query.filters.overdue:
+        met = Q(deadlines__met_at__isnull=False) & kind & first_today
+        more["on_time"] = Count(
+            "deadlines", distinct=True, filter=met & Q(deadlines__met_at__lte=F("deadlines__due_at"))
+        )
+        more["late"] = Count(
+            "deadlines", distinct=True, filter=met & Q(deadlines__met_at__gt=F("deadlines__due_at"))
+        )
+    if settled:
+        more["settled"] = Count("pk", distinct=True, filter=first_today & _settled())
     return _live(
         qs,
         groups,
         {
-            "count": Count("pk", distinct=True, filter=~_running(due_at__lt=start)),
-            "running": Count("deadlines", distinct=True, filter=today & _clock_q(query.clock)),
+            "count": Count("pk", distinct=True, filter=first_today),
+            "running": Count("deadlines", distinct=True, filter=today & kind),
+            **more,
         },
     )
 
 
-def summary_statistics(user, query, hidden=None, today=None, *, totals: bool = True, now=None) -> dict:
+def summary_statistics(
+    user, query, hidden=None, today=None, *, totals: bool = True, now=None, settled: bool = False
+) -> dict:
     """The same answer as statistics.statistics() (totals and rows), from the summary.
     `hidden`/`today`: the live rows already read at `now` (summary_many). Without `totals`
     (a page section whose totals another query gives) the totals of a unit grouping are
-    left out."""
+    left out. With `settled`, each row also has "on_time_petitions": the petitions with a met
+    clock, none met late and none overdue now (the standard report's "on time")."""
     from xinfang.reports.statistics import _rate
 
     now = now or timezone.now()
@@ -383,20 +459,28 @@ def summary_statistics(user, query, hidden=None, today=None, *, totals: bool = T
     groups = list(query.group_by)
     day, start = _office_day(now)
     sums = _stored(query, groups, day)
-    hidden = _hidden(user, query, groups, start) if hidden is None else hidden
-    today = _today(user, query, groups, now, start) if today is None else today
+    if hidden is None:
+        hidden = _hidden(user, query, groups, start, settled=settled)
+    today = _today(user, query, groups, now, start, settled=settled) if today is None else today
+    overdue_only = query.filters.overdue
     for row in hidden:
-        if any(row[k] for k in ("count", "on_time", "late", "overdue", "running")):
-            target = sums[row.get("key", ())]
-            target.count -= row["count"]
-            target.on_time -= row["on_time"]
-            target.late -= row["late"] + row["running"]
-            target.overdue -= row["overdue"]
+        target = sums[row.get("key", ())]
+        target.count -= row["count"]
+        target.on_time -= row["on_time"]
+        target.late -= row["late"] + row["running"]
+        target.overdue -= row["overdue"]
+        target.settled -= row.get("settled", 0)
+        target.settled_overdue -= row.get("settled_overdue", 0)
     for row in today:
-        if row["count"] or row["running"]:
-            target = sums[row.get("key", ())]
-            target.overdue += row["count"]
-            target.late += row["running"]
+        target = sums[row.get("key", ())]
+        target.overdue += row["count"]
+        target.late += row["running"]
+        target.settled_overdue += row.get("settled", 0)
+        if overdue_only:  # today's overdue petitions are in the count too, with their met clocks
+            target.count += row["count"]
+            target.settled += row.get("settled", 0)
+            target.on_time += row["on_time"]
+            target.late += row["late"]
     total = _Sums()
     rows = []
     for key in sorted(sums, key=_sort_key):
@@ -408,6 +492,8 @@ def summary_statistics(user, query, hidden=None, today=None, *, totals: bool = T
         if groups and s.count:
             out = dict(zip(groups, key, strict=True))
             out.update(count=s.count, overdue=s.overdue, on_time_rate=_rate(s.on_time, s.late))
+            if settled:
+                out["on_time_petitions"] = s.settled - s.settled_overdue
             rows.append(out)
     if any(k in UNIT_SCOPES for k in groups):  # the sums of the rows are not the totals
         return {"total": None, "overdue": None, "on_time_rate": None, "rows": rows}
@@ -419,15 +505,29 @@ def summary_statistics(user, query, hidden=None, today=None, *, totals: bool = T
     }
 
 
-def _fold(rows: list[dict], index: int, fields: tuple[str, ...]) -> list[dict]:
+def summary_count(user, query) -> int:
+    """How many petitions the query counts (its groupings ignored): the stored petitions less
+    the firewall's, two statements (the totals of summary_statistics when filtered to the
+    overdue ones)."""
+    from xinfang.reports.models import StatCount
+
+    query = replace(query, group_by=[])
+    if query.filters.overdue:
+        return summary_statistics(user, query)["total"]
+    rows = _summary_rows(StatCount, query, [], {"n": Sum("petitions")}, Q(clock=""))
+    return sum(row["n"] for _key, row in rows) - _hidden_petitions(user, query.filters).count()
+
+
+def _fold(rows: list[dict], index: int) -> list[dict]:
     """Rows keyed by several groupings summed down to the one at `index`. Exact for the
     groupings that put each petition in one group (all but the units)."""
     out: dict[tuple, dict] = {}
     for row in rows:
         key = (row["key"][index],)
-        target = out.setdefault(key, {"key": key, **dict.fromkeys(fields, 0)})
-        for name in fields:
-            target[name] += row[name]
+        target = out.setdefault(key, {"key": key})
+        for name, value in row.items():
+            if name != "key" and not name.startswith("k_"):
+                target[name] = target.get(name, 0) + value
     return list(out.values())
 
 
@@ -448,8 +548,8 @@ def summary_many(user, query, groupings: list[str]) -> dict[str, dict]:
             out[g] = summary_statistics(
                 user,
                 single,
-                _fold(hidden, i, ("count", "on_time", "late", "overdue", "running")),
-                _fold(today, i, ("count", "running")),
+                _fold(hidden, i),
+                _fold(today, i),
                 now=now,
             )
         else:
@@ -462,21 +562,30 @@ def _sort_key(key: tuple):
 
 
 def summary_clock_rates(user, query) -> dict:
-    """statistics.clock_rates() from the summary: per clock and per unit."""
+    """statistics.clock_rates() from the summary: per clock and per unit. Filtered to the
+    petitions overdue now, their met clocks are read where StatDue files them (under the
+    petition's first running due day) instead of StatCount."""
     from xinfang.reports.models import StatCount, StatDue
     from xinfang.reports.statistics import CLOCKS, _rate
 
     now = timezone.now()
     day, start = _office_day(now)
-    lo, hi = _whole_days(query.filters)
+    f = query.filters
+    lo, hi = _whole_days(f)
     pairs: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for model, sums, extra in (
-        (StatCount, {"on_time": Sum("on_time"), "late": Sum("late")}, Q()),
-        (StatDue, {"late": Sum("clocks")}, Q(due__lt=day)),  # running, due before today
-    ):
+    if f.overdue:
+        sources = [
+            (StatDue, {"on_time": Sum("on_time"), "late": Sum("late") + Sum("clocks")}, Q(due__lt=day))
+        ]
+    else:
+        sources = [
+            (StatCount, {"on_time": Sum("on_time"), "late": Sum("late")}, Q()),
+            (StatDue, {"late": Sum("clocks")}, Q(due__lt=day)),  # running, due before today
+        ]
+    for model, sums, extra in sources:
         stored = (
             model.objects.filter(scope="")
-            .filter(_period_q(lo, hi, "y"), _filters_q(query.filters), extra)
+            .filter(_period_q(lo, hi, "y"), _filters_q(f), _flags_q(f), extra)
             .exclude(clock="")
             .values("clock", "unit_id")
             .annotate(**sums)
@@ -487,9 +596,19 @@ def summary_clock_rates(user, query) -> dict:
             pair[0] += row.get("on_time", 0)
             pair[1] += row["late"]
 
-    f = query.filters
     hidden = _hidden_petitions(user, f)
+    if f.overdue:
+        hidden = hidden.filter(_running(due_at__lt=start))
+    visible = petition_list(user, f).order_by()
     running_before = Q(met_at__isnull=True, paused_at__isnull=True, due_at__lt=start)
+    today = []
+    if f.overdue:  # the met clocks of the petitions whose first running clock fell due today
+        first_today = visible.filter(_running(due_at__gte=start, due_at__lt=now)).exclude(
+            _running(due_at__lt=start)
+        )
+        today.append(
+            (1, Deadline.objects.filter(met_at__isnull=False, petition__in=first_today.values("pk")))
+        )
     for sign, deadlines in (
         # The firewall's petitions: their decided clocks and those running since before today.
         (
@@ -501,10 +620,9 @@ def summary_clock_rates(user, query) -> dict:
         # Today's: running clocks that fell due since the day began.
         (
             1,
-            overdue_deadlines().filter(
-                due_at__gte=start, due_at__lt=now, petition__in=petition_list(user, f).order_by().values("pk")
-            ),
+            overdue_deadlines().filter(due_at__gte=start, due_at__lt=now, petition__in=visible.values("pk")),
         ),
+        *today,
     ):
         for row in deadlines.values("name", "unit_id").annotate(
             on_time=Count("pk", filter=Q(met_at__lte=F("due_at"))),

@@ -4,11 +4,9 @@ from django.db import migrations
 def install(apps, schema_editor):
     # A new petition with no clocks or units yet is counted by one INSERT instead of about
     # fifteen statements, and the clocks' statement trigger asks a petition's units once per
-    # scope instead of once per clock; recreate the functions. Nothing to recount: both write
-    # the rows they wrote before.
-    from xinfang.reports import summary_sql
-
-    summary_sql.install(schema_editor)
+    # scope instead of once per clock. Today's functions write the columns of 0007, which
+    # recreates them (and recounts); nothing to do here.
+    pass
 
 
 class Migration(migrations.Migration):
