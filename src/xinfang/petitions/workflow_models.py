@@ -60,11 +60,14 @@ class AssignmentStatus(models.TextChoices):
 
 def with_received_at(assignments) -> list:
     """The assignments with their petition's `received_at` filled in where it is missing: from
-    the petition object when it is at hand, else from one query for the rest."""
+    the petition object when it is at hand, else read for the rest (5,000 ids a query)."""
     rows = list(assignments)
     missing = [a for a in rows if a.received_at is None]
-    wanted = {a.petition_id for a in missing if not Assignment.petition.is_cached(a)}
-    received = dict(Petition.objects.filter(pk__in=wanted).values_list("pk", "received_at")) if wanted else {}
+    wanted = sorted({a.petition_id for a in missing if not Assignment.petition.is_cached(a)})
+    received = {}
+    for start in range(0, len(wanted), 5_000):  # a bounded number of parameters per query
+        chunk = wanted[start : start + 5_000]
+        received.update(Petition.objects.filter(pk__in=chunk).values_list("pk", "received_at"))
     for a in missing:
         a.received_at = (
             a.petition.received_at if Assignment.petition.is_cached(a) else received[a.petition_id]
