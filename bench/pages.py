@@ -32,9 +32,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinfang.settings")
 os.environ.setdefault("XINFANG_REQUIRE_2FA", "0")
 
 
-def personas(sample_number: str, deep_page: int, deep_key: str) -> dict[str, list[tuple[str, str]]]:
-    """(label, path) per demo account: a clerk, two leaders and a handling officer."""
-    lists = [
+def _lists(deep_page: int, deep_key: str) -> list[tuple[str, str]]:
+    return [
         ("list page 1", "/petitions/"),
         ("list deep page (typed number)", f"/petitions/?page={deep_page}"),
         ("list deep page (next link)", f"/petitions/?page={deep_page}&after={deep_key}"),
@@ -42,6 +41,16 @@ def personas(sample_number: str, deep_page: int, deep_key: str) -> dict[str, lis
         ("API list page 1", "/api/v1/petitions"),
         ("API list deep page", f"/api/v1/petitions?page={deep_page}"),
     ]
+
+
+def personas(
+    sample_number: str, deep: tuple[int, str], unit_deep: tuple[int, str] | None = None
+) -> dict[str, list[tuple[str, str]]]:
+    """(label, path) per demo account: a clerk, two leaders and a handling officer. `deep`: the
+    page half-way down the office's list and the key that ends the page before it; `unit_deep`:
+    the same for the handling officer's own list (their unit's petitions, far fewer: the
+    office's deep page lay past its end, and the API answered 404)."""
+    lists = _lists(*deep)
     return {
         "clerk": [
             ("home", "/"),
@@ -63,7 +72,7 @@ def personas(sample_number: str, deep_page: int, deep_key: str) -> dict[str, lis
         "deputy": [("home", "/"), ("queue to_sign", "/queues/to_sign/"), ("API queues", "/api/v1/queues")],
         "housing": [
             ("home", "/"),
-            *lists,
+            *_lists(*(unit_deep or deep)),
             ("/deadlines/ overdue", "/deadlines/?scope=unit"),
             ("queue assigned_to_my_unit", "/queues/assigned_to_my_unit/"),
             ("API queues", "/api/v1/queues"),
@@ -83,6 +92,15 @@ def summarise(seconds: list[float]) -> dict:
         "p95": round(pct(95), 1),
         "mean": round(statistics.fmean(ms), 1),
     }
+
+
+def _deep_of(petitions, cursor) -> tuple[int, str]:
+    """The page half-way down `petitions` (25 a page, newest first) and the key of the row that
+    ends the page before it (what the "next" link of that page carries)."""
+    deep_page = max(1, petitions.count() // 25 // 2)
+    if cursor is None or deep_page == 1:
+        return deep_page, "0.1"  # a database too small for a deep page (the smoke test)
+    return deep_page, cursor(petitions.order_by("-received_at", "-id")[(deep_page - 1) * 25 - 1])
 
 
 def main() -> None:
@@ -119,17 +137,17 @@ def main() -> None:
     deep_page = max(1, total // 25 // 2)  # half-way down the clerk's list
     try:
         from xinfang.petitions.paging import cursor
-
-        deep_key = (
-            cursor(Petition.objects.order_by("-received_at", "-id")[(deep_page - 1) * 25 - 1])
-            if deep_page > 1
-            else "0.1"  # a database too small for a deep page (the smoke test)
-        )
     except ImportError:  # a tree from before keyset pages: the key is ignored there
-        deep_key = "0.1"
+        cursor = None
+    deep_page, deep_key = _deep_of(Petition.objects.all(), cursor)
     results: dict = {"petitions": total, "jit": args.jit, "personas": {}}
     wanted = {p for p in args.only.split(",") if p}
-    for username, pages in personas(sample, deep_page, deep_key).items():
+    handler = User.objects.get(username="housing")
+    unit_deep = (deep_page, deep_key)
+    if not wanted or "housing" in wanted:
+        unit_deep = _deep_of(Petition.objects.visible_to(handler), cursor)
+        results["housing_deep_page"] = unit_deep[0]
+    for username, pages in personas(sample, (deep_page, deep_key), unit_deep).items():
         if wanted and username not in wanted:
             continue
         user = User.objects.get(username=username)

@@ -108,6 +108,7 @@ def spread(*, seed: int = 9, password: str = "bench-pass-2026", batch: int = 500
         statuses.setdefault(status, []).append(pk)
         responders.setdefault(rng.choice(clerks), []).append(pk)
     assigned_by = User.objects.get(username="clerk").pk
+    received = dict(rows)
     created = {"assignments": 0, "results": 0}
     with transaction.atomic():
         for status, pks in statuses.items():
@@ -130,6 +131,7 @@ def spread(*, seed: int = 9, password: str = "bench-pass-2026", batch: int = 500
                         status,
                         Assignment(
                             petition_id=pk,
+                            received_at=received[pk],  # the handling officers' list order
                             unit_id=unit,
                             role=AssignmentRole.LEAD,
                             kind=AssignmentKind.ASSIGNMENT,

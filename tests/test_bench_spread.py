@@ -57,3 +57,19 @@ def test_spread_gives_every_role_work(demo_org):
         if q.name == "to_sign"
     ]
     assert sum(deputy_or_secgen) > 0 or Status.RESULT_SUBMITTED not in statuses
+    # The columns kept for the queues and the handling officers' lists are right after the fill:
+    # the newest result not sent back (spread writes one), its submitter and unit, and each
+    # assignment's copy of its petition's time.
+    for petition in Petition.objects.all():
+        current = Result.objects.filter(petition=petition, sent_back_at__isnull=True).order_by("-id").first()
+        unit = current.assignment.unit_id if current and current.assignment_id else None
+        live = (
+            unit if current and current.assignment_id and current.assignment.status != "withdrawn" else None
+        )
+        assert (petition.result_by_id, petition.result_unit_id, petition.result_live_unit_id) == (
+            current.submitted_by_id if current else None,
+            unit,
+            live,
+        )
+    for assignment in Assignment.objects.select_related("petition"):
+        assert assignment.received_at == assignment.petition.received_at

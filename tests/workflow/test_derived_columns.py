@@ -1,9 +1,11 @@
-"""Issue 9: the petition's `lead_unit` and `next_due_at` (petitions/derived.py) equal what the
-assignments and clocks say, after any sequence of the services that write them.
+"""Issue 9: the petition's `lead_unit`, `next_due_at` and signing columns (`result_by`,
+`result_unit`, `result_live_unit`, petitions/derived.py) equal what the assignments, clocks and
+results say, after any sequence of the services that write them.
 
-Oracle: recomputed here in Python from every Assignment and Deadline row, with the definitions
-written out (the live lead assignment's unit; the earliest end among clocks neither met nor
-paused), not with derived.py's queries."""
+Oracle: recomputed here in Python from every Assignment, Deadline and Result row, with the
+definitions written out (the live lead assignment's unit; the earliest end among clocks neither
+met nor paused; the newest result not sent back, its submitter, its assignment's unit, and that
+unit if the assignment is not withdrawn), not with derived.py's queries."""
 
 from __future__ import annotations
 
@@ -39,6 +41,28 @@ def expected() -> dict[int, tuple]:
         if d.met_at is None and d.paused_at is None:
             due[d.petition_id] = min(d.due_at, due.get(d.petition_id, d.due_at))
     return {pk: (lead.get(pk), due.get(pk)) for pk in Petition.objects.values_list("pk", flat=True)}
+
+
+def expected_signing() -> dict[int, tuple]:
+    from xinfang.petitions.workflow_models import Result
+
+    current: dict[int, Result] = {}
+    for r in Result.objects.select_related("assignment"):
+        if r.sent_back_at is None and (r.petition_id not in current or r.pk > current[r.petition_id].pk):
+            current[r.petition_id] = r
+    out = {}
+    for pk in Petition.objects.values_list("pk", flat=True):
+        r = current.get(pk)
+        a = r.assignment if r is not None else None
+        unit = a.unit_id if a is not None else None
+        live = unit if a is not None and a.status != "withdrawn" else None
+        out[pk] = (r.submitted_by_id if r is not None else None, unit, live)
+    return out
+
+
+def actual_signing() -> dict[int, tuple]:
+    rows = Petition.objects.values_list("pk", "result_by_id", "result_unit_id", "result_live_unit_id")
+    return {pk: (by, unit, live) for pk, by, unit, live in rows}
 
 
 def to_coordinate_oracle(user) -> set[int]:
@@ -197,6 +221,7 @@ def test_columns_follow_random_actions(demo_org, seed):
                 done += 1
                 break
         assert actual() == expected(), (seed, done)
+        assert actual_signing() == expected_signing(), (seed, done)
         assert to_coordinate(users["deputy"]) == to_coordinate_oracle(users["deputy"]), (seed, done)
         for name in ("housing", "labour", "deputy", "secgen"):
             # The signing queue reads the lead unit from the petition: the services' own check.
@@ -207,6 +232,7 @@ def test_columns_follow_random_actions(demo_org, seed):
     assert any(u for u, _d in actual().values())  # some petition reached a lead unit
     assert Assignment.objects.filter(role="assist").exists()  # the queue's case was reached
     assert signing_seen  # results waited for signatures at some point
+    assert any(by for by, _u, _l in actual_signing().values())  # some result stood
 
 
 def test_migration_backfill_matches_the_oracle(drive, demo_org):
@@ -229,3 +255,34 @@ def test_migration_backfill_matches_the_oracle(drive, demo_org):
     migration.backfill(django_apps, Editor())
     assert actual() == expected()
     assert any(u for u, _d in actual().values()) and any(d for _u, d in actual().values())
+
+
+def test_signing_backfill_matches_the_oracle(drive, demo_org):
+    """The migration that added the signing columns fills them as derived.py keeps them,
+    including a result whose assignment was withdrawn (written here past the services)."""
+    import importlib
+
+    from xinfang.petitions.workflow_models import Result
+
+    users, _units = demo_org
+    drive("result_submitted")
+    withdrawn = drive("result_submitted")
+    drive("closed")
+    drive("registered")
+    result = Result.objects.filter(petition=withdrawn).latest("id")
+    Assignment.objects.filter(pk=result.assignment_id).update(status="withdrawn")
+    Petition.objects.update(result_by=None, result_unit=None, result_live_unit=None)
+    migration = importlib.import_module("xinfang.petitions.migrations.0012_petition_signing_columns")
+
+    class Editor:
+        def __init__(self):
+            self.connection = connection
+
+        def execute(self, sql):
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+
+    migration.backfill(django_apps, Editor())
+    assert actual_signing() == expected_signing()
+    values = actual_signing().values()
+    assert any(live for _b, _u, live in values) and any(u and not live for _b, u, live in values)

@@ -10,6 +10,7 @@ import pytest
 
 from tests.workflow.conftest import PASSWORD
 from xinfang.audit.services import Context
+from xinfang.petitions import derived
 from xinfang.petitions.actions import perform
 from xinfang.petitions.models import Petition
 from xinfang.petitions.queues import queues_for
@@ -71,6 +72,14 @@ def test_to_sign_with_a_withdrawn_assignment_matches_the_actor_checks(drive, dem
     result = Result.objects.filter(petition=withdrawn, sent_back_at__isnull=True).latest("id")
     assert result.assignment_id is not None
     Assignment.objects.filter(pk=result.assignment_id).update(status=AssignmentStatus.WITHDRAWN)
+    # The unit is assigned again, so its officers see the petition, but the result stands on the
+    # withdrawn assignment: they do not sign it through that one (only its submitter does).
+    again = Assignment.objects.get(pk=result.assignment_id)
+    again.pk, again.status = None, AssignmentStatus.RECEIVED
+    again.save()
+    # Written here past the services: this writer keeps the petition's signing columns too.
+    derived.refresh([withdrawn.pk])
+    assert withdrawn.number in [p.number for p in Petition.objects.visible_to(users["housing"])]
     for username, user in users.items():
         got = _queue(user)
         if got is not None:

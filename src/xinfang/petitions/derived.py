@@ -5,6 +5,11 @@
 - `next_due_at`: the earliest end of its running clocks (open and not paused); empty when
   none runs. "Overdue" is then `next_due_at < now`, a column test a partial index answers,
   instead of an EXISTS over the clocks for every open petition.
+- `result_by`, `result_unit`, `result_live_unit`: of the current result (the newest not sent
+  back), its submitter, its assignment's unit, and that unit only while the assignment is not
+  withdrawn. The signing queue decides who signs from them and the index
+  petition_results_to_sign, instead of reading each waiting petition's results and assignment
+  (15,000 petitions at 10⁶: 350 ms for a leader's count).
 
 Both used to be computed per request from the assignments and clocks of every open
 petition the reader may see: /outstanding/ grouped hundreds of thousands of rows at 10⁶
@@ -47,13 +52,29 @@ def next_due_expression() -> Subquery:
     )
 
 
+def result_expressions() -> dict[str, Subquery]:
+    """The current result's submitter, its assignment's unit, and that unit while the assignment
+    is live: the columns the signing queue reads (queues._to_sign)."""
+    from django.db.models import Case, Q, When
+
+    from xinfang.petitions.workflow_models import AssignmentStatus, Result
+
+    current = Result.objects.filter(petition=OuterRef("pk"), sent_back_at__isnull=True).order_by("-id")
+    live_unit = Case(When(~Q(assignment__status=AssignmentStatus.WITHDRAWN), then="assignment__unit_id"))
+    return {
+        "result_by_id": Subquery(current.values("submitted_by_id")[:1]),
+        "result_unit_id": Subquery(current.values("assignment__unit_id")[:1]),
+        "result_live_unit_id": Subquery(current.annotate(live_unit=live_unit).values("live_unit")[:1]),
+    }
+
+
 def running_due(clocks) -> object | None:
     """`next_due_at` from clock objects already in hand (registration builds them)."""
     return min((c.due_at for c in clocks if c.met_at is None and c.paused_at is None), default=None)
 
 
 def refresh(petition_ids: Iterable[int], **also) -> None:
-    """Recompute both columns of these petitions from their assignments and clocks: one UPDATE
+    """Recompute the columns of these petitions from their assignments and clocks: one UPDATE
     per BATCH ids, with the values computed by the database (the writer's own transaction
     sees its rows). `also`: other columns the caller writes in the same statement (the
     workflow's new status)."""
@@ -62,15 +83,18 @@ def refresh(petition_ids: Iterable[int], **also) -> None:
     ids = sorted(set(petition_ids))
     for start in range(0, len(ids), BATCH):
         Petition.objects.filter(pk__in=ids[start : start + BATCH]).update(
-            lead_unit_id=lead_unit_expression(), next_due_at=next_due_expression(), **also
+            lead_unit_id=lead_unit_expression(),
+            next_due_at=next_due_expression(),
+            **result_expressions(),
+            **also,
         )
 
 
 def refresh_range(first_id: int, last_id: int) -> int:
-    """Recompute both columns for every petition with an id in [first_id, last_id] (bulk fills
+    """Recompute the columns for every petition with an id in [first_id, last_id] (bulk fills
     and the migration's backfill: no id list to send)."""
     from xinfang.petitions.models import Petition
 
     return Petition.objects.filter(pk__gte=first_id, pk__lte=last_id).update(
-        lead_unit_id=lead_unit_expression(), next_due_at=next_due_expression()
+        lead_unit_id=lead_unit_expression(), next_due_at=next_due_expression(), **result_expressions()
     )

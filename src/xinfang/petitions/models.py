@@ -110,6 +110,23 @@ class Petition(models.Model):
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     next_due_at = models.DateTimeField(null=True, blank=True)
+    # Who signs the current result (the newest not sent back), kept the same way for the signing
+    # queue (queues._to_sign): its submitter (empty: no current result), the unit of its
+    # assignment, and that unit again only while the assignment is not withdrawn.
+    result_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    result_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    result_live_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     objects = PetitionQuerySet.as_manager()
 
@@ -142,6 +159,13 @@ class Petition(models.Model):
                 fields=["first_responder", "lead_unit", "next_due_at", "id"],
                 condition=models.Q(status__in=OPEN_STATUS_LIST),
                 name="petition_open_work",
+            ),
+            # The results waiting for signatures with everything the signing queue decides by
+            # (queues._to_sign): its count reads this index, not each petition's results.
+            models.Index(
+                fields=["result_live_unit", "result_by", "result_unit", "lead_unit", "first_responder", "id"],
+                condition=models.Q(status="result_submitted"),
+                name="petition_results_to_sign",
             ),
         ]
 

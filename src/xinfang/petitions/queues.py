@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +26,6 @@ from xinfang.petitions.workflow_models import (
     Coordination,
     Instruction,
     Report,
-    Result,
     Signoff,
 )
 
@@ -96,49 +95,31 @@ def _to_sign(user, base) -> QuerySet:
         # They stand in where no unit up the tree names a leader in charge, or none decides
         # (NONE below).
         units += [unit for unit, leader in nearest.items() if leader is None] + [NONE]
-    # The current result: the newest not sent back (an index probe per candidate).
-    current = Result.objects.filter(petition=OuterRef("pk"), sent_back_at__isnull=True).order_by("-id")
-    signer = Q(submitted_by=user.pk)
+    # Who signs the current result (the newest not sent back) is read from the petition's own
+    # columns (derived.py), from the index petition_results_to_sign. Issue 9: two scalar
+    # subqueries per waiting petition (its current result, then that result with its
+    # assignment) cost 350 ms for a leader's count at 10^6 petitions, 15,000 of them waiting.
+    signer = Q(result_by=user.pk)
     if user.has_role(Role.HANDLER) and user.unit_id:
-        # A live assignment of the handler's unit (or one above it), tested on the result's own
-        # assignment row, which `deciding` below joins anyway. As `assignment IN (the unit's
-        # assignments)` PostgreSQL hashed every assignment the unit ever had for each count
-        # (28,000 rows, 155 ms of the handling unit's home page at 10⁶ petitions).
-        signer |= Q(assignment__unit_id__in=user.unit.ancestor_ids) & ~Q(
-            assignment__status=AssignmentStatus.WITHDRAWN
-        )
-    # That result, if `user` signs it: read by its key with its assignment, the unit that decides
-    # being the result's assignment's, else the lead unit (kept on the petition, derived.py),
+        # The current result's assignment is live and belongs to the handler's unit (or one
+        # above it): the unit kept only while that assignment is not withdrawn.
+        signer |= Q(result_live_unit_id__in=user.unit.ancestor_ids)
+    # The unit that decides: the result's assignment's (withdrawn or not), else the lead unit,
     # else the first responder's; NONE when none.
-    signable = (
-        Result.objects.filter(pk=OuterRef("current_result"))
-        .annotate(
-            deciding=Coalesce(
-                F("assignment__unit_id"),
-                OuterRef("lead_unit_id"),
-                OuterRef("responder_unit"),
-                Value(NONE),
-                output_field=BigIntegerField(),
-            )
-        )
-        .filter(signer | Q(deciding__in=units))
-        .order_by()
-        .values("pk")[:1]
+    deciding = Coalesce(
+        F("result_unit_id"),
+        F("lead_unit_id"),
+        F("first_responder__unit_id"),
+        Value(NONE),
+        output_field=BigIntegerField(),
     )
     signed = Signoff.objects.filter(
         result__petition=OuterRef("pk"), result__sent_back_at__isnull=True, user=user
     )
-    # Issue 9: two scalar subqueries per candidate, each an index probe, where there were five,
-    # three of them repeated in each OR branch of the filter (40-140 ms at 10⁵ petitions for
-    # one leader's count). Scalar on purpose: as an EXISTS, PostgreSQL turned it into a hash
-    # of every result ever submitted.
     return (
-        base.filter(status=Status.RESULT_SUBMITTED)
-        .annotate(
-            responder_unit=F("first_responder__unit_id"), current_result=Subquery(current.values("pk")[:1])
-        )
-        .annotate(signable=Subquery(signable))
-        .filter(signable__isnull=False)
+        base.filter(status=Status.RESULT_SUBMITTED, result_by__isnull=False)
+        .annotate(deciding=deciding)
+        .filter(signer | Q(deciding__in=units))
         .exclude(Exists(signed))
     )
 

@@ -19,7 +19,14 @@ from xinfang.petitions import hooks
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Assignment, Deadline, InvolvedPerson, InvolvedUnit, Petition, Petitioner
-from xinfang.petitions.paging import COUNT_CAP, KEY_ORDER, KeysetPage, keyset_page, typed_deep
+from xinfang.petitions.paging import (
+    COUNT_CAP,
+    KEY_ORDER,
+    Along,
+    KeysetPage,
+    keyset_page,
+    typed_deep,
+)
 from xinfang.petitions.references import hide_hidden_references
 from xinfang.petitions.workflow_models import (
     Coordination,
@@ -333,14 +340,31 @@ def list_index(user, filters: PetitionFilters):
 
 def _locator(user, filters: PetitionFilters):
     """The index's `locate`, the index read only when a deep page asks for it. A handling
-    officer's list has no index: a look-up of the key from their assigned petitions sorted by
-    key was tried and measured no faster than OFFSET at 10^5 (docs/benchmarks.md, round 3)."""
+    officer's unfiltered list has no such index: its page is read along their units' live
+    assignments instead (_handled_locate)."""
 
     def locate(offset: int):
         index = list_index(user, filters)
-        return index.locate(offset) if index else None
+        if index:
+            return index.locate(offset)
+        return _handled_locate(user, filters, offset)
 
     return locate
+
+
+def _handled_locate(user, filters: PetitionFilters, offset: int):
+    """For a handling officer's unfiltered list: the keys from `offset` on (paging.Along), read
+    along the index assignment_unit_received, which holds each live assignment's (received_at,
+    petition) in the list's own order; the page's rows are then read by id. By OFFSET down the
+    petitions, each row above the page was a petition tested for a live assignment of the unit
+    (at 10^6, 28,000 of them among 500,000 rows half-way down). A petition assigned to two of
+    the units is one key (DISTINCT); the firewall's involvements are excluded as in
+    handled_ids, and the rows read by id pass visible_to again."""
+    live = Petition.objects.handled_assignments(user) if filters == PetitionFilters() else None
+    if live is None:
+        return None
+    keys = live.values_list("received_at", "petition_id").distinct().order_by("-received_at", "-petition_id")
+    return Along(keys[offset:])
 
 
 def mark_overdue(petitions) -> list[Petition]:

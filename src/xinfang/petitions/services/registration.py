@@ -21,6 +21,7 @@ from xinfang.petitions.choices import Status
 from xinfang.petitions.deadlines import office_tz, registration_deadlines, restart_registration_clocks
 from xinfang.petitions.hooks import petition_numbered, petition_text_changed
 from xinfang.petitions.models import (
+    Assignment,
     Deadline,
     IdempotencyKey,
     InvolvedPerson,
@@ -466,6 +467,10 @@ def correct_registration(*, ctx: Context, petition: Petition, changes: dict) -> 
                     explained=data.reception.explained,
                     visitors=data.reception.visitors,
                 )
+        if "received_at" in changed:
+            # Each assignment carries its petition's time (the handling officers' list order).
+            # None exists while the petition is registered, short of an imported history.
+            Assignment.objects.filter(petition=locked).update(received_at=locked.received_at)
         if {"received_at", "superior", "channel"} & set(changed):
             try:
                 restart_registration_clocks(locked)

@@ -44,7 +44,7 @@ from xinfang.petitions.services.registration import (
     party_objects,
     unsaved_petition,
 )
-from xinfang.petitions.workflow_models import Assignment, Reply
+from xinfang.petitions.workflow_models import Assignment, Reply, with_received_at
 from xinfang.reports import summary_sql
 from xinfang.reports.importing.history import history_rows, import_data
 from xinfang.reports.models import ImportedPetition, LedgerImport
@@ -155,7 +155,8 @@ def _write_rows(actor, ledger, planned, keys, earlier, clocks, year: int, *, res
         )
     insert(Deadline, deadlines)
     insert(Reply, replies)
-    insert(Assignment, assignments)
+    # A raw insert: the manager's bulk_create, which copies each petition's time, is bypassed.
+    insert(Assignment, with_received_at(assignments))
     insert(ImportedPetition, imported)
     # The queues' columns from the clocks and handling units just written (derived.py).
     derived.refresh(p.pk for p in petitions)
