@@ -49,5 +49,8 @@ OPEN_STATUSES = frozenset(
         Status.REPORTED,
     }
 )
+# Ended and waiting to be archived: the clerk's "to archive" queue, and the partial index that
+# serves it newest first (models.Petition, petition_to_archive_order).
+TO_ARCHIVE_STATUSES = (Status.CLOSED, Status.PERSUADED, Status.REFERRED_TO_POLICE)
 
 GROUP_PETITION_SIZE = 5  # five or more petitioners make a group petition (集体访)

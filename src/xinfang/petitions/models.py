@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import Unit
 from xinfang.core.fields import EncryptedTextField
-from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
+from xinfang.petitions.choices import OPEN_STATUSES, TO_ARCHIVE_STATUSES, Channel, Status
 from xinfang.petitions.masking import MaskedCopyField
 from xinfang.petitions.querysets import PetitionQuerySet
 
@@ -166,6 +166,14 @@ class Petition(models.Model):
                 fields=["result_live_unit", "result_by", "result_unit", "lead_unit", "first_responder", "id"],
                 condition=models.Q(status="result_submitted"),
                 name="petition_results_to_sign",
+            ),
+            # The clerk's "to archive" queue newest first. Through petition_received_order the
+            # preview walked every newer petition still open before the first ended one (54,875
+            # rows, 173 ms at 10^6, where the recent petitions are the open ones).
+            models.Index(
+                fields=["-received_at", "-id"],
+                condition=models.Q(status__in=sorted(s.value for s in TO_ARCHIVE_STATUSES)),
+                name="petition_to_archive_order",
             ),
         ]
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import LEADER_ROLES, Role
-from xinfang.petitions.choices import Channel, Status
+from xinfang.petitions.choices import TO_ARCHIVE_STATUSES, Channel, Status
 from xinfang.petitions.hooks import petition_queues
 from xinfang.petitions.models import Petition
 from xinfang.petitions.workflow_models import (
@@ -179,7 +179,7 @@ def queues_for(user) -> list[Queue]:
             Queue(
                 "to_archive",
                 _("To archive"),
-                base.filter(status__in=[Status.CLOSED, Status.PERSUADED, Status.REFERRED_TO_POLICE]),
+                base.filter(status__in=TO_ARCHIVE_STATUSES),
             ),
         ]
     if user.has_role(Role.SECRETARY_GENERAL):
