@@ -103,15 +103,18 @@ def registered_body(petition) -> str | None:
     petitioners, persons = list(cache["petitioners"]), list(cache["involved_persons"])
     if any(r.pk is None for r in petitioners + persons):
         return None
-    texts = _own_texts(petition)
-    # In the order petition_bodies reads them: by kind, then by record.
-    for person in sorted(petitioners, key=lambda r: r.pk):
-        texts += [person.name or "", person.work_unit or ""]
-    for person in sorted(persons, key=lambda r: r.pk):
-        texts.append(person.name or "")
     record = reception.get_cached_value(petition)
-    if record is not None:
-        texts += [record.notes or "", record.explained or ""]
+    kinds = (
+        sorted(petitioners, key=lambda r: r.pk),
+        sorted(persons, key=lambda r: r.pk),
+        [record] if record else [],
+    )
+    texts = _own_texts(petition)
+    # In the order petition_bodies reads them, with the same fields (_RELATED_FIELDS): by kind,
+    # then by record.
+    for records, (_label, fields) in zip(kinds, _RELATED_FIELDS[:3], strict=True):
+        for row in records:
+            texts += [getattr(row, name) or "" for name in fields]
     return fold(join_fields(texts))
 
 
