@@ -84,21 +84,14 @@ def append_event(
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
     event.save(force_insert=True)
-    if first and chains is not None:
-        _seal_count(chains, petition.pk)
-        ChainHead.objects.create(
-            petition=petition,
-            seq=event.seq,
-            hash=event.hash,
-            mac=head_mac(petition.pk, event.seq, event.hash),
-        )
-        return event
     head = {"seq": event.seq, "hash": event.hash, "mac": head_mac(petition.pk, event.seq, event.hash)}
     # One UPDATE in the usual case (update_or_create costs a SELECT … FOR UPDATE, a
     # savepoint and the write); the INSERT only for a chain that has no head yet.
     if first or not ChainHead.objects.filter(petition=petition).update(**head):
         ChainHead.objects.create(petition=petition, **head)
-    if last is None:
+    if first and chains is not None:
+        _seal_count(chains, petition.pk)  # counted up by the caller
+    elif last is None:
         _count_new_chain(petition.pk)
     return event
 
