@@ -77,6 +77,21 @@ def letter(**overrides):
 
 
 @pytest.fixture
+def housing_sub_unit(demo_org):
+    """A section under the housing bureau (code SUB) with a handling officer of its own, h2:
+    demo_org's users, its units with SUB added, and h2 (for the read policy's "a unit above")."""
+    from xinfang.accounts.models import Role, Unit, User, UserRole
+
+    users, units = demo_org
+    sub = Unit.objects.create(
+        code="SUB", name="住建局物业科", kind=units["HOUSING"].kind, parent=units["HOUSING"]
+    )
+    officer = User.objects.create(username="h2", name="钱七", unit=sub)
+    UserRole.objects.create(user=officer, role=Role.HANDLER)
+    return users, {**units, "SUB": sub}, officer
+
+
+@pytest.fixture
 def register(demo_org):
     users, _units = demo_org
 

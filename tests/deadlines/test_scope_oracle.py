@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from xinfang.accounts.models import OFFICE_ROLES, Role, Unit, User, UserRole
+from xinfang.accounts.models import OFFICE_ROLES, Role, Unit, User
 from xinfang.deadlines.selectors import DeadlineFilters, deadline_list
 from xinfang.petitions.choices import OPEN_STATUSES
 from xinfang.petitions.models import Deadline, InvolvedPerson, InvolvedUnit, Petition
@@ -46,14 +46,8 @@ CASES = {
 
 
 @pytest.fixture
-def world(demo_org, register):
-    users, units = demo_org
-    sub = Unit.objects.create(
-        code="SUB", name="住建局物业科", kind=units["HOUSING"].kind, parent=units["HOUSING"]
-    )
-    units = {**units, "SUB": sub}
-    h2 = User.objects.create(username="h2", name="钱七", unit=sub)
-    UserRole.objects.create(user=h2, role=Role.HANDLER)
+def world(housing_sub_unit, register):
+    users, units, h2 = housing_sub_unit
     for title, (assigned, clocks, extra) in CASES.items():
         petition = register(title=title)
         Deadline.objects.filter(petition=petition).delete()  # only the clocks written out here

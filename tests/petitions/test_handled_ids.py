@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from xinfang.accounts.models import Role, Unit, User, UserRole
+from xinfang.accounts.models import User
 from xinfang.petitions.models import InvolvedPerson, InvolvedUnit, Petition
 from xinfang.petitions.selectors import list_count, list_page, parse_filters, petition_list
 from xinfang.petitions.workflow_models import Assignment
@@ -32,14 +32,8 @@ MATRIX = {
 
 
 @pytest.fixture
-def handler(demo_org, register):
-    users, units = demo_org
-    sub = Unit.objects.create(
-        code="SUB", name="住建局物业科", kind=units["HOUSING"].kind, parent=units["HOUSING"]
-    )
-    units = {**units, "SUB": sub}
-    officer = User.objects.create(username="h2", name="钱七", unit=sub)
-    UserRole.objects.create(user=officer, role=Role.HANDLER)
+def handler(housing_sub_unit, register):
+    users, units, officer = housing_sub_unit
     for title, (assigned, involved, in_person, _visible) in MATRIX.items():
         petition = register(title=title)
         for code, status in assigned:
