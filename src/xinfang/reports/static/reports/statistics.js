@@ -5,6 +5,7 @@
   "use strict";
 
   function option(spec) {
+    var horizontal = spec.type === "bar";
     var base = {
       animation: false,
       tooltip: { trigger: spec.type === "pie" ? "item" : "axis" },
@@ -17,8 +18,12 @@
       }];
       return base;
     }
-    var horizontal = spec.type === "bar";
-    var categories = { type: "category", data: spec.labels, axisLabel: { interval: 0, overflow: "truncate", width: 120 } };
+    // Rows of a bar chart each keep their name; along a time axis a narrow screen has no room
+    // for every day or week, so labels that would overlap are left out (the table has them all).
+    var labels = horizontal
+      ? { interval: 0, overflow: "truncate", width: 120 }
+      : { interval: "auto", hideOverlap: true };
+    var categories = { type: "category", data: spec.labels, axisLabel: labels };
     var numbers = { type: "value", minInterval: 1 };
     base.xAxis = horizontal ? numbers : categories;
     base.yAxis = horizontal ? Object.assign({ inverse: true }, categories) : numbers;
