@@ -75,7 +75,7 @@ def main() -> None:
 
     bulk = None
     if args.bulk:
-        from bench.bulk import bulk_fill
+        from bench.bulk import bulk_fill, deferred_indexes
 
         def progress(done, seconds):
             if done % 20_000 == 0 or done == args.bulk:
@@ -93,7 +93,11 @@ def main() -> None:
         # rebuild_statistics` runs, which the tests hold equal to what the triggers keep.
         summary_sql.pause_session()
         try:
-            bulk = bulk_fill(args.bulk, gen=gen, actor=clerk, progress=progress)
+            with deferred_indexes() as deferred:
+                bulk = bulk_fill(args.bulk, gen=gen, actor=clerk, progress=progress)
+                started = time.perf_counter()
+            bulk["deferred_indexes"] = len(deferred)
+            bulk["index_build_seconds"] = round(time.perf_counter() - started, 1)
             if args.realistic:
                 from bench.spread import spread
 
