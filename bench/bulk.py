@@ -1,5 +1,5 @@
-"""Bulk fill for the benchmark: generated petitions written with `bulk_create` (COPY on
-PostgreSQL, through the same field methods), a batch at a time, so that the reads can be measured at 10⁵ petitions without half
+"""Bulk fill for the benchmark: generated petitions written as `bulk_create` would (by
+core.inserts: COPY on PostgreSQL), a batch at a time, so that the reads can be measured at 10⁵ petitions without half
 an hour of service-layer registrations first. Runs inside Django (bench/load.py).
 
 This is a data loader, not a measurement of the service layer: it skips the
@@ -33,6 +33,7 @@ from django.utils import timezone
 from xinfang.audit import state as audit_state
 from xinfang.audit.chain import CURRENT_VERSION, GENESIS, compute_hash, count_mac, head_mac
 from xinfang.audit.models import ChainCount, ChainHead, Event, Source
+from xinfang.core.inserts import insert
 from xinfang.deadlines import clocks
 from xinfang.petitions import derived
 from xinfang.petitions.choices import GROUP_PETITION_SIZE, Status
@@ -51,8 +52,8 @@ from xinfang.petitions.services.registration import MAX_REPEAT_LINKS, blind_inde
 from xinfang.petitions.validators import normalize_id_number, normalize_phone
 
 BATCH = 2000
-# Rows go to PostgreSQL by COPY (_write); the tests turn it off to compare with bulk_create.
-COPY = True
+# Rows go through core.inserts (_write); the tests turn it off to compare with bulk_create.
+FAST = True
 # What the fill writes and the statistics triggers read (analyzed as the fill grows).
 ANALYZED = (
     "petitions_petition",
@@ -65,33 +66,15 @@ ANALYZED = (
 )
 
 
-def _write(model, objs: list, *, numbered: bool = False) -> None:
-    """Writes `objs` as bulk_create would. On PostgreSQL with COPY: the values are prepared
-    by the same field methods bulk_create calls (pre_save, get_db_prep_save: the sealed
-    fields encrypt there), but the rows go as one COPY stream instead of an INSERT whose
-    values Django compiles and psycopg dumps as arrays, which was most of the fill's
-    Python time. `numbered`: the objects already carry their ids (_take_ids)."""
-    if not objs:
-        return
-    if not _copying():
+def _write(model, objs: list, *, numbered_by: str = "") -> None:
+    """Writes `objs` with core.inserts (COPY on PostgreSQL, multi-row INSERTs on SQLite),
+    through the same field methods bulk_create uses: the SQL compiler and psycopg's dumping
+    of bulk_create's arrays were most of the fill's Python time. `numbered_by`: a unique
+    field; the new ids are set on the objects (matched by it), for the rows that point at them."""
+    if FAST:
+        insert(model, objs, returning_ids=bool(numbered_by), match_on=numbered_by)
+    else:
         model.objects.bulk_create(objs)
-        return
-    meta = model._meta
-    # The table's own counter numbers the rows unless they came numbered; a key that is not
-    # a counter (a chain head's petition) is written like any other column.
-    fields = [f for f in meta.concrete_fields if numbered or not getattr(f, "db_returning", False)]
-    # Rows made before their petition had an id (the clocks) point at it through the cached
-    # object only; bulk_create copies the id over the same way before saving.
-    pointers = [f for f in fields if f.many_to_one or f.one_to_one]
-    for obj in objs:
-        for f in pointers:
-            if getattr(obj, f.attname) is None and f.is_cached(obj):
-                setattr(obj, f.attname, getattr(obj, f.name).pk)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for obj in objs:
-                copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
 
 
 # The tables the fill writes whose secondary indexes wait until it is done (deferred_indexes).
@@ -141,23 +124,6 @@ def deferred_indexes() -> Iterator[list[str]]:
             for _name, definition in deferred:
                 cursor.execute(definition)
             cursor.execute("RESET maintenance_work_mem")
-
-
-def _copying() -> bool:
-    return COPY and connection.vendor == "postgresql"
-
-
-def _take_ids(model, objs: list) -> None:
-    """Gives each object the next id of its table, in one statement, so that the rows
-    pointing at them can be written by COPY too (bulk_create would read them back)."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
 
 
 class _Clocks:
@@ -271,11 +237,11 @@ def bulk_fill(
             clocks_of = [clock_rows.rows(petition) for petition in petitions]
             for petition, its_clocks in zip(petitions, clocks_of, strict=True):
                 petition.next_due_at = derived.running_due(its_clocks)
-            if _copying():
-                _take_ids(Petition, petitions)
-                _write(Petition, petitions, numbered=True)
-            else:
-                Petition.objects.bulk_create(petitions)
+            _write(Petition, petitions, numbered_by="number")
+            # The clocks were made before their petition had an id.
+            for petition, its_clocks in zip(petitions, clocks_of, strict=True):
+                for clock in its_clocks:
+                    clock.petition = petition
 
             petitioners, units, persons, receptions, deadlines, links = [], [], [], [], [], []
             events, heads = [], []

@@ -1,5 +1,5 @@
-"""The bench's bulk fill writes by COPY on PostgreSQL: the same rows as bulk_create writes for
-the same generated petitions, and an audit trail that verifies."""
+"""The bench's bulk fill writes through core.inserts (COPY on PostgreSQL): the same rows as
+bulk_create writes for the same generated petitions, and an audit trail that verifies."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
@@ -34,7 +34,16 @@ def snapshot():
 
     numbers = dict(Petition.objects.values_list("id", "number"))
     tables = {}
-    for model in (Petition, Petitioner, InvolvedUnit, InvolvedPerson, ReceptionRecord, Deadline, Event, ChainHead):
+    for model in (
+        Petition,
+        Petitioner,
+        InvolvedUnit,
+        InvolvedPerson,
+        ReceptionRecord,
+        Deadline,
+        Event,
+        ChainHead,
+    ):
         rows = []
         for obj in model.objects.all():
             row = {}
@@ -54,20 +63,19 @@ def snapshot():
     return tables
 
 
-def fill(copy: bool, users):
+def fill(fast: bool, users):
     import bench.bulk
     from bench.generator import PetitionGenerator, demo_unit_ids
 
-    bench.bulk.COPY = copy
+    bench.bulk.FAST = fast
     try:
         gen = PetitionGenerator(11, units=demo_unit_ids(), days=400)
         bench.bulk.bulk_fill(150, gen=gen, actor=users["clerk"], batch=40)
     finally:
-        bench.bulk.COPY = True
+        bench.bulk.FAST = True
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's; SQLite uses bulk_create")
-def test_copy_writes_what_bulk_create_writes(demo_org):
+def test_fill_writes_what_bulk_create_writes(demo_org):
     from django.core.management import call_command
 
     users, _units = demo_org
