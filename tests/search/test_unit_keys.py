@@ -87,7 +87,9 @@ def _instruct(users, petition):
 def _withdraw(petition, unit):
     """What a withdrawing service would do (none exists yet): the assignment row withdrawn and
     the hook sent in the same transaction, as transitions.UNIT_ACTIONS requires of it."""
-    Assignment.objects.filter(petition=petition, unit=unit).exclude(status="withdrawn").update(status="withdrawn")
+    Assignment.objects.filter(petition=petition, unit=unit).exclude(status="withdrawn").update(
+        status="withdrawn"
+    )
     petition_units_changed.send(sender=Petition, petition_ids=[petition.pk])
 
 
@@ -205,7 +207,11 @@ def test_units_never_reach_the_text(world, search_ids):
         with connection.cursor() as cursor:
             cursor.execute("SELECT grams FROM search_searchdocument WHERE petition_id = %s", [petition.pk])
             assert all(len(g) <= 2 for g in cursor.fetchone()[0])
-    for term in (str(units["HOUSING"].pk), f"unit:{units['HOUSING'].pk}", "{" + str(units["HOUSING"].pk) + "}"):
+    for term in (
+        str(units["HOUSING"].pk),
+        f"unit:{units['HOUSING'].pk}",
+        "{" + str(units["HOUSING"].pk) + "}",
+    ):
         for name in ("clerk", "housing"):
             assert search_ids(users[name], term) == like_oracle(users[name], term)
     page = list_page(users["housing"], parse_filters({"q": "拖欠"}), {}, per_page=25).page.object_list

@@ -67,9 +67,7 @@ class PetitionQuerySet(models.QuerySet):
         units = self.handler_unit_ids(user)
         if units is None:
             return None
-        live = Assignment.objects.filter(unit_id__in=units).exclude(
-            status=AssignmentStatus.WITHDRAWN
-        )
+        live = Assignment.objects.filter(unit_id__in=units).exclude(status=AssignmentStatus.WITHDRAWN)
         for rows in self._involvements(user):
             live = live.exclude(Exists(rows.filter(petition=OuterRef("petition_id"))))
         return live
