@@ -177,9 +177,21 @@ def snapshot() -> dict:
             },
             "event_action": events[-1].action,
             "search": SearchDocument.objects.get(petition=p).body,
+            "search_units": _document_units(p.pk),
             "bands": sorted(MatterBand.objects.filter(petition=p).values_list("band", "key")),
         }
     return out
+
+
+def _document_units(petition_id):
+    """PostgreSQL: the units the search document lists (search/0005); None on SQLite."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT units FROM search_searchdocument WHERE petition_id = %s", [petition_id])
+        return list(cursor.fetchone()[0])
 
 
 def run(users, content, *, bulk_write):
@@ -229,6 +241,11 @@ def test_bulk_writes_what_row_by_row_registration_writes(demo_org, register, mon
     assert [a[1] for a in sorted(a4["assignments"], key=lambda a: a[1] != "lead")] == ["lead", "assist"]
     assert a2["petition"]["status"] == "closed" and a2["replies"] and "已修复" in a2["search"]
     assert all(s["sealed_plaintext_absent"] for s in got.values())
+    # The documents list the units of the live assignments the import wrote (both paths).
+    for s in got.values():
+        if s["search_units"] is not None:
+            assert s["search_units"] == sorted({a[0] for a in s["assignments"] if a[3] != "withdrawn"})
+    assert a4["search_units"] is None or len(a4["search_units"]) == 2  # a lead and an assisting unit
     assert a1["petitioners"][0][2] == ID and a1["petitioners"][0][6]
     digest = hashlib.sha256(content).hexdigest()
     assert {s["import"]["sha256"] for s in got.values()} == {digest}

@@ -41,6 +41,15 @@ petitions_created_in_bulk = Signal()
 # wrote by itself returns None.
 petition_numbered = Signal()
 
+# Sent inside the writing transaction after the set of units holding a live (not withdrawn)
+# assignment of some petitions may have changed: the workflow's `acting` sends it after every
+# action in transitions.UNIT_ACTIONS (assign, coordinate). Keyword arguments: ``petition_ids``.
+# A receiver that keeps the units beside an index (search narrows a handling officer's search to
+# their units' documents) rewrites them here, so that they never disagree with the assignments
+# read by visible_to. Writers that add assignments with the petitions' text (the ledger import)
+# are covered by the two signals above, whose receivers read the assignments as they stand.
+petition_units_changed = Signal()
+
 
 class Registry:
     """An ordered set of named entries that capabilities add in ``ready()``.
@@ -96,11 +105,15 @@ home_counters: Registry = Registry("home_counters")
 
 # --- Search (issue 10) -----------------------------------------------------------------------
 # The text search behind the list's `q`: key "search" -> an object with
-#   ``filter(queryset, q, walk=False) -> queryset``  (keeps only rows matching every term of `q`
-#                                         and annotates ``search_rank`` for ordering; never widens
-#                                         `queryset`; `walk`: the same rows, for a caller that reads
-#                                         many matches in index order, so check each row rather
-#                                         than probe the text index)
+#   ``filter(queryset, q, walk=False, units=None) -> queryset``  (keeps only rows matching every
+#                                         term of `q` and annotates ``search_rank`` for ordering;
+#                                         never widens `queryset`; `walk`: the same rows, for a
+#                                         caller that reads many matches in index order, so check
+#                                         each row rather than probe the text index; `units`: ids
+#                                         of units one of which holds a live assignment of every
+#                                         row of `queryset` (a handling officer's, from
+#                                         Petition.objects.handler_unit_ids), a hint the index may
+#                                         narrow its probe with — `queryset` still decides)
 #   ``annotate(queryset, q) -> queryset`` (``search_rank`` and the snippet's text on rows already
 #                                         known to match: the list ranks a page of found ids)
 #   ``highlight(petition, q) -> str``    (a short plain-text snippet around the first match)

@@ -62,22 +62,31 @@ class PetitionQuerySet(models.QuerySet):
         """For a handling officer, their units' live assignments of the petitions
         `visible_to(user)` returns (a petition assigned to two of their units appears twice);
         None for every other reader."""
-        from xinfang.accounts.models import OFFICE_ROLES, Role
         from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
 
-        # The same cases as visible_to, in its order; anyone else is counted there.
+        units = self.handler_unit_ids(user)
+        if units is None:
+            return None
+        live = Assignment.objects.filter(unit_id__in=units).exclude(status=AssignmentStatus.WITHDRAWN)
+        for rows in self._involvements(user):
+            live = live.exclude(Exists(rows.filter(petition=OuterRef("petition_id"))))
+        return live
+
+    @staticmethod
+    def handler_unit_ids(user) -> list[int] | None:
+        """For a handling officer, the units whose live assignments make a petition visible to
+        them (their unit and the units above it): every petition `visible_to(user)` returns has
+        a live assignment to one of them. None for every other reader (the same cases as
+        visible_to, in its order)."""
+        from xinfang.accounts.models import OFFICE_ROLES, Role
+
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return None
         if user.has_role(Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN) or user.has_role(*OFFICE_ROLES):
             return None
         if not (user.has_role(Role.HANDLER) and user.unit_id):
             return None
-        live = Assignment.objects.filter(unit_id__in=user.unit.ancestor_ids).exclude(
-            status=AssignmentStatus.WITHDRAWN
-        )
-        for rows in self._involvements(user):
-            live = live.exclude(Exists(rows.filter(petition=OuterRef("petition_id"))))
-        return live
+        return user.unit.ancestor_ids
 
     def _outside_firewall(self, user):
         """Rule 4.3: without the petitions that involve the user's unit, a unit above it, or

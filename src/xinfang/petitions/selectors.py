@@ -233,7 +233,11 @@ def petition_list(user, filters: PetitionFilters, *, walk: bool = False) -> Quer
     searcher = hooks.petition_search.get("search")
     if filters.q and searcher is not None:
         # The search capability narrows the (already visible, filtered) rows and ranks them.
-        qs = searcher.filter(qs, filters.q, walk=walk)
+        # A handling officer's units let the index narrow its probe to their documents (the
+        # visible rows above still decide): a common term then reads their few matches, not
+        # the office's.
+        units = Petition.objects.handler_unit_ids(user)
+        qs = searcher.filter(qs, filters.q, walk=walk, units=units)
         order = ("-search_rank", *order)
     elif filters.q:
         qs = qs.filter(_text_match(filters.q))

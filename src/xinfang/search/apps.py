@@ -14,12 +14,13 @@ class SearchConfig(AppConfig):
 
     def ready(self):
         from xinfang.petitions import hooks
-        from xinfang.search.index import on_created_in_bulk, on_numbered, on_text_changed
+        from xinfang.search.index import on_created_in_bulk, on_numbered, on_text_changed, on_units_changed
         from xinfang.search.query import Searcher
 
         hooks.petition_text_changed.connect(on_text_changed, dispatch_uid="xinfang.search.index")
         hooks.petition_numbered.connect(on_numbered, dispatch_uid="xinfang.search.index.number")
         hooks.petitions_created_in_bulk.connect(on_created_in_bulk, dispatch_uid="xinfang.search.bulk")
+        hooks.petition_units_changed.connect(on_units_changed, dispatch_uid="xinfang.search.units")
         hooks.petition_search.register("search", Searcher())
 
         from xinfang.search.views import registration_panel

@@ -21,23 +21,48 @@ _UPSERT = (
     "ON CONFLICT (petition_id) DO UPDATE SET body = excluded.body{set_grams}"
 )
 
+# PostgreSQL: the units holding a live (not withdrawn) assignment of the petition `%s`, in
+# order: the document's `units`, beside its grams under the same GIN index, so that a handling
+# officer's search probes the index for their units' documents only (query._candidates). Read
+# from the assignment rows by the statement that writes the document, so it is always as the
+# writing transaction left them. One live assignment per unit (unique_live_assignment): no
+# DISTINCT needed.
+_LIVE_UNITS = (
+    "ARRAY(SELECT a.unit_id FROM petitions_assignment a "
+    "WHERE a.petition_id = {petition} AND a.status <> 'withdrawn' ORDER BY a.unit_id)"
+)
+# Rewrites the units of documents whose units changed (an assignment action): rows already
+# right are not written, so no new row version (and no GIN entries) for them.
+_REFRESH_UNITS = (
+    "UPDATE search_searchdocument SET units = {live} "
+    "WHERE petition_id IN ({marks}) AND units IS DISTINCT FROM {live}"
+)
 
-def _upsert_documents(cursor, rows: list[tuple[int, str]]) -> None:
+
+def _upsert_documents(cursor, rows: list[tuple[int, str]], *, fresh: bool = False) -> None:
     """One statement for the batch: insert, or replace the document of a petition already
     indexed (PostgreSQL and SQLite both know ON CONFLICT … DO UPDATE)."""
-    cursor.execute(*_upsert_sql(rows))
+    cursor.execute(*_upsert_sql(rows, fresh=fresh))
 
 
-def _upsert_sql(rows: list[tuple[int, str]]) -> tuple[str, list]:
+def _upsert_sql(rows: list[tuple[int, str]], *, fresh: bool = False) -> tuple[str, list]:
+    """PostgreSQL: also the document's live units, read from the assignments in the same
+    statement (none for a petition created in this transaction, `fresh`: no assignment can
+    name it yet)."""
     if connection.vendor == "postgresql":
+        units = "'{}'::bigint[]" if fresh else _LIVE_UNITS.format(petition="%s")
         sql = _UPSERT.format(
-            grams=", grams",
-            values=", ".join(["(%s, %s, %s::text[])"] * len(rows)),
-            set_grams=", grams = excluded.grams",
+            grams=", grams, units",
+            values=", ".join([f"(%s, %s, %s::text[], {units})"] * len(rows)),
+            set_grams=", grams = excluded.grams, units = excluded.units",
         )
         # The grams as one array literal (grams_literal), not a list psycopg adapts gram by gram:
         # that cost about 1.5 ms of CPU per document written (profiled on registration).
-        params = [v for pk, body in rows for v in (pk, body, grams_literal(body))]
+        params = [
+            v
+            for pk, body in rows
+            for v in ((pk, body, grams_literal(body)) if fresh else (pk, body, grams_literal(body), pk))
+        ]
     else:
         sql = _UPSERT.format(grams="", values=", ".join(["(%s, %s)"] * len(rows)), set_grams="")
         params = [v for row in rows for v in row]
@@ -75,7 +100,25 @@ def store(rows: list[tuple[int, str]], *, fresh: bool = False) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             _write_sqlite_keys(cursor, rows, fresh=fresh)  # before the documents change
-        _upsert_documents(cursor, rows)
+        _upsert_documents(cursor, rows, fresh=fresh)
+
+
+def refresh_units(petition_ids) -> None:
+    """The documents' live units after assignments were added or withdrawn (the receiver of
+    petitions.hooks.petition_units_changed): one UPDATE in the action's transaction, which
+    writes only the documents whose units differ. SQLite keeps no units (docs/search.md)."""
+    ids = sorted(set(petition_ids))
+    if not ids or connection.vendor != "postgresql":
+        return
+    live = _LIVE_UNITS.format(petition="search_searchdocument.petition_id")
+    sql = _REFRESH_UNITS.format(live=live, marks=", ".join(["%s"] * len(ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+
+
+def on_units_changed(sender, *, petition_ids, **kwargs) -> None:
+    """Receiver of petitions.hooks.petition_units_changed (connected in SearchConfig.ready)."""
+    refresh_units(petition_ids)
 
 
 def index_petition(petition, *, fresh: bool = False) -> None:
@@ -98,7 +141,7 @@ def _rows(petition, *, fresh: bool) -> list[tuple[int, str]]:
 def _index_registered(petition) -> None:
     """PostgreSQL, a petition being registered: its document and its MinHash bands in ONE
     statement (the bands' INSERT with the document's upsert as a WITH item); nothing to replace."""
-    sql, params = _upsert_sql(_rows(petition, fresh=True))
+    sql, params = _upsert_sql(_rows(petition, fresh=True), fresh=True)
     bands = band_rows([petition])
     if bands:
         sql = (
@@ -128,6 +171,10 @@ def on_text_changed(sender, *, petition, reason: str = "", **kwargs) -> None:
 
 BULK_CHUNK = 2000
 
+# The documents' GIN index (migration 0005): the grams and the live units, so that one probe
+# can ask for both (query._candidates).
+GIN_INDEX = "CREATE INDEX search_document_grams ON search_searchdocument USING gin (grams, units)"
+
 
 def grams_literal(body: str) -> str:
     """A document's grams as the text of a PostgreSQL array (`{"a","ab",…}`), sorted as the
@@ -141,14 +188,41 @@ def grams_literal(body: str) -> str:
     return '{"' + '","'.join(grams) + '"}' if grams else "{}"
 
 
+def live_units(petition_ids) -> dict[int, list[int]]:
+    """The units holding a live assignment of each of these petitions, in order (the
+    documents' `units`): one query for the batch."""
+    from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
+
+    units: dict[int, list[int]] = {}
+    rows = (
+        Assignment.objects.filter(petition_id__in=list(petition_ids))
+        .exclude(status=AssignmentStatus.WITHDRAWN)
+        .order_by("petition_id", "unit_id")
+        .values_list("petition_id", "unit_id")
+    )
+    for petition_id, unit_id in rows:
+        units.setdefault(petition_id, []).append(unit_id)
+    return units
+
+
+def units_literal(units: list[int]) -> str:
+    """A document's units as the text of a PostgreSQL array (`{3,7}`), for COPY."""
+    return "{" + ",".join(str(int(u)) for u in units) + "}"
+
+
 def _copy_new(chunk) -> None:
-    """PostgreSQL: the documents (with their grams) and MatterBands of petitions not indexed
-    yet, by COPY (the ledger import's new petitions, every petition in `rebuild`)."""
+    """PostgreSQL: the documents (with their grams and live units) and MatterBands of
+    petitions not indexed yet, by COPY (the ledger import's new petitions, whose assignments
+    are written before them, and every petition in `rebuild`)."""
+    units = live_units(p.pk for p in chunk)
     copy_rows(
         connection,
         SearchDocument._meta.db_table,
-        ["petition_id", "body", "grams"],
-        ((pk, body, grams_literal(body)) for pk, body in petition_bodies(chunk).items()),
+        ["petition_id", "body", "grams", "units"],
+        (
+            (pk, body, grams_literal(body), units_literal(units.get(pk, [])))
+            for pk, body in petition_bodies(chunk).items()
+        ),
     )
     copy_rows(connection, MatterBand._meta.db_table, ["petition_id", "band", "key"], band_rows(chunk))
 
@@ -212,7 +286,7 @@ def _rebuild_postgresql(batch_size: int, progress) -> int:
                 progress(done, None)
         # More memory for the sorts of the index builds, for this transaction only.
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        cursor.execute("CREATE INDEX search_document_grams ON search_searchdocument USING gin (grams)")
+        cursor.execute(GIN_INDEX)
         cursor.execute("CREATE INDEX matter_band_key ON search_matterband (band, key, petition_id)")
         cursor.execute("ANALYZE search_searchdocument")
         cursor.execute("ANALYZE search_matterband")

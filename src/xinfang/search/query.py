@@ -51,16 +51,30 @@ def parse(q: str) -> list[Term]:
     return terms
 
 
-def _candidates(terms: list[Term], *, walk: bool = False) -> QuerySet:
+def _candidates(terms: list[Term], *, walk: bool = False, units=None) -> QuerySet:
     """Ids of documents holding every one of `terms`: the index narrows (all the terms' keys
     in one probe, so two common terms together select few rows), LIKE decides. With `walk`
     only LIKE, the exact condition: the caller reads petitions in index order and stops after
-    a page, checking each one's document by its key (the list's newest-first plan)."""
+    a page, checking each one's document by its key (the list's newest-first plan).
+
+    `units` (PostgreSQL): the reader sees only petitions with a live assignment to one of these
+    units (a handling officer's), so the same probe also asks for documents listing one of them
+    (`units`, index.py): a common term then yields the unit's few matches instead of the
+    office's 35,000 at 10⁶, each of which was checked against the assignments. Only a
+    narrowing: the caller's visible_to queryset still decides."""
     keys = sorted(set().union(*(grams(term.folded) for term in terms)))
     docs = SearchDocument.objects.all()
     if connection.vendor == "postgresql" and not walk:
-        # `grams` is the column under the GIN index (migrations 0001, 0003).
-        docs = docs.filter(RawSQL("grams @> %s::text[]", (keys,), output_field=BooleanField()))
+        # `grams` and `units` are the columns under the GIN index (migrations 0001, 0003, 0005).
+        if units:
+            condition = RawSQL(
+                "grams @> %s::text[] AND units && %s::bigint[]",
+                (keys, sorted(units)),
+                output_field=BooleanField(),
+            )
+        else:
+            condition = RawSQL("grams @> %s::text[]", (keys,), output_field=BooleanField())
+        docs = docs.filter(condition)
     elif connection.vendor == "sqlite" and not walk:
         match = " AND ".join(f'"{token(k)}"' for k in keys)
         docs = docs.filter(
@@ -106,10 +120,11 @@ def _rank(terms: list[Term]):
     return score
 
 
-def search(queryset: QuerySet, q: str, *, walk: bool = False) -> QuerySet:
+def search(queryset: QuerySet, q: str, *, walk: bool = False, units=None) -> QuerySet:
     """Keep the rows of `queryset` (already restricted by visible_to and the list filters)
     that match every term of `q`, with `search_rank` to order by. Never widens `queryset`.
-    `walk` selects the same rows without the text index (see _candidates)."""
+    `walk` selects the same rows without the text index; `units`, when every row of
+    `queryset` has a live assignment to one of them, narrows the index probe (_candidates)."""
     terms = parse(q)
     if not terms:
         return queryset.annotate(search_rank=Value(0, output_field=IntegerField()))
@@ -121,9 +136,11 @@ def search(queryset: QuerySet, q: str, *, walk: bool = False) -> QuerySet:
         else:
             # One subquery (a UNION) rather than an OR of two: the database can then start from
             # the few ids it yields instead of hashing every document holding the digits.
-            queryset = queryset.filter(pk__in=_candidates([term]).order_by().union(personal.order_by()))
+            queryset = queryset.filter(
+                pk__in=_candidates([term], units=units).order_by().union(personal.order_by())
+            )
     if plain:
-        queryset = queryset.filter(pk__in=_candidates(plain, walk=walk))
+        queryset = queryset.filter(pk__in=_candidates(plain, walk=walk, units=units))
     return annotate(queryset, q)
 
 
@@ -189,8 +206,8 @@ def mark(snippet: str, q: str) -> SafeString:
 class Searcher:
     """What the core's `petition_search` registry holds (petitions/hooks.py)."""
 
-    def filter(self, queryset: QuerySet, q: str, walk: bool = False) -> QuerySet:
-        return search(queryset, q, walk=walk)
+    def filter(self, queryset: QuerySet, q: str, walk: bool = False, units=None) -> QuerySet:
+        return search(queryset, q, walk=walk, units=units)
 
     def annotate(self, queryset: QuerySet, q: str) -> QuerySet:
         return annotate(queryset, q)

@@ -21,7 +21,7 @@ from xinfang.audit.services import Context, append_event
 from xinfang.core.errors import Conflict, DomainError, Forbidden
 from xinfang.petitions import derived
 from xinfang.petitions.actors import Facts, matches
-from xinfang.petitions.hooks import petition_text_changed
+from xinfang.petitions.hooks import petition_text_changed, petition_units_changed
 from xinfang.petitions.models import Petition
 from xinfang.petitions.workflow import ACTION_LABELS, Transition, transition_for
 
@@ -42,6 +42,14 @@ TEXT_ACTIONS = frozenset(
         "record_involvement",
     }
 )
+
+# Actions that add (or would withdraw) assignments, i.e. change which units hold a live
+# assignment of the petition (petitions/hooks.py `petition_units_changed`). The other actions
+# change an assignment's status only between live states (accept, contribute, submit a result,
+# send back) or its role (coordinate, which also adds units). A service that withdraws or moves
+# an assignment must be listed here too: the search index narrows a handling officer's search
+# to the documents of their units (docs/search.md) and would otherwise miss a match.
+UNIT_ACTIONS = frozenset({"assign", "coordinate"})
 
 
 @dataclass
@@ -123,6 +131,8 @@ def _acting(ctx: Context, petition: Petition, action: str):
             f"petition.{action}",
             {**step.data, "from": before, "to": step.target},
         )
+        if action in UNIT_ACTIONS:
+            petition_units_changed.send(sender=Petition, petition_ids=[locked.pk])
         if action in TEXT_ACTIONS:
             petition_text_changed.send(sender=Petition, petition=locked, reason=action)
     petition.status = locked.status
