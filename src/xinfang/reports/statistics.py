@@ -250,18 +250,30 @@ def statistics(user, query: StatisticsQuery, *, totals: bool = True) -> dict:
     }
 
 
-def statistics_many(user, query: StatisticsQuery, groupings: list[str]) -> dict[str, dict]:
-    """statistics() grouped by each of `groupings` in turn (the page's sections), reading what
-    they share once where the summary answers. Totals are read for the first grouping only."""
+def statistics_sets(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> list[dict[str, dict]]:
+    """statistics() grouped by each of `groupings` in turn, for each (query, groupings) of `asks`
+    (the page's sections, for its period and the one it is compared with). Where the summary
+    answers, the stored counts of all of them are one read and what they share live is read
+    once per period. Totals are read for the first grouping of each only."""
     from xinfang.reports import summary
 
-    single = {g: StatisticsQuery(query.filters, [g], query.clock, query.list_params) for g in groupings}
-    batched = [g for g in groupings if summary.applies(user, single[g])]
-    out = summary.summary_many(user, query, batched) if batched else {}
-    for g in groupings:
-        if g not in out:
-            out[g] = statistics(user, single[g], totals=g == groupings[0])
-    return out
+    singles = [
+        {g: StatisticsQuery(query.filters, [g], query.clock, query.list_params) for g in groupings}
+        for query, groupings in asks
+    ]
+    batched = [
+        (query, [g for g in groupings if summary.applies(user, single[g])])
+        for (query, groupings), single in zip(asks, singles, strict=True)
+    ]
+    answered = summary.summary_many(user, [ask for ask in batched if ask[1]])
+    results = []
+    for (_query, groupings), single, (_q, summarised) in zip(asks, singles, batched, strict=True):
+        out = answered.pop(0) if summarised else {}
+        for g in groupings:
+            if g not in out:
+                out[g] = statistics(user, single[g], totals=g == groupings[0])
+        results.append(out)
+    return results
 
 
 def _expr(dimension: Dimension):
