@@ -41,6 +41,7 @@ from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Category, Deadline, Petition
 from xinfang.petitions.querysets import PetitionQuerySet
 from xinfang.petitions.selectors import overdue_deadlines, petition_list
+from xinfang.reports.summary_rollup_sql import ROLLUP
 
 # Groupings the summary answers, and the summary column each reads.
 COLUMN = {
@@ -54,6 +55,8 @@ COLUMN = {
 }
 # The unit groupings and filters, and the summary's scope that counts petitions per such unit.
 UNIT_SCOPES = {"unit": "unit", "assigned_unit": "unit", "involved_unit": "involved"}
+# The groupings the roll-up rows keep (the day and the unit).
+ROLLED_UP_GROUPINGS = frozenset({"month", "week", "day", "unit", "involved_unit"})
 EXTRA_FILTERS = frozenset({"group", "repeat", "assigned_unit", "involved_unit"})  # list filters it knows
 
 
@@ -69,6 +72,22 @@ def scope_of(query) -> str | None:
     if grouped & filtered:
         return None
     return wanted.pop() if wanted else ""
+
+
+def keyless(f) -> bool:
+    """No filter on the keys the roll-up rows leave out (channel, category, status, group and
+    repeat flag): the roll-up's rows answer (summary_rollup_sql.py)."""
+    return not (f.status or f.channel or f.category or {"group", "repeat"} & set(f.extra))
+
+
+def scope_to_read(query) -> str:
+    """The scope whose rows a query reads: its roll-up when neither its filters nor its
+    groupings need the keys the roll-up leaves out (the same sums from 20–50 times fewer rows),
+    else scope_of(query)."""
+    scope = scope_of(query)
+    if keyless(query.filters) and set(query.group_by) <= ROLLED_UP_GROUPINGS:
+        return ROLLUP[scope]
+    return scope
 
 
 def applies(user, query, *, units: bool = True) -> bool:
@@ -243,7 +262,7 @@ def rows_of(model, query, groups: list[str], extra: Q | None = None):
     """The rows of `model` (StatCount or StatDue) a question reads, before any sum (also the
     grouped read of summary_grouped.py: both sum exactly these rows)."""
     return (
-        model.objects.filter(scope=scope_of(query))
+        model.objects.filter(scope=scope_to_read(query))
         .filter(period_of(query, groups), _filters_q(query.filters), _flags_q(query.filters))
         .filter(unit_filter(query), extra or Q())
         # Without a clock every row counts ("" or any clock: no condition to check per row).
@@ -623,7 +642,7 @@ def summary_clock_rates(user, query) -> dict:
         ]
     for model, sums, extra in sources:
         stored = (
-            model.objects.filter(scope="")
+            model.objects.filter(scope=ROLLUP[""] if keyless(f) else "")
             .filter(_period_q(lo, hi, "y"), _filters_q(f), _flags_q(f), extra)
             .exclude(clock="")
             .values("clock", "unit_id")

@@ -31,7 +31,7 @@ from xinfang.reports.summary import (
     _Sums,
     period_of,
     rows_of,
-    scope_of,
+    scope_to_read,
     unit_filter,
 )
 
@@ -58,7 +58,7 @@ def _same_rows(a, b) -> bool:
     return (
         a.filters == b.filters
         and a.clock == b.clock
-        and scope_of(a) == scope_of(b)
+        and scope_to_read(a) == scope_to_read(b)
         and unit_filter(a) == unit_filter(b)
     )
 
