@@ -21,6 +21,11 @@ index. The firewall's hidden petitions are subtracted for these counts too. Filt
 petitions overdue now (`overdue=true`), only reports_statdue is read: its petitions due before
 today, with their met clocks filed under the same day for the on-time rate.
 
+Questions with no filter on channel, category, status, group or repeat flag, grouped by a
+period or a unit or not at all, read the roll-up rows instead (scope_to_read(); the same sums
+without those keys, kept by summary_rollup_sql.py). The statistics page reads all its sections
+at once (summary_many, with summary_grouped.py's one statement for their stored rows).
+
 The standard report's "on time" (a decided clock and none late) is, for a petition with no clock
 overdue, "a met clock and none met late": both tables count those petitions (`settled`), so on
 time = settled − settled and overdue now (summary_statistics(settled=True)).
