@@ -60,6 +60,10 @@ def personas(
             ("queue to_propose", "/queues/to_propose/"),
             ("API queues", "/api/v1/queues"),
             ("petition page", f"/petitions/{sample_number}/"),
+            # The statistics page (issue 12): its default twelve months by month, and by week
+            # compared with the period before (环比), which reads both periods' sections.
+            ("statistics page", "/statistics/"),
+            ("statistics page, weeks, previous period", "/statistics/?interval=week&compare=previous"),
         ],
         "secgen": [
             ("home", "/"),

@@ -5,6 +5,7 @@ inserts, updates and deletes, what the triggers appended equals a recount from s
 
 import contextlib
 import random
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -47,6 +48,29 @@ def folded() -> dict:
     out = {tuple(r[:10]): tuple(r[10:]) for r in rows if any(r[10:])}
     out.update({("due", *r[:11]): tuple(r[11:]) for r in due if any(r[11:])})
     return out
+
+
+ROLLUP = {"": "all", "unit": "unit:all", "involved": "involved:all"}
+
+
+def assert_rollup_is_the_sum_of_its_scope(summary: dict) -> None:
+    """The roll-up rows (scopes "all", "unit:all", "involved:all") hold their scope's rows
+    summed over channel, category, status, group and repeat flag, written out here."""
+    want, got = Counter(), Counter()
+    for key, values in summary.items():
+        due = key[0] == "due"
+        k = key[1:] if due else key
+        grain, day, _channel, _category, _status, _group, _repeat, scope, clock, unit = k[:10]
+        rolled = (due, grain, day, clock, unit, k[10] if due else None)
+        if scope in ROLLUP:
+            for i, value in enumerate(values):
+                want[(ROLLUP[scope], *rolled, i)] += value
+        else:
+            assert scope in ROLLUP.values(), key
+            assert k[2:7] == ("", 0, "", False, False), key
+            for i, value in enumerate(values):
+                got[(scope, *rolled, i)] += value
+    assert {k: v for k, v in want.items() if v} == {k: v for k, v in got.items() if v}
 
 
 def mutate_repeats(rng: random.Random) -> None:
@@ -231,10 +255,13 @@ def test_triggers_keep_the_summary_equal_to_a_recount(world_factory, seed, size)
         delete_petitions(rng)
         world_factory(rng, 2, timezone.now())  # more petitions after the changes
         kept = folded()
+        assert_rollup_is_the_sum_of_its_scope(kept)
         summary_sql.compact()
         assert folded() == kept
         summary_sql.rebuild()
         assert folded() == kept
+        world_factory(rng, 2, timezone.now())  # the roll-up follows changes after a fold
+        assert_rollup_is_the_sum_of_its_scope(folded())
         transaction.savepoint_rollback(sid)
 
 

@@ -90,8 +90,10 @@ class StatCount(models.Model):
     # which may come after registration (summary_sql's trigger on the links moves its rows).
     is_repeat = models.BooleanField(default=False)
     # Scope "" counts the petition itself; "unit" once per handling unit and "involved" once per
-    # involved unit, `unit_id` then being that unit (NULL: the petitions without one).
-    scope = models.CharField(max_length=8, default="")
+    # involved unit, `unit_id` then being that unit (NULL: the petitions without one). "all",
+    # "unit:all" and "involved:all" are their roll-ups: the same sums without channel,
+    # category, status, group and repeat flag (summary_rollup_sql.py).
+    scope = models.CharField(max_length=16, default="")
     clock = models.CharField(max_length=40, default="")  # "" for the petitions' own rows
     # The clock's own unit on by "" clock rows; the counted unit on by "unit"/"involved" rows.
     unit_id = models.BigIntegerField(null=True)
@@ -135,7 +137,7 @@ class StatDue(models.Model):
     status = models.CharField(max_length=24)
     is_group = models.BooleanField()
     is_repeat = models.BooleanField(default=False)
-    scope = models.CharField(max_length=8, default="")
+    scope = models.CharField(max_length=16, default="")
     clock = models.CharField(max_length=40, default="")
     unit_id = models.BigIntegerField(null=True)
     due = models.DateField()

@@ -14,8 +14,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    Value,
+)
+from django.db.models.functions import Cast, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -250,17 +262,101 @@ def statistics(user, query: StatisticsQuery, *, totals: bool = True) -> dict:
     }
 
 
-def statistics_many(user, query: StatisticsQuery, groupings: list[str]) -> dict[str, dict]:
-    """statistics() grouped by each of `groupings` in turn (the page's sections), reading what
-    they share once where the summary answers. Totals are read for the first grouping only."""
+def statistics_sets(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> list[dict[str, dict]]:
+    """statistics() grouped by each of `groupings` in turn, for each (query, groupings) of `asks`
+    (the page's sections, for its period and the one it is compared with). Where the summary
+    answers, the stored counts of all of them are one read and what they share live is read
+    once per period. Totals are read for the first grouping of each only."""
     from xinfang.reports import summary
 
-    single = {g: StatisticsQuery(query.filters, [g], query.clock, query.list_params) for g in groupings}
-    batched = [g for g in groupings if summary.applies(user, single[g])]
-    out = summary.summary_many(user, query, batched) if batched else {}
-    for g in groupings:
-        if g not in out:
-            out[g] = statistics(user, single[g], totals=g == groupings[0])
+    singles = [
+        {g: StatisticsQuery(query.filters, [g], query.clock, query.list_params) for g in groupings}
+        for query, groupings in asks
+    ]
+    batched = [
+        (query, [g for g in groupings if summary.applies(user, single[g])])
+        for (query, groupings), single in zip(asks, singles, strict=True)
+    ]
+    answered = summary.summary_many(user, [ask for ask in batched if ask[1]])
+    results = [answered.pop(0) if summarised else {} for (_q, summarised) in batched]
+    live = [
+        (i, single[g], g == groupings[0])
+        for i, ((_query, groupings), single) in enumerate(zip(asks, singles, strict=True))
+        for g in groupings
+        if g not in results[i]
+    ]
+    for (i, single, _totals), result in zip(live, _live_sections(user, live), strict=True):
+        results[i][single.group_by[0]] = result
+    return results
+
+
+_TRUNC = {"month": TruncMonth, "week": TruncWeek, "day": TruncDay}
+
+
+def _no_key(key: str):
+    """A NULL of the type (and with the conversion) of the grouping's key: the value the other
+    sections' rows of one UNION ALL have in its column. Typed, because PostgreSQL matches a
+    UNION's columns pairwise (an untyped NULL in two branches becomes text, which no date or
+    number matches); a period's truncation of a NULL moment, because the first branch's column
+    decides how every branch's values are read back (office time, not UTC)."""
+    if key in _TRUNC:
+        return _TRUNC[key](Cast(Value(None), DateTimeField()), tzinfo=office_tz())
+    if key in ("unit", "involved_unit"):
+        return Cast(Value(None), BigIntegerField())
+    return Cast(Value(None), BooleanField() if key == "group" else CharField())
+
+
+def _live_sections(user, live: list[tuple[int, StatisticsQuery, bool]]) -> list[dict]:
+    """statistics(user, query, totals=…) for each single-grouping query of `live`, read live in
+    one statement: the rows of every section (and the totals asked for) joined by UNION ALL,
+    each branch the very aggregate statistics() runs, tagged and with its own key column."""
+    if not live:
+        return []
+    keys = list(dict.fromkeys(q.group_by[0] for _i, q, _t in live))
+    names = {k: f"k_{k}" for k in keys}
+    branches = []
+    for number, (_i, query, totals) in enumerate(live):
+        aggregates = _aggregates(query.clock)
+        wanted = [(2 * number, None)] + ([(2 * number + 1, "")] if totals else [])
+        for tag, only in wanted:
+            # Totals: one row over the petitions (no key); rows: grouped by the section's key.
+            grouping = query.group_by[0] if only is None else None
+            columns = {names[k]: _expr(DIMENSIONS[k]) if k == grouping else _no_key(k) for k in keys}
+            branch = (
+                _base(user, StatisticsQuery(query.filters, [grouping] if grouping else [], query.clock))
+                .annotate(section=Value(tag), **columns)
+                .values("section", *names.values())
+                .annotate(**aggregates)
+                .order_by()
+            )
+            branches.append(branch)
+    union = branches[0].union(*branches[1:], all=True).order_by("section", *names.values())
+    rows_by_tag: dict[int, list[dict]] = {}
+    for row in union:
+        rows_by_tag.setdefault(row["section"], []).append(row)
+    out = []
+    for number, (_i, query, totals) in enumerate(live):
+        g = query.group_by[0]
+        rows = [
+            {
+                g: DIMENSIONS[g].to_value(row[names[g]]),
+                "count": row["count"],
+                "overdue": row["overdue"],
+                "on_time_rate": _rate(row["on_time"], row["late"]),
+            }
+            for row in rows_by_tag.get(2 * number, [])
+        ]
+        # No petition at all: a grouped branch has no row where a bare aggregate had zeros.
+        nothing = {"count": 0, "overdue": 0, "on_time": 0, "late": 0}
+        whole = rows_by_tag.get(2 * number + 1, [nothing])[0] if totals else {}
+        out.append(
+            {
+                "total": whole.get("count"),
+                "overdue": whole.get("overdue"),
+                "on_time_rate": _rate(whole.get("on_time", 0), whole.get("late", 0)),
+                "rows": rows,
+            }
+        )
     return out
 
 

@@ -21,6 +21,11 @@ index. The firewall's hidden petitions are subtracted for these counts too. Filt
 petitions overdue now (`overdue=true`), only reports_statdue is read: its petitions due before
 today, with their met clocks filed under the same day for the on-time rate.
 
+Questions with no filter on channel, category, status, group or repeat flag, grouped by a
+period or a unit or not at all, read the roll-up rows instead (scope_to_read(); the same sums
+without those keys, kept by summary_rollup_sql.py). The statistics page reads all its sections
+at once (summary_many, with summary_grouped.py's one statement for their stored rows).
+
 The standard report's "on time" (a decided clock and none late) is, for a petition with no clock
 overdue, "a met clock and none met late": both tables count those petitions (`settled`), so on
 time = settled − settled and overdue now (summary_statistics(settled=True)).
@@ -41,6 +46,7 @@ from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Category, Deadline, Petition
 from xinfang.petitions.querysets import PetitionQuerySet
 from xinfang.petitions.selectors import overdue_deadlines, petition_list
+from xinfang.reports.summary_rollup_sql import ROLLUP
 
 # Groupings the summary answers, and the summary column each reads.
 COLUMN = {
@@ -54,6 +60,8 @@ COLUMN = {
 }
 # The unit groupings and filters, and the summary's scope that counts petitions per such unit.
 UNIT_SCOPES = {"unit": "unit", "assigned_unit": "unit", "involved_unit": "involved"}
+# The groupings the roll-up rows keep (the day and the unit).
+ROLLED_UP_GROUPINGS = frozenset({"month", "week", "day", "unit", "involved_unit"})
 EXTRA_FILTERS = frozenset({"group", "repeat", "assigned_unit", "involved_unit"})  # list filters it knows
 
 
@@ -69,6 +77,22 @@ def scope_of(query) -> str | None:
     if grouped & filtered:
         return None
     return wanted.pop() if wanted else ""
+
+
+def keyless(f) -> bool:
+    """No filter on the keys the roll-up rows leave out (channel, category, status, group and
+    repeat flag): the roll-up's rows answer (summary_rollup_sql.py)."""
+    return not (f.status or f.channel or f.category or {"group", "repeat"} & set(f.extra))
+
+
+def scope_to_read(query) -> str:
+    """The scope whose rows a query reads: its roll-up when neither its filters nor its
+    groupings need the keys the roll-up leaves out (the same sums from 20–50 times fewer rows),
+    else scope_of(query)."""
+    scope = scope_of(query)
+    if keyless(query.filters) and set(query.group_by) <= ROLLED_UP_GROUPINGS:
+        return ROLLUP[scope]
+    return scope
 
 
 def applies(user, query, *, units: bool = True) -> bool:
@@ -219,25 +243,43 @@ def _office_day(now: datetime) -> tuple[date, datetime]:
     return today, datetime.combine(today, time.min, tzinfo=office_tz())
 
 
+def finest_grain(groups: list[str]) -> str:
+    """The summary grain a grouping needs ("d" by day or week, "m" by month, "y" otherwise)."""
+    return "d" if {"day", "week"} & set(groups) else ("m" if "month" in groups else "y")
+
+
+def unit_filter(query) -> Q:
+    """A filter on one unit reads that unit's rows of the scope."""
+    q = Q()
+    for name in ("assigned_unit", "involved_unit"):
+        if name in query.filters.extra:
+            q = Q(unit_id=query.filters.extra[name])
+    return q
+
+
+def period_of(query, groups: list[str]) -> Q:
+    """The summary rows of the query's period at the grain its groupings need."""
+    lo, hi = _whole_days(query.filters)
+    return _period_q(lo, hi, finest_grain(groups))
+
+
+def rows_of(model, query, groups: list[str], extra: Q | None = None):
+    """The rows of `model` (StatCount or StatDue) a question reads, before any sum (also the
+    grouped read of summary_grouped.py: both sum exactly these rows)."""
+    return (
+        model.objects.filter(scope=scope_to_read(query))
+        .filter(period_of(query, groups), _filters_q(query.filters), _flags_q(query.filters))
+        .filter(unit_filter(query), extra or Q())
+        # Without a clock every row counts ("" or any clock: no condition to check per row).
+        .filter(Q(clock="") | _clock_filter(query.clock) if query.clock else Q())
+    )
+
+
 def _summary_rows(model, query, groups: list[str], sums: dict, extra: Q | None = None, codes=None):
     """(group key, row) for the rows of `model` (StatCount or StatDue) the query selects,
     summed per clock and per the asked groupings. `codes`: category id -> code."""
-    lo, hi = _whole_days(query.filters)
-    finest = "d" if {"day", "week"} & set(groups) else ("m" if "month" in groups else "y")
     columns = list(dict.fromkeys(COLUMN.get(k, "unit_id") for k in groups))
-    unit_filter = Q()
-    for name in ("assigned_unit", "involved_unit"):
-        if name in query.filters.extra:
-            unit_filter = Q(unit_id=query.filters.extra[name])
-    rows = (
-        model.objects.filter(scope=scope_of(query))
-        .filter(_period_q(lo, hi, finest), _filters_q(query.filters), _flags_q(query.filters))
-        .filter(unit_filter, extra or Q())
-        .filter(Q(clock="") | _clock_filter(query.clock))
-        .values("clock", *columns)
-        .annotate(**sums)
-        .order_by()
-    )
+    rows = rows_of(model, query, groups, extra).values("clock", *columns).annotate(**sums).order_by()
     for row in rows:
         key = []
         for k in groups:
@@ -440,10 +482,19 @@ def _today(
 
 
 def summary_statistics(
-    user, query, hidden=None, today=None, *, totals: bool = True, now=None, settled: bool = False
+    user,
+    query,
+    hidden=None,
+    today=None,
+    *,
+    totals: bool = True,
+    now=None,
+    settled: bool = False,
+    stored: dict | None = None,
 ) -> dict:
     """The same answer as statistics.statistics() (totals and rows), from the summary.
-    `hidden`/`today`: the live rows already read at `now` (summary_many). Without `totals`
+    `hidden`/`today`/`stored`: the live rows and the stored sums already read at `now`
+    (summary_many). Without `totals`
     (a page section whose totals another query gives) the totals of a unit grouping are
     left out. With `settled`, each row also has "on_time_petitions": the petitions with a met
     clock, none met late and none overdue now (the standard report's "on time")."""
@@ -458,7 +509,7 @@ def summary_statistics(
 
     groups = list(query.group_by)
     day, start = _office_day(now)
-    sums = _stored(query, groups, day)
+    sums = _stored(query, groups, day) if stored is None else stored
     if hidden is None:
         hidden = _hidden(user, query, groups, start, settled=settled)
     today = _today(user, query, groups, now, start, settled=settled) if today is None else today
@@ -531,30 +582,42 @@ def _fold(rows: list[dict], index: int) -> list[dict]:
     return list(out.values())
 
 
-def summary_many(user, query, groupings: list[str]) -> dict[str, dict]:
-    """statistics() for each single grouping of `groupings` (the page's sections) with the live
-    parts read once for all the groupings that partition the petitions: the overdue petitions
-    are the costly part and would otherwise be read once per section."""
+def summary_many(user, asks: list[tuple]) -> list[dict[str, dict]]:
+    """statistics() for each single grouping of each (query, groupings) in `asks` (the page's
+    sections, for its period and the comparison period). The stored rows of every section of
+    every period are read in one statement (summary_grouped.py); the live parts once per
+    period for all the groupings that partition the petitions (the overdue petitions are the
+    costly part and would otherwise be read once per section), once per unit grouping."""
+    from xinfang.reports.summary_grouped import stored_grouped
+
     now = timezone.now()
-    _day, start = _office_day(now)
-    plain = [g for g in groupings if g in COLUMN]
-    hidden = _hidden(user, query, plain, start) if plain else []
-    today = _today(user, query, plain, now, start) if plain else []
-    out = {}
-    for g in groupings:
-        single = replace(query, group_by=[g])
-        if g in plain:
-            i = plain.index(g)
-            out[g] = summary_statistics(
-                user,
-                single,
-                _fold(hidden, i),
-                _fold(today, i),
-                now=now,
-            )
-        else:
-            out[g] = summary_statistics(user, single, totals=g == groupings[0], now=now)
-    return out
+    day, start = _office_day(now)
+    singles = [
+        (replace(query, group_by=[g]), i, g) for i, (query, groupings) in enumerate(asks) for g in groupings
+    ]
+    # A unit grouping asked first needs its totals: summary_statistics reads those on its own.
+    grouped = [(single, i, g) for single, i, g in singles if not (g in UNIT_SCOPES and g == asks[i][1][0])]
+    stored = stored_grouped([single for single, _i, _g in grouped], day)
+    stored_of = {(i, g): sums for (_single, i, g), sums in zip(grouped, stored, strict=True)}
+    results: list[dict[str, dict]] = []
+    for i, (query, groupings) in enumerate(asks):
+        plain = [g for g in groupings if g in COLUMN]
+        hidden = _hidden(user, query, plain, start) if plain else []
+        today = _today(user, query, plain, now, start) if plain else []
+        out = {}
+        for g in groupings:
+            single = replace(query, group_by=[g])
+            if g in plain:
+                k = plain.index(g)
+                out[g] = summary_statistics(
+                    user, single, _fold(hidden, k), _fold(today, k), now=now, stored=stored_of[(i, g)]
+                )
+            else:
+                out[g] = summary_statistics(
+                    user, single, totals=g == groupings[0], now=now, stored=stored_of.get((i, g))
+                )
+        results.append(out)
+    return results
 
 
 def _sort_key(key: tuple):
@@ -584,7 +647,7 @@ def summary_clock_rates(user, query) -> dict:
         ]
     for model, sums, extra in sources:
         stored = (
-            model.objects.filter(scope="")
+            model.objects.filter(scope=ROLLUP[""] if keyless(f) else "")
             .filter(_period_q(lo, hi, "y"), _filters_q(f), _flags_q(f), extra)
             .exclude(clock="")
             .values("clock", "unit_id")

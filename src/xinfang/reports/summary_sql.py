@@ -29,6 +29,7 @@ from xinfang.reports.summary_due_sql import (
     due_rebuild_sql,
     first_due_sql,
 )
+from xinfang.reports.summary_rollup_sql import ROLLUP_DROP_SQL, ROLLUP_OFF_SQL, ROLLUP_ON_SQL, ROLLUP_SQL
 
 COLUMNS = STAT_COLUMNS
 # What a petition is counted under: its own row (scope ""), once per handling unit (scope "unit",
@@ -355,7 +356,8 @@ CREATE TRIGGER reports_stat_{scope}_delete AFTER DELETE ON {table}
 
 
 DROP_SQL = (
-    DUE_DROP_SQL
+    ROLLUP_DROP_SQL
+    + DUE_DROP_SQL
     + OLD_SIGNATURES
     + f"""
 DROP TRIGGER IF EXISTS reports_stat_petition ON petitions_petition;
@@ -484,6 +486,7 @@ def install(schema_editor=None) -> None:
         return
     with conn.cursor() as cursor:
         cursor.execute(functions_sql(settings.TIME_ZONE))
+        cursor.execute(ROLLUP_SQL)
 
 
 def rebuild(schema_editor=None) -> None:
@@ -559,14 +562,19 @@ def compact() -> int:
     """Fold the appended deltas into one row per key; returns the rows left. One at a time."""
     if connection.vendor != "postgresql":
         return 0
-    with connection.cursor() as cursor:
+    # One transaction: the lock is the transaction's, and the roll-up trigger is off for it
+    # only (the fold rewrites the roll-up rows with the others; summary_rollup_sql.py).
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('reports_statcount'))")
         if not cursor.fetchone()[0]:
             return -1
+        cursor.execute(ROLLUP_OFF_SQL)
         cursor.execute(COMPACT_SQL)
         rows = cursor.rowcount
         cursor.execute(DUE_COMPACT_SQL)
-        return rows + cursor.rowcount
+        rows += cursor.rowcount
+        cursor.execute(ROLLUP_ON_SQL)
+        return rows
 
 
 def row_count() -> int:

@@ -1,0 +1,182 @@
+"""The stored part of many summary questions read in one statement (the statistics page).
+
+The page asks the summary for one grouping per section (month or week, channel, category,
+status, group flag, handling unit, involved unit), and with a comparison period the same
+again for the earlier period. Read one question at a time that was two statements per
+section and period (reports_statcount and reports_statdue), 35–54 statements per page, each
+walking the same rows of the period again.
+
+Here every question whose rows come from the same place (table, period, filters, scope and
+grain) is one branch, grouped by `GROUPING SETS ((clock, <column>), ...)`: the rows are read
+once and summed once per section. The branches of both tables and both periods are joined by
+UNION ALL into one statement. What each question gets is exactly what summary._stored would
+have summed for it alone: the same row filter (summary._summary_rows builds it) and the same
+folding of days into months or weeks, so the numbers cannot differ (tests compare both).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Q
+
+from xinfang.petitions.models import Category
+from xinfang.reports.summary import (
+    COLUMN,
+    _key_of_day,
+    _Sums,
+    period_of,
+    rows_of,
+    scope_to_read,
+    unit_filter,
+)
+
+# The summed columns; reports_statcount has no running clocks (0 in its branches).
+SUMS = ("petitions", "settled", "on_time", "late")
+
+
+@dataclass
+class _Branch:
+    model: type
+    running: bool  # reports_statdue (the running clocks, due before today)
+    example: object  # a question of the branch (all share its row filter)
+    groups: list[str]  # the grouping whose grain its rows are read at
+    # The rows' period (summary._period_q): groupings at different grains share a branch when
+    # their periods select the same rows (a period without a whole year: months and days).
+    period: Q
+    columns: list[str] = field(default_factory=list)
+    # (question index, grouping) per summed column
+    askers: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _same_rows(a, b) -> bool:
+    """Two questions (their periods aside) read the same rows: same filters, clock and scope."""
+    return (
+        a.filters == b.filters
+        and a.clock == b.clock
+        and scope_to_read(a) == scope_to_read(b)
+        and unit_filter(a) == unit_filter(b)
+    )
+
+
+def stored_grouped(questions: list, today: date) -> list[dict[tuple, _Sums]]:
+    """For each (query with a single grouping), what summary._stored(query, groups, today)
+    returns, from one statement. Every query must be one the summary answers (applies())."""
+    from xinfang.reports.models import StatCount, StatDue
+
+    branches: list[_Branch] = []
+    for index, query in enumerate(questions):
+        (grouping,) = query.group_by
+        column = COLUMN.get(grouping, "unit_id")
+        period = period_of(query, [grouping])
+        tables = [(StatDue, True)] if query.filters.overdue else [(StatCount, False), (StatDue, True)]
+        for model, running in tables:
+            branch = next(
+                (
+                    b
+                    for b in branches
+                    if b.model is model and b.period == period and _same_rows(b.example, query)
+                ),
+                None,
+            )
+            if branch is None:
+                branch = _Branch(model, running, query, [grouping], period)
+                branches.append(branch)
+            if column not in branch.columns:
+                branch.columns.append(column)
+            branch.askers[column].append((index, grouping))
+
+    out: list[dict[tuple, _Sums]] = [defaultdict(_Sums) for _ in questions]
+    if not branches:
+        return out
+    wanted = {g for q in questions for g in q.group_by}
+    codes = dict(Category.objects.values_list("id", "code")) if "category" in wanted else {}
+    parts, params, db = [], [], None
+    for number, branch in enumerate(branches):
+        extra = Q(due__lt=today) if branch.running else None
+        rows = rows_of(branch.model, branch.example, branch.groups, extra).values(
+            "clock", *branch.columns, *SUMS, *(["clocks"] if branch.running else [])
+        )
+        db = rows.db
+        try:
+            sql, sql_params = rows.query.get_compiler(using=rows.db).as_sql()
+        except EmptyResultSet:  # a period that ends before it starts: no row to read
+            continue
+        columns = ", ".join(f"r.{c}" for c in branch.columns)
+        # Every branch names every key column (the UNION ALL's columns line up); a row's own
+        # column is the one GROUPING says it is grouped by, the others are NULL.
+        keys = ", ".join(f"r.{c}" if c in branch.columns else f"NULL::{_TYPES[c]} AS {c}" for c in _SLOTS)
+        clocks = "SUM(r.clocks)" if branch.running else "0"
+        sets = ", ".join(f"(r.clock, r.{c})" for c in branch.columns)
+        # Spliced in: the branch number, column names from COLUMN/_SLOTS and the SQL Django
+        # compiled (its values stay parameters).
+        parts.append(
+            f"SELECT {number} AS branch, GROUPING({columns}) AS mask, r.clock, {keys}, "  # noqa: S608
+            f"SUM(r.petitions) AS n, SUM(r.settled) AS settled, SUM(r.on_time) AS on_time, "
+            f"SUM(r.late) AS late, {clocks} AS clocks "
+            f"FROM ({sql}) AS r GROUP BY GROUPING SETS ({sets})"
+        )
+        params.extend(sql_params)
+    if not parts:
+        return out
+    with connections[db].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        fetched = cursor.fetchall()
+
+    for number, mask, clock, *rest in fetched:
+        branch = branches[number]
+        keys, (n, settled, on_time, late, clocks) = rest[: len(_SLOTS)], rest[len(_SLOTS) :]
+        width = len(branch.columns)
+        # GROUPING(c0, c1, …): bit (width-1-i) is 0 for the column the row is grouped by.
+        (position,) = [i for i in range(width) if not (mask >> (width - 1 - i)) & 1]
+        column = branch.columns[position]
+        value = keys[_SLOTS.index(column)]
+        for index, grouping in branch.askers[column]:
+            key = value
+            if COLUMN.get(grouping) == "day":
+                key = _key_of_day(grouping, value)
+            elif grouping == "category":
+                key = codes.get(value, value)
+            _add(out[index][(key,)], branch, questions[index], clock, n, settled, on_time, late, clocks)
+    return out
+
+
+# Every key column any branch groups by, in the UNION ALL's order, with its SQL type (a NULL in
+# the first branch must have the type of the values the later branches put in that column).
+_SLOTS = ("day", "channel", "category_id", "status", "is_group", "unit_id")
+_TYPES = {
+    "day": "date",
+    "channel": "varchar",
+    "category_id": "bigint",
+    "status": "varchar",
+    "is_group": "boolean",
+    "unit_id": "bigint",
+}
+
+
+def _add(sums: _Sums, branch: _Branch, query, clock, n, settled, on_time, late, clocks) -> None:
+    """One summed row into a question's sums, as summary._stored adds it."""
+    overdue_only = query.filters.overdue
+    if not branch.running:
+        if clock == "":
+            sums.count += n
+            sums.settled += settled
+        else:
+            sums.on_time += on_time
+            sums.late += late
+        return
+    if clock == "":
+        sums.overdue += n
+        sums.settled_overdue += settled
+        if overdue_only:
+            sums.count += n
+            sums.settled += settled
+    else:
+        sums.late += clocks
+        if overdue_only:
+            sums.on_time += on_time
+            sums.late += late
