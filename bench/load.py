@@ -42,6 +42,13 @@ def main() -> None:
     parser.add_argument(
         "--max-seconds", type=float, default=0, help="stop registering after this long (0: never)"
     )
+    parser.add_argument(
+        "--skip",
+        type=int,
+        default=0,
+        help="draw (untimed) and drop this many generated petitions first: the database is a copy "
+        "of a prepared fill of that many (bench/run.py), and the registrations continue after it",
+    )
     args = parser.parse_args()
 
     import django
@@ -63,6 +70,11 @@ def main() -> None:
     Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
     (Path(settings.DATA_DIR) / "static").mkdir(exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0)
+    if args.skip and connection.vendor == "postgresql":
+        # A copy of a prepared fill: the migrations just applied may have added columns and
+        # indexes that have no statistics yet (and autovacuum may be off).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     if database_is_empty():
         create_demo_organisation("bench-pass-2026")
     clerk = User.objects.get(username="clerk")
@@ -73,6 +85,8 @@ def main() -> None:
         args.seed, units=units, messages=messages, **({"days": 3 * 365} if args.realistic else {})
     )
 
+    for _ in gen.registrations(args.skip):
+        pass
     bulk = None
     if args.bulk:
         from bench.bulk import bulk_fill, deferred_indexes

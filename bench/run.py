@@ -26,12 +26,16 @@ then runs at the size reached), BENCH_REALISTIC=1 (the bulk fill gets a working
 office's shape, bench/spread.py), BENCH_SEARCH_INDEX=0 (skip the search index
 rebuild after the bulk fill: no figure here reads it but the `q` search),
 BENCH_PAGES_REQUESTS (10; 0 skips bench/pages.py, every role's pages timed
-in-process on the same database after the reads).
+in-process on the same database after the reads), BENCH_PREPARED=0 (fill
+PostgreSQL anew: by default the bulk fill is kept as a prepared database named
+after the fill's code and size, and later runs start from a copy of it, migrated
+forward; see docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -96,6 +100,12 @@ def options() -> argparse.Namespace:
         type=int,
         default=int(os.environ.get("BENCH_PAGES_REQUESTS") or (1 if quick else 10)),
         help="measured requests per page in bench/pages.py (0: skip it)",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        default=os.environ.get("BENCH_PREPARED", "") == "0",
+        help="fill PostgreSQL anew instead of copying a prepared fill (BENCH_PREPARED=0)",
     )
     parser.add_argument("--dir", type=Path, default=Path(os.environ.get("BENCH_DIR", ROOT / "var" / "bench")))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
@@ -163,6 +173,88 @@ def drop_postgres(url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+# What a prepared fill depends on besides its size and shape: the code that generates and
+# writes it. The application's migrations are not part of it: a copy is migrated forward.
+FILL_SOURCES = ("bench/generator.py", "bench/bulk.py", "bench/spread.py", "bench/load.py")
+
+
+def prepared_name(pg_url: str, args) -> tuple[str, str]:
+    """The prepared fill's database name, and the prefix its other versions share."""
+    digest = hashlib.sha256()
+    for path in FILL_SOURCES:
+        digest.update((ROOT / path).read_bytes())
+    digest.update(f"{args.bulk}:{args.realistic}:{args.no_search_index}".encode())
+    _admin, name = _maintenance_url(pg_url)
+    prefix = f"{name[:30]}_prepared_{args.bulk}_"
+    return prefix + digest.hexdigest()[:10], prefix
+
+
+def prepare_postgres(args, pg_url: str, env: dict) -> dict:
+    """Makes the (empty, just created) benchmark database a copy of the prepared fill of
+    args.bulk petitions, filling and keeping that fill first if there is none for this
+    code. Copying a 10⁶-petition database takes a minute or two; filling it, most of an
+    hour. The fill's own figures are kept as the prepared database's comment."""
+    import psycopg
+    from psycopg import sql
+
+    admin_url, name = _maintenance_url(pg_url)
+    prepared, prefix = prepared_name(pg_url, args)
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        found = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [prepared]
+        ).fetchone()
+        if found is not None:
+            started = time.monotonic()
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(prepared)
+                )
+            )
+            return {
+                "prepared": prepared,
+                "reused": True,
+                "copy_seconds": round(time.monotonic() - started, 1),
+                "fill": json.loads(found[0] or "{}"),
+            }
+    print(f"[postgresql] no prepared fill for this code: filling {args.bulk:,} petitions once …", flush=True)
+    started = time.monotonic()
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "load.py"),
+            "--petitions",
+            "0",
+            "--bulk",
+            str(args.bulk),
+            *(["--realistic"] if args.realistic else []),
+            *(["--no-search-index"] if args.no_search_index else []),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    fill = json.loads(done.stdout.strip().splitlines()[-1])["bulk"]
+    fill["wall_seconds"] = round(time.monotonic() - started, 1)
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        # Older fills of the same size (the code changed since) would only take disk space.
+        for (old,) in conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s) AND datname <> %s",
+            [prefix, prepared],
+        ).fetchall():
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(old)))
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(prepared), sql.Identifier(name))
+        )
+        conn.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(prepared), sql.Literal(json.dumps(fill))
+            )
+        )
+    return {"prepared": prepared, "reused": False, "fill": fill}
+
+
 def bench_database(kind: str, args, pg_url: str) -> dict:
     data_dir = (args.dir / kind).resolve()
     shutil.rmtree(data_dir, ignore_errors=True)
@@ -185,14 +277,18 @@ def bench_database(kind: str, args, pg_url: str) -> dict:
     else:
         print(f"[{kind}] registering {args.service:,} petitions through the service layer …", flush=True)
     started = time.monotonic()
+    prepared = None
+    fill = ["--bulk", str(args.bulk)]
+    if kind == "postgresql" and args.bulk and not args.fresh:
+        prepared = prepare_postgres(args, pg_url, env)
+        fill = ["--bulk", "0", "--skip", str(args.bulk)]
     done = subprocess.run(
         [
             sys.executable,
             str(ROOT / "bench" / "load.py"),
             "--petitions",
             str(args.service),
-            "--bulk",
-            str(args.bulk),
+            *fill,
             "--max-seconds",
             str(args.max_load_minutes * 60),
             *(["--realistic"] if args.realistic else []),
@@ -205,6 +301,9 @@ def bench_database(kind: str, args, pg_url: str) -> dict:
     )
     load = json.loads(done.stdout.strip().splitlines()[-1])
     token = load.pop("token")
+    if prepared is not None:
+        load["bulk"] = prepared.pop("fill")
+        load["prepared"] = prepared
     result = {"load": load, "load_wall_seconds": round(time.monotonic() - started, 1)}
     if not args.service_only:
         server = Server(env, data_dir / "gunicorn.log")
@@ -273,6 +372,14 @@ def table(results: dict) -> str:
     row(
         "  bulk-fill petitions/s (incl. generation)",
         lambda r: f"{r['load']['bulk']['per_second']:,.0f} ({r['load']['bulk']['seconds']:,.0f} s)",
+    )
+    row(
+        "  prepared fill (PostgreSQL)",
+        lambda r: (
+            f"copied ({r['load']['prepared']['copy_seconds']:,.0f} s)"
+            if r["load"]["prepared"]["reused"]
+            else "filled now, kept for the next run"
+        ),
     )
     row("petitions registered (service layer)", lambda r: f"{r['load']['registered']:,}")
     row(
