@@ -155,7 +155,11 @@ _PROCEDURE_RECORDS = {
     ),
     "persuasions": (
         PersuasionRecord,
-        [Prefetch("persuasions", queryset=PersuasionRecord.objects.select_related("by").order_by("at", "id"))],
+        [
+            Prefetch(
+                "persuasions", queryset=PersuasionRecord.objects.select_related("by").order_by("at", "id")
+            )
+        ],
     ),
     "police_referrals": (
         PoliceReferral,

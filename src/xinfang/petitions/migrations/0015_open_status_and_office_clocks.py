@@ -8,22 +8,53 @@ class Migration(migrations.Migration):
     # The home pages' queue and clock counts read these partial indexes alone (models.py).
 
     dependencies = [
-        ('accounts', '0003_role_requests'),
-        ('petitions', '0014_petition_to_archive_order'),
+        ("accounts", "0003_role_requests"),
+        ("petitions", "0014_petition_to_archive_order"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='deadline',
-            index=models.Index(condition=models.Q(('met_at__isnull', True), ('paused_at__isnull', True), ('unit__isnull', True)), fields=['petition', 'due_at'], name='deadline_office_running'),
+            model_name="deadline",
+            index=models.Index(
+                condition=models.Q(
+                    ("met_at__isnull", True), ("paused_at__isnull", True), ("unit__isnull", True)
+                ),
+                fields=["petition", "due_at"],
+                name="deadline_office_running",
+            ),
         ),
         migrations.AddIndex(
-            model_name='deadline',
-            index=models.Index(condition=models.Q(('met_at__isnull', True), ('paused_at__isnull', True), ('unit__isnull', True)), fields=['due_at', 'petition'], name='deadline_office_running_due'),
+            model_name="deadline",
+            index=models.Index(
+                condition=models.Q(
+                    ("met_at__isnull", True), ("paused_at__isnull", True), ("unit__isnull", True)
+                ),
+                fields=["due_at", "petition"],
+                name="deadline_office_running_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='petition',
-            index=models.Index(condition=models.Q(('status__in', ['assigned', 'confirmed', 'instructed', 'investigating', 'proposed', 'registered', 'replied', 'reported', 'result_submitted'])), fields=['status', 'channel', 'id'], name='petition_open_status'),
+            model_name="petition",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "assigned",
+                            "confirmed",
+                            "instructed",
+                            "investigating",
+                            "proposed",
+                            "registered",
+                            "replied",
+                            "reported",
+                            "result_submitted",
+                        ],
+                    )
+                ),
+                fields=["status", "channel", "id"],
+                name="petition_open_status",
+            ),
         ),
     ]
