@@ -159,18 +159,16 @@ def test_detail_query_count_is_fixed(client_for, make_petition, demo_org, django
         )
     client = client_for("clerk")
     client.get(f"/petitions/{petition.number}/")
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(15):
         # 1 session, 2 user with its unit (firewall, header) and roles (accounts/role_codes.py);
-        # the petition with category,
-        # first responder, superior unit, reception and merged_into (3), prefetched:
+        # the petition with category, first responder, superior unit, reception and merged_into,
+        # and whether each kind of procedure record exists (3), prefetched:
         # 4 petitioners, 5 involved units with their units, 6 involved persons with unit and
         # user, 7 deadlines, 8 repeat_of, 9 assignments with unit and handler,
-        # 10 attachments, the procedure's records with their people: 11 proposals,
-        # 12 instructions, 13 results (their sign-offs only when there are results),
-        # 14 replies, 15 reports, 16 coordinations (their units only when there are some),
-        # 17 persuasion records, 18 police referrals; 19 the access log entry for the view;
-        # 20 the timeline with actors; 21 the deadline panel's supervisions;
-        # 22 the header's unread notifications; 23 the documents panel's official documents
+        # 10 attachments; the procedure's records only of the kinds that exist (a registered
+        # petition has none: eight statements fewer); 11 the access log entry for the view;
+        # 12 the timeline with actors; 13 the deadline panel's supervisions;
+        # 14 the header's unread notifications; 15 the documents panel's official documents
         # (petitions.hooks.petition_panels; their deliveries only when there are some).
         client.get(f"/petitions/{petition.number}/")
 
@@ -181,9 +179,10 @@ def test_detail_query_count_through_the_whole_procedure(client_for, drive, djang
     petition = drive("archived")
     client = client_for("clerk")
     client.get(f"/petitions/{petition.number}/")
-    with django_assert_num_queries(25):
-        # The 23 above, plus 24 the results' sign-offs with their users and 25 the
-        # names of the units the timeline's events name (one query for all of them).
+    with django_assert_num_queries(21):
+        # The 15 above, the records this procedure left: proposals, instructions, results with
+        # their sign-offs, replies (20; no report, coordination, persuasion or police referral);
+        # and 21 the names of the units the timeline's events name (one query for all of them).
         # No action is possible on an archived petition, so none is checked.
         client.get(f"/petitions/{petition.number}/")
 
@@ -200,3 +199,57 @@ def test_language_switch_and_accept_language(client_for, make_petition):
     assert 'lang="en"' in html and "Handling deadline" in html and "registered the petition as" in html
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert "办理期限" in client.get(f"/petitions/{petition.number}/").content.decode()
+
+
+def test_detail_query_count_of_a_closed_petition(client_for, drive, django_assert_num_queries):
+    """A closed petition can take the portal's two rating actions (rework, answer the rating),
+    each offered only while an unsatisfactory rating waits. Whether one waits is asked once, and
+    only of a reader who may take them (a leader): it was asked twice, of everyone."""
+    petition = drive("closed")
+    url = f"/petitions/{petition.number}/"
+    for username, queries in (("clerk", 21), ("secgen", 22)):
+        client = client_for(username)
+        client.get(url)
+        with django_assert_num_queries(queries):
+            # The 21 of test_detail_query_count_through_the_whole_procedure (23 with the two
+            # rating checks); for the leader, 22: whether an unsatisfactory rating waits.
+            client.get(url)
+
+
+def test_the_page_reads_every_record_that_exists_and_none_that_does_not(drive, demo_org, client_for):
+    """The petition page reads only the kinds of procedure record that exist; what it has in hand
+    for each kind equals a plain read of that kind's table (the oracle), and the page shows it."""
+    from xinfang.petitions.selectors import petition_detail
+    from xinfang.petitions.workflow_models import (
+        Coordination,
+        Instruction,
+        PersuasionRecord,
+        PoliceReferral,
+        Proposal,
+        Reply,
+        Report,
+        Result,
+    )
+
+    kinds = {
+        "proposals": Proposal,
+        "instructions": Instruction,
+        "results": Result,
+        "replies": Reply,
+        "reports": Report,
+        "coordinations": Coordination,
+        "persuasions": PersuasionRecord,
+        "police_referrals": PoliceReferral,
+    }
+    clerk = demo_org[0]["clerk"]
+    shown = {"reported": "查处报告正文", "persuaded": "耐心劝导", "referred_to_police": "多次劝导无效"}
+    for state in ("registered", "reported", "persuaded", "referred_to_police", "archived"):
+        petition = drive(state)
+        read = petition_detail(clerk, petition.number, records=True)
+        for name, model in kinds.items():
+            expected = sorted(model.objects.filter(petition=petition).values_list("pk", flat=True))
+            assert sorted(r.pk for r in getattr(read, name).all()) == expected, (state, name)
+        if state in shown:
+            html = client_for("clerk").get(f"/petitions/{petition.number}/").content.decode()
+            assert shown[state] in html, state
+    assert PersuasionRecord.objects.exists() and Report.objects.exists() and PoliceReferral.objects.exists()

@@ -123,9 +123,16 @@ def deadline_list(user, filters: DeadlineFilters) -> QuerySet[Deadline]:
         clocks = clocks.filter(due_at__lt=now)
     else:
         clocks = clocks.filter(due_at__gte=now, due_at__lt=now + timedelta(hours=filters.within_hours))
+    if filters.scope == "mine" and not (user.has_role(Role.HANDLER) and user.unit_id):
+        # The petitions are the first responder's already (above): "mine" is then the office's
+        # own clocks. Written as _scope does, it joined every clock back to its petition to
+        # test the first responder a second time (issue 9: half of the clerk's clock counts).
+        scope = Q(unit__isnull=True)
+    else:
+        scope = _scope(user, filters, clocks)
     return (
         clocks.filter(petition__in=visible)
-        .filter(_scope(user, filters, clocks))
+        .filter(scope)
         .select_related("petition", "petition__first_responder", "unit")
         .order_by("due_at", "id")
     )

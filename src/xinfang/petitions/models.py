@@ -167,6 +167,16 @@ class Petition(models.Model):
                 condition=models.Q(status="result_submitted"),
                 name="petition_results_to_sign",
             ),
+            # The open petitions by status and channel: every queue count of the home pages that is
+            # a status (and the superior's channel) reads this index alone, a few pages for the
+            # 1,000 rows a capped count stops at. Through petition_status_received each row was a
+            # visit to the table (the clerk's ten counts, 118 ms at 10^6, most of it these), and
+            # the superior's replied petitions were found by reading every replied one.
+            models.Index(
+                fields=["status", "channel", "id"],
+                condition=models.Q(status__in=OPEN_STATUS_LIST),
+                name="petition_open_status",
+            ),
             # The clerk's "to archive" queue newest first. Through petition_received_order the
             # preview walked every newer petition still open before the first ended one (54,875
             # rows, 173 ms at 10^6, where the recent petitions are the open ones).
@@ -275,6 +285,23 @@ class Deadline(models.Model):
                 fields=["due_at", "id"],
                 condition=models.Q(met_at__isnull=True, paused_at__isnull=True),
                 name="deadline_running_due",
+            ),
+            # The office's own running clocks (no unit) of each petition: "my clocks overdue / due
+            # soon" on the home page and /deadlines/ probe it per petition of the first responder
+            # without visiting the table (through deadline_petition_open_due every clock was read
+            # to check it is not paused and not a unit's).
+            models.Index(
+                fields=["petition", "due_at"],
+                condition=models.Q(met_at__isnull=True, paused_at__isnull=True, unit__isnull=True),
+                name="deadline_office_running",
+            ),
+            # The same clocks by their end: "due within three days" is a short range of it, joined to
+            # the first responder's petitions, where deadline_open_due read every clock of the
+            # window (the units' and paused ones too) in the table.
+            models.Index(
+                fields=["due_at", "petition"],
+                condition=models.Q(met_at__isnull=True, paused_at__isnull=True, unit__isnull=True),
+                name="deadline_office_running_due",
             ),
         ]
 

@@ -63,12 +63,20 @@ def allowed_actions(user, petition) -> list[str]:
     then registration edits."""
     facts = Facts(user, petition)
     actions = []
+    # A capability's "is it offered?" check reads the database (the portal's two rating actions
+    # each asked whether a rating waits): asked only of someone who may act, once per check.
+    offered_by: dict = {}
     for t in actions_from(petition.status):
         if not _fits_the_channel(petition, t.action):
             continue
         acting_as = matches(t.who, facts)
-        offered = t.action not in EXTRA_OFFERED or EXTRA_OFFERED[t.action](petition)
-        if acting_as and offered and state_allows(t.action, facts, acting_as):
+        if not acting_as:
+            continue
+        check = EXTRA_OFFERED.get(t.action)
+        if check is not None and check not in offered_by:
+            offered_by[check] = check(petition)
+        offered = check is None or offered_by[check]
+        if offered and state_allows(t.action, facts, acting_as):
             actions.append(t.action)
     if user.has_role(*OFFICE_ROLES) and petition.status == Status.REGISTERED:
         actions.append("correct")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -89,30 +89,83 @@ def petition_detail(user, number: str, *, records: bool = False) -> Petition:
         )
     )
     if records:
-        qs = qs.prefetch_related(*_PROCEDURE_RECORDS)
+        # Whether each kind of record exists is asked in the petition's own statement; only the
+        # kinds that do are then read (a registered petition has none of the eight).
+        qs = qs.annotate(
+            **{
+                f"has_{name}": Exists(model.objects.filter(petition=OuterRef("pk")))
+                for name, (model, _lookups) in _PROCEDURE_RECORDS.items()
+            }
+        )
     petition = qs.filter(number=number).first() if _plausible(number) else None
     if petition is None:
         _refuse(user, number)
+    if records:
+        present = []
+        for name, (_model, lookups) in _PROCEDURE_RECORDS.items():
+            if getattr(petition, f"has_{name}"):
+                present += lookups
+            else:
+                _none_prefetched(petition, name)
+        prefetch_related_objects([petition], *present)
     record("petition.view", object_type="petition", object_ref=petition.number, user=user)
     return petition
 
 
-# The procedure's records (Rule 3), each with the people and units it names.
-_PROCEDURE_RECORDS = (
-    Prefetch("proposals", queryset=Proposal.objects.select_related("by")),
-    Prefetch("instructions", queryset=Instruction.objects.select_related("leader")),
-    Prefetch("results", queryset=Result.objects.select_related("submitted_by", "assignment__unit")),
-    Prefetch("results__signoffs", queryset=Signoff.objects.select_related("user").order_by("at", "id")),
-    Prefetch("replies", queryset=Reply.objects.select_related("by")),
-    Prefetch("reports", queryset=Report.objects.select_related("drafted_by", "approved_by")),
-    Prefetch(
-        "coordinations",
-        queryset=Coordination.objects.select_related("lead_unit", "by").order_by("at"),
+def _none_prefetched(petition: Petition, name: str) -> None:
+    """Mark the reverse relation `name` as read and empty, as prefetch_related leaves a relation
+    that found no rows: `petition.<name>.all()` then answers [] without a query."""
+    empty = getattr(petition, name).all()
+    empty._result_cache = []
+    empty._prefetch_done = True
+    petition.__dict__.setdefault("_prefetched_objects_cache", {})[name] = empty
+
+
+# The procedure's records (Rule 3), each with the people and units it names: the related name →
+# its model and what the page reads of it.
+_PROCEDURE_RECORDS = {
+    "proposals": (Proposal, [Prefetch("proposals", queryset=Proposal.objects.select_related("by"))]),
+    "instructions": (
+        Instruction,
+        [Prefetch("instructions", queryset=Instruction.objects.select_related("leader"))],
     ),
-    "coordinations__units",
-    Prefetch("persuasions", queryset=PersuasionRecord.objects.select_related("by").order_by("at", "id")),
-    Prefetch("police_referrals", queryset=PoliceReferral.objects.select_related("unit", "by")),
-)
+    "results": (
+        Result,
+        [
+            Prefetch("results", queryset=Result.objects.select_related("submitted_by", "assignment__unit")),
+            Prefetch(
+                "results__signoffs", queryset=Signoff.objects.select_related("user").order_by("at", "id")
+            ),
+        ],
+    ),
+    "replies": (Reply, [Prefetch("replies", queryset=Reply.objects.select_related("by"))]),
+    "reports": (
+        Report,
+        [Prefetch("reports", queryset=Report.objects.select_related("drafted_by", "approved_by"))],
+    ),
+    "coordinations": (
+        Coordination,
+        [
+            Prefetch(
+                "coordinations",
+                queryset=Coordination.objects.select_related("lead_unit", "by").order_by("at"),
+            ),
+            "coordinations__units",
+        ],
+    ),
+    "persuasions": (
+        PersuasionRecord,
+        [
+            Prefetch(
+                "persuasions", queryset=PersuasionRecord.objects.select_related("by").order_by("at", "id")
+            )
+        ],
+    ),
+    "police_referrals": (
+        PoliceReferral,
+        [Prefetch("police_referrals", queryset=PoliceReferral.objects.select_related("unit", "by"))],
+    ),
+}
 
 
 def timeline(petition: Petition) -> QuerySet[Event]:
