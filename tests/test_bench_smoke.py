@@ -101,3 +101,71 @@ def test_bench_bulk_fill_then_service_layer(tmp_path):
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "intact" in checked.stdout
+
+
+@pytest.mark.slow
+def test_bench_prepared_fill_is_kept_then_copied(tmp_path):
+    """PostgreSQL: the first run fills and keeps the fill, the second copies it; both end with
+    the numbering unbroken, the service registrations after the bulk ones, and an audit trail
+    that verifies on the copy."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        pytest.skip("the prepared fill is kept on PostgreSQL only")
+    sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+    import psycopg
+    from bench.run import _maintenance_url, base_env
+
+    admin, name = _maintenance_url(url)
+    bench_url = url.rsplit("/", 1)[0] + f"/{name[:20]}_prep_smoke"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["BENCH_DATABASE_URL"] = bench_url
+    env["BENCH_KEEP"] = "1"
+    args = ["--petitions", "60", "--service-petitions", "10", "--service-only", "--databases", "postgresql"]
+    seen = []
+    try:
+        for run in range(2):
+            out = tmp_path / f"results-{run}.json"
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "bench" / "run.py"),
+                    *args,
+                    "--dir",
+                    str(tmp_path),
+                    "--out",
+                    str(out),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            load = json.loads(out.read_text(encoding="utf-8"))["databases"]["postgresql"]["load"]
+            seen.append(load["prepared"]["reused"])
+            assert load["bulk"]["petitions"] == 50 and load["registered"] == 10 and load["petitions"] == 60
+            data_dir = tmp_path / "postgresql"
+            script = (
+                "import django; django.setup()\n"
+                "from django.core.management import call_command\n"
+                "from xinfang.petitions.models import NumberSequence, Petition\n"
+                "call_command('verify_audit')\n"
+                "serials = sorted(Petition.objects.values_list('serial', flat=True))\n"
+                "assert serials == list(range(1, 61)), serials\n"
+                "assert NumberSequence.objects.get().last == 60\n"
+            )
+            checked = subprocess.run(
+                [sys.executable, "-c", script],
+                env={**env, **base_env(data_dir, bench_url)},
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert seen == [False, True]
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for (db,) in conn.execute(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", [f"{name[:20]}_prep_smoke"]
+            ).fetchall():
+                conn.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
