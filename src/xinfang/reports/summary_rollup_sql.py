@@ -15,9 +15,10 @@ writes each row twice, once with the petition's keys and once with the roll-up's
 a statement over many petitions (the clocks' statement trigger, a rebuild, count_new) sums its
 rows by the roll-up key and appends those sums (`with_rollup`). An earlier version rolled up
 by a statement trigger on each summary table, one more statement for every summary INSERT:
-that doubled what the summary cost a registration, a repeat link or a met clock. Compaction
-folds the roll-up rows with the others (their keys are distinct). readers:
-summary.scope_to_read().
+a repeat link, which moves everything a petition is counted under in a few dozen small
+INSERTs, paid about 2 ms for it at 10^5 instead of about 1 ms now (docs/benchmarks.md). What is
+left is the rows themselves: the roll-up doubles the rows a write inserts. Compaction folds the
+roll-up rows with the others (their keys are distinct). readers: summary.scope_to_read().
 """
 
 from __future__ import annotations
