@@ -22,14 +22,12 @@ before the statement is the table now without the statement's new rows, plus its
 
 from __future__ import annotations
 
+from xinfang.reports.summary_rollup_sql import DUE_COLUMNS, STAT_COLUMNS, rollup_of, twins, with_rollup
+
 DUE_PAST = "0001-01-01"
 # Every change is written once per grain: the day, the month and the year it falls in, so that a
 # period reads whole years, then whole months, then the days at its ends (summary._period_q).
 GRAINS = "(VALUES ('d'), ('m'), ('y'))"
-DUE_COLUMNS = (
-    "grain, day, channel, category_id, status, is_group, is_repeat, scope, clock, unit_id, due, "
-    "petitions, settled, clocks, on_time, late"
-)
 DUE_KEY = "grain, day, channel, category_id, status, is_group, is_repeat, scope, clock, unit_id, due"
 RUNNING = "met_at IS NULL AND paused_at IS NULL"
 # The same condition for one petition's clocks, written so that the planner cannot prove it
@@ -84,10 +82,11 @@ BEGIN
     SELECT min(due_at) INTO first
       FROM petitions_deadline WHERE petition_id = p_id AND {RUNNING_OF_PETITION.format("")};
     IF first IS NULL THEN RETURN; END IF;
+    -- Each row twice, the second time the roll-up's (summary_rollup_sql.twins).
     INSERT INTO reports_statdue ({DUE_COLUMNS})
     SELECT g.grain, reports_stat_period(g.grain, d),
-           p_channel, p_category, p_status, p_group, p_repeat, p_by, x.clock, x.unit_id, x.due,
-           p_sign * x.petitions, p_sign * x.settled, p_sign * x.clocks, p_sign * x.on_time,
+           k.channel, k.category_id, k.status, k.is_group, k.is_repeat, k.scope, x.clock, x.unit_id,
+           x.due, p_sign * x.petitions, p_sign * x.settled, p_sign * x.clocks, p_sign * x.on_time,
            p_sign * x.late
     FROM (
         SELECT reports_stat_clock(name) AS clock,
@@ -105,7 +104,8 @@ BEGIN
                count(*) FILTER (WHERE met_at > due_at)::integer
         FROM petitions_deadline WHERE petition_id = p_id AND met_at IS NOT NULL
         GROUP BY 1, 2
-    ) x CROSS JOIN {GRAINS} g(grain);
+    ) x CROSS JOIN {GRAINS} g(grain)
+    CROSS JOIN {twins("p_channel", "p_category", "p_status", "p_group", "p_repeat", "p_by")};
 END $$;
 
 -- One generic plan, kept by the session: re-planned at every statement (the default's custom
@@ -197,8 +197,7 @@ BEGIN
     moved AS (
         SELECT pid, sum(side * settled)::integer AS settled FROM state
         GROUP BY pid HAVING sum(side * settled) <> 0),
-    counted AS (
-        INSERT INTO reports_statcount ({STAT_COLUMNS})
+    counted_rows ({STAT_COLUMNS}) AS (
         SELECT g.grain, reports_stat_period(g.grain, p.day), p.channel, p.category_id, p.status,
                p.is_group, p.is_repeat, s.scope, '', s.unit_id, 0, m.settled, 0, 0
         FROM moved m
@@ -208,6 +207,11 @@ BEGIN
                  UNION ALL SELECT 'unit', u FROM reports_stat_units(m.pid, 'unit') u
                  UNION ALL SELECT 'involved', u FROM reports_stat_units(m.pid, 'involved') u) s
              CROSS JOIN {GRAINS} g(grain)),
+    -- With their roll-up, summed over the statement's petitions (summary_rollup_sql).
+    counted AS (
+        INSERT INTO reports_statcount ({STAT_COLUMNS})
+        SELECT {STAT_COLUMNS} FROM counted_rows
+        UNION ALL {rollup_of("counted_rows", "reports_statcount")}),
     -- The units each petition is counted under, asked once per petition and scope (not once
     -- per changed clock: a registration's three clocks asked six times).
     units AS (
@@ -221,12 +225,15 @@ BEGIN
         UNION ALL
         SELECT n.pid, u.scope, n.clock, u.unit_id, n.due, n.petitions, n.settled, n.clocks,
                n.on_time, n.late
-        FROM net n JOIN units u ON u.pid = n.pid)
+        FROM net n JOIN units u ON u.pid = n.pid),
+    due_rows ({DUE_COLUMNS}) AS (
+        SELECT g.grain, reports_stat_period(g.grain, p.day), p.channel, p.category_id, p.status,
+               p.is_group, p.is_repeat, s.scope, s.clock, s.unit_id, s.due, s.petitions, s.settled,
+               s.clocks, s.on_time, s.late
+        FROM scoped s JOIN pet p ON p.id = s.pid CROSS JOIN {GRAINS} g(grain))
     INSERT INTO reports_statdue ({DUE_COLUMNS})
-    SELECT g.grain, reports_stat_period(g.grain, p.day), p.channel, p.category_id, p.status,
-           p.is_group, p.is_repeat, s.scope, s.clock, s.unit_id, s.due, s.petitions, s.settled,
-           s.clocks, s.on_time, s.late
-    FROM scoped s JOIN pet p ON p.id = s.pid CROSS JOIN {GRAINS} g(grain);
+    SELECT {DUE_COLUMNS} FROM due_rows
+    UNION ALL {rollup_of("due_rows", "reports_statdue")};
     RETURN NULL;
 END $$;
 DROP TRIGGER IF EXISTS reports_stat_running_insert ON petitions_deadline;
@@ -243,12 +250,6 @@ CREATE TRIGGER reports_stat_running_delete AFTER DELETE ON petitions_deadline
     EXECUTE FUNCTION reports_stat_running_clocks();
 """  # noqa: S608
 
-
-# The same columns of reports_statcount (summary_sql), for the clocks' trigger that writes both.
-STAT_COLUMNS = (
-    "grain, day, channel, category_id, status, is_group, is_repeat, scope, clock, unit_id, "
-    "petitions, settled, on_time, late"
-)
 
 DUE_DROP_SQL = """
 DROP TRIGGER IF EXISTS reports_stat_running_insert ON petitions_deadline;
@@ -273,9 +274,7 @@ def due_rebuild_sql(tz: str, petitions: str, *, truncate: bool) -> str:
     tz = tz.replace("'", "")
     day = f"(p.received_at AT TIME ZONE '{tz}')::date"
     keys = "p.channel, p.category_id, p.status, p.is_group, p.is_repeat"
-    return f"""
-{"TRUNCATE reports_statdue;" if truncate else ""}
-INSERT INTO reports_statdue ({DUE_COLUMNS})
+    rows = f"""
 SELECT g.grain, reports_stat_period(g.grain, x.day),
        x.channel, x.category_id, x.status, x.is_group, x.is_repeat, x.scope, x.clock, x.unit_id,
        x.due, sum(x.petitions), sum(x.settled), sum(x.clocks), sum(x.on_time), sum(x.late)
@@ -320,9 +319,13 @@ FROM (
          JOIN petitions_deadline d ON d.petition_id = p.id
     WHERE d.met_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 ) x CROSS JOIN {GRAINS} g(grain)
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
-ORDER BY 8, 1, 2;  -- scope, grain, day: the reads' index order (summary_sql's rebuild)
-"""  # noqa: S608
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"""  # noqa: S608
+    # With their roll-up in the same statement; scope, grain, day: the reads' index order
+    # (summary_sql's rebuild).
+    return f"""
+{"TRUNCATE reports_statdue;" if truncate else ""}
+{with_rollup("reports_statdue", rows, order="ORDER BY 8, 1, 2")};
+"""
 
 
 def first_due_sql(only: str = "TRUE") -> str:

@@ -9,68 +9,88 @@ year by handling unit was 66,000 rows for 1,600 (day, clock, unit) keys, and a y
 
 So each row written to a scope "", "unit" or "involved" is also counted under that scope's
 roll-up ("all", "unit:all", "involved:all") with the five keys set to one value ('', 0, '',
-false, false). A statement-level trigger on each summary table appends the roll-up deltas of
-whatever a statement inserted, summed by the roll-up key: the triggers' deltas, a rebuild's
-and count_new's rows alike, so the roll-up is the sum of its scope's rows whatever wrote them.
-It does not look at the pause switch (xinfang.stat_paused): while paused nothing reaches the
-summary to roll up, and count_new, which writes the paused petitions' rows, needs them rolled
-up. Compaction folds the roll-up rows with the others in one statement, so it switches the
-trigger off for its transaction (xinfang.stat_rollup_off) instead of rolling up the folded rows
-again. readers: summary.scope_to_read().
+false, false). Every statement that writes summary rows writes their roll-up in the same
+statement (summary_sql, summary_due_sql): a trigger function that writes one petition's rows
+writes each row twice, once with the petition's keys and once with the roll-up's (`twins`);
+a statement over many petitions (the clocks' statement trigger, a rebuild, count_new) sums its
+rows by the roll-up key and appends those sums (`with_rollup`). An earlier version rolled up
+by a statement trigger on each summary table, one more statement for every summary INSERT:
+a repeat link, which moves everything a petition is counted under in a few dozen small
+INSERTs, paid about 2 ms for it at 10^5 instead of about 1 ms now (docs/benchmarks.md). What is
+left is the rows themselves: the roll-up doubles the rows a write inserts. Compaction folds the
+roll-up rows with the others (their keys are distinct). readers: summary.scope_to_read().
 """
 
 from __future__ import annotations
 
-from xinfang.reports.summary_due_sql import DUE_COLUMNS, STAT_COLUMNS
-
+# The columns of the two summary tables (here, the module every writer of them imports).
+STAT_COLUMNS = (
+    "grain, day, channel, category_id, status, is_group, is_repeat, scope, clock, unit_id, "
+    "petitions, settled, on_time, late"
+)
+DUE_COLUMNS = (
+    "grain, day, channel, category_id, status, is_group, is_repeat, scope, clock, unit_id, due, "
+    "petitions, settled, clocks, on_time, late"
+)
 # The scopes rolled up and their roll-up scope.
 ROLLUP = {"": "all", "unit": "unit:all", "involved": "involved:all"}
 _BASE = ", ".join(f"'{scope}'" for scope in ROLLUP)
-_TARGET = "CASE scope " + " ".join(f"WHEN '{s}' THEN '{r}'" for s, r in ROLLUP.items()) + " END"
 # The roll-up rows' value of the five keys they leave out.
 _CONSTANTS = "'', 0::bigint, '', false, false"
+# The five keys and the scope, the names `twins` gives them.
+KEYS = "channel, category_id, status, is_group, is_repeat, scope"
 
-ROLLUP_SQL = f"""
-CREATE OR REPLACE FUNCTION reports_rollup_count() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    -- The roll-up's own rows (and a statement with none of the rolled-up scopes) stop here.
-    IF current_setting('xinfang.stat_rollup_off', true) = 'on'
-       OR NOT EXISTS (SELECT 1 FROM reports_new WHERE scope IN ({_BASE})) THEN
-        RETURN NULL;
-    END IF;
-    INSERT INTO reports_statcount ({STAT_COLUMNS})
-    SELECT grain, day, {_CONSTANTS}, {_TARGET}, clock, unit_id,
-           sum(petitions), sum(settled), sum(on_time), sum(late)
-    FROM reports_new WHERE scope IN ({_BASE})
-    GROUP BY grain, day, scope, clock, unit_id
-    HAVING sum(petitions) <> 0 OR sum(settled) <> 0 OR sum(on_time) <> 0 OR sum(late) <> 0;
-    RETURN NULL;
-END $$;
 
-CREATE OR REPLACE FUNCTION reports_rollup_due() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF current_setting('xinfang.stat_rollup_off', true) = 'on'
-       OR NOT EXISTS (SELECT 1 FROM reports_new WHERE scope IN ({_BASE})) THEN
-        RETURN NULL;
-    END IF;
-    INSERT INTO reports_statdue ({DUE_COLUMNS})
-    SELECT grain, day, {_CONSTANTS}, {_TARGET}, clock, unit_id, due,
-           sum(petitions), sum(settled), sum(clocks), sum(on_time), sum(late)
-    FROM reports_new WHERE scope IN ({_BASE})
-    GROUP BY grain, day, scope, clock, unit_id, due
-    HAVING sum(petitions) <> 0 OR sum(settled) <> 0 OR sum(clocks) <> 0 OR sum(on_time) <> 0
-        OR sum(late) <> 0;
-    RETURN NULL;
-END $$;
+def rollup_scope(scope: str) -> str:
+    """SQL: the roll-up scope of the scope `scope` (an expression)."""
+    return f"CASE {scope} " + " ".join(f"WHEN '{s}' THEN '{r}'" for s, r in ROLLUP.items()) + " END"
 
-DROP TRIGGER IF EXISTS reports_rollup_count ON reports_statcount;
-CREATE TRIGGER reports_rollup_count AFTER INSERT ON reports_statcount
-    REFERENCING NEW TABLE AS reports_new FOR EACH STATEMENT EXECUTE FUNCTION reports_rollup_count();
-DROP TRIGGER IF EXISTS reports_rollup_due ON reports_statdue;
-CREATE TRIGGER reports_rollup_due AFTER INSERT ON reports_statdue
-    REFERENCING NEW TABLE AS reports_new FOR EACH STATEMENT EXECUTE FUNCTION reports_rollup_due();
-"""  # noqa: S608
 
+_TARGET = rollup_scope("scope")
+
+
+def twins(channel: str, category: str, status: str, group: str, repeat: str, scope: str) -> str:
+    """SQL for a FROM item of two rows, k(channel, category_id, status, is_group, is_repeat,
+    scope): the given keys, then the roll-up's. Joined to one petition's rows (all with the same
+    keys, so the roll-up of a row is the row itself under the roll-up's keys), it writes the
+    detail rows and their roll-up in one INSERT. LATERAL: the keys may be the columns of an
+    earlier FROM item."""
+    return (
+        f"LATERAL (VALUES ({channel}, {category}, {status}, {group}, {repeat}, {scope}), "
+        f"({_CONSTANTS}, {rollup_scope(scope)})) k({KEYS})"
+    )
+
+
+def rollup_of(source: str, table: str) -> str:
+    """SQL: a SELECT of the roll-up of the rows `source` (a CTE's name; rows of `table`,
+    reports_statcount or reports_statdue, all in rolled-up scopes): summed by the roll-up key,
+    zero sums left out, in the table's columns."""
+    due = table == "reports_statdue"
+    key = "grain, day, scope, clock, unit_id" + (", due" if due else "")
+    sums = (
+        ("petitions", "settled", "clocks", "on_time", "late")
+        if due
+        else ("petitions", "settled", "on_time", "late")
+    )
+    return f"""SELECT grain, day, {_CONSTANTS}, {_TARGET}, clock, unit_id, {"due, " if due else ""}
+       {", ".join(f"sum({c})" for c in sums)}
+FROM {source} GROUP BY {key} HAVING {" OR ".join(f"sum({c}) <> 0" for c in sums)}"""  # noqa: S608
+
+
+def with_rollup(table: str, rows: str, *, order: str = "") -> str:
+    """An INSERT into `table` of the rows `rows` (a SELECT of the table's columns, in their
+    order, all in rolled-up scopes) and, in the same statement, of their roll-up (rollup_of).
+    The rows are a CTE (named by the table's columns), computed once for both halves."""
+    columns = DUE_COLUMNS if table == "reports_statdue" else STAT_COLUMNS
+    return f"""WITH rollup_rows ({columns}) AS ({rows})
+INSERT INTO {table} ({columns})
+SELECT {columns} FROM rollup_rows
+UNION ALL
+{rollup_of("rollup_rows", table)}
+{order}"""  # noqa: S608
+
+
+# The trigger of the earlier version, dropped by install() (and by DROP_SQL).
 ROLLUP_DROP_SQL = """
 DROP TRIGGER IF EXISTS reports_rollup_count ON reports_statcount;
 DROP TRIGGER IF EXISTS reports_rollup_due ON reports_statdue;
@@ -78,8 +98,7 @@ DROP FUNCTION IF EXISTS reports_rollup_count();
 DROP FUNCTION IF EXISTS reports_rollup_due();
 """
 
-# The roll-up of rows already in the tables (the migration that adds it): the statement's own
-# rows are roll-up rows, so the trigger leaves them be.
+# The roll-up of rows already in the tables (the migration that adds it, 0008).
 ROLLUP_BACKFILL_SQL = f"""
 DELETE FROM reports_statcount WHERE scope IN ({", ".join(f"'{r}'" for r in ROLLUP.values())});
 DELETE FROM reports_statdue WHERE scope IN ({", ".join(f"'{r}'" for r in ROLLUP.values())});
@@ -101,7 +120,3 @@ ORDER BY 8, 1, 2;
 ANALYZE reports_statcount;
 ANALYZE reports_statdue;
 """  # noqa: S608
-
-# Compaction folds every row, the roll-up's included: no roll-up of the folded rows.
-ROLLUP_OFF_SQL = "SELECT set_config('xinfang.stat_rollup_off', 'on', true)"
-ROLLUP_ON_SQL = "SELECT set_config('xinfang.stat_rollup_off', 'off', true)"

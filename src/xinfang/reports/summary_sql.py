@@ -24,12 +24,11 @@ from xinfang.reports.summary_due_sql import (
     DUE_DROP_SQL,
     GRAINS,
     PAUSED,
-    STAT_COLUMNS,
     due_functions_sql,
     due_rebuild_sql,
     first_due_sql,
 )
-from xinfang.reports.summary_rollup_sql import ROLLUP_DROP_SQL, ROLLUP_OFF_SQL, ROLLUP_ON_SQL, ROLLUP_SQL
+from xinfang.reports.summary_rollup_sql import ROLLUP, ROLLUP_DROP_SQL, STAT_COLUMNS, twins, with_rollup
 
 COLUMNS = STAT_COLUMNS
 # What a petition is counted under: its own row (scope ""), once per handling unit (scope "unit",
@@ -67,10 +66,13 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE d date := (p_received AT TIME ZONE '{tz}')::date;
 BEGIN
     IF p_petitions = 0 AND p_settled = 0 AND p_on_time = 0 AND p_late = 0 THEN RETURN; END IF;
+    -- Each row twice, the second time the roll-up's (summary_rollup_sql.twins).
     INSERT INTO reports_statcount ({COLUMNS})
-    SELECT g.grain, reports_stat_period(g.grain, d), p_channel, p_category, p_status, p_group,
-           p_repeat, p_by, p_clock, p_unit, p_petitions, p_settled, p_on_time, p_late
-    FROM {GRAINS} g(grain);
+    SELECT g.grain, reports_stat_period(g.grain, d), k.channel, k.category_id, k.status,
+           k.is_group, k.is_repeat, k.scope, p_clock, p_unit, p_petitions, p_settled, p_on_time,
+           p_late
+    FROM {GRAINS} g(grain)
+    CROSS JOIN {twins("p_channel", "p_category", "p_status", "p_group", "p_repeat", "p_by")};
 END $$;
 
 -- The first day of the day, month or year (grain 'd', 'm', 'y') that holds `p_day`. Through
@@ -171,17 +173,18 @@ BEGIN
     rep := reports_stat_repeat(COALESCE(NEW.id, OLD.id));
     -- A new petition with nothing of its own written yet (registration writes its clocks and
     -- units after it): what reports_stat_whole would emit, one row per scope ("no unit" under
-    -- both unit scopes) and grain, in ONE statement instead of about fifteen. No clock, so not
-    -- settled.
+    -- both unit scopes) and grain, with their roll-up, in ONE statement instead of about
+    -- fifteen. No clock, so not settled.
     IF TG_OP = 'INSERT'
        AND NOT EXISTS (SELECT 1 FROM petitions_deadline WHERE petition_id = NEW.id)
        AND NOT EXISTS (SELECT 1 FROM petitions_assignment WHERE petition_id = NEW.id)
        AND NOT EXISTS (SELECT 1 FROM petitions_involvedunit WHERE petition_id = NEW.id) THEN
         d := (NEW.received_at AT TIME ZONE '{tz}')::date;
         INSERT INTO reports_statcount ({COLUMNS})
-        SELECT g.grain, reports_stat_period(g.grain, d), NEW.channel, NEW.category_id, NEW.status,
-               NEW.is_group, rep, s.scope, '', NULL, 1, 0, 0, 0
-        FROM {GRAINS} g(grain) CROSS JOIN (VALUES (''), ('unit'), ('involved')) s(scope);
+        SELECT g.grain, reports_stat_period(g.grain, d), k.channel, k.category_id, k.status,
+               k.is_group, k.is_repeat, k.scope, '', NULL, 1, 0, 0, 0
+        FROM {GRAINS} g(grain) CROSS JOIN (VALUES ({"), (".join(f"'{b}'" for b in ROLLUP)})) s(scope)
+        CROSS JOIN {twins("NEW.channel", "NEW.category_id", "NEW.status", "NEW.is_group", "rep", "s.scope")};
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -420,20 +423,10 @@ def _rebuild_sql(tz: str, *, batch: bool = False) -> str:
                 SELECT 1 FROM {table} WHERE petition_id = p.id AND {live})"""  # noqa: S608
         for by, table, live in PAIRS
     )
-    return f"""
-{"" if batch else "TRUNCATE reports_statcount;"}
-DROP TABLE IF EXISTS pg_temp.reports_repeats;
-CREATE TEMP TABLE reports_repeats AS
-    SELECT DISTINCT from_petition_id AS petition_id FROM {REPEATS}
-    WHERE {only.replace("petition_id", "from_petition_id")};
-DROP TABLE IF EXISTS pg_temp.reports_settled;
-CREATE TEMP TABLE reports_settled AS
-    SELECT petition_id FROM petitions_deadline WHERE met_at IS NOT NULL AND {only}
-    GROUP BY petition_id HAVING bool_and(met_at <= due_at);
-ANALYZE reports_repeats; ANALYZE reports_settled;
-DROP TABLE IF EXISTS pg_temp.reports_pairs;
-CREATE TEMP TABLE reports_pairs AS {pairs};
-INSERT INTO reports_statcount ({COLUMNS})
+    # Every petition's rows, summed by key, with their roll-up (summary_rollup_sql.with_rollup)
+    # in the same statement; ordered by scope, grain, day: in the reads' index order, so a read
+    # touches few pages.
+    rows = f"""
 SELECT g.grain, reports_stat_period(g.grain, x.day),
        x.channel, x.category_id, x.status, x.is_group, x.is_repeat, x.scope, x.clock, x.unit_id,
        sum(x.petitions), sum(x.settled), sum(x.on_time), sum(x.late)
@@ -458,8 +451,21 @@ FROM (
          JOIN petitions_deadline d ON d.petition_id = p.id
     WHERE d.met_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 ) x CROSS JOIN {GRAINS} g(grain)
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-ORDER BY 8, 1, 2;  -- scope, grain, day: in the reads' index order, so a read touches few pages
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"""  # noqa: S608
+    return f"""
+{"" if batch else "TRUNCATE reports_statcount;"}
+DROP TABLE IF EXISTS pg_temp.reports_repeats;
+CREATE TEMP TABLE reports_repeats AS
+    SELECT DISTINCT from_petition_id AS petition_id FROM {REPEATS}
+    WHERE {only.replace("petition_id", "from_petition_id")};
+DROP TABLE IF EXISTS pg_temp.reports_settled;
+CREATE TEMP TABLE reports_settled AS
+    SELECT petition_id FROM petitions_deadline WHERE met_at IS NOT NULL AND {only}
+    GROUP BY petition_id HAVING bool_and(met_at <= due_at);
+ANALYZE reports_repeats; ANALYZE reports_settled;
+DROP TABLE IF EXISTS pg_temp.reports_pairs;
+CREATE TEMP TABLE reports_pairs AS {pairs};
+{with_rollup("reports_statcount", rows, order="ORDER BY 8, 1, 2")};
 {first_due_sql(only)}
 {due_rebuild_sql(tz, petitions, truncate=not batch)}
 DROP TABLE reports_pairs;
@@ -486,7 +492,8 @@ def install(schema_editor=None) -> None:
         return
     with conn.cursor() as cursor:
         cursor.execute(functions_sql(settings.TIME_ZONE))
-        cursor.execute(ROLLUP_SQL)
+        # The roll-up's trigger of migration 0008: the functions write the roll-up themselves now.
+        cursor.execute(ROLLUP_DROP_SQL)
 
 
 def rebuild(schema_editor=None) -> None:
@@ -562,18 +569,16 @@ def compact() -> int:
     """Fold the appended deltas into one row per key; returns the rows left. One at a time."""
     if connection.vendor != "postgresql":
         return 0
-    # One transaction: the lock is the transaction's, and the roll-up trigger is off for it
-    # only (the fold rewrites the roll-up rows with the others; summary_rollup_sql.py).
+    # One transaction: the lock is the transaction's. The roll-up rows fold with the others
+    # (their own keys).
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('reports_statcount'))")
         if not cursor.fetchone()[0]:
             return -1
-        cursor.execute(ROLLUP_OFF_SQL)
         cursor.execute(COMPACT_SQL)
         rows = cursor.rowcount
         cursor.execute(DUE_COMPACT_SQL)
         rows += cursor.rowcount
-        cursor.execute(ROLLUP_ON_SQL)
         return rows
 
 

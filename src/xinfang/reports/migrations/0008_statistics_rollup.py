@@ -2,10 +2,11 @@ from django.db import migrations, models
 
 
 def install_rollup(apps, schema_editor):
-    # The roll-up's triggers, then its rows for what the tables already hold (PostgreSQL; one
-    # read of each table, about a minute at 10^6 petitions). The triggers first: a change
-    # committed meanwhile is rolled up by them, and the backfill's own rows are roll-up rows,
-    # which the triggers leave be.
+    # The functions that keep the roll-up, then its rows for what the tables already hold
+    # (PostgreSQL; one read of each table, about a minute at 10^6 petitions). The functions
+    # first: a change committed meanwhile is rolled up by them, and the backfill recounts the
+    # roll-up under the lock. (Written for roll-up triggers on the summary tables; today's
+    # functions write the roll-up themselves, 0009.)
     if schema_editor.connection.vendor != "postgresql":
         return
     from xinfang.reports import summary_sql
