@@ -14,8 +14,13 @@ def drop_summary(apps, schema_editor):
     # summary is then no longer kept; migrate forward again).
     if schema_editor.connection.vendor == "postgresql":
         from xinfang.reports import summary_sql
+        from xinfang.reports.summary_rollup_sql import ROLLUP
 
         schema_editor.execute(summary_sql.DROP_SQL)
+        # The roll-up rows the recount wrote, before the scope column narrows again.
+        scopes = ", ".join(f"'{r}'" for r in ROLLUP.values())
+        schema_editor.execute(f"DELETE FROM reports_statcount WHERE scope IN ({scopes})")  # noqa: S608
+        schema_editor.execute(f"DELETE FROM reports_statdue WHERE scope IN ({scopes})")  # noqa: S608
 
 
 class Migration(migrations.Migration):
@@ -32,5 +37,15 @@ class Migration(migrations.Migration):
         migrations.AddField(model_name="statdue", name="settled", field=models.IntegerField(default=0)),
         migrations.AddField(model_name="statdue", name="on_time", field=models.IntegerField(default=0)),
         migrations.AddField(model_name="statdue", name="late", field=models.IntegerField(default=0)),
+        # The recount below runs today's functions, which also write the roll-up scopes of 0008
+        # ("involved:all": 12 characters): the scope column is widened here already, or a
+        # database that holds petitions could not get past this migration. 0008 widens it to
+        # the same width again (no change). Widening a varchar rewrites neither table nor index.
+        migrations.AlterField(
+            model_name="statcount", name="scope", field=models.CharField(default="", max_length=16)
+        ),
+        migrations.AlterField(
+            model_name="statdue", name="scope", field=models.CharField(default="", max_length=16)
+        ),
         migrations.RunPython(install_summary, drop_summary),
     ]
