@@ -412,3 +412,19 @@ def test_a_dry_run_leaves_the_statistics_triggers_on(demo_org, register):
     assert counted != before
     summary_sql.rebuild()
     assert folded() == counted
+
+
+def test_bands_of_many_texts_are_each_signatures_bands():
+    """band_keys_many mixes every text's bands at once; each text's must be those of its own
+    signature mixed alone (_band_hashes), for texts of every length, empty ones among them."""
+    import random
+
+    from xinfang.search.similarity import _band_hashes, band_keys_many, signatures
+
+    rng = random.Random(12)
+    alphabet = "小区路灯坏了三个月无人修理工资拖欠半年要求支付ab12，。 "
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 300))) for _ in range(300)]
+    texts += ["", "。", "a", "ab"]
+    expected = [[] if sig is None else _band_hashes(sig) for sig in signatures(texts)]
+    assert band_keys_many(texts) == expected
+    assert band_keys_many([]) == [] and band_keys_many(["", "。"]) == [[], []]
