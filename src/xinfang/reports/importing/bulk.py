@@ -127,22 +127,28 @@ def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, earlier, clock
     insert(Petition, petitions, returning_ids=True, match_on="number")
 
     people, units, persons, receptions, parties = [], [], [], [], []
+    # Each petition's records with searchable text, for its search document (written_bodies).
+    records: dict[int, dict[str, list]] = {}
     for petition, (_result, data) in zip(petitions, planned, strict=True):
         petitioners, involved_units, involved_persons = party_objects(petition, data)
         parties.append((petitioners, involved_units, involved_persons))
         people += petitioners
         units += involved_units
         persons += involved_persons
+        texts = records[petition.pk] = {
+            "petitions.Petitioner": petitioners,
+            "petitions.InvolvedPerson": involved_persons,
+        }
         if data.reception:
-            receptions.append(
-                ReceptionRecord(
-                    petition=petition,
-                    received_by=actor,
-                    notes=data.reception.notes,
-                    explained=data.reception.explained,
-                    visitors=data.reception.visitors,
-                )
+            reception = ReceptionRecord(
+                petition=petition,
+                received_by=actor,
+                notes=data.reception.notes,
+                explained=data.reception.explained,
+                visitors=data.reception.visitors,
             )
+            receptions.append(reception)
+            texts["petitions.ReceptionRecord"] = [reception]
     insert(Petitioner, people)
     insert(InvolvedUnit, units)
     insert(InvolvedPerson, persons)
@@ -167,6 +173,7 @@ def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, earlier, clock
             deadlines += clocks.start(petition)
         more_replies, more_assignments = history_rows(petition, result, actor)
         replies += more_replies
+        records[petition.pk]["petitions.Reply"] = more_replies
         assignments += more_assignments
         imported.append(
             ImportedPetition(
@@ -182,7 +189,7 @@ def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, earlier, clock
     insert(Assignment, with_received_at(assignments))
     insert(ImportedPetition, imported)
 
-    petitions_created_in_bulk.send(sender=Petition, petitions=petitions, reason="imported")
+    petitions_created_in_bulk.send(sender=Petition, petitions=petitions, reason="imported", records=records)
     start_chains(
         petitions,
         ctx,
