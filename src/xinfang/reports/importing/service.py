@@ -97,8 +97,9 @@ def _check(result: RowResult, now, active: dict):
 def _plan(content: bytes, report: ImportReport) -> list[tuple[RowResult, object]]:
     """Every row mapped and checked, in the ledger's order. One row at a time: a row's cells are
     dropped once it is mapped and its mapped dict once it is checked, so that the whole file's
-    cells, every row's mapped dict and every row's checked input are never all held at once
-    (together about half of a 10⁵-row import's peak memory). Only the original numbers are read
+    cells, every row's mapped dict and every row's checked input are not all held at once while
+    planning. (The import's peak comes later, while writing, with every checked input held for
+    the all-or-nothing write: docs/benchmarks.md, round 7.) Only the original numbers are read
     first, for the look-up of the petitions already here."""
     rows = read_rows(content)
     header_index, mapping = find_header(rows)
