@@ -26,7 +26,7 @@ from xinfang.core.errors import Forbidden, InvalidInput
 from xinfang.petitions.models import Category, Petition
 from xinfang.petitions.services.checks import check_registration
 from xinfang.reports.importing import bulk, rows
-from xinfang.reports.importing.mapping import Lookups, RowResult, cell_text, map_row
+from xinfang.reports.importing.mapping import Lookups, RowResult, map_row
 from xinfang.reports.importing.reading import find_header, read_rows
 from xinfang.reports.models import ImportedPetition, LedgerImport
 from xinfang.reports.permissions import may_import
@@ -95,26 +95,16 @@ def _check(result: RowResult, now, active: dict):
 
 
 def _plan(content: bytes, report: ImportReport) -> list[tuple[RowResult, object]]:
-    """Every row mapped and checked, in the ledger's order. One row at a time: a row's cells are
-    dropped once it is mapped and its mapped dict once it is checked, so that the whole file's
-    cells, every row's mapped dict and every row's checked input are not all held at once while
-    planning. (The import's peak comes later, while writing, with every checked input held for
-    the all-or-nothing write: docs/benchmarks.md, round 7.) Only the original numbers are read
-    first, for the look-up of the petitions already here."""
     rows = read_rows(content)
     header_index, mapping = find_header(rows)
     lookups = Lookups()
     now = timezone.now()
-    first = header_index + 1
-    report.rows = len(rows) - first
-    number_column = next(col for col, key in mapping.items() if key == "number")
-    numbers = sorted(
-        {
-            number
-            for row in rows[first:]
-            if number_column < len(row) and (number := cell_text(row[number_column]))
-        }
-    )
+    results = []
+    for offset, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
+        cells = {key: row[col] for col, key in mapping.items() if col < len(row)}
+        results.append(map_row(offset, cells, lookups, now))
+    report.rows = len(results)
+    numbers = sorted({r.original_number for r in results if r.original_number})
     known: set[str] = set()
     for start in range(0, len(numbers), LOOKUP):
         chunk = numbers[start : start + LOOKUP]
@@ -125,7 +115,6 @@ def _plan(content: bytes, report: ImportReport) -> list[tuple[RowResult, object]
         )
         # A ledger exported from Xinfang names its own numbers: those petitions are already here.
         known |= set(Petition.objects.filter(number__in=chunk).values_list("number", flat=True))
-    del numbers
     # Read once for every row's check_registration (the same answers as its own queries).
     active = {
         "active_units": Unit.objects.filter(active=True).in_bulk(),
@@ -133,11 +122,7 @@ def _plan(content: bytes, report: ImportReport) -> list[tuple[RowResult, object]
     }
     seen: dict[str, int] = {}
     planned = []
-    for index in range(first, len(rows)):
-        row, rows[index] = rows[index], None
-        cells = {key: row[col] for col, key in mapping.items() if col < len(row)}
-        result = map_row(index + 1, cells, lookups, now)
-        del row, cells
+    for result in results:
         number = result.original_number
         if number in known:
             report.skipped += 1
