@@ -161,3 +161,28 @@ def test_database_dump_has_no_canary_plaintext(canary):
     assert "金丝雀" in dump  # the dump is real: the name is not personal data we seal
     for canary_value in (CANARY_ID, CANARY_PHONE, CANARY_ADDRESS):
         assert canary_value not in dump
+
+
+def test_blind_index_is_the_keyed_hash_of_kind_and_value_under_the_current_key():
+    """blind_index keys its HMAC once per key and copies it per value: the digest must be the
+    HMAC-SHA256 of "kind:value" under INDEX_KEY, written out here, also after the key changes."""
+    import hashlib
+    import hmac
+
+    from django.test import override_settings
+
+    from xinfang.petitions.services.registration import blind_index
+
+    def expected(key, kind, value):
+        return hmac.new(key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+    from django.conf import settings
+
+    for kind, value in (("id", "110101199003074518"), ("phone", "13800138000"), ("id", "x")):
+        assert blind_index(kind, value) == expected(settings.INDEX_KEY, kind, value)
+        assert blind_index(kind, value) == blind_index(kind, value)  # the prepared key is not consumed
+    with override_settings(INDEX_KEY="another key for the index"):
+        assert blind_index("phone", "13800138000") == expected(
+            "another key for the index", "phone", "13800138000"
+        )
+    assert blind_index("id", "") == ""

@@ -429,3 +429,94 @@ def test_a_dry_run_leaves_the_statistics_triggers_on(demo_org, register):
     assert counted != before
     summary_sql.rebuild()
     assert folded() == counted
+
+
+def test_bands_of_many_texts_are_each_signatures_bands():
+    """band_keys_many mixes every text's bands at once; each text's must be those of its own
+    signature mixed alone (_band_hashes), for texts of every length, empty ones among them."""
+    import random
+
+    from xinfang.search.similarity import _band_hashes, band_keys_many, signatures
+
+    rng = random.Random(12)
+    alphabet = "小区路灯坏了三个月无人修理工资拖欠半年要求支付ab12，。 "
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 300))) for _ in range(300)]
+    texts += ["", "。", "a", "ab"]
+    expected = [[] if sig is None else _band_hashes(sig) for sig in signatures(texts)]
+    assert band_keys_many(texts) == expected
+    assert band_keys_many([]) == [] and band_keys_many(["", "。"]) == [[], []]
+
+
+def random_ledger(seed: int, rows: int):
+    """A ledger of `rows` random rows of every kind the import writes differently: open and
+    closed, every channel, none to three petitioners sharing ID numbers and phones (repeat links
+    within the ledger and to the petition already there), replies, handling and involved units."""
+    import random
+
+    rng = random.Random(seed)
+    people = [
+        ("王五", ID, "13800138000"),
+        ("李四", ID2, "13900139000"),
+        ("赵六", ID3, ""),
+        ("钱七", "", "13700137000"),
+    ]
+    handling = ["市住房和城乡建设局", "市人力资源和社会保障局", "市公安局"]
+    out = []
+    for i in range(rows):
+        who = rng.sample(people, rng.randrange(0, 4))
+        closed = rng.random() < 0.5
+        channel = rng.choice(["来信", "来访", "来电", "网上信访", "上级交办"])
+        cells = {
+            "received": f"2025/{rng.randrange(1, 13)}/{rng.randrange(1, 28)}",
+            "channel": channel,
+            "name": "、".join(p[0] for p in who),
+            "id": "、".join(p[1] for p in who if p[1]) if all(p[1] for p in who) else "",
+            "phone": "、".join(p[2] for p in who) if all(p[2] for p in who) else "",
+            "address": "通川区朝阳路1号" if who and rng.random() < 0.5 else "",
+            "title": rng.choice(["路灯损坏", "工资拖欠", "噪声扰民", "Road lamp"]) + str(i),
+            "content": rng.choice(["小区路灯坏了三个月无人修理", "工资拖欠半年，要求支付", "", "夜间施工"]),
+            "requests": rng.choice(["", "尽快修复", "依法处理"]),
+            "involved": rng.choice(["", "", "市公安局"]),
+            "status": "已办结" if closed else "办理中",
+        }
+        if channel == "上级交办":
+            cells.update(superior="市信访局", reference=f"市信访交〔2025〕{i}号", due="2025-12-30")
+        if closed:
+            cells.update(
+                outcome=rng.choice(["已答复", "已解决并回访"]),
+                handling="、".join(rng.sample(handling, rng.randrange(0, 3))),
+                replied=rng.choice(["", "2025-12-31"]),
+                closed=rng.choice(["", "2026/1/2"]),
+            )
+        out.append(line(f"R{seed}-{i}", **cells))
+    return xlsx(out, head=HEAD)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_random_ledger_in_bulk_is_the_ledger_row_by_row(demo_org, register, monkeypatch, seed):
+    """The oracle on random rows: every table the bulk path writes, in chunks of 7 rows, equals
+    what register_petition row by row writes for the same ledger (search documents, clocks,
+    queues' columns, numbers, sealed data and chains included), and the chains verify."""
+    monkeypatch.setattr(bulk, "WRITE_CHUNK", 7)
+    users, _units = demo_org
+    register(received_at="2024-06-01T09:00:00+08:00")  # the same person, before the ledger
+    content = random_ledger(seed, 30)
+    with transaction.atomic():
+        reference = run(users, content, bulk_write=False)
+        assert reference.errors == [] and reference.created == 30
+        expected = snapshot()
+        transaction.set_rollback(True)
+    report = run(users, content, bulk_write=True)
+    assert report.errors == [] and report.created == 30
+    got = snapshot()
+    assert set(got) == set(expected)
+    for number in expected:
+        want, have = dict(expected[number]), dict(got[number])
+        assert have.pop("event_action") == want.pop("event_action")
+        assert have == want, number
+    # The rows are of every kind (decided from the ledger, not from either path).
+    assert any(s["deadlines"] for s in got.values()) and any(s["replies"] for s in got.values())
+    assert any(s["repeat_of"] for s in got.values()) and any(s["assignments"] for s in got.values())
+    assert any(s["petition"]["lead_unit"] for s in got.values())
+    assert any(s["petition"]["next_due_at"] for s in got.values())
+    call_command("verify_audit")

@@ -184,18 +184,29 @@ def _seal_count(count: int, petition_id: int) -> None:
     ChainCount.objects.filter(pk=1).update(mac=count_mac(count, petition_id))
 
 
-def start_chains(petitions, ctx: Context, action: str, data: dict[int, dict], *, batch: int = 2000) -> int:
+def start_chains(
+    petitions,
+    ctx: Context,
+    action: str,
+    data: dict[int, dict],
+    *,
+    batch: int = 2000,
+    states: dict[int, str] | None = None,
+) -> int:
     """Start the chains of many petitions created in this transaction (a ledger import): for
     each, its first event as `append_event(..., first=True)` would write it (the same hash, the
     same sealed state, read after every row is written), its sealed head, and the sealed count
-    once for all of them. A few statements per `batch` petitions. Returns the events written."""
+    once for all of them. A few statements per `batch` petitions. Returns the events written.
+    `states`: each petition's sealed state already computed from the rows the caller has just
+    written and still holds (state.digest of audit_state.describe_written, as registration
+    seals its event), instead of reading them back."""
     petitions = list(petitions)
     if not petitions:
         return 0
     actor = ctx.actor if getattr(ctx.actor, "pk", None) else None
     for start in range(0, len(petitions), batch):
         chunk = petitions[start : start + batch]
-        digests = state.digests([p.pk for p in chunk])
+        digests = states if states is not None else state.digests([p.pk for p in chunk])
         events = []
         for petition in chunk:
             event = Event(

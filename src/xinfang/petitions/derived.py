@@ -16,8 +16,10 @@ petition the reader may see: /outstanding/ grouped hundreds of thousands of rows
 petitions (2.8–4 s at 616,000). Kept here, the page is an index walk with LIMIT.
 
 Who keeps them: every writer of clocks or assignments calls `refresh` in its transaction:
-the workflow's `acting` (every action), registration and its correction, the clock actions
-(deadlines/services.py), the ledger import and the bench fills. `test_derived_columns.py`
+the workflow's `acting` (every action), registration's correction, the clock actions
+(deadlines/services.py) and the bench fills. Registration and the ledger import set them on the
+new petition before writing it, from the clocks and handling units they are about to write
+(`running_due`; the import's closed matters: the first handling unit leads). `test_derived_columns.py`
 compares them with a recomputation after random actions.
 """
 

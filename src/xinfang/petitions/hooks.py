@@ -27,7 +27,11 @@ petition_text_changed = Signal()
 # Sent once, inside the writing transaction, for many petitions created together (a ledger import)
 # instead of `petition_text_changed` per petition, so that a receiver can write its rows in bulk.
 # Keyword arguments: ``petitions`` (a list of saved Petitions with their final numbers; their
-# parties, reception records and replies are written) and ``reason`` ("imported").
+# parties, reception records and replies are written), ``reason`` ("imported") and ``records``
+# (None, or {petition id: {model label: rows}}: every record with searchable text written with
+# each petition, by kind ("petitions.Petitioner", "petitions.ReceptionRecord"...), each kind's
+# rows in the order written; a kind not named has none), which a receiver may use instead of
+# reading them back.
 petitions_created_in_bulk = Signal()
 # Sent once per registration, inside its transaction, right after the petition's unified number
 # was allocated. Registration sends ``petition_text_changed`` (reason "registered") BEFORE the

@@ -14,7 +14,14 @@ from django.db import connection, transaction
 from xinfang.core.inserts import copy_rows
 from xinfang.search.models import MatterBand, SearchDocument
 from xinfang.search.similarity import band_rows, store_bands_many
-from xinfang.search.text import document_grams, fold, fts_keys, petition_bodies, registered_body
+from xinfang.search.text import (
+    document_grams,
+    fold,
+    fts_keys,
+    petition_bodies,
+    registered_body,
+    written_bodies,
+)
 
 _UPSERT = (
     "INSERT INTO search_searchdocument (petition_id, body{grams}) VALUES {values} "
@@ -210,35 +217,39 @@ def units_literal(units: list[int]) -> str:
     return "{" + ",".join(str(int(u)) for u in units) + "}"
 
 
-def _copy_new(chunk) -> None:
+def _copy_new(chunk, bodies: dict[int, str] | None = None) -> None:
     """PostgreSQL: the documents (with their grams and live units) and MatterBands of
     petitions not indexed yet, by COPY (the ledger import's new petitions, whose assignments
-    are written before them, and every petition in `rebuild`)."""
+    are written before them, and every petition in `rebuild`). `bodies`: the documents
+    already built (petition_bodies otherwise)."""
+    if bodies is None:
+        bodies = petition_bodies(chunk)
     units = live_units(p.pk for p in chunk)
     copy_rows(
         connection,
         SearchDocument._meta.db_table,
         ["petition_id", "body", "grams", "units"],
-        (
-            (pk, body, grams_literal(body), units_literal(units.get(pk, [])))
-            for pk, body in petition_bodies(chunk).items()
-        ),
+        ((pk, body, grams_literal(body), units_literal(units.get(pk, []))) for pk, body in bodies.items()),
     )
     copy_rows(connection, MatterBand._meta.db_table, ["petition_id", "band", "key"], band_rows(chunk))
 
 
-def on_created_in_bulk(sender, *, petitions, **kwargs) -> None:
+def on_created_in_bulk(sender, *, petitions, records=None, **kwargs) -> None:
     """Receiver of petitions.hooks.petitions_created_in_bulk: the documents and bands of many new
-    petitions, a few statements per chunk (what `rebuild` writes for them, nothing to replace)."""
+    petitions, a few statements per chunk (what `rebuild` writes for them, nothing to replace).
+    With `records` (the sender's rows with text, per petition) the documents are built from
+    them instead of read back: the read was a statement with a placeholder per petition and
+    kind of record, bound on the client, for rows the sender had just written."""
     for start in range(0, len(petitions), BULK_CHUNK):
         chunk = petitions[start : start + BULK_CHUNK]
+        bodies = written_bodies(chunk, records) if records is not None else petition_bodies(chunk)
         if connection.vendor == "postgresql":
             # COPY, as `rebuild` writes them: a multi-row INSERT of documents with their gram
             # arrays is bound on the client, scanning and quoting megabytes of statement text
             # per chunk (most of this hook's time, profiled at 10⁴ rows).
-            _copy_new(chunk)
+            _copy_new(chunk, bodies)
             continue
-        store(list(petition_bodies(chunk).items()), fresh=True)
+        store(list(bodies.items()), fresh=True)
         store_bands_many(chunk, fresh=True)
 
 

@@ -109,13 +109,26 @@ def registered_body(petition) -> str | None:
         sorted(persons, key=lambda r: r.pk),
         [record] if record else [],
     )
+    return _body(petition, dict(zip((label for label, _fields in _RELATED_FIELDS[:3]), kinds, strict=True)))
+
+
+def _body(petition, records: dict[str, list]) -> str:
+    """The folded text of `petition` and its `records` ({model label: rows in id order}; a kind
+    not given has none), as petition_bodies reads it: its own texts, then by kind, then by record,
+    with the same fields (_RELATED_FIELDS)."""
     texts = _own_texts(petition)
-    # In the order petition_bodies reads them, with the same fields (_RELATED_FIELDS): by kind,
-    # then by record.
-    for records, (_label, fields) in zip(kinds, _RELATED_FIELDS[:3], strict=True):
-        for row in records:
+    for label, fields in _RELATED_FIELDS:
+        for row in records.get(label, ()):
             texts += [getattr(row, name) or "" for name in fields]
     return fold(join_fields(texts))
+
+
+def written_bodies(petitions: list, records: dict[int, dict[str, list]]) -> dict[int, str]:
+    """petition_bodies of petitions just created, from the records written with them and still
+    in hand (`records[petition id]`: {model label: rows in id order}, every kind of
+    _RELATED_FIELDS that was written; the ledger import's): no query. tests/reports compare the
+    documents with those of petitions registered one by one."""
+    return {p.pk: _body(p, records.get(p.pk, {})) for p in petitions}
 
 
 def petition_bodies(petitions: list, *, registration_only: bool = False) -> dict[int, str]:

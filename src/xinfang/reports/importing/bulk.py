@@ -6,25 +6,29 @@ Same rows as the row-by-row path (rows.py, the reference the tests compare again
 fields and blind indexes, involved units and persons, the reception record, the repeat links (the
 same earlier petitions, same order, same limit), the registration clocks of open matters and none
 for closed ones, a closed matter's reply and handling units, the record of the import. The numbers
-are taken in one statement, last, as registration takes its one number last, so the year's
-numbering is locked only for the end of the write. Each petition's chain starts with one event,
-`petition.imported` (its registration and the file's SHA-256), sealed like any first event. The
-search index is written through the core's bulk hook. The statistics summary's triggers are
+are taken in one statement before the first petition is written, so that every petition is
+written once, whole (number, queues' columns), and its search document and chain are made from
+the rows in hand instead of read back; the year's numbering is locked from then until commit.
+Each petition's chain starts with one event, `petition.imported` (its registration and the
+file's SHA-256), sealed like any first event. The search index is written through the core's
+bulk hook. The statistics summary's triggers are
 paused meanwhile and the new petitions counted in one pass once written (summary_sql.count_new):
 row by row they were most of the database's time. Nothing notifies anyone.
 """
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from xinfang.audit import state
 from xinfang.audit.services import Context, start_chains
 from xinfang.core.inserts import insert
 from xinfang.deadlines import clock_cache
 from xinfang.deadlines.clocks import local_day as clock_day
 from xinfang.petitions import derived
+from xinfang.petitions.audit_state import describe_written
 from xinfang.petitions.choices import Status
 from xinfang.petitions.deadlines import office_tz, registration_deadlines
 from xinfang.petitions.hooks import petitions_created_in_bulk
@@ -50,7 +54,6 @@ from xinfang.reports.importing.history import history_rows, import_data
 from xinfang.reports.models import ImportedPetition, LedgerImport
 
 LOOKUP = 1000  # values per IN (…) list: under SQLite's limit on bound parameters
-NUMBER_BATCH = 300  # three values per petition
 WRITE_CHUNK = 10_000  # rows whose model instances are alive at once (memory, not statements)
 
 
@@ -61,10 +64,12 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
 
     In chunks of WRITE_CHUNK rows, all inside the caller's one transaction: a chunk's model
     instances are dropped once written, so memory follows the chunk, not the ledger (10⁵ rows
-    held about 1 GB when every row's objects lived until the end). Two passes: first every
-    chunk's rows (with provisional numbers), then the numbers for all of them in one step and,
-    chunk by chunk, the numbers, the search index and the chains, which all need the number."""
-    actor = ctx.actor
+    held about 1 GB when every row's objects lived until the end). The numbers for all rows are
+    taken first, in one step, so that each petition is written once, whole: with its number and
+    its queues' columns, its search document and its chain's first event from the rows in hand
+    (two UPDATEs of every new petition and reading them back cost about a third of the import).
+    The year's numbering is therefore locked for the whole write, as registration's lock covers
+    its whole event."""
     year = timezone.now().astimezone(office_tz()).year
     keys = [_person_keys(data) for _result, data in planned]
     # Read before anything is written, so that the batch's own petitions are not among them.
@@ -72,6 +77,8 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
     clocks = _Clocks()
     ids: list[int] = []
     errors: list[dict] = []
+    # From here to commit the year's number row is locked (numbering.py).
+    numbers = allocate_numbers(year, len(planned))
     # The statistics summary's triggers are paused while the new petitions and their rows are
     # written, and the petitions counted in one pass afterwards (summary_sql.pause).
     summary_sql.pause()
@@ -79,47 +86,69 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
         for start in range(0, len(planned), WRITE_CHUNK):
             end = start + WRITE_CHUNK
             chunk_errors, chunk_ids = _write_rows(
-                actor, ledger, planned[start:end], keys[start:end], earlier, clocks, year, rest=not errors
+                ctx,
+                ledger,
+                digest,
+                planned[start:end],
+                keys[start:end],
+                numbers[start:end],
+                earlier,
+                clocks,
+                year,
+                rest=not errors,
             )
             errors += chunk_errors
             ids += chunk_ids
         if errors:
             return errors
         summary_sql.count_new(ids)
-
-        # From here to commit the year's number row is locked (numbering.py).
-        numbers = allocate_numbers(year, len(ids))
-        for start in range(0, len(ids), WRITE_CHUNK):
-            end = start + WRITE_CHUNK
-            _number_and_index(ctx, ledger, digest, ids[start:end], numbers[start:end], planned[start:end])
     finally:
         summary_sql.resume()
     return []
 
 
-def _write_rows(actor, ledger, planned, keys, earlier, clocks, year: int, *, rest: bool):
+def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, earlier, clocks, year: int, *, rest: bool):
     """One chunk's petitions and parties, checked for reach (Rule 4.3); then, unless an earlier
     chunk already failed that check (`rest` false: nothing will be kept, only the errors are
-    still collected), everything else registration writes. Returns (errors, petition ids)."""
-    petitions = [_petition(result, data, actor, year) for result, data in planned]
+    still collected), everything else registration writes, the search index and the chains.
+    Returns (errors, petition ids)."""
+    actor = ctx.actor
+    petitions = []
+    for (result, data), (number, serial) in zip(planned, numbers, strict=True):
+        petition = _petition(result, data, actor, year)
+        petition.number, petition.serial = number, serial
+        # The queues' columns (derived.py) from what is written below: the running clocks of an
+        # open matter (as registration sets them), a closed matter's lead handling unit.
+        if not result.closed:
+            petition.next_due_at = derived.running_due(clocks.model(petition))
+        elif result.handling_units:
+            petition.lead_unit_id = result.handling_units[0]
+        petitions.append(petition)
     insert(Petition, petitions, returning_ids=True, match_on="number")
 
-    people, units, persons, receptions = [], [], [], []
+    people, units, persons, receptions, parties = [], [], [], [], []
+    # Each petition's records with searchable text, for its search document (written_bodies).
+    records: dict[int, dict[str, list]] = {}
     for petition, (_result, data) in zip(petitions, planned, strict=True):
         petitioners, involved_units, involved_persons = party_objects(petition, data)
+        parties.append((petitioners, involved_units, involved_persons))
         people += petitioners
         units += involved_units
         persons += involved_persons
+        texts = records[petition.pk] = {
+            "petitions.Petitioner": petitioners,
+            "petitions.InvolvedPerson": involved_persons,
+        }
         if data.reception:
-            receptions.append(
-                ReceptionRecord(
-                    petition=petition,
-                    received_by=actor,
-                    notes=data.reception.notes,
-                    explained=data.reception.explained,
-                    visitors=data.reception.visitors,
-                )
+            reception = ReceptionRecord(
+                petition=petition,
+                received_by=actor,
+                notes=data.reception.notes,
+                explained=data.reception.explained,
+                visitors=data.reception.visitors,
             )
+            receptions.append(reception)
+            texts["petitions.ReceptionRecord"] = [reception]
     insert(Petitioner, people)
     insert(InvolvedUnit, units)
     insert(InvolvedPerson, persons)
@@ -144,6 +173,7 @@ def _write_rows(actor, ledger, planned, keys, earlier, clocks, year: int, *, res
             deadlines += clocks.start(petition)
         more_replies, more_assignments = history_rows(petition, result, actor)
         replies += more_replies
+        records[petition.pk]["petitions.Reply"] = more_replies
         assignments += more_assignments
         imported.append(
             ImportedPetition(
@@ -158,17 +188,8 @@ def _write_rows(actor, ledger, planned, keys, earlier, clocks, year: int, *, res
     # A raw insert: the manager's bulk_create, which copies each petition's time, is bypassed.
     insert(Assignment, with_received_at(assignments))
     insert(ImportedPetition, imported)
-    # The queues' columns from the clocks and handling units just written (derived.py).
-    derived.refresh(p.pk for p in petitions)
-    return [], [p.pk for p in petitions]
 
-
-def _number_and_index(ctx, ledger, digest: str, ids: list[int], numbers, planned) -> None:
-    """A chunk's real numbers, then what needs them: its search documents and chains. The
-    petitions are read back (the columns the index reads) rather than kept from the first pass."""
-    _write_numbers([(pk, number, serial) for pk, (number, serial) in zip(ids, numbers, strict=True)])
-    petitions = _read_back(ids)
-    petitions_created_in_bulk.send(sender=Petition, petitions=petitions, reason="imported")
+    petitions_created_in_bulk.send(sender=Petition, petitions=petitions, reason="imported", records=records)
     start_chains(
         petitions,
         ctx,
@@ -177,16 +198,22 @@ def _number_and_index(ctx, ledger, digest: str, ids: list[int], numbers, planned
             petition.pk: {**_registration_data(petition, data), **import_data(ledger.pk, digest, result)}
             for petition, (result, data) in zip(petitions, planned, strict=True)
         },
+        # Sealed from the rows just written, as registration seals its event (no read back).
+        states={
+            petition.pk: state.digest(
+                describe_written(
+                    petition,
+                    petitioners=petitioners,
+                    involved_units=involved_units,
+                    involved_persons=involved_persons,
+                )
+            )
+            for petition, (petitioners, involved_units, involved_persons) in zip(
+                petitions, parties, strict=True
+            )
+        },
     )
-
-
-def _read_back(ids: list[int]) -> list[Petition]:
-    """The petitions `ids`, in that order, whole (the receivers of petitions_created_in_bulk
-    read what they need). By id range, one statement: a chunk's ids are drawn together, and
-    any other petition registered meanwhile inside the range is left out."""
-    wanted = set(ids)
-    found = {p.pk: p for p in Petition.objects.filter(pk__gte=min(ids), pk__lte=max(ids)) if p.pk in wanted}
-    return [found[pk] for pk in ids]
+    return [], [p.pk for p in petitions]
 
 
 class _Clocks:
@@ -198,11 +225,14 @@ class _Clocks:
         self.policies = clock_cache.policies()
         self.computed: dict[tuple, list[Deadline]] = {}
 
-    def start(self, petition: Petition) -> list[Deadline]:
+    def model(self, petition: Petition) -> list[Deadline]:
         key = (petition.channel, clock_day(petition.received_at), petition.superior_due_date)
         model = self.computed.get(key)
         if model is None:
             model = self.computed[key] = registration_deadlines(petition, self.policies)
+        return model
+
+    def start(self, petition: Petition) -> list[Deadline]:
         return [
             Deadline(
                 petition=petition,
@@ -212,24 +242,8 @@ class _Clocks:
                 due_at=d.due_at,
                 calendar_gap=d.calendar_gap,
             )
-            for d in model
+            for d in self.model(petition)
         ]
-
-
-def _write_numbers(rows: list[tuple[int, str, int]]) -> None:
-    """(id, number, serial) rows by UPDATE … FROM (VALUES …): one statement per batch on both
-    databases (bulk_update's CASE over a thousand ids costs Django more than the database)."""
-    table = connection.ops.quote_name(Petition._meta.db_table)
-    for start in range(0, len(rows), NUMBER_BATCH):
-        chunk = rows[start : start + NUMBER_BATCH]
-        values = ", ".join(["(CAST(%s AS BIGINT), %s, CAST(%s AS INTEGER))"] * len(chunk))
-        params = [v for row in chunk for v in row]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET number = v.column2, serial = v.column3 "  # noqa: S608 (names from _meta)
-                f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
-                params,
-            )
 
 
 def check_reach(actor, planned) -> list[dict]:
