@@ -15,7 +15,7 @@ from xinfang.audit.labels import ACCESS_ACTIONS, EVENT_ACTIONS
 from xinfang.audit.services import Context
 from xinfang.documents.services import add_attachment
 
-CELLS = re.compile(r'<td data-action="([^"]+)">([^<]*)</td>')
+CELLS = re.compile(r'<td data-action="([^"]+)"[^>]*>([^<]*)</td>')
 
 
 def _cells(html):
