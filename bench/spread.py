@@ -162,7 +162,15 @@ def spread(*, seed: int = 9, password: str = "bench-pass-2026", batch: int = 500
             Deadline.objects.filter(petition_id__in=finished[i : i + batch], met_at__isnull=True).update(
                 met_at=now
             )
-        # The queues' columns after the lead assignments and met clocks above (derived.py).
+        # The queues' columns after the lead assignments and met clocks above (derived.py). Their
+        # subqueries read the tables just filled: planned from statistics taken while those were
+        # empty (or never), each petition's lookup became a scan of the whole table (a 10^6 fill
+        # spent over a quarter of an hour on one 50,000-petition UPDATE before it was stopped).
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "ANALYZE petitions_assignment, petitions_result, petitions_deadline, petitions_petition"
+                )
         if rows:
             for start in range(0, len(rows), batch * 10):
                 chunk = rows[start : start + batch * 10]
