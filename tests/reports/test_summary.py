@@ -358,3 +358,31 @@ def test_a_database_with_petitions_upgrades_from_before_the_recount(world_factor
         executor.migrate(executor.loader.graph.leaf_nodes())
     assert folded() == expected
     assert_rollup_is_the_sum_of_its_scope(folded())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_past_the_recount_gets_the_wider_scope(world_factory):
+    """A database that ran 0007 before 0007 widened the scope column (8 characters, no roll-up
+    rows) is widened by 0008, and its summary then recounts with the roll-up scopes."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    world_factory(random.Random(3), 15, timezone.now())
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate([("reports", "0007_statistics_repeat_settled")])
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM reports_statcount WHERE scope LIKE '%%all'")
+            cursor.execute("DELETE FROM reports_statdue WHERE scope LIKE '%%all'")
+            for table in ("reports_statcount", "reports_statdue"):
+                cursor.execute(f"ALTER TABLE {table} ALTER COLUMN scope TYPE varchar(8)")
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT character_maximum_length FROM information_schema.columns "
+            "WHERE table_name IN ('reports_statcount', 'reports_statdue') AND column_name = 'scope'"
+        )
+        assert cursor.fetchall() == [(16,)]
+    summary_sql.rebuild()
+    assert_rollup_is_the_sum_of_its_scope(folded())

@@ -9,6 +9,18 @@ def install_summary(apps, schema_editor):
     summary_sql.rebuild(schema_editor)
 
 
+def widen_scope(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for table in ("reports_statcount", "reports_statdue"):
+            schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN scope TYPE varchar(16)")
+
+
+def narrow_scope(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for table in ("reports_statcount", "reports_statdue"):
+            schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN scope TYPE varchar(8)")
+
+
 def drop_summary(apps, schema_editor):
     # Today's functions write the columns this migration adds: going back drops them all (the
     # summary is then no longer kept; migrate forward again).
@@ -39,13 +51,9 @@ class Migration(migrations.Migration):
         migrations.AddField(model_name="statdue", name="late", field=models.IntegerField(default=0)),
         # The recount below runs today's functions, which also write the roll-up scopes of 0008
         # ("involved:all": 12 characters): the scope column is widened here already, or a
-        # database that holds petitions could not get past this migration. 0008 widens it to
-        # the same width again (no change). Widening a varchar rewrites neither table nor index.
-        migrations.AlterField(
-            model_name="statcount", name="scope", field=models.CharField(default="", max_length=16)
-        ),
-        migrations.AlterField(
-            model_name="statdue", name="scope", field=models.CharField(default="", max_length=16)
-        ),
+        # database that holds petitions could not get past this migration. In the database
+        # only: 0008 still declares the width (a database that ran this migration before it
+        # widened anything is widened there), so the two agree whichever ran it.
+        migrations.RunPython(widen_scope, narrow_scope),
         migrations.RunPython(install_summary, drop_summary),
     ]
