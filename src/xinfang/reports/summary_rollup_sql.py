@@ -98,10 +98,17 @@ DROP FUNCTION IF EXISTS reports_rollup_count();
 DROP FUNCTION IF EXISTS reports_rollup_due();
 """
 
+_ROLLUP_SCOPES = ", ".join(f"'{r}'" for r in ROLLUP.values())
+# Every roll-up row (before a backfill, and when a migration that wrote them is undone).
+ROLLUP_DELETE_SQL = f"""
+DELETE FROM reports_statcount WHERE scope IN ({_ROLLUP_SCOPES});
+DELETE FROM reports_statdue WHERE scope IN ({_ROLLUP_SCOPES});
+"""  # noqa: S608
+
 # The roll-up of rows already in the tables (the migration that adds it, 0008).
-ROLLUP_BACKFILL_SQL = f"""
-DELETE FROM reports_statcount WHERE scope IN ({", ".join(f"'{r}'" for r in ROLLUP.values())});
-DELETE FROM reports_statdue WHERE scope IN ({", ".join(f"'{r}'" for r in ROLLUP.values())});
+ROLLUP_BACKFILL_SQL = (
+    ROLLUP_DELETE_SQL
+    + f"""
 INSERT INTO reports_statcount ({STAT_COLUMNS})
 SELECT grain, day, {_CONSTANTS}, {_TARGET}, clock, unit_id,
        sum(petitions), sum(settled), sum(on_time), sum(late)
@@ -120,3 +127,4 @@ ORDER BY 8, 1, 2;
 ANALYZE reports_statcount;
 ANALYZE reports_statdue;
 """  # noqa: S608
+)

@@ -26,13 +26,11 @@ def drop_summary(apps, schema_editor):
     # summary is then no longer kept; migrate forward again).
     if schema_editor.connection.vendor == "postgresql":
         from xinfang.reports import summary_sql
-        from xinfang.reports.summary_rollup_sql import ROLLUP
+        from xinfang.reports.summary_rollup_sql import ROLLUP_DELETE_SQL
 
         schema_editor.execute(summary_sql.DROP_SQL)
         # The roll-up rows the recount wrote, before the scope column narrows again.
-        scopes = ", ".join(f"'{r}'" for r in ROLLUP.values())
-        schema_editor.execute(f"DELETE FROM reports_statcount WHERE scope IN ({scopes})")  # noqa: S608
-        schema_editor.execute(f"DELETE FROM reports_statdue WHERE scope IN ({scopes})")  # noqa: S608
+        schema_editor.execute(ROLLUP_DELETE_SQL)
 
 
 class Migration(migrations.Migration):

@@ -24,12 +24,10 @@ def install_rollup(apps, schema_editor):
 def drop_rollup(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    from xinfang.reports.summary_rollup_sql import ROLLUP, ROLLUP_DROP_SQL
+    from xinfang.reports.summary_rollup_sql import ROLLUP_DELETE_SQL, ROLLUP_DROP_SQL
 
     schema_editor.execute(ROLLUP_DROP_SQL)
-    scopes = ", ".join(f"'{r}'" for r in ROLLUP.values())
-    schema_editor.execute(f"DELETE FROM reports_statcount WHERE scope IN ({scopes})")  # noqa: S608
-    schema_editor.execute(f"DELETE FROM reports_statdue WHERE scope IN ({scopes})")  # noqa: S608
+    schema_editor.execute(ROLLUP_DELETE_SQL)
 
 
 class Migration(migrations.Migration):
