@@ -189,6 +189,25 @@ def prepared_name(pg_url: str, args) -> tuple[str, str]:
     return prefix + digest.hexdigest()[:10], prefix
 
 
+def run_load(args, env: dict, *options: str) -> dict:
+    """Runs bench/load.py with `options` and the fill's shape (--realistic, --no-search-index)
+    of `args`; returns the JSON it prints last."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "load.py"),
+            *options,
+            *(["--realistic"] if args.realistic else []),
+            *(["--no-search-index"] if args.no_search_index else []),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def prepare_postgres(args, pg_url: str, env: dict) -> dict:
     """Makes the (empty, just created) benchmark database a copy of the prepared fill of
     args.bulk petitions, filling and keeping that fill first if there is none for this
@@ -219,23 +238,7 @@ def prepare_postgres(args, pg_url: str, env: dict) -> dict:
             }
     print(f"[postgresql] no prepared fill for this code: filling {args.bulk:,} petitions once …", flush=True)
     started = time.monotonic()
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "load.py"),
-            "--petitions",
-            "0",
-            "--bulk",
-            str(args.bulk),
-            *(["--realistic"] if args.realistic else []),
-            *(["--no-search-index"] if args.no_search_index else []),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-        check=True,
-    )
-    fill = json.loads(done.stdout.strip().splitlines()[-1])["bulk"]
+    fill = run_load(args, env, "--petitions", "0", "--bulk", str(args.bulk))["bulk"]
     fill["wall_seconds"] = round(time.monotonic() - started, 1)
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
         # Older fills of the same size (the code changed since) would only take disk space.
@@ -282,24 +285,15 @@ def bench_database(kind: str, args, pg_url: str) -> dict:
     if kind == "postgresql" and args.bulk and not args.fresh:
         prepared = prepare_postgres(args, pg_url, env)
         fill = ["--bulk", "0", "--skip", str(args.bulk)]
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "load.py"),
-            "--petitions",
-            str(args.service),
-            *fill,
-            "--max-seconds",
-            str(args.max_load_minutes * 60),
-            *(["--realistic"] if args.realistic else []),
-            *(["--no-search-index"] if args.no_search_index else []),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-        check=True,
+    load = run_load(
+        args,
+        env,
+        "--petitions",
+        str(args.service),
+        *fill,
+        "--max-seconds",
+        str(args.max_load_minutes * 60),
     )
-    load = json.loads(done.stdout.strip().splitlines()[-1])
     token = load.pop("token")
     if prepared is not None:
         load["bulk"] = prepared.pop("fill")
