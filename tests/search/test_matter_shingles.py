@@ -179,3 +179,26 @@ def test_look_up_scores_are_the_texts_jaccard_and_visible_only(demo_org):
         assert (s.petition.number, s.petition.title, s.petition.status) == (row.number, row.title, row.status)
     assert found[copy.pk].score == 1.0
     assert found[other.pk].same_petitioner and found[other.pk].score == 0.0 and not found[other.pk].repeat
+
+
+@pytest.mark.django_db
+def test_a_matter_without_letters_or_digits_stores_empty_codes(demo_org):
+    """No shingle, no band: the registration's statement still writes the document and an
+    empty codes row (on PostgreSQL its INSERT of bands is then a SELECT)."""
+    from xinfang.search.models import MatterBand, SearchDocument
+
+    users, _units = demo_org
+    petition = _register(users, 30)
+    Petition.objects.filter(pk=petition.pk).update(title="！？", content="……", requests="")
+    petition.refresh_from_db()
+    SearchDocument.objects.filter(pk=petition.pk).delete()
+    MatterBand.objects.filter(petition=petition).delete()
+    MatterShingles.objects.filter(pk=petition.pk).delete()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
+    index.on_text_changed(None, petition=petition, reason="registered")
+    assert bytes(MatterShingles.objects.get(pk=petition.pk).codes) == b"" == reference_codes("！？", "……")
+    assert SearchDocument.objects.filter(pk=petition.pk).exists()
+    assert not MatterBand.objects.filter(petition=petition).exists()
+    assert similarity.find_similar(users["clerk"], title="！？", content="……") == []
