@@ -20,7 +20,16 @@ pytestmark = pytest.mark.django_db
 
 # Each page and the English names of the columns of its table of rows.
 PAGES = {
-    "/petitions/": ["Number", "Received", "Channel", "Title", "Category", "Status", "First responder", "Flags"],
+    "/petitions/": [
+        "Number",
+        "Received",
+        "Channel",
+        "Title",
+        "Category",
+        "Status",
+        "First responder",
+        "Flags",
+    ],
     "/queues/to_propose/": ["Number", "Received", "Channel", "Title", "Status", "Flags"],
     "/outstanding/": ["Number", "Status", "Next due", "First responder", "Title"],
     "/deadlines/?state=due_soon&within_hours=1440": [
