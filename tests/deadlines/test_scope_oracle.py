@@ -42,6 +42,17 @@ CASES = {
     "closed": ([("HOUSING", "received")], [("HOUSING", LATE, False, False)], "closed"),
     "office clock, housing responds": ([("HOUSING", "received")], [(None, LATE, False, False)], "responder"),
     "office clock, clerk responds": ([("HOUSING", "received")], [(None, LATE, False, False)], ""),
+    # Rule 4.3 for office staff, whose list of every clock tests each clock's petition by a probe.
+    "firewall clerk": (
+        [("LABOUR", "received")],
+        [(None, LATE, False, False), ("LABOUR", SOON, False, False)],
+        "involves clerk",
+    ),
+    "firewall office": (
+        [("LABOUR", "received")],
+        [(None, SOON, False, False), ("LABOUR", LATE, False, False)],
+        "involves office",
+    ),
 }
 
 
@@ -75,6 +86,10 @@ def world(housing_sub_unit, register):
             InvolvedUnit.objects.create(petition=petition, unit=units["HOUSING"])
         elif extra == "involves h2":
             InvolvedPerson.objects.create(petition=petition, name="钱七", user=h2)
+        elif extra == "involves clerk":
+            InvolvedPerson.objects.create(petition=petition, name="赵六", user=users["clerk"])
+        elif extra == "involves office":
+            InvolvedUnit.objects.create(petition=petition, unit=users["clerk"].unit)
         elif extra == "closed":
             Petition.objects.filter(pk=petition.pk).update(status="closed")
         elif extra == "responder":
@@ -115,7 +130,9 @@ def _oracle(user, state: str, scope: str) -> set[int]:
         if not _visible(user, clock.petition):
             continue
         responder = clock.petition.first_responder_id
-        if scope == "mine":
+        if scope == "all":
+            keep = True
+        elif scope == "mine":
             mine = clock.unit_id is None and responder == user.pk
             keep = mine or (handler and clock.unit_id in above)
         else:
@@ -126,7 +143,7 @@ def _oracle(user, state: str, scope: str) -> set[int]:
 
 
 @pytest.mark.parametrize("state", ["overdue", "due_soon"])
-@pytest.mark.parametrize("scope", ["mine", "unit"])
+@pytest.mark.parametrize("scope", ["mine", "unit", "all"])
 def test_scoped_clocks_are_the_oracles(world, state, scope):
     seen = 0
     for name, user in world.items():
