@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from xinfang.accounts.models import OFFICE_ROLES, Role, Unit, User
@@ -165,3 +166,24 @@ def test_the_handling_officers_overdue_clocks_written_out(world):
     # The unit's clocks include its sub-unit's, which the bureau's officer does not see.
     assert titles(world["housing"], "unit") == mine
     assert titles(world["h2"], "mine") == ["reassigned", "sub unit", "unit late"]
+
+
+def _sql_and_plan(queryset) -> tuple[str, str]:
+    sql, params = queryset.values("pk")[:1001].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(("EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ") + sql, params)
+        return sql, " | ".join(str(row[-1]) for row in cursor.fetchall())
+
+
+def test_office_staff_clocks_are_probed_one_by_one(world):
+    """Office staff's list of every clock tests each clock's petition by a scalar subquery, which
+    PostgreSQL never turns into a join (as `petition IN (...)` it hashed every visible open
+    petition and sorted every overdue clock); a handling officer's keeps the join of their few
+    petitions."""
+    joined = '"petitions_deadline"."petition_id" IN (SELECT'
+    sql, plan = _sql_and_plan(deadline_list(world["clerk"], DeadlineFilters(scope="all")))
+    assert joined not in sql
+    if connection.vendor == "postgresql":
+        assert "SubPlan" in plan, plan
+    sql, _plan = _sql_and_plan(deadline_list(world["housing"], DeadlineFilters(scope="all")))
+    assert joined in sql
