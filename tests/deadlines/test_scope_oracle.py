@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from xinfang.accounts.models import OFFICE_ROLES, Role, Unit, User
@@ -42,6 +43,17 @@ CASES = {
     "closed": ([("HOUSING", "received")], [("HOUSING", LATE, False, False)], "closed"),
     "office clock, housing responds": ([("HOUSING", "received")], [(None, LATE, False, False)], "responder"),
     "office clock, clerk responds": ([("HOUSING", "received")], [(None, LATE, False, False)], ""),
+    # Rule 4.3 for office staff, whose list of every clock tests each clock's petition by a probe.
+    "firewall clerk": (
+        [("LABOUR", "received")],
+        [(None, LATE, False, False), ("LABOUR", SOON, False, False)],
+        "involves clerk",
+    ),
+    "firewall office": (
+        [("LABOUR", "received")],
+        [(None, SOON, False, False), ("LABOUR", LATE, False, False)],
+        "involves office",
+    ),
 }
 
 
@@ -75,6 +87,10 @@ def world(housing_sub_unit, register):
             InvolvedUnit.objects.create(petition=petition, unit=units["HOUSING"])
         elif extra == "involves h2":
             InvolvedPerson.objects.create(petition=petition, name="钱七", user=h2)
+        elif extra == "involves clerk":
+            InvolvedPerson.objects.create(petition=petition, name="赵六", user=users["clerk"])
+        elif extra == "involves office":
+            InvolvedUnit.objects.create(petition=petition, unit=users["clerk"].unit)
         elif extra == "closed":
             Petition.objects.filter(pk=petition.pk).update(status="closed")
         elif extra == "responder":
@@ -115,7 +131,9 @@ def _oracle(user, state: str, scope: str) -> set[int]:
         if not _visible(user, clock.petition):
             continue
         responder = clock.petition.first_responder_id
-        if scope == "mine":
+        if scope == "all":
+            keep = True
+        elif scope == "mine":
             mine = clock.unit_id is None and responder == user.pk
             keep = mine or (handler and clock.unit_id in above)
         else:
@@ -126,7 +144,7 @@ def _oracle(user, state: str, scope: str) -> set[int]:
 
 
 @pytest.mark.parametrize("state", ["overdue", "due_soon"])
-@pytest.mark.parametrize("scope", ["mine", "unit"])
+@pytest.mark.parametrize("scope", ["mine", "unit", "all"])
 def test_scoped_clocks_are_the_oracles(world, state, scope):
     seen = 0
     for name, user in world.items():
@@ -148,3 +166,24 @@ def test_the_handling_officers_overdue_clocks_written_out(world):
     # The unit's clocks include its sub-unit's, which the bureau's officer does not see.
     assert titles(world["housing"], "unit") == mine
     assert titles(world["h2"], "mine") == ["reassigned", "sub unit", "unit late"]
+
+
+def _sql_and_plan(queryset) -> tuple[str, str]:
+    sql, params = queryset.values("pk")[:1001].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(("EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ") + sql, params)
+        return sql, " | ".join(str(row[-1]) for row in cursor.fetchall())
+
+
+def test_office_staff_clocks_are_probed_one_by_one(world):
+    """Office staff's list of every clock tests each clock's petition by a scalar subquery, which
+    PostgreSQL never turns into a join (as `petition IN (...)` it hashed every visible open
+    petition and sorted every overdue clock); a handling officer's keeps the join of their few
+    petitions."""
+    joined = '"petitions_deadline"."petition_id" IN (SELECT'
+    sql, plan = _sql_and_plan(deadline_list(world["clerk"], DeadlineFilters(scope="all")))
+    assert joined not in sql
+    if connection.vendor == "postgresql":
+        assert "SubPlan" in plan, plan
+    sql, _plan = _sql_and_plan(deadline_list(world["housing"], DeadlineFilters(scope="all")))
+    assert joined in sql

@@ -131,3 +131,80 @@ def test_home_numbers_equal_the_oracle_after_random_procedures(drive, demo_org, 
         names = queues | {k for k in expected if "." in k}
         assert {k: shown[k] for k in names} == {k: expected[k] for k in names}, username
         assert sum(shown[k] for k in names)  # the mix reaches some number
+
+
+def _handler_oracle(user, now, today) -> dict[str, int]:
+    """A handling officer's numbers, decided row by row: a petition is visible through a live
+    assignment of their unit or a unit above it, outside Rule 4.3; "assigned to my unit" is an
+    assigned petition with such an assignment received or in progress, "due within three days"
+    one whose such assignment is due by the third day from today."""
+    above = set(user.unit.ancestor_ids)
+    working = ("received", "in_progress")
+
+    def visible(p) -> bool:
+        live = any(a.unit_id in above and a.status != "withdrawn" for a in p.assignments.all())
+        return live and _visible(user, p)
+
+    rows = [p for p in Petition.objects.prefetch_related("assignments") if visible(p)]
+    mine = {
+        p.pk: [a for a in p.assignments.all() if a.unit_id in above and a.status in working] for p in rows
+    }
+    assigned = [p for p in rows if p.status == "assigned" and mine[p.pk]]
+    open_rows = {p.pk for p in rows if p.status in OPEN_STATUSES}
+    clocks = [
+        c
+        for c in Deadline.objects.select_related("petition")
+        if c.met_at is None
+        and c.paused_at is None
+        and c.petition_id in open_rows
+        and ((c.unit_id is None and c.petition.first_responder_id == user.pk) or c.unit_id in above)
+    ]
+    return {
+        "assigned_to_my_unit": len(assigned),
+        "due_soon": sum(
+            any(a.due_date is not None and a.due_date <= today + timedelta(days=3) for a in mine[p.pk])
+            for p in assigned
+        ),
+        "deadlines.overdue": sum(c.due_at < now for c in clocks),
+        "deadlines.due_soon": sum(now <= c.due_at < now + timedelta(hours=72) for c in clocks),
+    }
+
+
+@pytest.mark.parametrize("seed", [11, 2027])
+def test_a_handling_officers_home_numbers_equal_the_oracle(drive, demo_org, seed):
+    """The handling unit's home (issue 9): "due within three days" is asked without asking
+    "assigned to my unit" a second time; its numbers after random assignments, due dates and
+    clocks equal the oracle's."""
+    from xinfang.petitions.workflow_models import Assignment
+
+    users, units = demo_org
+    rng = random.Random(seed)
+    petitions = [
+        drive(rng.choice(["assigned", "assigned", "assigned", "result_submitted", "confirmed"]))
+        for _ in range(12)
+    ]
+    # Assignments in every state a unit's work can be in (withdrawn ones no longer show the
+    # petition), due on either side of the third day; and one petition behind the firewall.
+    today = timezone.localdate()
+    for assignment in Assignment.objects.order_by("id"):
+        assignment.status = rng.choice(
+            ["received", "in_progress", "in_progress", "withdrawn", "result_submitted"]
+        )
+        assignment.due_date = rng.choice([None, *(today + timedelta(days=d) for d in (-2, 0, 3, 4, 9))])
+        assignment.save(update_fields=["status", "due_date"])
+    InvolvedUnit.objects.create(petition=rng.choice(petitions), unit=units["HOUSING"])
+    now = timezone.now()
+    for clock in Deadline.objects.order_by("id"):
+        clock.due_at = now + timedelta(hours=rng.choice([-48, -1, 5, 50, 100]))
+        clock.paused_at = now if rng.random() < 0.15 else None
+        clock.save(update_fields=["due_at", "paused_at"])
+    derived.refresh(Petition.objects.values_list("pk", flat=True))
+    for username in ("housing", "labour"):
+        client = Client()
+        client.force_login(users[username])
+        response = client.get("/")
+        numbers = {q["name"]: q["count"] for q in response.context["queues"]}
+        numbers.update({f"deadlines.{k}": n for k, n in response.context["home_counts"]["deadlines"].items()})
+        expected = _handler_oracle(users[username], timezone.now(), timezone.localdate())
+        assert {k: numbers[k] for k in expected} == expected, username
+        assert expected["assigned_to_my_unit"] or username == "labour"  # the mix reaches the queue

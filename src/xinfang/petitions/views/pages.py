@@ -71,7 +71,14 @@ def _queue_card(queue, count) -> dict:
     action = QUICK_ACTIONS.get(queue.name)
     if action and card["count"]:
         card["action"] = action
-        card["first"] = list(queue.petitions[:QUICK_LINKS])
+        first = queue.petitions
+        if isinstance(first, QuerySet):
+            # Only the number and title are shown: without the category and first responder the
+            # queue's own page reads with each row, the statement has fewer tables to order and
+            # PostgreSQL plans it in a quarter of the time (issue 9: a handling officer's "to
+            # sign", 8.4 -> 2.4 ms of planning at 10^5, more than its execution).
+            first = first.select_related(None)
+        card["first"] = list(first[:QUICK_LINKS])
     return card
 
 
