@@ -203,17 +203,19 @@ def start_chains(
     petitions = list(petitions)
     if not petitions:
         return 0
-    actor = ctx.actor if getattr(ctx.actor, "pk", None) else None
+    actor_id = getattr(ctx.actor, "pk", None)
     for start in range(0, len(petitions), batch):
         chunk = petitions[start : start + batch]
         digests = states if states is not None else state.digests([p.pk for p in chunk])
         events = []
         for petition in chunk:
+            # By id: Django's related-object descriptor (its router check, its cache) cost more
+            # than the rest of building an event, for one event per petition of a ledger import.
             event = Event(
-                petition=petition,
+                petition_id=petition.pk,
                 seq=1,
                 at=timezone.now(),
-                actor=actor,
+                actor_id=actor_id,
                 action=action,
                 data=data.get(petition.pk, {}),
                 source=ctx.source,

@@ -177,8 +177,8 @@ def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, earlier, clock
         assignments += more_assignments
         imported.append(
             ImportedPetition(
-                petition=petition,
-                ledger_import=ledger,
+                petition_id=petition.pk,
+                ledger_import_id=ledger.pk,
                 original_number=result.original_number,
                 row=result.row,
             )
@@ -235,7 +235,7 @@ class _Clocks:
     def start(self, petition: Petition) -> list[Deadline]:
         return [
             Deadline(
-                petition=petition,
+                petition_id=petition.pk,
                 name=d.name,
                 rule=d.rule,
                 starts_at=petition.received_at,

@@ -1,0 +1,117 @@
+"""core/inserts.py's COPY values: a plain field's value is copied as it is only where Django's own
+conversion (pre_save, then get_db_prep_save) would give back the same value; every other field
+and every value of another type goes through Django's conversion, as before."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from django.db import connection
+from django.utils.translation import gettext_lazy
+
+from tests.reports.test_import_bulk import ledger, run
+from xinfang.audit.models import ChainHead, Event
+from xinfang.core import crypto
+from xinfang.core.inserts import _value_getter
+from xinfang.petitions.models import Deadline, InvolvedUnit, Petition, Petitioner, ReceptionRecord
+from xinfang.petitions.workflow_models import Assignment, Reply
+from xinfang.reports.models import ImportedPetition
+
+pytestmark = pytest.mark.django_db
+
+# The models a ledger import copies.
+MODELS = [
+    Petition,
+    Petitioner,
+    InvolvedUnit,
+    ReceptionRecord,
+    Deadline,
+    Reply,
+    Assignment,
+    ImportedPetition,
+    Event,
+    ChainHead,
+]
+
+
+def django_value(field, obj):
+    return field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+
+def as_copied(value):
+    """What COPY's text format receives: psycopg's integer wrappers are the same digits, its
+    JSON wrapper (which compares by identity) holds the same object."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return getattr(value, "obj", value)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the plain values are COPY's (PostgreSQL)")
+def test_plain_values_are_what_django_would_copy(demo_org, register):
+    """Every row a ledger import stored (every kind of row: tests/reports), read back, field by
+    field: the value copied equals Django's conversion, except a time set on save and a freshly
+    sealed value (a new nonce)."""
+    users, _units = demo_org
+    register()
+    report = run(users, ledger(), bulk_write=True)
+    assert report.errors == [] and report.created == 8
+    checked = 0
+    for model in MODELS:
+        for obj in model.objects.all()[:20]:
+            for field in model._meta.concrete_fields:
+                got, want = _value_getter(field, connection)(obj), django_value(field, obj)
+                if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                    assert isinstance(got, datetime)
+                elif isinstance(want, str) and crypto.is_sealed(want):
+                    assert crypto.is_sealed(got) and got != want
+                else:
+                    assert as_copied(got) == as_copied(want), (model.__name__, field.name)
+                checked += 1
+    assert checked > 300
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "value"),
+    [
+        (Deadline, "due_at", datetime(2026, 1, 5, 9, 0)),  # naive: Django makes it aware
+        (Deadline, "name", gettext_lazy("reply")),  # a lazy string is resolved
+        (Petition, "serial", True),  # a bool in an integer column
+        (Petition, "serial", "12"),  # text in an integer column
+        (Petition, "superior_due_date", datetime(2026, 1, 5, 23, 0, tzinfo=UTC)),  # cut to its day
+        (Petitioner, "phone", "13800138000"),  # sealed
+    ],
+)
+def test_other_values_go_through_django(model, name, value):
+    field = model._meta.get_field(name)
+    obj = model(**{field.attname: value})
+    if isinstance(value, datetime) and value.tzinfo is None:
+        with pytest.warns(RuntimeWarning, match="naive datetime"):
+            got = _value_getter(field, connection)(obj)
+        with pytest.warns(RuntimeWarning, match="naive datetime"):
+            assert got == django_value(field, obj)
+        return
+    got = _value_getter(field, connection)(obj)
+    if name == "phone":
+        assert crypto.is_sealed(got) and crypto.decrypt(got, purpose=field._purpose()) == value
+        return
+    assert got == django_value(field, obj)
+    assert type(got) is not type(value) or got != value
+
+
+def test_a_time_set_on_save_is_set():
+    field = Petition._meta.get_field("created_at")
+    obj = Petition()
+    assert _value_getter(field, connection)(obj) is not None and obj.created_at is not None
+
+
+def test_plain_values_of_their_type_are_copied_as_they_are():
+    day, at = date(2026, 1, 5), datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    obj = Petition(title="路灯", serial=7, urgent=True, superior_due_date=day, received_at=at, category_id=3)
+    for name, value in [
+        ("title", "路灯"),
+        ("serial", 7),
+        ("urgent", True),
+        ("superior_due_date", day),
+        ("received_at", at),
+        ("category", 3),
+    ]:
+        assert _value_getter(Petition._meta.get_field(name), connection)(obj) is value
