@@ -76,7 +76,9 @@ def _pages(user, q: str, per_page: int = 2):
         params = {"page": listed.page.next_page_number(), "after": listed.page.next_cursor}
     back, page = [], pages[-1].page
     while page.has_previous() and page.previous_cursor:
-        listed = list_page(user, filters, {"page": page.number - 1, "before": page.previous_cursor}, per_page=2)
+        listed = list_page(
+            user, filters, {"page": page.number - 1, "before": page.previous_cursor}, per_page=2
+        )
         back.append([p.number for p in listed.page.object_list])
         page = listed.page
     return pages, back
