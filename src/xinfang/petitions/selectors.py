@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db import connection
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -376,7 +378,7 @@ def _searched_page(user, filters: PetitionFilters, searcher, params, *, per_page
             page=keyset_page(qs, params, per_page=per_page, count=0, cap=cap), cap=cap, order="relevance"
         )
     # Still through visible_to (Rule 4.3): the ids are re-checked, one index probe each.
-    ranked = searcher.annotate(listed.filter(pk__in=found), filters.q)
+    ranked = searcher.annotate(_among(listed, found), filters.q)
     ranked = ranked.select_related("category", "first_responder").order_by("-search_rank", *KEY_ORDER)
     page = keyset_page(ranked, params, per_page=per_page, count=count, cap=cap)
     return ListPage(page=page, cap=cap, order="relevance")
@@ -406,12 +408,24 @@ def _found(user, filters: PetitionFilters, listed: QuerySet, searcher, *, cap: i
         limit = cap + 1 + FOUND_SLACK
         ids = matching(filters.q, limit=limit, units=units)
         if ids is not None:
-            rows = listed.filter(pk__in=ids) if ids else listed.none()
+            rows = _among(listed, ids) if ids else listed.none()
             found = list(rows.order_by().values_list("pk", flat=True)[: cap + 1])
             if len(found) > cap or len(ids) < limit:
                 return found
     qs = _searched(user, listed, filters, units=units)
     return list(qs.order_by().values_list("pk", flat=True)[: cap + 1])
+
+
+def _among(qs: QuerySet[Petition], ids: list[int]) -> QuerySet[Petition]:
+    """`qs` narrowed to the petitions `ids` (up to SEARCH_RANK_LIMIT + 1 + FOUND_SLACK). On
+    PostgreSQL as one array parameter, `id = ANY(…)`: as `pk__in` each id was a placeholder of
+    its own, which the driver rewrote and the server planned one by one (for a thousand ids
+    about a fifth of a search's Python time, and milliseconds of planning)."""
+    if connection.vendor != "postgresql":
+        return qs.filter(pk__in=ids)
+    table = Petition._meta.db_table
+    condition = RawSQL(f'"{table}"."id" = ANY(%s::bigint[])', (list(ids),), output_field=BooleanField())  # noqa: S611 (our table's name; the ids a parameter)
+    return qs.filter(condition)
 
 
 def _handled_keys(qs: QuerySet, units: list[int]) -> QuerySet:
