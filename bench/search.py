@@ -22,6 +22,7 @@ clerk. Results print as JSON and go to bench/results/search-<database>.json (not
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -167,6 +168,43 @@ def _registration_rate(clerk, gen, count: int, *, indexed: bool) -> dict:
     return {"petitions": count, "per_second": round(count / seconds, 1)}
 
 
+def _time_similar(user, sample, repeat: int) -> dict:
+    """The similar-petition look-up of each sampled petition's text, as at intake (no
+    petitioners), `repeat` times each; then once more per text with the statements counted
+    (untimed), and the results found. Also this process's CPU time per look-up, which a busy
+    machine inflates less than the wall time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xinfang.search.similarity import find_similar
+
+    samples, cpu, statements, found = [], [], [], []
+    for _round in range(max(1, repeat)):
+        for petition in sample:
+            started, cpu_started = time.perf_counter(), time.process_time()
+            find_similar(user, title=petition.title, content=petition.content, requests=petition.requests)
+            samples.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
+    for petition in sample:
+        with CaptureQueriesContext(connection) as queries:
+            answer = find_similar(
+                user, title=petition.title, content=petition.content, requests=petition.requests
+            )
+        statements.append(len(queries))
+        found.append([(s.petition.pk, s.score, s.same_petitioner, s.repeat) for s in answer])
+    # Equal digests before and after a change of the look-up: the very same answers.
+    digest = hashlib.sha256(json.dumps(found).encode()).hexdigest()[:16]
+    return {
+        **_percentiles(samples),
+        # This process's CPU alone (not the server's): what a loaded machine's queue leaves out.
+        "process_cpu": _percentiles(cpu),
+        "statements": sorted(set(statements)),
+        "results_mean": round(statistics.mean(len(f) for f in found), 2) if found else 0,
+        "results_digest": digest,
+        "load_average": os.getloadavg(),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--petitions", type=int, default=100_000)
@@ -202,6 +240,13 @@ def main() -> None:
         help="comma-separated terms searched besides the fixed ones, e.g. terms common enough in a "
         "handling unit's petitions at 10⁵ to pass the rank limit there as 电 does at 10⁶",
     )
+    parser.add_argument(
+        "--similar-only",
+        action="store_true",
+        help="only the similar-petition look-ups (no searches, no registrations)",
+    )
+    parser.add_argument("--similar-texts", type=int, default=30, help="random petitions' texts looked up")
+    parser.add_argument("--similar-repeat", type=int, default=1, help="timed look-ups per text")
     args = parser.parse_args()
     if not args.existing:
         _environment(args)
@@ -225,7 +270,6 @@ def main() -> None:
     from xinfang.petitions.models import Petition, Petitioner
     from xinfang.search.index import rebuild
     from xinfang.search.models import SearchDocument
-    from xinfang.search.similarity import find_similar
 
     call_command("migrate", interactive=False, verbosity=0)
     if not args.existing:
@@ -259,7 +303,11 @@ def main() -> None:
 
     rng = random.Random(7)
     ids = list(Petition.objects.order_by("pk").values_list("pk", flat=True))
-    sample = Petition.objects.filter(pk__in=rng.sample(ids, 30))
+    sample = list(Petition.objects.filter(pk__in=rng.sample(ids, args.similar_texts)))
+    if args.similar_only:
+        result["similar_lookup"] = _time_similar(clerk, sample, args.similar_repeat)
+        _finish(args, result, connection)
+        return
     person = Petitioner.objects.exclude(phone="").exclude(name="").filter(petition_id__gte=ids[len(ids) // 2])
     person = person.order_by("petition_id").first()
     rare_source = Petition.objects.get(pk=rng.choice(ids)).content
@@ -292,12 +340,7 @@ def main() -> None:
             print(username, "API", json.dumps(api, ensure_ascii=False), file=sys.stderr, flush=True)
     result["load_average_after_search"] = os.getloadavg()
 
-    samples = []
-    for petition in sample:
-        started = time.perf_counter()
-        find_similar(clerk, title=petition.title, content=petition.content, requests=petition.requests)
-        samples.append(time.perf_counter() - started)
-    result["similar_lookup"] = _percentiles(samples)
+    result["similar_lookup"] = _time_similar(clerk, sample, args.similar_repeat)
 
     if args.skip_register:
         _finish(args, result, connection)

@@ -14,6 +14,10 @@ Reads the local, uncommitted CSVs beside the repository (or XINFANG_CITIZEN_MESS
    method's pairs are those the LSH bands make candidates and whose score reaches the repeat
    threshold, as find_similar does; recall and precision of the second against the first, and
    recall on the messages posted twice under one title (the reposts the data set announces);
+   the same pairs scored from the stored shingle codes (`stored_codes`, `codes_jaccard`, what
+   find_similar reads), which must be the very same; and the recall when each message's
+   look-up keeps only its `cap` candidates sharing the most bands (find_similar's
+   MAX_CANDIDATES), at several caps;
 3. index recall on every file: for random 1-4 character terms and substrings, the documents the
    bigram index lets through (before the LIKE recheck) must include every document containing
    the term; any miss is printed. (The database path is tested in tests/search/test_real_text.py.)
@@ -265,7 +269,14 @@ def reposts(messages: list[dict]) -> dict:
     import numpy as np
     from scipy.sparse import csr_matrix
 
-    from xinfang.search.similarity import REPEAT_SCORE, band_keys_many, jaccard, matter_text, shingles
+    from xinfang.search.similarity import (
+        MAX_CANDIDATES,
+        REPEAT_SCORE,
+        band_keys_many,
+        jaccard,
+        matter_text,
+        shingles,
+    )
 
     texts = [matter_text(r["title"], r["body"]) for r in messages]
     sets = [shingles(t) for t in texts]
@@ -291,6 +302,10 @@ def reposts(messages: list[dict]) -> dict:
     candidates = {(a, b) for members in buckets.values() for a, b in combinations(sorted(members), 2)}
     found = {(a, b) for a, b in candidates if jaccard(sets[a], sets[b]) >= REPEAT_SCORE}
     seconds = time.perf_counter() - started
+    by_key: list[list] = [[] for _t in texts]
+    for key, members in buckets.items():
+        for n in members:
+            by_key[n].append(key)
     titles: dict[str, list[int]] = {}
     for n, r in enumerate(messages):
         titles.setdefault(r["title"].strip(), []).append(n)
@@ -304,7 +319,47 @@ def reposts(messages: list[dict]) -> dict:
         "same_title_pairs": len(same_title),
         "same_title_recall": round(len(found & same_title) / len(same_title), 4) if same_title else None,
         "seconds": round(seconds, 2),
+        **_stored_and_capped(texts, candidates, found, truth, buckets, by_key, MAX_CANDIDATES),
     }
+
+
+def _stored_and_capped(texts, candidates, found, truth, buckets, by_key, cap_now) -> dict:
+    """find_similar's two differences from the pairs above: the score read from the stored
+    codes (if present in this version), and the look-up of message b (the later in the file,
+    as a new petition looks up the earlier ones) keeping only its `cap` candidates sharing the
+    most bands (ties: the latest first, as `_band_candidates` orders them)."""
+    from collections import Counter
+
+    from xinfang.search import similarity
+
+    out: dict = {}
+    if hasattr(similarity, "codes_jaccard"):
+        import numpy as np
+
+        stored = [similarity.stored_codes(similarity.shingle_codes(t)) for t in texts]
+        later: dict[int, list[int]] = {}
+        for a, b in candidates:
+            later.setdefault(b, []).append(a)
+        from_stored = set()
+        for b, earlier in later.items():
+            query = np.frombuffer(stored[b], dtype="<u8")
+            scores = similarity.codes_jaccard(query, [stored[a] for a in earlier])
+            from_stored |= {
+                (a, b) for a, score in zip(earlier, scores, strict=True) if score >= similarity.REPEAT_SCORE
+            }
+        out["stored_codes_same_pairs"] = from_stored == found
+    for cap in sorted({20, 50, 100, cap_now}):
+        kept = set()
+        for b, keys in enumerate(by_key):
+            shared = Counter(a for key in keys for a in buckets[key] if a < b)
+            best = sorted(shared, key=lambda a: (shared[a], a), reverse=True)[:cap]
+            kept |= {(a, b) for a in best}
+        hits = found & kept
+        out[f"recall_cap_{cap}"] = round(len(hits & truth) / len(truth), 4) if truth else None
+    out["most_candidates_of_a_look_up"] = max(
+        (len({a for key in keys for a in buckets[key] if a < b}) for b, keys in enumerate(by_key)), default=0
+    )
+    return out
 
 
 def index_recall(folder: Path, per_file: int = 300) -> dict:

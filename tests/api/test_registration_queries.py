@@ -27,9 +27,10 @@ pytestmark = pytest.mark.django_db
 # number by one upsert afterwards; the sealed state is computed from the rows just written (no
 # read-back, tests/audit/test_state_in_memory.py); the chain count is two statements.
 # The parties' and the reception's text come from the rows just written (search/text.py
-# registered_body), not read back. PostgreSQL writes the document and its MinHash bands in one
-# statement (search/index.py _index_registered).
-MATTER_BANDS = ["matter bands"] if connection.vendor == "sqlite" else []
+# registered_body), not read back. PostgreSQL writes the document, its MinHash bands and its
+# shingle codes in one statement (search/index.py _index_registered); SQLite, which has no
+# data-modifying WITH, one statement each.
+MATTER_BANDS = ["matter bands", "matter shingles"] if connection.vendor == "sqlite" else []
 SEARCH_INDEX = ["search: FTS5 INSERT"] if connection.vendor == "sqlite" else []
 # PostgreSQL writes the number into the petition with the statement that takes it (numbering.py).
 PETITION_NUMBER = ["petition number"] if connection.vendor == "sqlite" else []
@@ -67,7 +68,7 @@ PLAIN = [
     "deadlines",  # INSERT the clocks (policies and calendar come from the day's cache)
     *SEARCH_INDEX,  # SQLite's FTS5 keys (on PostgreSQL the grams go with the document)
     "search document",  # INSERT the search document (under the provisional number; an upsert)
-    *MATTER_BANDS,  # INSERT the MinHash bands for similar petitions
+    *MATTER_BANDS,  # INSERT the MinHash bands and the shingle codes for similar petitions
     "number",  # UPDATE … RETURNING the year's sequence: the lock starts here
     *PETITION_NUMBER,  # the petition's number (same statement as above on PostgreSQL)
     *SEARCH_NUMBER_KEYS,

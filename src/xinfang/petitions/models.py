@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import Unit
+from xinfang.core.choices import ChoiceLabels
 from xinfang.core.fields import EncryptedTextField
 from xinfang.petitions.choices import OPEN_STATUSES, TO_ARCHIVE_STATUSES, Channel, Status
 from xinfang.petitions.masking import MaskedCopyField
@@ -52,7 +53,7 @@ class NumberSequence(models.Model):
         constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="unique_number_sequence")]
 
 
-class Petition(models.Model):
+class Petition(ChoiceLabels, models.Model):
     number = models.CharField(_("petition number"), max_length=32, unique=True)
     year = models.PositiveSmallIntegerField()
     serial = models.PositiveIntegerField()

@@ -4,7 +4,8 @@
 the same transaction as the text it describes and rolls back with it. Every index key is
 computed here in Python (search/text.py), so the database only stores rows: one upsert for the
 document (with its grams on PostgreSQL), one or two FTS5 statements on SQLite, one insert of the
-MinHash bands (search/similarity.py) — whatever the length of the text.
+MinHash bands and one of the shingle codes (search/similarity.py; on PostgreSQL a registration
+writes the three in one statement) — whatever the length of the text.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 from django.db import connection, transaction
 
 from xinfang.core.inserts import copy_rows
-from xinfang.search.models import MatterBand, SearchDocument
-from xinfang.search.similarity import band_rows, store_bands_many
+from xinfang.search.models import MatterBand, MatterShingles, SearchDocument
+from xinfang.search.similarity import SHINGLES_UPSERT, matter_rows, store_bands_many
 from xinfang.search.text import (
     document_grams,
     fold,
@@ -146,16 +147,20 @@ def _rows(petition, *, fresh: bool) -> list[tuple[int, str]]:
 
 
 def _index_registered(petition) -> None:
-    """PostgreSQL, a petition being registered: its document and its MinHash bands in ONE
-    statement (the bands' INSERT with the document's upsert as a WITH item); nothing to replace."""
+    """PostgreSQL, a petition being registered: its document, its MinHash bands and its shingle
+    codes in ONE statement (the document's upsert and the codes' insert as WITH items of the
+    bands' INSERT); nothing to replace."""
     sql, params = _upsert_sql(_rows(petition, fresh=True), fresh=True)
-    bands = band_rows([petition])
+    bands, codes = matter_rows([petition])
+    sql = f'WITH "document" AS ({sql}), "shingles" AS ({SHINGLES_UPSERT.format(values="(%s, %s)")}) '
+    params = [*params, *codes[0]]
     if bands:
-        sql = (
-            f'WITH "document" AS ({sql}) INSERT INTO {MatterBand._meta.db_table} (petition_id, band, key) VALUES '  # noqa: S608 (our table, placeholders)
-            + ", ".join(["(%s, %s, %s)"] * len(bands))
+        sql += f"INSERT INTO {MatterBand._meta.db_table} (petition_id, band, key) VALUES " + ", ".join(  # noqa: S608 (our table, placeholders)
+            ["(%s, %s, %s)"] * len(bands)
         )
         params = [*params, *(v for row in bands for v in row)]
+    else:  # a matter without a letter or digit: no band, the two WITH items still run
+        sql += "SELECT 1"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -218,7 +223,7 @@ def units_literal(units: list[int]) -> str:
 
 
 def _copy_new(chunk, bodies: dict[int, str] | None = None) -> None:
-    """PostgreSQL: the documents (with their grams and live units) and MatterBands of
+    """PostgreSQL: the documents (with their grams and live units), MatterBands and shingles of
     petitions not indexed yet, by COPY (the ledger import's new petitions, whose assignments
     are written before them, and every petition in `rebuild`). `bodies`: the documents
     already built (petition_bodies otherwise)."""
@@ -231,7 +236,9 @@ def _copy_new(chunk, bodies: dict[int, str] | None = None) -> None:
         ["petition_id", "body", "grams", "units"],
         ((pk, body, grams_literal(body), units_literal(units.get(pk, []))) for pk, body in bodies.items()),
     )
-    copy_rows(connection, MatterBand._meta.db_table, ["petition_id", "band", "key"], band_rows(chunk))
+    bands, codes = matter_rows(chunk)
+    copy_rows(connection, MatterBand._meta.db_table, ["petition_id", "band", "key"], bands)
+    copy_rows(connection, MatterShingles._meta.db_table, ["petition_id", "codes"], codes)
 
 
 def on_created_in_bulk(sender, *, petitions, records=None, **kwargs) -> None:
@@ -287,7 +294,7 @@ def _rebuild_postgresql(batch_size: int, progress) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         # Deferred foreign-key checks of this transaction must run before a TRUNCATE may.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("TRUNCATE search_searchdocument, search_matterband")
+        cursor.execute("TRUNCATE search_searchdocument, search_matterband, search_mattershingles")
         cursor.execute("DROP INDEX IF EXISTS search_document_grams")
         cursor.execute("DROP INDEX IF EXISTS matter_band_key")
         for chunk in _batches(batch_size):
@@ -301,6 +308,7 @@ def _rebuild_postgresql(batch_size: int, progress) -> int:
         cursor.execute("CREATE INDEX matter_band_key ON search_matterband (band, key, petition_id)")
         cursor.execute("ANALYZE search_searchdocument")
         cursor.execute("ANALYZE search_matterband")
+        cursor.execute("ANALYZE search_mattershingles")
     return done
 
 
@@ -309,6 +317,7 @@ def _rebuild_sqlite(batch_size: int, progress) -> int:
     with transaction.atomic():
         SearchDocument.objects.all().delete()
         MatterBand.objects.all().delete()
+        MatterShingles.objects.all().delete()
         with connection.cursor() as cursor:
             # A contentless FTS5 table is emptied with its own 'delete-all' command.
             cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
@@ -321,9 +330,12 @@ def _rebuild_sqlite(batch_size: int, progress) -> int:
                 cursor.executemany(
                     "INSERT INTO search_searchdocument (petition_id, body) VALUES (%s, %s)", rows
                 )
+                bands, codes = matter_rows(chunk)
                 cursor.executemany(
-                    "INSERT INTO search_matterband (petition_id, band, key) VALUES (%s, %s, %s)",
-                    band_rows(chunk),
+                    "INSERT INTO search_matterband (petition_id, band, key) VALUES (%s, %s, %s)", bands
+                )
+                cursor.executemany(
+                    "INSERT INTO search_mattershingles (petition_id, codes) VALUES (%s, %s)", codes
                 )
                 done += len(chunk)
                 if progress:

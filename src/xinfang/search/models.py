@@ -37,6 +37,21 @@ class MatterBand(models.Model):
         indexes = [models.Index(fields=["band", "key", "petition"], name="matter_band_key")]
 
 
+class MatterShingles(models.Model):
+    """A petition's distinct character 3-shingles of its matter text, as the sorted packed codes
+    search/similarity.py scores with (`stored_codes`: 8 bytes each): written with its MinHash
+    bands, so that a similar-petition look-up scores its candidates without reading and
+    shingling their text."""
+
+    petition = models.OneToOneField(
+        Petition, primary_key=True, on_delete=models.CASCADE, related_name="matter_shingles"
+    )
+    codes = models.BinaryField()
+
+    class Meta:
+        verbose_name = "matter shingles"
+
+
 class SuggestionModel(models.Model):
     """A trained suggestion model (search/suggest.py): versioned, newest wins.
 
