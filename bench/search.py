@@ -235,6 +235,12 @@ def main() -> None:
         "--skip-register", action="store_true", help="no registrations (leaves the database as is)"
     )
     parser.add_argument(
+        "--extra-terms",
+        default="",
+        help="comma-separated terms searched besides the fixed ones, e.g. terms common enough in a "
+        "handling unit's petitions at 10⁵ to pass the rank limit there as 电 does at 10⁶",
+    )
+    parser.add_argument(
         "--similar-only",
         action="store_true",
         help="only the similar-petition look-ups (no searches, no registrations)",
@@ -316,6 +322,8 @@ def main() -> None:
         "a phone": person.phone,
         "part of a number": f"{Petition.objects.get(pk=ids[len(ids) // 3]).number[-6:]}",
     }
+    for term in filter(None, args.extra_terms.split(",")):
+        queries[f"extra {term}"] = term
     result["search"] = {}
     for username in args.users.split(","):
         user = User.objects.filter(username=username).first()

@@ -121,6 +121,12 @@ home_counters: Registry = Registry("home_counters")
 #   ``annotate(queryset, q) -> queryset`` (``search_rank`` and the snippet's text on rows already
 #                                         known to match: the list ranks a page of found ids)
 #   ``highlight(petition, q) -> str``    (a short plain-text snippet around the first match)
+#   ``matching_ids(q, *, limit, units) -> list[int] | None`` (optional: up to `limit` ids of
+#                                         petitions matching `q` among the documents of `units`,
+#                                         no read policy applied, fewer than `limit` meaning all
+#                                         of them; None where the index cannot narrow by units.
+#                                         A handling officer's list counts from these, filtered
+#                                         by visible_to, selectors._found)
 # Without an entry the core falls back to its own substring scan of a few fields.
 petition_search: Registry = Registry("petition_search")
 

@@ -70,17 +70,22 @@ def parse_cursor(raw: str, name: str) -> tuple[datetime, int] | None:
     return key
 
 
-def _reader(qs: QuerySet, sparse: bool):
+def _reader(qs: QuerySet, sparse: bool, keyed_by: bool = False):
     """read(part, start, stop): rows start..stop of `part` (a narrowing of `qs`). When the
     reader sees few petitions, the walk down the received-order index to find them reads the
     ids alone (index only) and then the page's rows by id, through `qs` again (its read
     policy included): walking whole rows fetched every petition passed over from the table
-    (1,557 rows for a handler's 25 at 10^5: 15.6 ms, 2.4 ms by ids)."""
+    (1,557 rows for a handler's 25 at 10^5: 15.6 ms, 2.4 ms by ids). `keyed_by`: `part` is a
+    narrowing of the caller's `keys` instead, (received_at, id) pairs; the rows are read by id
+    the same way."""
 
     def read(part: QuerySet, start: int, stop: int) -> list:
-        if not sparse:
+        if keyed_by:
+            ids = [pk for _at, pk in part[start:stop]]
+        elif not sparse:
             return list(part[start:stop])
-        ids = list(part.values_list("pk", flat=True)[start:stop])
+        else:
+            ids = list(part.values_list("pk", flat=True)[start:stop])
         found = {p.pk: p for p in qs.filter(pk__in=ids)} if ids else {}
         return [found[pk] for pk in ids if pk in found]
 
@@ -145,13 +150,17 @@ def keyset_page(
     cap: int = COUNT_CAP,
     locate=None,
     sparse: bool = False,
+    keys: QuerySet | None = None,
 ) -> KeysetPage:
     """One page of `qs` (ordered newest first by received_at, id) from the query
     parameters `page`, `after` and `before`; `count` was counted up to `cap` + 1.
     `locate(offset) -> (bound, skip) | Along | PAST_END | None`: where the row at `offset` is
     (hooks.petition_list_index; for a handling officer, the keys from it on), so that a typed
     page number need not walk the rows above it.
-    `sparse`: the reader sees few of the petitions (a handler), see `_reader`."""
+    `sparse`: the reader sees few of the petitions (a handler), see `_reader`.
+    `keys`: where the rows' keys are found instead of walking `qs` (a handling officer's search:
+    along their units' assignments, selectors._handled_keys): (received_at, petition_id) pairs,
+    one per row of `qs`, ordered (-received_at, -petition_id); the page's rows are read by id."""
     number = page_number(params)
     after = parse_cursor(params.get("after", "").strip(), "after")
     before = None if after else parse_cursor(params.get("before", "").strip(), "before")
@@ -161,26 +170,30 @@ def keyset_page(
     keyed = tuple(qs.query.order_by) == KEY_ORDER
     if not keyed:
         after = before = None
-    read = _reader(qs, sparse and keyed)
+    along = keys if (keyed and keys is not None) else None
+    read = _reader(qs, sparse and keyed, keyed_by=along is not None)
+    source, id_name = (along, "petition_id") if along is not None else (qs, "id")
     if after:
         moment, pk = after
         # The bound `received_at <= moment` alone is what the index can seek to; the OR
         # that breaks ties on the id is only a filter. Without the bound PostgreSQL read
         # the index from the newest row and filtered every row above the key (3.3 s for
         # a page half-way down 616,000 petitions, 0.3 ms with it).
-        older = qs.filter(received_at__lte=moment)
+        older = source.filter(received_at__lte=moment)
         rows = read(
-            older.filter(Q(received_at__lt=moment) | Q(received_at=moment, id__lt=pk)), 0, per_page + 1
+            older.filter(Q(received_at__lt=moment) | Q(received_at=moment, **{f"{id_name}__lt": pk})),
+            0,
+            per_page + 1,
         )
         has_next = len(rows) > per_page
         rows = rows[:per_page]
         number = max(number, 2)
     elif before:
         moment, pk = before
-        newer = qs.filter(received_at__gte=moment).filter(  # the seekable bound, as above
-            Q(received_at__gt=moment) | Q(received_at=moment, id__gt=pk)
+        newer = source.filter(received_at__gte=moment).filter(  # the seekable bound, as above
+            Q(received_at__gt=moment) | Q(received_at=moment, **{f"{id_name}__gt": pk})
         )
-        rows = read(newer.order_by("received_at", "id"), 0, per_page)[::-1]
+        rows = read(newer.order_by("received_at", id_name), 0, per_page)[::-1]
         has_next = True  # the row the link came from follows
         if len(rows) < per_page:  # reached the top: this is the first page
             number = 1
@@ -202,9 +215,9 @@ def keyset_page(
             # Only the rows of the page's own day above it are skipped, not every row above
             # the page (2.4 s half-way down 616,000 petitions by OFFSET).
             bound, skip = located
-            rows = read(qs.filter(received_at__lt=bound), skip, skip + per_page + 1)
+            rows = read(source.filter(received_at__lt=bound), skip, skip + per_page + 1)
         else:
-            rows = read(qs, offset, offset + per_page + 1)
+            rows = read(source, offset, offset + per_page + 1)
         has_next = len(rows) > per_page
         rows = rows[:per_page]
     if number > 1 and not rows and not before:

@@ -6,7 +6,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    Field,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    prefetch_related_objects,
+)
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -29,6 +42,7 @@ from xinfang.petitions.paging import (
 )
 from xinfang.petitions.references import hide_hidden_references
 from xinfang.petitions.workflow_models import (
+    AssignmentStatus,
     Coordination,
     Instruction,
     PersuasionRecord,
@@ -265,6 +279,32 @@ def petition_list(user, filters: PetitionFilters, *, walk: bool = False) -> Quer
     """The visible petitions the filters select, newest first (by relevance with `q`).
     `walk`: the search is known to match many rows and is read newest first (list_page), so
     it is asked to check each petition in index order rather than probe its index."""
+    return _searched(user, _filtered(user, filters), filters, walk=walk)
+
+
+def _searched(user, qs: QuerySet, filters: PetitionFilters, *, walk: bool = False, units=False) -> QuerySet:
+    """`qs` (_filtered) narrowed by the search `q` and ordered as petition_list orders it.
+    `units`: the reader's handler_unit_ids when the caller has them already."""
+    order = ("-received_at", "-id")
+    searcher = hooks.petition_search.get("search")
+    if filters.q and searcher is not None:
+        # The search capability narrows the (already visible, filtered) rows and ranks them.
+        # A handling officer's units let the index narrow its probe to their documents (the
+        # visible rows above still decide): a common term then reads their few matches, not
+        # the office's.
+        if units is False:
+            units = Petition.objects.handler_unit_ids(user)
+        qs = searcher.filter(qs, filters.q, walk=walk, units=units)
+        order = ("-search_rank", *order)
+    elif filters.q:
+        qs = qs.filter(_text_match(filters.q))
+    # No overdue flag here: as an EXISTS per row PostgreSQL hashes every overdue clock
+    # to decorate one page. The caller marks the page's rows (mark_overdue).
+    return qs.select_related("category", "first_responder").order_by(*order)
+
+
+def _filtered(user, filters: PetitionFilters) -> QuerySet[Petition]:
+    """The visible petitions every filter but `q` selects, unordered."""
     qs = Petition.objects.visible_to(user)
     if filters.status == "open":
         qs = qs.filter(status__in=OPEN_STATUSES)
@@ -282,23 +322,9 @@ def petition_list(user, filters: PetitionFilters, *, walk: bool = False) -> Quer
         qs = qs.filter(first_responder=user)
     if filters.overdue:
         qs = qs.filter(Exists(overdue_deadlines().filter(petition=OuterRef("pk"))))
-    order = ("-received_at", "-id")
-    searcher = hooks.petition_search.get("search")
-    if filters.q and searcher is not None:
-        # The search capability narrows the (already visible, filtered) rows and ranks them.
-        # A handling officer's units let the index narrow its probe to their documents (the
-        # visible rows above still decide): a common term then reads their few matches, not
-        # the office's.
-        units = Petition.objects.handler_unit_ids(user)
-        qs = searcher.filter(qs, filters.q, walk=walk, units=units)
-        order = ("-search_rank", *order)
-    elif filters.q:
-        qs = qs.filter(_text_match(filters.q))
     for name, value in filters.extra.items():
         qs = hooks.petition_list_filters.get(name).apply(qs, value)
-    # No overdue flag here: as an EXISTS per row PostgreSQL hashes every overdue clock
-    # to decorate one page. The caller marks the page's rows (mark_overdue).
-    return qs.select_related("category", "first_responder").order_by(*order)
+    return qs
 
 
 # A search is ranked by relevance only up to this many matches (docs/search.md, "Bounded
@@ -321,10 +347,10 @@ def list_page(user, filters: PetitionFilters, params, *, per_page: int, exact: b
     at SEARCH_RANK_LIMIT + 1 and decides the order: relevance when it is exact, newest first
     beyond. The same rows match either way, and every one stays reachable by paging.
     `exact`: an unsearched list is counted exactly (the API's contract) instead of to COUNT_CAP."""
-    qs = petition_list(user, filters)
     searcher = hooks.petition_search.get("search")
     if filters.q and searcher is not None:
-        return _searched_page(user, filters, qs, searcher, params, per_page=per_page)
+        return _searched_page(user, filters, searcher, params, per_page=per_page)
+    qs = petition_list(user, filters)
     # A page typed far down is located from the list's index: read it now and count with it.
     cap = None if exact else COUNT_CAP
     count, locate = list_count(user, filters, qs, cap=cap, deep=typed_deep(params, per_page))
@@ -335,32 +361,103 @@ def list_page(user, filters: PetitionFilters, params, *, per_page: int, exact: b
     return ListPage(page=page, cap=cap, order="")
 
 
-def _searched_page(user, filters: PetitionFilters, qs, searcher, params, *, per_page: int) -> ListPage:
+def _searched_page(user, filters: PetitionFilters, searcher, params, *, per_page: int) -> ListPage:
     """The search's matches are found once, up to SEARCH_RANK_LIMIT + 1 ids (what the count
     read anyway). At most the limit: those ids are ranked and the page read by id, so the
     search (document recheck, Rule 4.3 checks on every match) is not walked a second time for
     the page — for a handling officer, whose few matches hide among many documents, that
-    second walk was half the time. Beyond the limit: newest first by key (docs/search.md)."""
+    second walk was half the time. Beyond the limit: newest first by key (docs/search.md).
+    The visible, filtered rows (`listed`) are built once and narrowed for each statement:
+    building the read policy's conditions costs more Python than some of the statements."""
     cap = SEARCH_RANK_LIMIT
-    found = list(qs.order_by().values_list("pk", flat=True)[: cap + 1])
+    units = Petition.objects.handler_unit_ids(user)
+    listed = _filtered(user, filters)
+    found = _found(user, filters, listed, searcher, cap=cap, units=units)
     count = len(found)
     if count > cap:
         # Many matches: walking the petitions newest first finds a page of them after a few
         # hundred rows. Asked with the index probe, PostgreSQL misjudges a phrase's bigrams as
         # independent (拖欠工资: 58 rows expected, 27,971 found), fetches every match and
         # sorts them (2 s at 616,000 petitions).
-        qs = petition_list(user, filters, walk=True).order_by(*KEY_ORDER)
-        page = keyset_page(qs, params, per_page=per_page, count=count, cap=cap)
+        qs = _searched(user, listed, filters, walk=True, units=units).order_by(*KEY_ORDER)
+        keys = _handled_keys(qs, units) if units else None
+        page = keyset_page(qs, params, per_page=per_page, count=count, cap=cap, keys=keys)
         return ListPage(page=page, cap=cap, order="newest")
     if not found:  # nothing to rank nor to read (keyset_page reads nothing for a count of 0)
+        qs = _searched(user, listed, filters, units=units)
         return ListPage(
             page=keyset_page(qs, params, per_page=per_page, count=0, cap=cap), cap=cap, order="relevance"
         )
     # Still through visible_to (Rule 4.3): the ids are re-checked, one index probe each.
-    ranked = searcher.annotate(Petition.objects.visible_to(user).filter(pk__in=found), filters.q)
+    ranked = searcher.annotate(_among(listed, found), filters.q)
     ranked = ranked.select_related("category", "first_responder").order_by("-search_rank", *KEY_ORDER)
     page = keyset_page(ranked, params, per_page=per_page, count=count, cap=cap)
     return ListPage(page=page, cap=cap, order="relevance")
+
+
+# A handling officer's search first reads up to SEARCH_RANK_LIMIT + 1 + this many matching ids
+# from the index (_found): room for matches the read policy then hides (Rule 4.3), so that
+# the one statement nearly always settles the count.
+FOUND_SLACK = 100
+
+
+def _found(user, filters: PetitionFilters, listed: QuerySet, searcher, *, cap: int, units) -> list[int]:
+    """The ids of up to `cap` + 1 petitions of the searched list, in no order. `listed`: the
+    visible petitions the other filters select (_filtered).
+
+    A handling officer's (`units`), where the index keeps their units (PostgreSQL): the
+    search's matches among their units' documents first, read from the index alone
+    (searcher.matching_ids, a statement that stops after a thousand documents), then those
+    ids through visible_to and the list's filters (by primary key, a probe each). Asked as
+    one statement, PostgreSQL hashed every live assignment of the unit and read every
+    matching document before the LIMIT: a cost growing with the unit (2,800 assignments at
+    10⁵, tens of thousands at 10⁶). Should the index hand over its whole limit and the
+    policy or the filters keep too few of them, these cannot tell the count: then the one
+    statement is asked after all."""
+    matching = getattr(searcher, "matching_ids", None)
+    if units and matching is not None:
+        limit = cap + 1 + FOUND_SLACK
+        ids = matching(filters.q, limit=limit, units=units)
+        if ids is not None:
+            rows = _among(listed, ids) if ids else listed.none()
+            found = list(rows.order_by().values_list("pk", flat=True)[: cap + 1])
+            if len(found) > cap or len(ids) < limit:
+                return found
+    qs = _searched(user, listed, filters, units=units)
+    return list(qs.order_by().values_list("pk", flat=True)[: cap + 1])
+
+
+class _AnyOf(Func):
+    """`column = ANY(%s::bigint[])`: the ids as one array parameter. A column expression, not
+    raw SQL, so that its table is relabelled wherever the queryset is used."""
+
+    template = "%(expressions)s::bigint[])"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+
+def _among(qs: QuerySet[Petition], ids: list[int]) -> QuerySet[Petition]:
+    """`qs` narrowed to the petitions `ids` (up to SEARCH_RANK_LIMIT + 1 + FOUND_SLACK). On
+    PostgreSQL as one array parameter, `id = ANY(…)`: as `pk__in` each id was a placeholder of
+    its own, which the driver rewrote and the server planned one by one (for a thousand ids
+    about a fifth of a search's Python time, and milliseconds of planning)."""
+    if connection.vendor != "postgresql":
+        return qs.filter(pk__in=ids)
+    return qs.filter(_AnyOf(F("pk"), Value(list(ids), output_field=Field())))
+
+
+def _handled_keys(qs: QuerySet, units: list[int]) -> QuerySet:
+    """The (received_at, petition id) keys of the rows of `qs` (a handling officer's searched
+    list walked newest first), read along their units' live assignments by the index
+    assignment_unit_received, each petition checked against `qs` as it is met, until a page
+    is found. Walking the petitions themselves met some thirty the officer does not see for
+    each one they do (their unit holds a few percent of the office's petitions), so a term
+    found in one of the unit's petitions in twenty walked 18,000 petitions for a page at
+    10⁶. Every petition of `qs` has a live assignment to one of `units` (visible_to), and a
+    petition assigned to two of them is one key (DISTINCT)."""
+    live = Assignment.objects.filter(unit_id__in=units).exclude(status=AssignmentStatus.WITHDRAWN)
+    keys = live.filter(petition_id__in=qs.order_by().values("pk")).values_list("received_at", "petition_id")
+    return keys.distinct().order_by("-received_at", "-petition_id")
 
 
 def list_count(

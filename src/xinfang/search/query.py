@@ -2,8 +2,9 @@
 
 A query is up to MAX_TERMS terms separated by spaces, each a substring to find (AND), with
 "double quotes" keeping a phrase together. Each term is looked up in the index (candidates
-holding all of the term's bigrams), then rechecked as a substring of the folded document, so the
-answer is exactly "every term is a substring of something the reader may see". An 18-character
+holding all of the term's bigrams), then rechecked as a substring of the folded document (unless
+the term is its own key: one or two characters), so the answer is exactly "every term is a
+substring of something the reader may see". An 18-character
 ID number or a valid phone number also matches its petitioner through the blind index, since
 those are sealed and never copied into the documents.
 """
@@ -53,7 +54,8 @@ def parse(q: str) -> list[Term]:
 
 def _candidates(terms: list[Term], *, walk: bool = False, units=None) -> QuerySet:
     """Ids of documents holding every one of `terms`: the index narrows (all the terms' keys
-    in one probe, so two common terms together select few rows), LIKE decides. With `walk`
+    in one probe, so two common terms together select few rows), LIKE decides (a term of one or
+    two characters is decided by the probe itself: exact_by_keys). With `walk`
     only LIKE, the exact condition: the caller reads petitions in index order and stops after
     a page, checking each one's document by its key (the list's newest-first plan).
 
@@ -85,8 +87,32 @@ def _candidates(terms: list[Term], *, walk: bool = False, units=None) -> QuerySe
             )
         )
     for term in terms:
-        docs = docs.filter(body__contains=term.folded)
+        if walk or not exact_by_keys(term):
+            docs = docs.filter(body__contains=term.folded)
     return docs.values("petition_id")
+
+
+def exact_by_keys(term: Term) -> bool:
+    """Does holding the term's index key already mean holding the term? For a term of one or
+    two characters its key is the term itself (text.grams), and a document's keys are every
+    character and every pair of adjacent characters of the same folded body, written in the
+    same statement (index.py): so the probe is the whole condition and the LIKE recheck would
+    only re-read each candidate's body to say yes again (a 1- or 2-character term is the
+    common, many-match case). Longer terms need it: their bigrams may lie apart."""
+    return len(term.folded) <= 2
+
+
+def matching_ids(q: str, *, limit: int, units) -> list[int] | None:
+    """Ids of at most `limit` petitions matching every term of `q` among the documents listing
+    one of `units` (a handling officer's, as in `search`), with no read policy: fewer than
+    `limit` ids means every match of theirs is there. The caller filters them by visible_to.
+    None where the index keeps no units (SQLite): the probe would be the office's matches."""
+    from xinfang.petitions.models import Petition
+
+    if connection.vendor != "postgresql" or not units:
+        return None
+    found = search(Petition.objects.all(), q, units=units).order_by().values_list("pk", flat=True)
+    return list(found[:limit])
 
 
 def _personal_matches(term: Term) -> QuerySet | None:
@@ -211,6 +237,9 @@ class Searcher:
 
     def annotate(self, queryset: QuerySet, q: str) -> QuerySet:
         return annotate(queryset, q)
+
+    def matching_ids(self, q: str, *, limit: int, units) -> list[int] | None:
+        return matching_ids(q, limit=limit, units=units)
 
     def highlight(self, petition, q: str) -> str:
         return highlight(petition, q)
