@@ -248,11 +248,7 @@ class ApiToken(models.Model):
         from xinfang.accounts.role_codes import prime
 
         # live(), its clock condition added per call to the look-up built once.
-        token = (
-            _token_lookup()
-            .filter(key_hash=_hash_token(raw), expires_at__gt=timezone.now())
-            .first()
-        )
+        token = _token_lookup().filter(key_hash=_hash_token(raw), expires_at__gt=timezone.now()).first()
         if token is not None:
             prime(token.user, token.joined_role_codes)
         return token
