@@ -131,6 +131,18 @@ def test_revoked_token_is_refused(client, clerk_token):
     assert_problem(client.get("/api/v1/me", headers=bearer(clerk_token)), 401)
 
 
+@pytest.mark.parametrize("change", ["expires_at", "revoked_at"])
+def test_a_token_that_worked_is_refused_once_expired_or_revoked(client, clerk_token, change):
+    # The look-up's queryset is built once per process: the clock must be read per request.
+    assert client.get("/api/v1/me", headers=bearer(clerk_token)).status_code == 200
+    past = timezone.now() - timedelta(seconds=1)
+    ApiToken.objects.update(**{change: past})
+    assert_problem(client.get("/api/v1/me", headers=bearer(clerk_token)), 401)
+    if change == "expires_at":
+        ApiToken.objects.update(expires_at=timezone.now() + timedelta(seconds=5))
+        assert client.get("/api/v1/me", headers=bearer(clerk_token)).status_code == 200
+
+
 def test_token_of_a_deactivated_user_is_refused(client, demo_org, clerk_token):
     users, _units = demo_org
     users["clerk"].is_active = False
