@@ -136,9 +136,13 @@ def main() -> None:
             # off on a scratch server): without statistics the repeat look-up of every
             # registration walks all petitions (~0.5 s each at 10⁵). SQLite never
             # analyzes by itself, so it is left as a deployment would have it.
+            # VACUUM too: autovacuum would also have set the visibility map of the rows the
+            # fill wrote. Without it no index-only scan skips the table, and every home and
+            # queue count visits the rows: at 10⁶ the clerk's home took 870 ms instead of
+            # about 60 (round 8, docs/benchmarks.md).
             started = time.perf_counter()
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+                cursor.execute("VACUUM ANALYZE")
             bulk["analyze_seconds"] = round(time.perf_counter() - started, 1)
 
     batch_seconds: list[tuple[int, float]] = []  # (petitions, seconds) per batch
