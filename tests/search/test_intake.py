@@ -192,3 +192,26 @@ def test_the_candidates_sharing_most_bands_are_kept(demo_org, monkeypatch, djang
     with django_assert_num_queries(2):
         found = find_similar(users["clerk"], title="电梯停运", content=text, requests="修电梯")
     assert found[0].petition.pk == copy.pk and found[0].score == 1.0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("exact", "repeat"), [(0.49996, False), (0.5, True)])
+def test_a_repeat_is_decided_by_the_exact_score_not_the_rounded_one(demo_org, monkeypatch, exact, repeat):
+    # 0.49996 is shown as 0.5 (three decimals) but is below REPEAT_SCORE: not a repeat.
+    import numpy as np
+
+    from xinfang.search import similarity
+
+    users, _units = demo_org
+    earlier = _reg(users, seed=6, title="电梯停运", content=LIFT)
+    person = earlier.petitioners.first()
+    monkeypatch.setattr(similarity, "codes_jaccard", lambda query, stored: np.full(len(stored), exact))
+    found = similarity.find_similar(
+        users["clerk"],
+        title="电梯停运",
+        content=LIFT,
+        petitioners=[{"name": person.name, "id_number": person.id_number}],
+    )
+    assert [(s.petition.pk, s.score, s.same_petitioner, s.repeat) for s in found] == [
+        (earlier.pk, 0.5, True, repeat)
+    ]

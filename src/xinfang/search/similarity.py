@@ -381,9 +381,9 @@ def find_similar(
         person = row[at] in same_person
         if score < MIN_SCORE and not person:
             continue
-        score = round(score, 3)
+        # A repeat by the exact score, shown rounded (as before the stored codes).
         repeat = person and score >= REPEAT_SCORE
-        kept.append((repeat, score, row[at], person, row))
+        kept.append((repeat, round(score, 3), row[at], person, row))
     kept.sort(key=lambda k: k[:3], reverse=True)
     # A model instance for the MAX_RESULTS shown only: on boilerplate-heavy data nearly all 200
     # candidates pass MIN_SCORE, and building every one was a few milliseconds (profiled).
