@@ -260,7 +260,7 @@ def on_created_in_bulk(sender, *, petitions, records=None, **kwargs) -> None:
         store_bands_many(chunk, fresh=True)
 
 
-# The columns the index reads (petition_bodies, band_rows): sealed data is never loaded.
+# The columns the index reads (petition_bodies, matter_rows): sealed data is never loaded.
 INDEXED_FIELDS = (
     "number",
     "title",

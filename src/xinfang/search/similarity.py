@@ -222,11 +222,6 @@ def matter_rows(petitions) -> tuple[list[tuple[int, int, int]], list[tuple[int, 
     return bands, [(p.pk, stored_codes(c)) for p, c in zip(petitions, codes, strict=True)]
 
 
-def band_rows(petitions) -> list[tuple[int, int, int]]:
-    """(petition id, band, key) rows of a batch of petitions."""
-    return matter_rows(petitions)[0]
-
-
 # One row per petition: replaced in place when the matter's text changes (both databases know
 # ON CONFLICT … DO UPDATE).
 SHINGLES_UPSERT = (
