@@ -32,6 +32,7 @@ from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Max
 from django.db.models.expressions import RawSQL
 from django.utils.translation import get_language
+from psycopg.pq import TransactionStatus
 
 from xinfang.accounts.models import Unit
 from xinfang.audit.access import record
@@ -298,7 +299,13 @@ def _stream(queryset) -> Iterator[tuple]:
         sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
     except EmptyResultSet:  # a reader who may see no petition (visible_to: none())
         return
-    with connections[queryset.db].cursor() as cursor:
+    database = connections[queryset.db]
+    with database.cursor() as cursor:
+        # Closed early, the stream cancels its statement when the server is still computing
+        # it; inside a transaction (a caller's transaction.atomic) the cancelled statement
+        # would abort the whole transaction. A savepoint keeps the failure to this statement.
+        # Outside one (the download views) there is no savepoint and nothing to keep.
+        savepoint = database.savepoint()
         # Logged as Django logs its own statements when it logs them (DEBUG, tests capturing
         # the queries), the time up to the last row.
         logged = cursor.debug_sql(sql, params) if isinstance(cursor, CursorDebugWrapper) else nullcontext()
@@ -308,6 +315,10 @@ def _stream(queryset) -> Iterator[tuple]:
                 yield from rows
             finally:
                 rows.close()  # cancels the statement if the reader stopped early
+                if savepoint and database.connection.info.transaction_status == TransactionStatus.INERROR:
+                    database.savepoint_rollback(savepoint)
+                elif savepoint:
+                    database.savepoint_commit(savepoint)
 
 
 def _records_chunked(user, filters: PetitionFilters) -> Iterator[tuple]:
