@@ -336,6 +336,8 @@ DROP TABLE IF EXISTS pg_temp.reports_first_due;
 CREATE TEMP TABLE reports_first_due AS
     SELECT petition_id, min(due_at) AS first_due FROM petitions_deadline WHERE {RUNNING} AND {only}
     GROUP BY petition_id;
+ALTER TABLE reports_first_due ADD PRIMARY KEY (petition_id);
+ANALYZE reports_first_due;
 """  # noqa: S608
 
 
