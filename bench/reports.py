@@ -65,6 +65,7 @@ def options():
     parser.add_argument("--export-rows", type=int, default=0, help="export only the newest N petitions")
     parser.add_argument("--formats", default="xlsx,csv", help="ledger formats to export")
     parser.add_argument("--no-statistics", action="store_true")
+    parser.add_argument("--out", type=Path, default=None, help="the results file (bench/results/ by default)")
     args = parser.parse_args()
     if args.existing and "--import-rows" not in sys.argv:
         args.import_rows = 0
@@ -72,11 +73,13 @@ def options():
 
 
 def existing_environment() -> tuple[dict, str]:
-    """The database named by DATABASE_URL, untouched; a data directory of our own."""
+    """The database named by DATABASE_URL, not filled (only --import-rows writes to it); a data
+    directory of our own. bench/run.py calls this on the database it has just measured."""
     url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres") or not os.environ.get("XINFANG_SECRET_KEY"):
-        sys.exit("--existing needs DATABASE_URL (PostgreSQL) and the database's XINFANG_SECRET_KEY")
-    data = ROOT / "var" / "bench-reports-existing"
+    if not url.startswith(("postgres", "sqlite")) or not os.environ.get("XINFANG_SECRET_KEY"):
+        sys.exit("--existing needs DATABASE_URL and the database's XINFANG_SECRET_KEY")
+    kind = "postgresql" if url.startswith("postgres") else "sqlite"
+    data = ROOT / "var" / f"bench-reports-existing-{kind}"
     shutil.rmtree(data, ignore_errors=True)
     (data / "static").mkdir(parents=True)
     env = {
@@ -86,7 +89,7 @@ def existing_environment() -> tuple[dict, str]:
         "XINFANG_ALLOWED_HOSTS": "testserver,127.0.0.1",
         "DJANGO_SETTINGS_MODULE": "xinfang.settings",
     }
-    return env, "postgresql-existing"
+    return env, f"{kind}-existing"
 
 
 def environment() -> tuple[dict, str]:
@@ -222,9 +225,10 @@ def export_stage(fmt: str, limit: int) -> None:
     clerk = User.objects.get(username="clerk")
     target = Path(os.environ["XINFANG_DATA_DIR"]) / f"ledger.{fmt}"
     params = {}
-    if limit:
-        oldest = petition_list(clerk, parse_filters({})).values_list("received_at", flat=True)[limit - 1]
-        params["received_after"] = timezone.localdate(oldest).isoformat()
+    # Fewer petitions than the limit: the whole ledger.
+    oldest = petition_list(clerk, parse_filters({})).values_list("received_at", flat=True)[limit - 1 : limit]
+    if limit and oldest:
+        params["received_after"] = timezone.localdate(oldest[0]).isoformat()
     started = time.perf_counter()
     rows = ledger_cells(clerk, parse_filters(params))
     if fmt == "csv":
@@ -412,7 +416,7 @@ def main() -> None:
     print(json.dumps(result), flush=True)
     if args.stage == "import":
         result["import"] = import_stage(args.import_rows, args.row_by_row)
-        finish(result, env, kind, existing=args.existing)
+        finish(result, env, kind, existing=args.existing, out=args.out)
         return
     if not args.no_statistics:
         result["statistics"] = time_statistics(args.requests)
@@ -438,16 +442,20 @@ def main() -> None:
         print(json.dumps(result[f"export_{fmt}"]), flush=True)
     if args.import_rows:
         result["import"] = import_stage(args.import_rows, args.row_by_row)
-    finish(result, env, kind, existing=args.existing)
+    finish(result, env, kind, existing=args.existing, out=args.out)
 
 
-def finish(result: dict, env: dict, kind: str, *, existing: bool = False) -> None:
+def finish(result: dict, env: dict, kind: str, *, existing: bool = False, out: Path | None = None) -> None:
     result["load_after"] = os.getloadavg()
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"reports-{kind}{'-import' if 'statistics' not in result else ''}.json").write_text(
-        json.dumps(result, indent=2)
-    )
+    if out is None:
+        out = (
+            ROOT
+            / "bench"
+            / "results"
+            / f"reports-{kind}{'-import' if 'statistics' not in result else ''}.json"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     if env.get("DATABASE_URL") and not existing:
         from django.db import connections

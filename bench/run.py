@@ -102,6 +102,19 @@ def options() -> argparse.Namespace:
         help="measured requests per page in bench/pages.py (0: skip it)",
     )
     parser.add_argument(
+        "--reports-rows",
+        type=int,
+        default=int(os.environ.get("BENCH_REPORTS_ROWS") or (500 if quick else 100_000)),
+        help="bench/reports.py on each database after the pages: a ledger export of the newest N "
+        "petitions and an import of N rows (0: skip it)",
+    )
+    parser.add_argument(
+        "--reports-requests",
+        type=int,
+        default=int(os.environ.get("BENCH_REPORTS_REQUESTS") or (1 if quick else 20)),
+        help="measured rounds per statistics query in bench/reports.py",
+    )
+    parser.add_argument(
         "--fresh",
         action="store_true",
         default=os.environ.get("BENCH_PREPARED", "") == "0",
@@ -344,9 +357,46 @@ def bench_database(kind: str, args, pg_url: str) -> dict:
             check=True,
         )
         result["pages"] = json.loads(pages.stdout)
+    if args.reports_rows:
+        result["reports"] = run_reports(args, env, data_dir / "reports.json")
     if kind == "postgresql" and os.environ.get("BENCH_KEEP") != "1":
         drop_postgres(pg_url)
     return result
+
+
+def run_reports(args, env: dict, out: Path) -> dict:
+    """Issue 12's figures on the database just measured, last because its import adds rows:
+    the statistics page and API, a ledger export of the newest `reports_rows` petitions (time,
+    the exporting process's peak RSS) and an import of as many rows. On the same database
+    rather than one of bench/reports.py's own, which would be a second fill of the same size
+    (at 10⁶ as long as this run's). `make bench-reports` still fills its own."""
+    rows = str(args.reports_rows)
+    print(
+        f"[statistics, a ledger export of {args.reports_rows:,} rows and an import of as many, "
+        "bench/reports.py …]",
+        flush=True,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "reports.py"),
+            "--existing",
+            "--requests",
+            str(args.reports_requests),
+            "--export-rows",
+            rows,
+            "--import-rows",
+            rows,
+            "--row-by-row",
+            "0",
+            "--out",
+            str(out),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    return json.loads(out.read_text(encoding="utf-8"))
 
 
 def table(results: dict) -> str:
@@ -410,6 +460,26 @@ def table(results: dict) -> str:
             )
     if first_pages:
         row("web worker peak RSS MB (pages)", lambda r: f"{r['pages']['peak_rss_mb']:.0f}")
+    for label in ("api", "page", "standard_report"):
+        row(
+            f"statistics {label}: p50 / p95 ms",
+            lambda r, n=label: "{p50_ms:.0f} / {p95_ms:.0f}".format(**r["reports"]["statistics"][n]),
+        )
+    for fmt in ("xlsx", "csv"):
+        row(
+            f"ledger export {fmt}: rows, s, peak RSS MB",
+            lambda r, f=fmt: "{rows:,} / {seconds:.1f} / {peak_rss_mb:.0f}".format(
+                **r["reports"][f"export_{f}"]
+            ),
+        )
+    row(
+        "ledger import: rows, dry run s, import s (CPU s)",
+        lambda r: (
+            "{created:,} / {dry_run_seconds:.1f} / {import_seconds:.1f} ({import_cpu_seconds:.1f})".format(
+                **r["reports"]["import"]
+            )
+        ),
+    )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     lines.insert(1, "-" * len(lines[0]))

@@ -54,6 +54,14 @@ def test_bench_quick_mode_runs(tmp_path):
     assert set(sqlite["pages"]["personas"]) == {"clerk", "secgen", "deputy", "housing"}
     assert sqlite["pages"]["personas"]["clerk"]["home"]["status"] == 200
     assert sqlite["pages"]["peak_rss_mb"] > 0 and "web worker peak RSS" in done.stdout
+    # Issue 12's figures on the same database (bench/reports.py --existing): quick mode exports
+    # the newest 500 petitions, here all 38 of them, and imports 500 rows.
+    reports = sqlite["reports"]
+    assert reports["petitions"] == 38 and reports["database"] == "sqlite-existing"
+    assert {"api", "page", "standard_report"} <= set(reports["statistics"])
+    assert reports["export_xlsx"]["rows"] == reports["export_csv"]["rows"] == 38
+    assert reports["import"]["created"] == 500 and reports["import"]["errors"] == 0
+    assert "ledger import: rows" in done.stdout
     assert "token" not in json.dumps(results)  # the API token is not written out
 
 

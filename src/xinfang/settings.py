@@ -265,6 +265,9 @@ NUMBER_PREFIX = env_match(
     "XINFANG_NUMBER_PREFIX", "XF", r"[A-Za-z0-9_]{1,10}", "1-10 ASCII letters, digits or underscores"
 )
 OFFICE_NAME = env_str("XINFANG_OFFICE_NAME", "")
+# PostgreSQL: a registration's COMMIT releases the year's number before the disk's flush, and
+# the registration waits for the disk afterwards, before answering (petitions/numbering.py).
+NUMBER_RELEASE_BEFORE_FLUSH = env_bool("XINFANG_NUMBER_RELEASE_BEFORE_FLUSH", True)
 
 # --- Audit ----------------------------------------------------------------------
 # The access log is kept at least 184 days (six months, Cybersecurity Law Art. 21).

@@ -4,7 +4,10 @@ reading the petition back.
 
 Counted as Django sees them inside the test's transaction: the registering
 transaction is a SAVEPOINT/RELEASE pair here (BEGIN/COMMIT, uncounted, in
-production), so a deployment issues two statements fewer than pinned.
+production), so a deployment issues two statements fewer than pinned, plus, on
+PostgreSQL, the wait for the disk after the COMMIT (numbering.py), which a test
+transaction never reaches (tests/concurrency/test_number_release.py pins it): one
+fewer in all.
 """
 
 from __future__ import annotations
@@ -76,7 +79,9 @@ PLAIN = [
     "event",  # INSERT petition.registered (its state digest computed in memory)
     *CHAIN_HEAD,  # INSERT its chain head (a new chain: no read, no update_or_create)
     *CHAIN_COUNT,  # the sealed count of chains goes up by one
-    "release",  # the transaction ends (COMMIT in production): the lock ends here
+    "release",  # the transaction ends (COMMIT in production): the lock ends here, before
+    # the disk's wait on PostgreSQL (one more statement after the COMMIT, not run in a test
+    # transaction: numbering.py, tests/concurrency/test_number_release.py)
     "access log",  # the unmasked petitioners in the answer are logged (DESIGN.md §5)
 ]
 # A visit about two departments and a named official, by people who came before:
@@ -198,6 +203,24 @@ def test_the_number_is_taken_last(api, demo_org):
     # Nothing before the lock reads or writes audit rows, and nothing in it reads petitions.
     assert not any("audit_" in s for s in sql[:start])
     assert not any('FROM "petitions_' in s for s in sql[start + 1 : end])
+
+
+def test_the_idempotency_key_is_claimed_before_the_number(api, demo_org):
+    # The key's row is written right after the petition's, outside the number's lock: a retry
+    # racing the first request waits on the key's unique index, not in the number's queue, and
+    # never takes a number (tests/concurrency/test_numbering.py races five of them).
+    gen = generator(47)
+    _post(api, _plain(gen))
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post("/api/v1/petitions", _plain(gen), format="json", HTTP_IDEMPOTENCY_KEY="k-47")
+    assert response.status_code == 201, response.content
+    sql = [q["sql"] for q in queries.captured_queries]
+    # The two statements a key costs: the look-up of an earlier request, the claim.
+    assert len(sql) == len(PLAIN) + 2, "\n".join(s[:120] for s in sql)
+    claim = next(i for i, s in enumerate(sql) if s.startswith('INSERT INTO "petitions_idempotencykey"'))
+    number = next(i for i, s in enumerate(sql) if "numbersequence" in s and "UPDATE" in s[:40])
+    petition = next(i for i, s in enumerate(sql) if s.startswith('INSERT INTO "petitions_petition"'))
+    assert petition < claim < number
 
 
 def test_the_search_document_carries_the_number(api, demo_org):

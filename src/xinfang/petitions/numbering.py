@@ -13,6 +13,11 @@ the petition and counts the new chain: `then`), the search index's copy of the n
 the event with its chain head and the count's seal (one more statement on PostgreSQL),
 and the commit (docs/benchmarks.md: the lock once covered 21 of 25 ms and capped
 registrations near 46/s).
+
+On PostgreSQL the commit itself no longer holds the lock while it waits for the disk
+(`release_before_flush`, below): the registering transaction's COMMIT returns, and the row
+is released, as soon as its commit record is written; the registration then waits for the
+disk, outside the lock, before anything is answered or sent.
 """
 
 from __future__ import annotations
@@ -63,13 +68,66 @@ _INCREMENT_INTO_PETITION = (
     f'WITH "n" AS ({_INCREMENT}){{then}} '  # noqa: S608
     f'UPDATE "{Petition._meta.db_table}" SET "serial" = "n"."last", '
     '"number" = %s || lpad("n"."last"::text, greatest(6, length("n"."last"::text)), \'0\') '
-    f'FROM "n"{{join}} WHERE "{Petition._meta.db_table}"."id" = %s RETURNING "n"."last"{{value}}'
+    f'FROM "n"{{join}} WHERE "{Petition._meta.db_table}"."id" = %s RETURNING "n"."last"{{value}}{{release}}'
 )
 # The name of the number's WITH item, for a `then` step that must wait for it.
 TAKEN = '"n"'
 
+# --- Releasing the number before the disk's wait (PostgreSQL) ---------------------------------
+# A COMMIT waits for its WAL to reach the disk (one fdatasync: 2-10 ms on this machine's disk,
+# more when others write) and only then releases the transaction's row locks, so the year's
+# number stayed locked for that wait too: registrations queued one disk flush apart, whatever
+# the cores. Instead, the statement that takes the number also sets `synchronous_commit = off`
+# for this transaction only (set_config(..., true): undone with the transaction, or with the
+# savepoint it was set in if that rolls back), so the COMMIT releases the row once its commit
+# record is in the WAL; then, before any other on_commit callback and before the service
+# returns, one more statement waits for the disk: a transactional logical message, whose own
+# (synchronous) commit flushes the WAL up to itself, and so past the registration's commit
+# record, written before it. Nothing is answered, sent or enqueued before the registration is
+# on disk, as before.
+#
+# Numbers stay gapless and in order through a crash: the WAL is one sequence, a later
+# registration's commit record follows this one's, and recovery replays a prefix of it, so a
+# registration survives only if every earlier number survives too; the same holds for anything
+# written after it that depends on it (its commit waits for the disk, past this record).
+# What changes: for the few milliseconds of that wait, other sessions on the primary (not the
+# replicas, which only receive flushed WAL) can already read the registration; if the server
+# crashes in those milliseconds, it is lost with its number, which the next registration takes
+# again, although nobody was told it was registered. XINFANG_NUMBER_RELEASE_BEFORE_FLUSH=0
+# keeps the lock through the disk's wait (docs/configuration.md).
+_RELEASE = ", set_config('synchronous_commit', 'off', true)"
+# A logical message (empty, prefix "xinfang.durable") is WAL that any role may write; the
+# transaction that writes it commits synchronously, which flushes the WAL through it.
+_DURABLE = "SELECT pg_logical_emit_message(true, 'xinfang.durable', '')"
 
-def _increment_into(prefix: str, year: int, petition_id: int, then) -> tuple[int | None, object]:
+
+def release_before_flush() -> bool:
+    """Whether registration's COMMIT releases the number before the disk's wait (above)."""
+    return connection.vendor == "postgresql" and settings.NUMBER_RELEASE_BEFORE_FLUSH
+
+
+def wait_until_durable() -> None:
+    """Return once everything committed on this connection so far is on disk (PostgreSQL,
+    autocommit): after a COMMIT that did not wait for it, and before answering with what a
+    registration that may still be in that wait wrote (an Idempotency-Key's replay)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DURABLE)
+
+
+def _durable_before_callbacks() -> None:
+    """The wait for the disk as the transaction's FIRST on_commit callback (callbacks run in
+    order right after the COMMIT, before the outermost atomic block returns), so that
+    notifications and tasks registered earlier in the transaction leave after it too. As
+    transaction.on_commit stores a callback, with the savepoints it belongs to: a rollback
+    to one of them drops it, as it undoes the setting."""
+    if any(func is wait_until_durable for _sids, func, _robust in connection.run_on_commit):
+        return  # a second number in the same transaction: one wait covers both
+    connection.run_on_commit.insert(0, (set(connection.savepoint_ids), wait_until_durable, False))
+
+
+def _increment_into(
+    prefix: str, year: int, petition_id: int, then, release: bool
+) -> tuple[int | None, object]:
     if connection.vendor != "postgresql":
         serial = _increment(prefix, year)
         if serial is not None:
@@ -82,6 +140,7 @@ def _increment_into(prefix: str, year: int, petition_id: int, then) -> tuple[int
         then=f', "then" AS ({then_sql})' if then else "",
         join=' LEFT JOIN "then" ON TRUE' if then else "",
         value=', "then".*' if then else "",
+        release=_RELEASE if release else "",
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [1, prefix, year, *then_params, f"{prefix}-{year}-", petition_id])
@@ -91,9 +150,12 @@ def _increment_into(prefix: str, year: int, petition_id: int, then) -> tuple[int
     return row[0], (row[1] if then else None)
 
 
-def _take(year: int, count: int, petition_id: int | None = None, then=None) -> tuple[int, object]:
+def _take(
+    year: int, count: int, petition_id: int | None = None, then=None, release: bool = False
+) -> tuple[int, object]:
     """The last of `count` consecutive serials just taken for `year` (with `petition_id`, one
-    serial, also written into that petition, and the value of the `then` step)."""
+    serial, also written into that petition, and the value of the `then` step; with `release`,
+    this transaction's COMMIT will not wait for the disk, and its first callback will)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("numbers must be allocated inside the registering transaction")
     prefix = settings.NUMBER_PREFIX
@@ -101,7 +163,7 @@ def _take(year: int, count: int, petition_id: int | None = None, then=None) -> t
     def take():
         if petition_id is None:
             return _increment(prefix, year, count), None
-        return _increment_into(prefix, year, petition_id, then)
+        return _increment_into(prefix, year, petition_id, then, release)
 
     last, value = take()
     if last is None:
@@ -110,6 +172,8 @@ def _take(year: int, count: int, petition_id: int | None = None, then=None) -> t
             [NumberSequence(prefix=prefix, year=year, last=0)], ignore_conflicts=True
         )
         last, value = take()
+    if release:
+        _durable_before_callbacks()
     return last, value
 
 
@@ -125,8 +189,13 @@ def allocate_number(year: int, petition_id: int | None = None, *, then=None) -> 
     `AND EXISTS (SELECT FROM "n")`) so that its lock is always taken after the number's, the
     order every other writer keeps. Its value is None when it found no row, and always on SQLite
     (whose transaction holds the write lock from its start, so nothing is gained there): the
-    caller then does the step itself."""
-    serial, value = _take(year, 1, petition_id, then if petition_id is not None else None)
+    caller then does the step itself.
+
+    With `petition_id`, on PostgreSQL (unless XINFANG_NUMBER_RELEASE_BEFORE_FLUSH=0), the
+    transaction's COMMIT releases the number without waiting for the disk and its first
+    on_commit callback waits instead (`release_before_flush`, above)."""
+    release = petition_id is not None and release_before_flush()
+    serial, value = _take(year, 1, petition_id, then if petition_id is not None else None, release)
     return format_number(settings.NUMBER_PREFIX, year, serial), serial, value
 
 

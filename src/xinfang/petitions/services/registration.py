@@ -31,7 +31,13 @@ from xinfang.petitions.models import (
     Petitioner,
     ReceptionRecord,
 )
-from xinfang.petitions.numbering import TAKEN, allocate_number, provisional_number
+from xinfang.petitions.numbering import (
+    TAKEN,
+    allocate_number,
+    provisional_number,
+    release_before_flush,
+    wait_until_durable,
+)
 from xinfang.petitions.services.checks import RegistrationInput, check_registration
 from xinfang.petitions.services.reach import ensure_reachable
 
@@ -85,11 +91,9 @@ def register_petition(
             return existing, False
     try:
         with transaction.atomic():
-            petition = _create(ctx, data)
-            if idempotency_key:
-                IdempotencyKey.objects.create(
-                    user=ctx.actor, key=idempotency_key, fingerprint=request_fingerprint, petition=petition
-                )
+            petition = _create(
+                ctx, data, idempotency_key=idempotency_key, request_fingerprint=request_fingerprint
+            )
     except IntegrityError:
         # Two requests with one key raced: the other committed first; answer as it did.
         existing = _replay(ctx.actor, idempotency_key, request_fingerprint) if idempotency_key else None
@@ -105,6 +109,10 @@ def _replay(user, key: str, request_fingerprint: str) -> Petition | None:
         return None
     if request_fingerprint and record.fingerprint and record.fingerprint != request_fingerprint:
         raise IdempotencyMismatch()
+    if release_before_flush():
+        # The first request may still be waiting for the disk after its COMMIT (numbering.py):
+        # its petition is not answered for before it is on disk, here either.
+        wait_until_durable()
     return record.petition
 
 
@@ -113,17 +121,21 @@ class IdempotencyMismatch(Conflict):
     default_message = _("This Idempotency-Key was already used for a different petition.")
 
 
-def _create(ctx: Context, data: RegistrationInput) -> Petition:
+def _create(
+    ctx: Context, data: RegistrationInput, *, idempotency_key: str = "", request_fingerprint: str = ""
+) -> Petition:
     """Write the registration, then take the number LAST.
 
     The number's row lock lasts until commit (numbering.py), so everything that does
-    not need the number is written first, under a provisional number: the petition, its
-    parties, the reception record, repeat links, clocks and the search index (sent
-    `petition_text_changed` now, `petition_numbered` once the number is known). Inside
-    the lock: the number (written into the petition by the same statement on
+    not need the number is written first, under a provisional number: the petition, the
+    Idempotency-Key's claim, its parties, the reception record, repeat links, clocks and the
+    search index (sent `petition_text_changed` now, `petition_numbered` once the number is
+    known). Inside the lock: the number (written into the petition by the same statement on
     PostgreSQL, with the count of chains), then the index's copy of it, the event, its
-    chain head and the count's seal in one statement. The event's state digest is computed from the rows written here, not read
-    back (audit_state.describe_written). Whatever the service read or wrote stays on the
+    chain head and the count's seal in one statement, then the COMMIT, which on PostgreSQL
+    releases the row before the disk's wait (numbering.py: the wait comes after it). The
+    event's state digest is computed from the rows written here, not read back
+    (audit_state.describe_written). Whatever the service read or wrote stays on the
     returned petition (the 201 answer is built from it, `petition_from_registration`)."""
     now = timezone.now()
     year = now.astimezone(office_tz()).year
@@ -134,6 +146,13 @@ def _create(ctx: Context, data: RegistrationInput) -> Petition:
     clocks = registration_deadlines(petition)
     petition.next_due_at = derived.running_due(clocks)
     petition.save(force_insert=True)
+    if idempotency_key:
+        # Claimed first, before the number: a second request with the same key waits here on the
+        # key's unique index (not in the number's queue) until this one ends, then fails into a
+        # replay without ever taking a number (register_petition).
+        IdempotencyKey.objects.create(
+            user=ctx.actor, key=idempotency_key, fingerprint=request_fingerprint, petition=petition
+        )
     petitioners, involved_units, involved_persons = _write_parties(petition, data)
     if data.involved_units or data.involved_persons:
         # Only an involvement can hide a petition from the office staff who registered it
