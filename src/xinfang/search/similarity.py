@@ -15,11 +15,13 @@ the caller may see are ever returned.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Q
 
 from xinfang.search.models import MatterBand, MatterShingles
@@ -302,9 +304,35 @@ def _person_matches(user, petitioners: list[dict]) -> set[int]:
     return found
 
 
+_PACKED_ID_BITS = 58  # most_shared: (shares, id) in one int64 while ids stay below 2**58
+_PACKED_ID_LIMIT = 1 << _PACKED_ID_BITS
+
+
+def most_shared(ids: np.ndarray, limit: int) -> set[int]:
+    """The `limit` petitions occurring most often in `ids` (one occurrence per band shared with
+    the query), ties broken by the higher id: what `GROUP BY petition_id ORDER BY COUNT(*) DESC,
+    petition_id DESC LIMIT limit` keeps, counted with numpy. The ids may come in any order."""
+    ids = np.sort(np.asarray(ids, dtype=np.int64), kind="stable")
+    if not len(ids) or limit <= 0:
+        return set()
+    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    petitions = ids[starts]
+    shared = np.diff(np.append(starts, len(ids)))
+    if len(petitions) <= limit:
+        return set(petitions.tolist())
+    if petitions[0] >= 0 and petitions[-1] < _PACKED_ID_LIMIT and shared.max() < 32:
+        # (shared, id) packed into one integer (at most BANDS = 16 shares, ids below 2**58):
+        # one partition instead of a sort of every petition met.
+        packed = (shared << _PACKED_ID_BITS) | petitions
+        best = np.partition(packed, len(packed) - limit)[-limit:]
+        return set((best & (_PACKED_ID_LIMIT - 1)).tolist())
+    return set(petitions[np.lexsort((petitions, shared))[-limit:]].tolist())
+
+
 def _band_candidates(keys: list[tuple[int, int]], exclude=None) -> set[int]:
-    """Ids of the MAX_CANDIDATES petitions sharing the most bands with the text: 16 probes of
-    the (band, key, petition) index, read without the table (an index-only scan).
+    """Ids of the MAX_CANDIDATES petitions sharing the most bands with the text (ties: the
+    newest): 16 probes of the (band, key, petition) index, read without the table (an
+    index-only scan).
 
     The read policy is applied after, to these few ids (find_similar reads them through
     visible_to). Checking it inside this query made the database test every colliding row
@@ -312,7 +340,12 @@ def _band_candidates(keys: list[tuple[int, int]], exclude=None) -> set[int]:
     (4,488 rows of 2,031 petitions for one text at 100,000 petitions, 128 ms). Sharing more
     bands means a higher Jaccard more likely, so the best candidates are kept rather than the
     lowest ids. A caller behind the firewall may thus see fewer than MAX_CANDIDATES scored,
-    never more than it may read."""
+    never more than it may read.
+
+    PostgreSQL returns the colliding petition ids as one bytea (8 bytes each, `int8send`) and
+    numpy counts them (most_shared): at 10⁶ petitions a look-up meets about 100,000 band rows
+    of 25,000 petitions, and the server's GROUP BY and sort of those took twice as long as the
+    probes themselves (docs/benchmarks.md, round 9). SQLite groups in the statement."""
     if not keys:
         return set()
     # (band, key) IN (VALUES …): one index-only probe per band. The same pairs as an OR of
@@ -322,15 +355,34 @@ def _band_candidates(keys: list[tuple[int, int]], exclude=None) -> set[int]:
     params: list[int] = [value for pair in keys for value in pair]
     other = ""
     if exclude is not None:
-        other, params = "AND petition_id <> %s ", [*params, exclude]
-    sql = (
-        f"SELECT petition_id FROM {MatterBand._meta.db_table} "  # noqa: S608 (our table, placeholders)
-        f"WHERE (band, key) IN (VALUES {pairs}) {other}"
-        "GROUP BY petition_id ORDER BY COUNT(*) DESC, petition_id DESC LIMIT %s"
-    )
+        other, params = "AND petition_id <> %s", [*params, exclude]
+    table = MatterBand._meta.db_table
+    where = f"WHERE (band, key) IN (VALUES {pairs}) {other}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, MAX_CANDIDATES])
+        if connection.vendor == "postgresql":
+            sql = f"SELECT string_agg(int8send(petition_id), '') FROM {table} {where}"  # noqa: S608 (our table, placeholders)
+            found = _binary_value(cursor, sql, params)
+            return most_shared(np.frombuffer(found or b"", dtype=">i8"), MAX_CANDIDATES)
+        cursor.execute(
+            f"SELECT petition_id FROM {table} {where} "  # noqa: S608 (our table, placeholders)
+            "GROUP BY petition_id ORDER BY COUNT(*) DESC, petition_id DESC LIMIT %s",
+            [*params, MAX_CANDIDATES],
+        )
         return {row[0] for row in cursor.fetchall()}
+
+
+def _binary_value(cursor, sql: str, params: list):
+    """PostgreSQL: the one value of `sql`, sent by the server in binary format: a bytea of
+    100,000 ids (800 kB) as raw bytes, not hex text decoded here (about 3 ms of this process's
+    CPU per look-up at 10⁶ petitions). Django's cursor binds on the client, which psycopg
+    cannot combine with binary results, so a psycopg cursor of the same connection (the same
+    transaction) runs it, logged as Django logs its own statements when it logs them."""
+    import psycopg
+
+    logged = cursor.debug_sql(sql, params) if isinstance(cursor, CursorDebugWrapper) else nullcontext()
+    with logged, connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
+        raw.execute(sql, params, binary=True)
+        return raw.fetchone()[0]
 
 
 # What a look-up reads of each candidate: the columns shown (intake.py) and the stored codes.
