@@ -14,9 +14,8 @@ class PetitionQuerySet(models.QuerySet):
         reader = self.reader(user)
         if reader is None:
             return self.none()
-        kind, _user_id, unit_ids = reader
         qs = self
-        if kind == "handler":
+        if reader[0] == "handler":
             # Handlers see what is assigned to their unit (or a unit above it, which
             # hands work down), and nothing that involves them.
             qs = qs.filter(self._assigned_to(user))
@@ -26,8 +25,9 @@ class PetitionQuerySet(models.QuerySet):
     def reader(user) -> tuple[str, int, tuple[int, ...]] | None:
         """Everything the read policy reads of `user`, as (kind, user id, unit ids): "office"
         for the office's roles, "handler" for a handling officer with a unit; the unit ids are
-        the user's unit and those above it. None for a reader who may read no petition. Two
-        users with the same reader get the same policy (PetitionManager.visible_to keeps it)."""
+        the user's unit and those above it. None for a reader who may read no petition. The
+        policy kept on a user object (PetitionManager.visible_to) is used again only while the
+        object's reader stays the one it was built for."""
         from xinfang.accounts.models import OFFICE_ROLES, Role
 
         if not getattr(user, "is_authenticated", False) or not user.is_active:
