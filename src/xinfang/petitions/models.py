@@ -11,7 +11,7 @@ from xinfang.core.choices import ChoiceLabels
 from xinfang.core.fields import EncryptedTextField
 from xinfang.petitions.choices import OPEN_STATUSES, TO_ARCHIVE_STATUSES, Channel, Status
 from xinfang.petitions.masking import MaskedCopyField
-from xinfang.petitions.querysets import PetitionQuerySet
+from xinfang.petitions.querysets import PetitionManager
 
 # In a fixed order: the partial indexes' condition must read the same in every migration.
 OPEN_STATUS_LIST = sorted(s.value for s in OPEN_STATUSES)
@@ -129,7 +129,7 @@ class Petition(ChoiceLabels, models.Model):
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
 
-    objects = PetitionQuerySet.as_manager()
+    objects = PetitionManager()
 
     class Meta:
         ordering = ["-received_at", "-id"]

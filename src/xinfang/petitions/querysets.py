@@ -11,21 +11,36 @@ class PetitionQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Petitions `user` may read. Deny by default: a user without a role that
         grants reading sees nothing, and `is_superuser` grants nothing."""
+        reader = self.reader(user)
+        if reader is None:
+            return self.none()
+        qs = self
+        if reader[0] == "handler":
+            # Handlers see what is assigned to their unit (or a unit above it, which
+            # hands work down), and nothing that involves them.
+            qs = qs.filter(self._assigned_to(user))
+        return qs._outside_firewall(user)
+
+    @staticmethod
+    def reader(user) -> tuple[str, int, tuple[int, ...]] | None:
+        """Everything the read policy reads of `user`, as (kind, user id, unit ids): "office"
+        for the office's roles, "handler" for a handling officer with a unit; the unit ids are
+        the user's unit and those above it. None for a reader who may read no petition. The
+        policy kept on a user object (PetitionManager.visible_to) is used again only while the
+        object's reader stays the one it was built for."""
         from xinfang.accounts.models import OFFICE_ROLES, Role
 
         if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return self.none()
+            return None
         if user.has_role(Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN):
             # 三员分立: an administrator reads no petition, whatever other role it was given.
-            return self.none()
+            return None
         if user.has_role(*OFFICE_ROLES):
-            return self._outside_firewall(user)
+            return ("office", user.pk, tuple(user.unit.ancestor_ids) if user.unit_id else ())
         if user.has_role(Role.HANDLER) and user.unit_id:
-            # Handlers see what is assigned to their unit (or a unit above it, which
-            # hands work down), and nothing that involves them.
-            return self.filter(self._assigned_to(user))._outside_firewall(user)
+            return ("handler", user.pk, tuple(user.unit.ancestor_ids))
         # Administrators never read petition content (三员分立).
-        return self.none()
+        return None
 
     @staticmethod
     def _assigned_to(user) -> Q:
@@ -124,3 +139,30 @@ class PetitionQuerySet(models.QuerySet):
         from xinfang.petitions.choices import OPEN_STATUSES
 
         return self.filter(status__in=OPEN_STATUSES)
+
+
+class PetitionManager(models.Manager.from_queryset(PetitionQuerySet)):
+    def visible_to(self, user):
+        """`Petition.objects.visible_to(user)`: the read policy built once per user object and
+        handed out as a fresh copy on each call.
+
+        A page asked for it up to six times (the home page's queues and counts, the header's
+        unread notifications), and putting its conditions together (three EXISTS for a handling
+        officer) cost 2,000–3,000 Python function calls each time. The request's user is loaded
+        for each request, so this lives no longer than the request; and it is kept together
+        with what it was built from (`reader`: the kind of reader, the user, their units), so a
+        user object whose roles or unit change gets a new one, exactly as rebuilding would.
+        The policy is conditions in SQL, evaluated by the database on each read: nothing read
+        from the tables is kept. `visible_to` on a queryset (not the manager) builds as before."""
+        reader = PetitionQuerySet.reader(user)
+        if reader is None:
+            return self.get_queryset().none()
+        kept = getattr(user, _KEPT_POLICY, None)
+        if kept is None or kept[0] != (reader, self._db):
+            kept = ((reader, self._db), self.get_queryset().visible_to(user))
+            setattr(user, _KEPT_POLICY, kept)
+        return kept[1].all()
+
+
+# The attribute of the user object that keeps its read policy (PetitionManager.visible_to).
+_KEPT_POLICY = "_petition_read_policy"

@@ -356,7 +356,9 @@ def list_page(user, filters: PetitionFilters, params, *, per_page: int, exact: b
     count, locate = list_count(user, filters, qs, cap=cap, deep=typed_deep(params, per_page))
     if cap is None:
         cap = count
-    sparse = Petition.objects.handled_ids(user) is not None  # a handler: their unit's few
+    # A handling officer (their units' few petitions among many) has their page's ids read first;
+    # whether the reader is one is all that is asked here, not their assignments' queryset.
+    sparse = Petition.objects.handler_unit_ids(user) is not None
     page = keyset_page(qs, params, per_page=per_page, count=count, cap=cap, locate=locate, sparse=sparse)
     return ListPage(page=page, cap=cap, order="")
 
