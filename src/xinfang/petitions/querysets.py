@@ -91,17 +91,10 @@ class PetitionQuerySet(models.QuerySet):
     def handler_unit_ids(user) -> list[int] | None:
         """For a handling officer, the units whose live assignments make a petition visible to
         them (their unit and the units above it): every petition `visible_to(user)` returns has
-        a live assignment to one of them. None for every other reader (the same cases as
-        visible_to, in its order)."""
-        from xinfang.accounts.models import OFFICE_ROLES, Role
-
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return None
-        if user.has_role(Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN) or user.has_role(*OFFICE_ROLES):
-            return None
-        if not (user.has_role(Role.HANDLER) and user.unit_id):
-            return None
-        return user.unit.ancestor_ids
+        a live assignment to one of them. None for every other reader. Read from `reader`, the
+        same decision visible_to takes, so the two cannot disagree on who is a handler."""
+        reader = PetitionQuerySet.reader(user)
+        return list(reader[2]) if reader is not None and reader[0] == "handler" else None
 
     def _outside_firewall(self, user):
         """Rule 4.3: without the petitions that involve the user's unit, a unit above it, or

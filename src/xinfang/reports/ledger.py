@@ -22,13 +22,11 @@ import io
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import nullcontext
 from datetime import datetime
 from itertools import islice
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
-from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Max
 from django.db.models.expressions import RawSQL
 from django.utils.translation import get_language
@@ -37,6 +35,7 @@ from psycopg.pq import TransactionStatus
 from xinfang.accounts.models import Unit
 from xinfang.audit.access import record
 from xinfang.core.csv_export import safe_cell
+from xinfang.core.logged import logged
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.masking import read_masked_copy
@@ -306,10 +305,9 @@ def _stream(queryset) -> Iterator[tuple]:
         # would abort the whole transaction. A savepoint keeps the failure to this statement.
         # Outside one (the download views) there is no savepoint and nothing to keep.
         savepoint = database.savepoint()
-        # Logged as Django logs its own statements when it logs them (DEBUG, tests capturing
-        # the queries), the time up to the last row.
-        logged = cursor.debug_sql(sql, params) if isinstance(cursor, CursorDebugWrapper) else nullcontext()
-        with logged:
+        # Recorded as Django records its own statements (core/logged.py), the time up to the
+        # last row.
+        with logged(cursor, sql, params):
             rows = cursor.cursor.stream(sql, params, size=CHUNK)
             try:
                 yield from rows

@@ -15,15 +15,14 @@ the caller may see are ever returned.
 from __future__ import annotations
 
 import re
-from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from django.db import connection
-from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Q
 
+from xinfang.core.logged import logged
 from xinfang.search.models import MatterBand, MatterShingles
 from xinfang.search.text import fold
 
@@ -376,11 +375,14 @@ def _binary_value(cursor, sql: str, params: list):
     100,000 ids (800 kB) as raw bytes, not hex text decoded here (about 3 ms of this process's
     CPU per look-up at 10⁶ petitions). Django's cursor binds on the client, which psycopg
     cannot combine with binary results, so a psycopg cursor of the same connection (the same
-    transaction) runs it, logged as Django logs its own statements when it logs them."""
+    transaction) runs it, recorded as Django records its own (core/logged.py)."""
     import psycopg
 
-    logged = cursor.debug_sql(sql, params) if isinstance(cursor, CursorDebugWrapper) else nullcontext()
-    with logged, connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
+    with (
+        logged(cursor, sql, params),
+        connection.wrap_database_errors,
+        psycopg.Cursor(connection.connection) as raw,
+    ):
         raw.execute(sql, params, binary=True)
         return raw.fetchone()[0]
 
