@@ -109,15 +109,19 @@ def main() -> None:
         try:
             with deferred_indexes() as deferred:
                 bulk = bulk_fill(args.bulk, gen=gen, actor=clerk, progress=progress)
+                if args.realistic:
+                    # Before the secondary indexes are built again: the spread rewrites every
+                    # petition row, and an index built afterwards costs less than keeping it.
+                    from bench.spread import spread
+
+                    started = time.perf_counter()
+                    spread_summary = spread()
+                    spread_summary["seconds"] = round(time.perf_counter() - started, 1)
                 started = time.perf_counter()
             bulk["deferred_indexes"] = len(deferred)
             bulk["index_build_seconds"] = round(time.perf_counter() - started, 1)
             if args.realistic:
-                from bench.spread import spread
-
-                started = time.perf_counter()
-                bulk["spread"] = spread()
-                bulk["spread"]["seconds"] = round(time.perf_counter() - started, 1)
+                bulk["spread"] = spread_summary
         finally:
             summary_sql.resume_session()
         started = time.perf_counter()
