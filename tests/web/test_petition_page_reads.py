@@ -94,6 +94,8 @@ def test_the_page_has_in_hand_what_each_relation_holds(drive, demo_org, client_f
         for name in RELATIONS:
             expected = sorted(getattr(fresh, name).values_list("pk", flat=True))
             assert sorted(row.pk for row in getattr(read, name).all()) == expected, (petition.status, name)
+        # A relation the statement did not ask about is never said to be empty: its reader reads.
+        assert has_rows(read, "petitioners") and has_rows(fresh, "supervisions")
         # The capabilities' relations: read by their panels only when the page found rows.
         assert has_rows(read, "supervisions") == Supervision.objects.filter(petition=petition).exists()
         assert (

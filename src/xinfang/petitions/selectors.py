@@ -120,7 +120,7 @@ def petition_detail(user, number: str, *, records: bool = False) -> Petition:
         _refuse(user, number)
     if records:
         present = {name for bit, name in enumerate(names) if petition.present & (1 << bit)}
-        petition.present_relations = frozenset(present)
+        petition.relations_with_rows = {name: name in present for name in names}
         for name in optional.keys() - present:
             _none_prefetched(petition, name)
         prefetch_related_objects(
@@ -170,8 +170,7 @@ def has_rows(petition: Petition, relation: str) -> bool:
     """Whether `relation` (a reverse relation of Petition, or repeat_of) has rows for this
     petition, as the petition page's statement found (petition_detail with `records`); True
     when that was not asked, so that the caller reads it."""
-    present = getattr(petition, "present_relations", None)
-    return present is None or relation in present
+    return getattr(petition, "relations_with_rows", {}).get(relation, True)
 
 
 def _relation_rows(name: str) -> tuple[str, str]:
