@@ -8,6 +8,7 @@ workflow. An unknown code still shows, as "who: code", rather than vanishing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 
@@ -63,13 +64,20 @@ def unit_name(unit_id) -> str:
     return Unit.objects.filter(pk=unit_id).values_list("name", flat=True).first() or str(unit_id)
 
 
-def describe_all(events: Iterable[Event]) -> list[tuple[Event, str]]:
-    """Each event with its sentence; the units the events name are read in one query."""
+def describe_all(
+    events: Iterable[Event], *, unit_names: dict[int, str] | None = None
+) -> list[tuple[Event, str]]:
+    """Each event with its sentence; the units the events name are read in one query, but for
+    those in `unit_names` (id -> name: units the caller has loaded already, such as the petition
+    page's assignments)."""
     from xinfang.accounts.models import Unit
 
     events = list(events)
     ids = set().union(*(_unit_ids(e.data) for e in events if isinstance(e.data, dict))) if events else set()
-    names = dict(Unit.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    known = unit_names or {}
+    names = {i: known[i] for i in ids if i in known}
+    if ids - names.keys():
+        names.update(Unit.objects.filter(pk__in=ids - names.keys()).values_list("pk", "name"))
     token = _unit_names.set(names)
     try:
         return [(e, describe(e)) for e in events]
@@ -77,17 +85,25 @@ def describe_all(events: Iterable[Event]) -> list[tuple[Event, str]]:
         _unit_names.reset(token)
 
 
-def status_change(event: Event) -> str:
-    """ "registered → proposed" for an event that moved the petition, else ""."""
+@functools.cache
+def _status_labels() -> dict:
+    """Each status's (lazy) label by its code. `Status.values` and `Status(code)` rebuilt a list
+    and an enum member for every event of a timeline (about 190 function calls each)."""
     from xinfang.petitions.choices import Status
 
+    return dict(Status.choices)
+
+
+def status_change(event: Event) -> str:
+    """ "registered → proposed" for an event that moved the petition, else ""."""
     data = event.data if isinstance(event.data, dict) else {}
     before, after = data.get("from"), data.get("to")
     if not event.action.startswith("petition.") or event.action == "petition.merged_in":
         return ""
-    if before == after or before not in Status.values or after not in Status.values:
+    labels = _status_labels()
+    if before == after or before not in labels or after not in labels:
         return ""
-    return _("Status: %(from)s → %(to)s") % {"from": Status(before).label, "to": Status(after).label}
+    return _("Status: %(from)s → %(to)s") % {"from": labels[before], "to": labels[after]}
 
 
 def describe(event: Event) -> str:

@@ -17,6 +17,7 @@ from xinfang.core.ids import parse_id
 from xinfang.deadlines.models import Supervision
 from xinfang.petitions.choices import OPEN_STATUSES
 from xinfang.petitions.models import Deadline, Petition
+from xinfang.petitions.selectors import has_rows
 
 STATES = ("overdue", "due_soon")
 SCOPES = ("mine", "unit", "all")
@@ -289,6 +290,8 @@ def may_see_outstanding(user) -> bool:
 
 
 def supervisions_of(petition) -> list[Supervision]:
+    if not has_rows(petition, "supervisions"):  # the petition page found none
+        return []
     return list(
         Supervision.objects.filter(petition=petition).select_related(
             "unit", "issued_by", "responded_by", "deadline"

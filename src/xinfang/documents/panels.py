@@ -12,6 +12,7 @@ from xinfang.documents.generation import may_generate, visible_documents
 from xinfang.documents.models import DeliveryMethod, PdfStatus
 from xinfang.documents.types import REGISTRY
 from xinfang.petitions.actors import Facts
+from xinfang.petitions.selectors import has_rows
 from xinfang.petitions.workflow_models import AssignmentStatus
 
 
@@ -51,7 +52,9 @@ def _offers(user, petition, facts):
 def panel_context(request, petition, *, errors=None, notice=None) -> dict:
     user = request.user
     facts = Facts(user, petition)
-    documents = list(visible_documents(user, petition).prefetch_related("deliveries"))
+    documents = []
+    if has_rows(petition, "official_documents"):  # the petition page's statement found some
+        documents = list(visible_documents(user, petition).prefetch_related("deliveries"))
     language = get_language() or "zh-hans"
     for document in documents:
         doc_type = REGISTRY.get(document.doc_type)

@@ -99,6 +99,13 @@ public_documents: Registry = Registry("public_documents")
 
 PanelRenderer = Callable[[Any, Any], str]
 
+# Rows a capability shows on the petition page, by the name of their relation to Petition (the
+# related_name of their ForeignKey): key -> relation name. The page asks in the petition's own
+# statement whether each has rows for the petition (issue 9: one EXISTS probe each instead of a
+# statement that finds nothing), and the capability skips its read when
+# ``selectors.has_rows(petition, relation)`` says there are none.
+petition_page_relations: Registry = Registry("petition_page_relations")
+
 # --- Issue 9 (performance): the home page's counts in one statement ------------------------
 # key -> callable(user) -> dict[name, QuerySet]: counts a capability shows on the home page,
 # each queryset already limited to what the user may see (visible_to). The home view counts

@@ -41,15 +41,19 @@ def _named(event) -> list[str]:
     return [n for n in found if isinstance(n, str)]
 
 
-def hide_hidden_references(user, events: Iterable) -> list:
+def hide_hidden_references(user, events: Iterable, *, visible: Iterable[str] = ()) -> list:
     """The events with every number the user may not read removed from their data
     (a list loses the item, a single reference becomes None). The rows are not
-    changed: only the in-memory copies the caller shows."""
+    changed: only the in-memory copies the caller shows. `visible`: numbers the caller
+    has already read through visible_to(user) in this request (the petition page's repeat
+    links); only the other numbers the events name are asked about."""
     events = list(events)
     named = {n for e in events for n in _named(e)}
     if not named:
         return events
-    allowed = visible_numbers(user, named)
+    allowed = named & set(visible)
+    if named - allowed:
+        allowed |= visible_numbers(user, named - allowed)
     for event in events:
         if not set(_named(event)) - allowed:
             continue

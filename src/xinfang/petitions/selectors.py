@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -13,13 +14,16 @@ from django.db.models import (
     F,
     Field,
     Func,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     prefetch_related_objects,
 )
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -84,51 +88,124 @@ def get_visible_petition(user, number: str, *, for_update: bool = False) -> Peti
 
 def petition_detail(user, number: str, *, records: bool = False) -> Petition:
     """One visible petition with everything its API answer shows, in a fixed number of
-    queries; with `records`, also the procedure's records the petition page shows."""
+    queries; with `records`, what the petition page shows: also the procedure's records and
+    the merged-into reference, and each relation that is often empty (_page_relations, and
+    those capabilities show: hooks.petition_page_relations) read only when it has rows, as
+    the petition's own statement finds (present_rows; has_rows then answers for each).
+
+    The petition is read by the primary key of the one visible petition with this number (a
+    subquery through visible_to), not with the read policy's conditions among its joins: planned
+    together, the policy's two anti-joins and the joined tables made a join order search of
+    seven or eight relations, 8-17 ms of PostgreSQL's planning on every view (issue 9, round
+    10); as a subquery the policy is planned on its own."""
     visible = Petition.objects.visible_to(user)
-    qs = (
-        visible.select_related("category", "first_responder", "superior_unit", "reception", "merged_into")
-        # References to other petitions pass the read policy too (references.py, Rule 4.3).
-        .annotate(merged_into_visible=Exists(visible.filter(pk=OuterRef("merged_into_id"))))
-        .prefetch_related(
-            Prefetch("petitioners", queryset=Petitioner.objects.order_by("position")),
-            Prefetch("involved_units", queryset=InvolvedUnit.objects.select_related("unit")),
-            Prefetch("involved_persons", queryset=InvolvedPerson.objects.select_related("unit", "user")),
-            Prefetch("deadlines", queryset=Deadline.objects.order_by("due_at")),
-            Prefetch("repeat_of", queryset=Petition.objects.visible_to(user).only("id", "number")),
-            Prefetch(
-                "assignments", queryset=Assignment.objects.select_related("unit", "handler").order_by("id")
-            ),
-            "attachments",
-        )
+    qs = Petition.objects.select_related(
+        "category", "first_responder", "superior_unit", "reception"
+    ).prefetch_related(
+        Prefetch("petitioners", queryset=Petitioner.objects.order_by("position")),
+        Prefetch("deadlines", queryset=Deadline.objects.order_by("due_at")),
     )
+    optional = _page_relations(user, records=records)
     if records:
-        # Whether each kind of record exists is asked in the petition's own statement; only the
-        # kinds that do are then read (a registered petition has none of the eight).
-        qs = qs.annotate(
-            **{
-                f"has_{name}": Exists(model.objects.filter(petition=OuterRef("pk")))
-                for name, (model, _lookups) in _PROCEDURE_RECORDS.items()
-            }
-        )
-    petition = qs.filter(number=number).first() if _plausible(number) else None
+        names = (*optional, *hooks.petition_page_relations.values())
+        qs = qs.annotate(present=present_rows(names))
+    else:
+        qs = qs.prefetch_related(*(lookup for lookups in optional.values() for lookup in lookups))
+    petition = None
+    if _plausible(number):
+        # Unordered (one row at most): `.first()` compiled the list's ordering for nothing.
+        found = qs.filter(pk=Subquery(visible.filter(number=number).order_by().values("pk"))).order_by()
+        petition = next(iter(found[:1]), None)
     if petition is None:
         _refuse(user, number)
     if records:
-        present = []
-        for name, (_model, lookups) in _PROCEDURE_RECORDS.items():
-            if getattr(petition, f"has_{name}"):
-                present += lookups
-            else:
-                _none_prefetched(petition, name)
-        prefetch_related_objects([petition], *present)
+        present = {name for bit, name in enumerate(names) if petition.present & (1 << bit)}
+        petition.relations_with_rows = {name: name in present for name in names}
+        for name in optional.keys() - present:
+            _none_prefetched(petition, name)
+        prefetch_related_objects(
+            [petition],
+            *(lookup for name, lookups in optional.items() if name in present for lookup in lookups),
+        )
+        # The petition it was merged into, by number only when the reader may see that one (a
+        # statement of its own, for merged petitions only: joined and tested in the petition's
+        # statement it cost every view a second petition row and the policy's subquery).
+        petition.merged_into_number = None
+        if petition.merged_into_id:
+            merged = visible.filter(pk=petition.merged_into_id).order_by().values_list("number", flat=True)
+            petition.merged_into_number = next(iter(merged), None)
+        # Numbers this reader may see, read through visible_to just now: its timeline need not
+        # ask about them again (visible_timeline).
+        seen = {petition.number, petition.merged_into_number, *(p.number for p in petition.repeat_of.all())}
+        petition.visible_references = (user, frozenset(seen - {None}))
     record("petition.view", object_type="petition", object_ref=petition.number, user=user)
     return petition
 
 
+def _page_relations(user, *, records: bool) -> dict[str, list]:
+    """The relations of a petition that are often empty, each with what is read of it (lookups
+    for prefetch_related_objects): no assignment before a petition is assigned, no party
+    involved, repeat link or attachment in most; with `records`, the eight kinds of procedure
+    record (a registered petition has none)."""
+    relations = {
+        "assignments": [
+            Prefetch(
+                "assignments", queryset=Assignment.objects.select_related("unit", "handler").order_by("id")
+            )
+        ],
+        # References to other petitions pass the read policy too (references.py, Rule 4.3).
+        "repeat_of": [Prefetch("repeat_of", queryset=Petition.objects.visible_to(user).only("id", "number"))],
+        "involved_units": [Prefetch("involved_units", queryset=InvolvedUnit.objects.select_related("unit"))],
+        "involved_persons": [
+            Prefetch("involved_persons", queryset=InvolvedPerson.objects.select_related("unit", "user"))
+        ],
+        "attachments": ["attachments"],
+    }
+    if records:
+        relations.update({name: lookups for name, (_model, lookups) in _PROCEDURE_RECORDS.items()})
+    return relations
+
+
+def has_rows(petition: Petition, relation: str) -> bool:
+    """Whether `relation` (a reverse relation of Petition, or repeat_of) has rows for this
+    petition, as the petition page's statement found (petition_detail with `records`); True
+    when that was not asked, so that the caller reads it."""
+    return getattr(petition, "relations_with_rows", {}).get(relation, True)
+
+
+def _relation_rows(name: str) -> tuple[str, str]:
+    """The table holding the rows of Petition's relation `name` and its column naming the petition."""
+    field = Petition._meta.get_field(name)
+    if field.many_to_many:  # repeat_of: its link table
+        return field.m2m_db_table(), field.m2m_column_name()
+    return field.related_model._meta.db_table, field.field.column
+
+
+@functools.cache
+def _present_sql(names: tuple[str, ...]) -> str:
+    qn = connection.ops.quote_name
+    petition = f"{qn(Petition._meta.db_table)}.{qn(Petition._meta.pk.column)}"
+    # Table and column names from the models' metadata, quoted; no value of a request in it.
+    return " + ".join(
+        f"CASE WHEN EXISTS (SELECT 1 FROM {qn(table)} WHERE {qn(table)}.{qn(column)} = {petition}) "  # noqa: S608
+        f"THEN {1 << bit} ELSE 0 END"
+        for bit, (table, column) in enumerate(map(_relation_rows, names))
+    )
+
+
+def present_rows(names: tuple[str, ...]) -> RawSQL:
+    """Which of the relations `names` have rows, as one number (bit i: names[i] has some), for
+    the petition read by the statement it annotates: one EXISTS probe of each relation's index.
+    Written as SQL once per process: as a dozen Exists() expressions the ORM built and compiled
+    them on every view, about 700 Python function calls each. It names the petition table by
+    its own name, so it annotates only a statement reading petitions at the top level (not one
+    used as a subquery)."""
+    return RawSQL(_present_sql(names), (), output_field=IntegerField())  # noqa: S611  (names only, see above)
+
+
 def _none_prefetched(petition: Petition, name: str) -> None:
-    """Mark the reverse relation `name` as read and empty, as prefetch_related leaves a relation
-    that found no rows: `petition.<name>.all()` then answers [] without a query."""
+    """Mark the relation `name` as read and empty, as prefetch_related leaves a relation that
+    found no rows: `petition.<name>.all()` then answers [] without a query."""
     empty = getattr(petition, name).all()
     empty._result_cache = []
     empty._prefetch_done = True
@@ -192,8 +269,13 @@ def timeline(petition: Petition) -> QuerySet[Event]:
 
 def visible_timeline(user, petition: Petition) -> list[Event]:
     """The timeline as `user` may read it: numbers of petitions hidden from them are
-    taken out of the events' data (references.py)."""
-    return hide_hidden_references(user, timeline(petition))
+    taken out of the events' data (references.py). The numbers petition_detail has read for
+    this same user through visible_to (the petition's own, its visible repeat links, the one it
+    was merged into) are not asked about again: a repeat's registration names its earlier
+    petitions, which the page had just read."""
+    known = getattr(petition, "visible_references", None)
+    visible = known[1] if known is not None and known[0] is user else ()
+    return hide_hidden_references(user, timeline(petition), visible=visible)
 
 
 @dataclass

@@ -233,6 +233,16 @@ def deadline_rows(petition) -> list[dict]:
     ]
 
 
+def _loaded_unit_names(petition) -> dict[int, str]:
+    """The units the page has read with the petition (its assignments' and involved units, the
+    sending organ), by id: the timeline's sentences name mostly these."""
+    units = [a.unit for a in petition.assignments.all()]
+    units += [iu.unit for iu in petition.involved_units.all()]
+    if petition.superior_unit is not None:
+        units.append(petition.superior_unit)
+    return {unit.pk: unit.name for unit in units}
+
+
 def detail_context(request, petition) -> dict:
     actions = allowed_actions(request.user, petition)
     deadlines = deadline_rows(petition)
@@ -263,7 +273,9 @@ def detail_context(request, petition) -> dict:
                 "change": status_change(e),
                 "seq": e.seq,
             }
-            for e, sentence in describe_all(visible_timeline(request.user, petition))
+            for e, sentence in describe_all(
+                visible_timeline(request.user, petition), unit_names=_loaded_unit_names(petition)
+            )
         ],
     }
 
