@@ -174,9 +174,9 @@ def build_page(
     }
 
 
-# A section's table rows, written here rather than by the template: a page has 7 sections of up
+# A section's table rows, written here rather than by the template: a page has 6 sections of up
 # to ~100 rows (days, weeks) with 5 cells each, and the template engine's per-cell variables,
-# conditions and {% widthratio %} were a third of the page's Python. The same markup, byte for
+# conditions and {% widthratio %} were most of the template's time. The same markup, byte for
 # byte, as the loop it replaces (tests/reports/test_statistics_page.py reads it back).
 _ROW = (
     '\n          <tr><th scope="row">{label}</th>\n            <td><a href="{link}">{count}</a></td>'
