@@ -5,8 +5,12 @@ UNION ALL of every section's aggregate. Each section must be what the section's 
 and what the SQL oracle of test_statistics.py counts, for random worlds, filters, intervals and
 comparisons."""
 
+import json
 import random
-from datetime import date
+import re
+from datetime import date, timedelta
+from html import escape, unescape
+from urllib.parse import parse_qsl
 
 import pytest
 from django.db import connection, transaction
@@ -22,6 +26,7 @@ from tests.reports.test_statistics import (
     expected,
     filters,
     involved_units,
+    keep,
     live_units,
     oracle_clocks,
     oracle_rows,
@@ -116,18 +121,19 @@ def test_page_sections_read_together_equal_each_section_and_the_oracle(
 # roles. PostgreSQL: the summary's stored rows of every section and period (1); the category
 # codes of the category section (1); per period the firewall's hidden petitions and the clocks
 # due today for the sections that partition the petitions (2), and the same for each kind of
-# unit (4); the repeat number (2); the on-time rates per clock and unit (4); the labels'
-# categories and units (2); the page's filter choices, categories and units (2); the portal's
-# satisfaction section (1); the notifications badge (1). Before the sections were read
-# together: 35 and 54 statements. SQLite (live aggregates): every section's rows and the
-# totals of both periods in one UNION ALL (before: 8 and 15 statements); the repeat COUNT;
-# two clock-rate aggregates; the same labels, choices, portal section and badge.
+# unit (4); the repeat number (2); the on-time rates per clock and unit (4); the categories
+# and units, for the tables' labels and the filter form's choices alike (2: they were read
+# twice, 4, before the labels gave the form its choices); the portal's satisfaction section
+# (1); the notifications badge (1). Before the sections were read together: 35 and 54
+# statements. SQLite (live aggregates): every section's rows and the totals of both periods in
+# one UNION ALL (before: 8 and 15 statements); the repeat COUNT; two clock-rate aggregates; the
+# same categories and units, portal section and badge.
 PAGE_STATEMENTS = {
     # (vendor, compare): statements
-    ("postgresql", ""): 1 + 1 + 6 + 2 + 4 + 2 + 2 + 1 + 1,
-    ("postgresql", "previous"): 1 + 1 + 6 + 6 + 2 + 4 + 2 + 2 + 1 + 1,
-    ("sqlite", ""): 1 + 1 + 2 + 2 + 2 + 1 + 1,
-    ("sqlite", "previous"): 1 + 1 + 2 + 2 + 2 + 1 + 1,
+    ("postgresql", ""): 1 + 1 + 6 + 2 + 4 + 2 + 1 + 1,
+    ("postgresql", "previous"): 1 + 1 + 6 + 6 + 2 + 4 + 2 + 1 + 1,
+    ("sqlite", ""): 1 + 1 + 2 + 2 + 1 + 1,
+    ("sqlite", "previous"): 1 + 1 + 2 + 2 + 1 + 1,
 }
 SESSION = 2  # the session and its user with roles
 
@@ -148,3 +154,200 @@ def test_statistics_page_statements_do_not_grow_with_the_data(
     world_factory(random.Random(4), 30, timezone.now())
     with django_assert_num_queries(statements):
         assert client.get(path).status_code == 200
+
+
+# --- The rendered page against the oracle ----------------------------------------------------
+# The page is read back as a person reads it (the HTML tables, cards and links), for several
+# filter sets and readers, and every number, label, rate and link is checked against the SQL
+# oracle of test_statistics.py and the filters the cell stands for, worked out here.
+
+ROW = re.compile(
+    r'<tr><th scope="row">(?P<label>[^<]*)</th>\s*<td><a href="(?P<link>[^"]+)">(?P<count>\d+)</a></td>'
+    r"\s*<td>(?P<overdue>.*?)</td>\s*<td>(?P<rate>[^<]*)</td>\s*(?:<td>(?P<previous>\d+)</td>)?</tr>"
+)
+OVERDUE_CELL = re.compile(r'<a href="(?P<link>[^"]+)">(?P<n>\d+)</a>')
+SECTION = re.compile(r'<section class="panel stat-section" id="section-(\w+)">(.*?)</section>', re.S)
+CARD = re.compile(
+    r'<a class="card"(?: id="[^"]*")? href="([^"]+)"><span class="card__count">(\d+)</span> ([^<]+?)\s*(?:<|$)'
+)
+PAGE_CASES = [
+    # (query string of the page, the oracle's filters, interval, the period compared with)
+    ("", {}, "month", None),
+    (
+        "from=2026-02-10&to=2026-05-20&interval=week&compare=previous",
+        {"from": date(2026, 2, 10), "to": date(2026, 5, 20)},
+        "week",
+        (date(2025, 10, 31), date(2026, 2, 9)),
+    ),
+    (
+        "from=2026-03-01&to=2026-03-31&interval=day&channel=letter",
+        {"from": date(2026, 3, 1), "to": date(2026, 3, 31), "channel": "letter"},
+        "day",
+        None,
+    ),
+    (
+        "from=2026-01-15&to=2026-06-30&status=open&category=housing&compare=year",
+        {"from": date(2026, 1, 15), "to": date(2026, 6, 30), "status": "open", "category": "housing"},
+        "month",
+        (date(2025, 1, 15), date(2025, 6, 30)),
+    ),
+    ("assigned_unit=HOUSING&interval=month", {"assigned_unit": "HOUSING"}, "month", None),
+]
+
+
+def _expected_label(grouping, key):
+    from xinfang.accounts.models import Unit
+    from xinfang.petitions.choices import Channel, Status
+    from xinfang.petitions.models import Category
+
+    if key is None:
+        return "(not assigned)" if grouping == "unit" else "(none)"
+    if grouping in ("unit", "involved_unit"):
+        return Unit.objects.get(pk=key).name
+    if grouping == "category":
+        category = Category.objects.get(code=key)
+        return category.name_en or category.name
+    if grouping == "channel":
+        return str(Channel(key).label)
+    if grouping == "status":
+        return str(Status(key).label)
+    return key  # a month, week or day as its ISO text
+
+
+def _cell_filters(page_filters: dict, grouping, key) -> dict:
+    """The list parameters of a cell: the page's filters narrowed to the cell's group."""
+    out = dict(page_filters)
+    if grouping in ("month", "week", "day"):
+        if grouping == "month":
+            first = date.fromisoformat(key + "-01")
+            last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        else:
+            first = date.fromisoformat(key)
+            last = first + timedelta(days=6 if grouping == "week" else 0)
+        if "received_after" in out:
+            first = max(first, date.fromisoformat(out["received_after"]))
+        if "received_before" in out:
+            last = min(last, date.fromisoformat(out["received_before"]))
+        out.update(received_after=first.isoformat(), received_before=last.isoformat())
+    elif grouping == "unit":
+        if key is not None:
+            out["assigned_unit"] = str(key)
+    elif grouping == "involved_unit":
+        if key is not None:
+            out["involved_unit"] = str(key)
+    else:
+        out[grouping] = key
+    return out
+
+
+def _params(link: str) -> dict:
+    path, _sep, query = unescape(link).partition("?")
+    assert path == "/petitions/"
+    pairs = parse_qsl(query)
+    assert len({k for k, _v in pairs}) == len(pairs), link  # each parameter once
+    return dict(pairs)
+
+
+def _row_key(grouping, params: dict):
+    """Which group a row stands for, from its link (checked against the oracle's keys)."""
+    if grouping in ("month", "week", "day"):
+        return None  # read from the label
+    if grouping == "unit":
+        return int(params["assigned_unit"]) if "assigned_unit" in params else None
+    if grouping == "involved_unit":
+        return int(params["involved_unit"]) if "involved_unit" in params else None
+    return params[grouping]
+
+
+@pytest.mark.parametrize("case", range(len(PAGE_CASES)))
+def test_rendered_page_numbers_labels_and_links_equal_the_oracle(world_factory, demo_org, case):
+    users, units = demo_org
+    raw, f, interval, earlier = PAGE_CASES[case]
+    if "assigned_unit" in f:
+        raw = raw.replace("HOUSING", str(units["HOUSING"].pk))
+        f = {**f, "assigned_unit": units["HOUSING"].pk}
+    rng = random.Random(20 + case)
+    world_factory(rng, 40, timezone.now())
+    _involve_readers(users, rng)
+    after_registration(rng, timezone.now())
+    clocks = oracle_clocks(timezone.now())
+    units_now, involved_now = live_units(), involved_units()
+    today = timezone.localdate()
+    if "from" not in f:  # the page's default period: twelve months up to today
+        start = date(today.year - 1, today.month, 1) if today.month < 12 else date(today.year, 1, 1)
+        f = {**f, "from": start, "to": today}
+    page_filters = {"received_after": f["from"].isoformat(), "received_before": f["to"].isoformat()}
+    page_filters.update({k: str(v) for k, v in f.items() if k not in ("from", "to")})
+    for username, handler in READERS:
+        user = users[username]
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(user)
+        response = client.get("/statistics/?" + raw)
+        assert response.status_code == 200
+        html = response.content.decode()
+        rows_of_user = oracle_rows(user, user.unit_id if handler else None)
+
+        def oracle(grouping, period_f=f, rows_of_user=rows_of_user):
+            return expected(
+                rows_of_user, period_f, [grouping] if grouping else [], units_now, clocks, involved_now
+            )
+
+        # The cards: received, overdue now, repeat and group petitions, each with its list.
+        total, overdue, _rows, rate, _rates = oracle(None)
+        kept = [r for r in rows_of_user if keep(r, f, units_now, involved_now)]
+        cards = {label.strip(): (_params(link), int(n)) for link, n, label in CARD.findall(html)}
+        assert cards["petitions received"] == (page_filters, total), username
+        assert cards["overdue now"] == ({**page_filters, "overdue": "true"}, overdue), username
+        assert cards["repeat petitions"] == (
+            {**page_filters, "repeat": "true"},
+            sum(r["repeat"] for r in kept),
+        ), username
+        assert cards["group petitions"] == ({**page_filters, "group": "true"}, sum(r["group"] for r in kept))
+        shown_rate = re.search(r"On-time rate of all clocks: <strong>([^<]+)</strong>", html).group(1)
+        assert shown_rate == ("—" if rate is None else f"{round(rate * 100)}%"), username
+        if earlier:
+            before = {**f, "from": earlier[0], "to": earlier[1]}
+            assert f"before: {oracle(None, before)[0]}" in html, username
+
+        sections = dict(SECTION.findall(html))
+        for key, grouping, _chart in SECTIONS:
+            grouping = grouping or interval
+            body = sections[key]
+            _t, _o, want, _r, want_rates = oracle(grouping)
+            got = ROW.findall(body)
+            if not want:
+                assert not got and "No petitions." in body, (username, key)
+                continue
+            seen = {}
+            for label, link, count, overdue_cell, rate_text, previous in got:
+                params = _params(link)
+                group = label if grouping in ("month", "week", "day") else _row_key(grouping, params)
+                assert label == escape(_expected_label(grouping, group)), (username, key, group)
+                assert params == _cell_filters(page_filters, grouping, group), (username, key, link)
+                count_want, overdue_want = want[(group if grouping != "day" else label,)]
+                assert int(count) == count_want, (username, key, group)
+                if overdue_want:
+                    cell = OVERDUE_CELL.fullmatch(overdue_cell)
+                    assert cell and int(cell.group("n")) == overdue_want, (username, key, group)
+                    assert _params(cell.group("link")) == {**params, "overdue": "true"}
+                else:
+                    assert overdue_cell == "0", (username, key, group)
+                row_rate = want_rates[(group,)]
+                assert rate_text == ("—" if row_rate is None else f"{round(row_rate * 100)}%")
+                if earlier and key != "intake":
+                    before = {**f, "from": earlier[0], "to": earlier[1]}
+                    was = oracle(grouping, before)[2].get((group,), (0, 0))[0]
+                    assert previous == str(was), (username, key, group)
+                else:
+                    assert previous == "", (username, key)
+                seen[group] = int(count)
+            assert set(seen) == {k[0] for k in want}, (username, key)
+            counts = list(seen.values())
+            if key == "intake":  # in time order
+                assert list(seen) == sorted(seen), (username, key)
+            else:  # largest first
+                assert counts == sorted(counts, reverse=True), (username, key)
+            # The chart draws the table's numbers.
+            chart = json.loads(unescape(re.search(r'data-chart="([^"]*)"', body).group(1)))
+            assert chart["labels"] == [unescape(label) for label, *_rest in got]
+            assert chart["values"] == counts

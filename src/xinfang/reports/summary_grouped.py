@@ -127,22 +127,53 @@ def stored_grouped(questions: list, today: date) -> list[dict[tuple, _Sums]]:
         cursor.execute(" UNION ALL ".join(parts), params)
         fetched = cursor.fetchall()
 
+    # Per (branch, GROUPING mask): where the row's key is and which questions add it, worked
+    # out once; a page reads a few thousand rows (a year by day for the weeks, both periods).
+    routes: dict[tuple[int, int], tuple[int, list]] = {}
+    keys_of: dict[tuple[str, object], object] = {}  # (grouping, stored value) -> group key
     for number, mask, clock, *rest in fetched:
-        branch = branches[number]
-        keys, (n, settled, on_time, late, clocks) = rest[: len(_SLOTS)], rest[len(_SLOTS) :]
-        width = len(branch.columns)
-        # GROUPING(c0, c1, …): bit (width-1-i) is 0 for the column the row is grouped by.
-        (position,) = [i for i in range(width) if not (mask >> (width - 1 - i)) & 1]
-        column = branch.columns[position]
-        value = keys[_SLOTS.index(column)]
-        for index, grouping in branch.askers[column]:
-            key = value
-            if COLUMN.get(grouping) == "day":
-                key = _key_of_day(grouping, value)
-            elif grouping == "category":
-                key = codes.get(value, value)
-            _add(out[index][(key,)], branch, questions[index], clock, n, settled, on_time, late, clocks)
+        route = routes.get((number, mask))
+        if route is None:
+            route = routes[(number, mask)] = _route(branches[number], mask, questions, out)
+        slot, askers = route
+        value = rest[slot]
+        n, settled, on_time, late, clocks = rest[len(_SLOTS) :]
+        for grouping, sums_of, running, overdue_only in askers:
+            if grouping is None:
+                key = value
+            else:
+                key = keys_of.get((grouping, value))
+                if key is None:
+                    key = keys_of[(grouping, value)] = _key(grouping, value, codes)
+            _add(sums_of[(key,)], running, overdue_only, clock, n, settled, on_time, late, clocks)
     return out
+
+
+def _route(branch: _Branch, mask: int, questions: list, out: list) -> tuple[int, list]:
+    """The key's position in a row of `branch` grouped as `mask` says, and for each question
+    that asked for that column: (grouping whose key needs converting or None, its sums, the
+    branch's table kind, the question's overdue filter)."""
+    width = len(branch.columns)
+    # GROUPING(c0, c1, …): bit (width-1-i) is 0 for the column the row is grouped by.
+    (position,) = [i for i in range(width) if not (mask >> (width - 1 - i)) & 1]
+    column = branch.columns[position]
+    askers = [
+        (
+            grouping if COLUMN.get(grouping) == "day" or grouping == "category" else None,
+            out[index],
+            branch.running,
+            questions[index].filters.overdue,
+        )
+        for index, grouping in branch.askers[column]
+    ]
+    return _SLOTS.index(column), askers
+
+
+def _key(grouping: str, value, codes: dict):
+    """A stored key as the grouping's key: a day as its month or week, a category id as its code."""
+    if grouping == "category":
+        return codes.get(value, value)
+    return _key_of_day(grouping, value)
 
 
 # Every key column any branch groups by, in the UNION ALL's order, with its SQL type (a NULL in
@@ -158,10 +189,9 @@ _TYPES = {
 }
 
 
-def _add(sums: _Sums, branch: _Branch, query, clock, n, settled, on_time, late, clocks) -> None:
+def _add(sums: _Sums, running: bool, overdue_only, clock, n, settled, on_time, late, clocks) -> None:
     """One summed row into a question's sums, as summary._stored adds it."""
-    overdue_only = query.filters.overdue
-    if not branch.running:
+    if not running:
         if clock == "":
             sums.count += n
             sums.settled += settled

@@ -21,13 +21,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from xinfang.accounts.models import Unit
 from xinfang.audit.services import Context
 from xinfang.core.errors import InvalidInput, PayloadTooLarge
 from xinfang.core.replicas import lagging_view
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
-from xinfang.petitions.models import Category
 from xinfang.reports.api import read_upload
 from xinfang.reports.exports import (
     XLSX_TYPE,
@@ -39,7 +37,7 @@ from xinfang.reports.exports import (
 from xinfang.reports.importing.service import import_ledger
 from xinfang.reports.ledger import xlsx_tempfile
 from xinfang.reports.models import ExportStatus, LedgerExport
-from xinfang.reports.pages import INTERVALS, build_page, extra_sections
+from xinfang.reports.pages import INTERVALS, Labels, build_page, extra_sections
 from xinfang.reports.permissions import may_import, may_read_statistics
 from xinfang.reports.standard import current_month, html_to_pdf, parse_period, standard_table, standard_xlsx
 from xinfang.reports.statistics import parse_statistics_query
@@ -68,18 +66,12 @@ def _default_period(params) -> dict:
     return values
 
 
-def _choices() -> dict:
-    english = (get_language() or "").startswith("en")
+def _choices(labels: Labels) -> dict:
     return {
         "channels": Channel.choices,
         "statuses": Status.choices,
-        "categories": [
-            (c.code, c.name_en if english and c.name_en else c.name)
-            for c in Category.objects.filter(active=True)
-        ],
-        "units": list(
-            Unit.objects.filter(kind__in=("department", "public_security")).values_list("id", "name")
-        ),
+        "categories": labels.active_categories,
+        "units": labels.handling_units,
     }
 
 
@@ -91,12 +83,15 @@ def statistics_page(request):
     values = _default_period(request.GET)
     params = {k: v for k, v in values.items() if v and k not in ("interval", "compare")}
     errors, page, sections = [], None, []
+    labels = Labels()  # the tables' names and the form's choices
     try:
         query = parse_statistics_query(params)
     except InvalidInput as exc:
         errors = [(k, [str(m) for m in v]) for k, v in exc.errors.items()]
     else:
-        page = build_page(request.user, query, interval=values["interval"], compare=values["compare"])
+        page = build_page(
+            request.user, query, interval=values["interval"], compare=values["compare"], labels=labels
+        )
         sections = extra_sections(request, query)
     from urllib.parse import urlencode
 
@@ -111,7 +106,7 @@ def statistics_page(request):
                 for k, v in params.items()
             }
         ),
-        **_choices(),
+        **_choices(labels),
     }
     return render(request, "reports/statistics.html", context, status=400 if errors else 200)
 
