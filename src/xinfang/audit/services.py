@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -10,7 +11,7 @@ from django.db.models import AutoField, BigAutoField
 from django.utils import timezone
 
 from xinfang.audit import state
-from xinfang.audit.chain import CURRENT_VERSION, GENESIS, compute_hash, count_mac, head_mac
+from xinfang.audit.chain import CURRENT_VERSION, GENESIS, compute_hash, count_mac, hash_later, head_mac
 from xinfang.audit.models import ChainCount, ChainHead, Event, Source
 from xinfang.core.inserts import insert
 
@@ -77,6 +78,10 @@ def append_event(
         state=state_digest if state_digest is not None else state.digests([petition.pk])[petition.pk],
     )
     event.hash = compute_hash(event.prev_hash, event)
+    return _write(event, petition.pk, first=first, chains=chains, writes=writes, new_chain=last is None)
+
+
+def _write(event: Event, petition_id: int, *, first: bool, chains, writes, new_chain: bool) -> Event:
     if first and chains is not None and connection.vendor == "postgresql":
         _start_chain_in_one(event, chains, writes or [])
         return event
@@ -84,16 +89,66 @@ def append_event(
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
     event.save(force_insert=True)
-    head = {"seq": event.seq, "hash": event.hash, "mac": head_mac(petition.pk, event.seq, event.hash)}
+    head = {"seq": event.seq, "hash": event.hash, "mac": head_mac(petition_id, event.seq, event.hash)}
     # One UPDATE in the usual case (update_or_create costs a SELECT … FOR UPDATE, a
     # savepoint and the write); the INSERT only for a chain that has no head yet.
-    if first or not ChainHead.objects.filter(petition=petition).update(**head):
-        ChainHead.objects.create(petition=petition, **head)
+    if first or not ChainHead.objects.filter(petition_id=petition_id).update(**head):
+        ChainHead.objects.create(petition_id=petition_id, **head)
     if first and chains is not None:
-        _seal_count(chains, petition.pk)  # counted up by the caller
-    elif last is None:
-        _count_new_chain(petition.pk)
+        _seal_count(chains, petition_id)  # counted up by the caller
+    elif new_chain:
+        _count_new_chain(petition_id)
     return event
+
+
+@dataclass
+class PreparedEvent:
+    """A chain's first event built and hashed before some of its values are known
+    (prepare_first_event); append_prepared writes it once they are."""
+
+    event: Event
+    finish: Callable[[dict], str]
+
+
+def prepare_first_event(
+    petition, ctx: Context, action: str, data: dict, *, state_digest: str, slots
+) -> PreparedEvent:
+    """The first event of `petition`'s chain, as append_event(first=True) would write it, but
+    with `slots` (strings standing, once each, for a top-level value of `data` or for the
+    state digest) filled in later by append_prepared. Registration prepares its event before
+    the number is taken: the payload's JSON and most of the hash's input are then done before
+    the lock, and only the substitution and the HMAC run inside it (chain.hash_later)."""
+    event = Event(
+        petition=petition,
+        seq=1,
+        at=timezone.now(),
+        actor=ctx.actor if getattr(ctx.actor, "pk", None) else None,
+        action=action,
+        data=data,
+        source=ctx.source,
+        request_id=ctx.request_id,
+        prev_hash=GENESIS,
+        version=CURRENT_VERSION,
+        state=state_digest,
+    )
+    return PreparedEvent(event=event, finish=hash_later(GENESIS, event, tuple(slots)))
+
+
+def append_prepared(
+    prepared: PreparedEvent,
+    values: dict,
+    *,
+    chains: int | None = None,
+    writes: list[tuple[str, list]] | None = None,
+) -> Event:
+    """Write a prepared first event with its slots' `values` ({slot: value}), as append_event(
+    first=True, chains=…, writes=…) writes one (one statement on PostgreSQL with `chains`)."""
+    event = prepared.event
+    event.data = {k: values[v] if isinstance(v, str) and v in values else v for k, v in event.data.items()}
+    if event.state in values:
+        event.state = values[event.state]
+    event.hash = prepared.finish(values)
+    return _write(event, event.petition_id, first=True, chains=chains, writes=writes, new_chain=True)
 
 
 @lru_cache(maxsize=8)
