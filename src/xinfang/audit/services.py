@@ -81,9 +81,11 @@ def append_event(
     return _write(event, petition.pk, first=first, chains=chains, writes=writes, new_chain=last is None)
 
 
-def _write(event: Event, petition_id: int, *, first: bool, chains, writes, new_chain: bool) -> Event:
+def _write(
+    event: Event, petition_id: int, *, first: bool, chains, writes, new_chain: bool, read: bool = True
+) -> Event:
     if first and chains is not None and connection.vendor == "postgresql":
-        _start_chain_in_one(event, chains, writes or [])
+        _start_chain_in_one(event, chains, writes or [], read=read)
         return event
     for sql, params in writes or []:
         with connection.cursor() as cursor:
@@ -140,15 +142,20 @@ def append_prepared(
     *,
     chains: int | None = None,
     writes: list[tuple[str, list]] | None = None,
+    read: bool = True,
 ) -> Event:
     """Write a prepared first event with its slots' `values` ({slot: value}), as append_event(
-    first=True, chains=…, writes=…) writes one (one statement on PostgreSQL with `chains`)."""
+    first=True, chains=…, writes=…) writes one (one statement on PostgreSQL with `chains`).
+    `read=False`: that statement reads nothing back (it is sent with the COMMIT), and the
+    event's id stays unknown."""
     event = prepared.event
     event.data = {k: values[v] if isinstance(v, str) and v in values else v for k, v in event.data.items()}
     if event.state in values:
         event.state = values[event.state]
     event.hash = prepared.finish(values)
-    return _write(event, event.petition_id, first=True, chains=chains, writes=writes, new_chain=True)
+    return _write(
+        event, event.petition_id, first=True, chains=chains, writes=writes, new_chain=True, read=read
+    )
 
 
 @lru_cache(maxsize=8)
@@ -179,7 +186,9 @@ def _insert_sql(obj, *, returning: bool = False) -> tuple[str, list]:
     return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 
-def _start_chain_in_one(event: Event, chains: int, writes: list[tuple[str, list]]) -> None:
+def _start_chain_in_one(
+    event: Event, chains: int, writes: list[tuple[str, list]], *, read: bool = True
+) -> None:
     """A new chain's first event, its sealed head, the seal of the chain count (counted up by
     the caller) and the caller's `writes`, in one statement: the data-modifying WITH items all
     run to completion whether or not the final SELECT reads them."""
@@ -196,6 +205,15 @@ def _start_chain_in_one(event: Event, chains: int, writes: list[tuple[str, list]
             [count_mac(chains, pid)],
         )
     )
+    if not read:
+        # Sent with the COMMIT (numbering.send_with_commit): nothing may be read back, so the
+        # event is the statement itself and its id is not known here.
+        event_sql, event_params = _insert_sql(event)
+        sql = "WITH " + ", ".join(f"{name} AS ({item})" for name, item, _p in items) + f" {event_sql}"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [p for _n, _s, params in items for p in params] + event_params)
+        event._state.adding = False
+        return
     items.append(('"event"', *_insert_sql(event, returning=True)))
     # Names and statements are this module's and its callers' own, never input.
     sql = "WITH " + ", ".join(f"{name} AS ({item})" for name, item, _p in items) + ' SELECT "id" FROM "event"'  # noqa: S608

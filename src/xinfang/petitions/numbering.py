@@ -125,6 +125,38 @@ def _durable_before_callbacks() -> None:
     connection.run_on_commit.insert(0, (set(connection.savepoint_ids), wait_until_durable, False))
 
 
+# --- The last statement sent with the COMMIT (PostgreSQL) ----------------------------------------
+# What the registration writes after taking the number (its event, chain head, seal and the search
+# document's number: one statement) was one round trip, then the COMMIT another, both while the
+# number was locked. In psycopg's pipeline mode the statement is queued and sent together with the
+# COMMIT: one round trip, and the server runs the COMMIT right after the statement without waiting
+# for the client. Only for a transaction whose outermost atomic block commits right after (the
+# caller knows), and only from that statement on: Django reads each statement's answer (an
+# UPDATE's row count, a RETURNING) as it runs, which pipeline mode would give only at the sync.
+# A failure of the statement is raised by the COMMIT instead, which rolls back as before.
+
+
+def send_with_commit() -> None:
+    """From here to the COMMIT, send statements without waiting for their answers (none may be
+    read), then leave pipeline mode as the transaction's first on_commit callback (before the
+    wait for the disk, whose statement must be answered before anything else runs) or, on any
+    failure, in end_sent_with_commit, which the caller runs after its atomic block."""
+    wrapper = transaction.get_connection()
+    pg = wrapper.connection
+    if wrapper.vendor != "postgresql" or pg is None or pg._pipeline is not None:
+        return
+    pipeline = pg.pipeline()
+    pipeline.__enter__()
+    wrapper.xinfang_pipeline = pipeline
+    wrapper.run_on_commit.insert(0, (set(wrapper.savepoint_ids), end_sent_with_commit, False))
+
+
+def end_sent_with_commit() -> None:
+    pipeline = transaction.get_connection().__dict__.pop("xinfang_pipeline", None)
+    if pipeline is not None:
+        pipeline.__exit__(None, None, None)
+
+
 def _increment_into(
     prefix: str, year: int, petition_id: int, then, release: bool
 ) -> tuple[int | None, object]:

@@ -40,8 +40,10 @@ from xinfang.petitions.models import (
 from xinfang.petitions.numbering import (
     TAKEN,
     allocate_number,
+    end_sent_with_commit,
     provisional_number,
     release_before_flush,
+    send_with_commit,
     wait_until_durable,
 )
 from xinfang.petitions.services.checks import RegistrationInput, check_registration
@@ -95,10 +97,16 @@ def register_petition(
         existing = _replay(ctx.actor, idempotency_key, request_fingerprint)
         if existing:
             return existing, False
+    # Only when this block is the outermost does its COMMIT follow the last statement at once.
+    commit_follows = not transaction.get_connection().in_atomic_block
     try:
         with transaction.atomic():
             petition = _create(
-                ctx, data, idempotency_key=idempotency_key, request_fingerprint=request_fingerprint
+                ctx,
+                data,
+                idempotency_key=idempotency_key,
+                request_fingerprint=request_fingerprint,
+                commit_follows=commit_follows,
             )
     except IntegrityError:
         # Two requests with one key raced: the other committed first; answer as it did.
@@ -106,6 +114,8 @@ def register_petition(
         if existing is None:
             raise
         return existing, False
+    finally:
+        end_sent_with_commit()  # left already by the commit's first callback, unless it failed
     return petition, True
 
 
@@ -128,7 +138,12 @@ class IdempotencyMismatch(Conflict):
 
 
 def _create(
-    ctx: Context, data: RegistrationInput, *, idempotency_key: str = "", request_fingerprint: str = ""
+    ctx: Context,
+    data: RegistrationInput,
+    *,
+    idempotency_key: str = "",
+    request_fingerprint: str = "",
+    commit_follows: bool = False,
 ) -> Petition:
     """Write the registration, then take the number LAST.
 
@@ -235,7 +250,15 @@ def _create(
         if write
     ]
     sealed = seal({provisional: number, serial_slot: serial})
-    append_prepared(prepared, {provisional: number, state_slot: sealed}, chains=chains, writes=writes)
+    if commit_follows:
+        send_with_commit()  # the last statement goes with the COMMIT: one round trip in the lock
+    append_prepared(
+        prepared,
+        {provisional: number, state_slot: sealed},
+        chains=chains,
+        writes=writes,
+        read=not commit_follows,
+    )
     return petition
 
 
