@@ -168,6 +168,8 @@ def _prepare_numbering(petition) -> None:
 def _numbered_grams_literal(prepared, number: str, body: str) -> str:
     """grams_literal(body) of the numbered `body` from what _prepare_numbering kept."""
     _old, _provisional, pieces, outside, ordered = prepared
+    if not all(pieces[1:-1]):  # two numbers side by side: a gram may span both; never in practice
+        return grams_literal(body)
     across = set()
     for left, right in zip(pieces, pieces[1:], strict=False):
         across |= document_grams(left[-1:] + number + right[:1])
