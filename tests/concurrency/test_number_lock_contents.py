@@ -118,7 +118,8 @@ def test_a_last_statement_failing_at_the_commit_gives_the_number_back(demo_org):
     finally:
         petition_numbered.disconnect(dispatch_uid="test.duplicate")
     assert sent == [1]
-    assert connection.connection._pipeline is None
+    # Left, or closed by Django when the ROLLBACK after the failed COMMIT failed too.
+    assert connection.connection is None or connection.connection._pipeline is None
     assert not connection.in_atomic_block
     assert Petition.objects.count() == 1
     assert NumberSequence.objects.get().last == 1

@@ -82,10 +82,18 @@ def append_event(
 
 
 def _write(
-    event: Event, petition_id: int, *, first: bool, chains, writes, new_chain: bool, read: bool = True
+    event: Event,
+    petition_id: int,
+    *,
+    first: bool,
+    chains,
+    writes,
+    new_chain: bool,
+    read: bool = True,
+    params: list | None = None,
 ) -> Event:
     if first and chains is not None and connection.vendor == "postgresql":
-        _start_chain_in_one(event, chains, writes or [], read=read)
+        _start_chain_in_one(event, chains, writes or [], read=read, params=params)
         return event
     for sql, params in writes or []:
         with connection.cursor() as cursor:
@@ -110,6 +118,8 @@ class PreparedEvent:
 
     event: Event
     finish: Callable[[dict], str]
+    # The event's INSERT parameters as prepared; those of the fields filled in later are replaced.
+    params: list
 
 
 def prepare_first_event(
@@ -133,7 +143,13 @@ def prepare_first_event(
         version=CURRENT_VERSION,
         state=state_digest,
     )
-    return PreparedEvent(event=event, finish=hash_later(GENESIS, event, tuple(slots)))
+    return PreparedEvent(
+        event=event, finish=hash_later(GENESIS, event, tuple(slots)), params=_insert_sql(event)[1]
+    )
+
+
+# The fields of a prepared event that change once its slots are filled.
+_FILLED = ("data", "state", "hash")
 
 
 def append_prepared(
@@ -153,8 +169,20 @@ def append_prepared(
     if event.state in values:
         event.state = values[event.state]
     event.hash = prepared.finish(values)
+    params = list(prepared.params)
+    _sql, fields = _insert_template(Event, connection.vendor, False)
+    for i, field in enumerate(fields):
+        if field.name in _FILLED:
+            params[i] = field.get_db_prep_save(getattr(event, field.attname), connection)
     return _write(
-        event, event.petition_id, first=True, chains=chains, writes=writes, new_chain=True, read=read
+        event,
+        event.petition_id,
+        first=True,
+        chains=chains,
+        writes=writes,
+        new_chain=True,
+        read=read,
+        params=params,
     )
 
 
@@ -187,17 +215,29 @@ def _insert_sql(obj, *, returning: bool = False) -> tuple[str, list]:
 
 
 def _start_chain_in_one(
-    event: Event, chains: int, writes: list[tuple[str, list]], *, read: bool = True
+    event: Event,
+    chains: int,
+    writes: list[tuple[str, list]],
+    *,
+    read: bool = True,
+    params: list | None = None,
 ) -> None:
     """A new chain's first event, its sealed head, the seal of the chain count (counted up by
     the caller) and the caller's `writes`, in one statement: the data-modifying WITH items all
-    run to completion whether or not the final SELECT reads them."""
+    run to completion whether or not the final SELECT reads them. `params`: the event's INSERT
+    parameters when the caller has them (a prepared event), instead of each field's again."""
     pid = event.petition_id
-    head = ChainHead(
-        petition_id=pid, seq=event.seq, hash=event.hash, mac=head_mac(pid, event.seq, event.hash)
-    )
+    # The head's four plain values as they are (no model instance, no per-field conversion:
+    # this runs while registration holds the year's number).
+    head_sql, head_fields = _insert_template(ChainHead, connection.vendor, False)
+    head = {
+        "petition": pid,
+        "seq": event.seq,
+        "hash": event.hash,
+        "mac": head_mac(pid, event.seq, event.hash),
+    }
     items = [(f'"w{i}"', sql, params) for i, (sql, params) in enumerate(writes)]
-    items.append(('"head"', *_insert_sql(head)))
+    items.append(('"head"', head_sql, [head[f.name] for f in head_fields]))
     items.append(
         (
             '"sealed"',
@@ -208,13 +248,20 @@ def _start_chain_in_one(
     if not read:
         # Sent with the COMMIT (numbering.send_with_commit): nothing may be read back, so the
         # event is the statement itself and its id is not known here.
-        event_sql, event_params = _insert_sql(event)
+        event_sql, event_params = (
+            _insert_sql(event)
+            if params is None
+            else (_insert_template(Event, connection.vendor, False)[0], params)
+        )
         sql = "WITH " + ", ".join(f"{name} AS ({item})" for name, item, _p in items) + f" {event_sql}"  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute(sql, [p for _n, _s, params in items for p in params] + event_params)
         event._state.adding = False
         return
-    items.append(('"event"', *_insert_sql(event, returning=True)))
+    if params is None:
+        items.append(('"event"', *_insert_sql(event, returning=True)))
+    else:
+        items.append(('"event"', _insert_template(Event, connection.vendor, True)[0], params))
     # Names and statements are this module's and its callers' own, never input.
     sql = "WITH " + ", ".join(f"{name} AS ({item})" for name, item, _p in items) + ' SELECT "id" FROM "event"'  # noqa: S608
     with connection.cursor() as cursor:

@@ -22,6 +22,7 @@ disk, outside the lock, before anything is answered or sent.
 
 from __future__ import annotations
 
+import sys
 from uuid import uuid4
 
 from django.conf import settings
@@ -147,14 +148,22 @@ def send_with_commit() -> None:
         return
     pipeline = pg.pipeline()
     pipeline.__enter__()
-    wrapper.xinfang_pipeline = pipeline
+    wrapper.xinfang_pipeline = (pipeline, pg)
     wrapper.run_on_commit.insert(0, (set(wrapper.savepoint_ids), end_sent_with_commit, False))
 
 
 def end_sent_with_commit() -> None:
-    pipeline = transaction.get_connection().__dict__.pop("xinfang_pipeline", None)
-    if pipeline is not None:
-        pipeline.__exit__(None, None, None)
+    held = transaction.get_connection().__dict__.pop("xinfang_pipeline", None)
+    if held is None:
+        return
+    pipeline, pg = held
+    if pg.closed:
+        # After a failed statement, Django closes the connection when the ROLLBACK fails too
+        # (the server then rolls the transaction back, the number with it): nothing to leave.
+        return
+    # Called from a `finally` while the registration's own error propagates, an error in leaving
+    # pipeline mode is only logged (psycopg), so that the original one is raised.
+    pipeline.__exit__(*sys.exc_info())
 
 
 def _increment_into(
