@@ -10,9 +10,9 @@ Because the lock lasts until commit, registration calls this LAST: everything
 else the transaction writes (parties, clocks, repeat links) is done before, so
 the lock covers only this statement (on PostgreSQL it also writes the number into
 the petition and counts the new chain: `then`), the search index's copy of the number,
-the event with its chain head and the count's seal (one more statement on PostgreSQL),
-and the commit (docs/benchmarks.md: the lock once covered 21 of 25 ms and capped
-registrations near 46/s).
+the event with its chain head and the count's seal (one more statement on PostgreSQL, sent
+with the COMMIT in one round trip: `send_with_commit`), and the commit (docs/benchmarks.md: the
+lock once covered 21 of 25 ms and capped registrations near 46/s).
 
 On PostgreSQL the commit itself no longer holds the lock while it waits for the disk
 (`release_before_flush`, below): the registering transaction's COMMIT returns, and the row
