@@ -194,7 +194,7 @@ def test_the_number_is_taken_last(api, demo_org):
     assert len(inside) == 1
     (written,) = sql[start + 1 : end]
     for part in (
-        "INSERT INTO search_searchdocument",
+        "UPDATE search_searchdocument",
         'INSERT INTO "audit_chainhead"',
         'UPDATE "audit_chaincount" SET "mac"',
         'INSERT INTO "audit_event"',

@@ -142,7 +142,7 @@ def test_rolled_back_registration_returns_its_number(demo_org):
     gen = generator(7)
     assert register(users["clerk"], gen.registration()).serial == 1
 
-    real = registration.append_event
+    real = registration.append_prepared
     failures = [RuntimeError("disk full")]
 
     def fail_once(*args, **kwargs):
@@ -152,7 +152,7 @@ def test_rolled_back_registration_returns_its_number(demo_org):
             raise failures.pop()
         return real(*args, **kwargs)
 
-    with mock.patch.object(registration, "append_event", side_effect=fail_once):
+    with mock.patch.object(registration, "append_prepared", side_effect=fail_once):
         with pytest.raises(RuntimeError):
             register(users["clerk"], gen.registration())
         assert Petition.objects.count() == 1

@@ -184,3 +184,23 @@ def test_the_grams_literal_is_read_back_as_the_grams(body):
         # and as a parameter cast to text[], as a registration's upsert sends it
         cursor.execute("SELECT %s::text[]", [index.grams_literal(body)])
         assert cursor.fetchone()[0] == sorted(document_grams(body))
+
+
+@settings(max_examples=80, deadline=None)
+@given(pieces=st.lists(TEXT, min_size=1, max_size=4), number=st.sampled_from(["xf-2026-000001", "a", '"\\9']))
+def test_numbered_grams_equal_the_whole_documents(pieces, number):
+    # on_numbered adds only the grams around the number to those kept from the provisional
+    # document; the reference: every gram of the numbered text, computed whole.
+    provisional = "~0f3a9c"
+    body = provisional.join(pieces)
+
+    class Registered:
+        pass
+
+    petition = Registered()
+    petition.number, petition._search_body = provisional, body
+    index._prepare_numbering(petition)
+    numbered = body.replace(provisional, number)
+    assert index._numbered_grams_literal(petition._search_numbering, number, numbered) == index.grams_literal(
+        numbered
+    )

@@ -178,23 +178,23 @@ def test_a_refused_file_registers_nothing(client_for):
 
 
 def test_a_file_refused_by_the_service_rolls_the_registration_back(client_for, monkeypatch):
-    """If add_attachment refuses a file the page's own check let through, the petition,
-    its number and the files stored before it are all gone."""
+    """If store_upload refuses a file the page's own check let through, nothing is registered
+    and the files stored before it are gone."""
     from xinfang.core.errors import InvalidInput
     from xinfang.documents import services
 
-    real = services.add_attachment
+    real = services.store_upload
     calls, stored = [], []
 
-    def refuse_second(*, ctx, petition, upload):
+    def refuse_second(*, ctx, upload, year):
         calls.append(upload.name)
         if len(calls) == 2:
             raise InvalidInput({"file": ["refused"]})
-        attachment = real(ctx=ctx, petition=petition, upload=upload)
+        attachment = real(ctx=ctx, upload=upload, year=year)
         stored.append(attachment.file.name)
         return attachment
 
-    monkeypatch.setattr("xinfang.petitions.views.registration.add_attachment", refuse_second)
+    monkeypatch.setattr("xinfang.petitions.views.registration.store_upload", refuse_second)
     files = [SimpleUploadedFile("a.pdf", PDF_BYTES), SimpleUploadedFile("b.pdf", PDF_BYTES)]
     response = client_for("clerk").post("/petitions/new/", letter_post(files=files))
     assert response.status_code == 400
@@ -203,6 +203,61 @@ def test_a_file_refused_by_the_service_rolls_the_registration_back(client_for, m
     assert not NumberSequence.objects.filter(last__gt=0).exists()
     assert len(stored) == 1
     assert not default_storage.exists(stored[0])
+
+
+def test_a_file_refused_when_recorded_rolls_the_registration_and_its_files_back(client_for, monkeypatch):
+    """A refusal after the petition is registered (in its transaction) gives the number back
+    and removes every file stored for it."""
+    from xinfang.core.errors import Conflict
+    from xinfang.documents import services
+
+    real = services.record_attachment
+    stored = []
+
+    def refuse_second(*, ctx, petition, attachment):
+        stored.append(attachment.file.name)
+        if len(stored) == 2:
+            raise Conflict("refused")
+        return real(ctx=ctx, petition=petition, attachment=attachment)
+
+    monkeypatch.setattr("xinfang.petitions.views.registration.record_attachment", refuse_second)
+    files = [SimpleUploadedFile("a.pdf", PDF_BYTES), SimpleUploadedFile("b.pdf", PDF_BYTES)]
+    response = client_for("clerk").post("/petitions/new/", letter_post(files=files))
+    assert response.status_code == 409
+    assert not Petition.objects.exists() and not Attachment.objects.exists()
+    assert not NumberSequence.objects.filter(last__gt=0).exists()
+    assert len(stored) == 2
+    assert not any(default_storage.exists(name) for name in stored)
+
+
+def test_no_file_is_written_while_the_number_is_locked(client_for, monkeypatch):
+    """The year's number stays locked from the moment it is taken until the page's transaction
+    commits: the files are written before (issue 9)."""
+    from django.core.files.storage import FileSystemStorage
+
+    from xinfang.petitions.services import registration
+
+    taken, writes = [], []
+    real_allocate, real_save = registration.allocate_number, FileSystemStorage._save
+
+    def allocate(*args, **kwargs):
+        taken.append(True)
+        return real_allocate(*args, **kwargs)
+
+    def save(self, name, content):
+        writes.append("locked" if taken else "before")
+        return real_save(self, name, content)
+
+    monkeypatch.setattr(registration, "allocate_number", allocate)
+    monkeypatch.setattr(FileSystemStorage, "_save", save)
+    files = [SimpleUploadedFile("a.pdf", PDF_BYTES), SimpleUploadedFile("b.pdf", PDF_BYTES)]
+    response = client_for("clerk").post("/petitions/new/", letter_post(files=files))
+    assert response.status_code == 302
+    assert writes == ["before", "before"]
+    petition = Petition.objects.get()
+    names = sorted(a.file.name for a in Attachment.objects.filter(petition=petition))
+    assert len(names) == 2 and all(n.startswith(f"attachments/{petition.year}/") for n in names)
+    assert all(default_storage.exists(n) for n in names)
 
 
 def test_registering_needs_a_petition_role(client_for):

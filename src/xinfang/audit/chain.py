@@ -43,6 +43,28 @@ def compute_hash(prev_hash: str, event) -> str:
     ).hexdigest()
 
 
+def hash_later(prev_hash: str, event, slots: tuple[str, ...]):
+    """compute_hash(prev_hash, event) for values known only later: each of `slots` is a string
+    the event carries, once, as a whole JSON value (a top-level value of its data, or its
+    state), standing for a value given later. Returns a function of {slot: value} giving the hash
+    of the event with those values in place. Registration builds its event before the number
+    is taken, so that only the substitution and the HMAC run while the number is locked.
+    A slot must be a string nothing else in the event can contain (a random one)."""
+    text = canonical(event).decode()
+    quoted = {slot: json.dumps(slot, ensure_ascii=False) for slot in slots}
+    mac = hmac.new(settings.AUDIT_KEY.encode(), prev_hash.encode(), hashlib.sha256)
+
+    def finish(values: dict) -> str:
+        filled = text
+        for slot, value in values.items():
+            filled = filled.replace(quoted[slot], json.dumps(value, ensure_ascii=False))
+        done = mac.copy()
+        done.update(filled.encode())
+        return done.hexdigest()
+
+    return finish
+
+
 def verify_petition_chain(events, checkpoint=None) -> list[str]:
     """Problems found in one petition's events (in seq order); empty when intact.
 

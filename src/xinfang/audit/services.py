@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -10,7 +11,7 @@ from django.db.models import AutoField, BigAutoField
 from django.utils import timezone
 
 from xinfang.audit import state
-from xinfang.audit.chain import CURRENT_VERSION, GENESIS, compute_hash, count_mac, head_mac
+from xinfang.audit.chain import CURRENT_VERSION, GENESIS, compute_hash, count_mac, hash_later, head_mac
 from xinfang.audit.models import ChainCount, ChainHead, Event, Source
 from xinfang.core.inserts import insert
 
@@ -77,23 +78,112 @@ def append_event(
         state=state_digest if state_digest is not None else state.digests([petition.pk])[petition.pk],
     )
     event.hash = compute_hash(event.prev_hash, event)
+    return _write(event, petition.pk, first=first, chains=chains, writes=writes, new_chain=last is None)
+
+
+def _write(
+    event: Event,
+    petition_id: int,
+    *,
+    first: bool,
+    chains,
+    writes,
+    new_chain: bool,
+    read: bool = True,
+    params: list | None = None,
+) -> Event:
     if first and chains is not None and connection.vendor == "postgresql":
-        _start_chain_in_one(event, chains, writes or [])
+        _start_chain_in_one(event, chains, writes or [], read=read, params=params)
         return event
     for sql, params in writes or []:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
     event.save(force_insert=True)
-    head = {"seq": event.seq, "hash": event.hash, "mac": head_mac(petition.pk, event.seq, event.hash)}
+    head = {"seq": event.seq, "hash": event.hash, "mac": head_mac(petition_id, event.seq, event.hash)}
     # One UPDATE in the usual case (update_or_create costs a SELECT … FOR UPDATE, a
     # savepoint and the write); the INSERT only for a chain that has no head yet.
-    if first or not ChainHead.objects.filter(petition=petition).update(**head):
-        ChainHead.objects.create(petition=petition, **head)
+    if first or not ChainHead.objects.filter(petition_id=petition_id).update(**head):
+        ChainHead.objects.create(petition_id=petition_id, **head)
     if first and chains is not None:
-        _seal_count(chains, petition.pk)  # counted up by the caller
-    elif last is None:
-        _count_new_chain(petition.pk)
+        _seal_count(chains, petition_id)  # counted up by the caller
+    elif new_chain:
+        _count_new_chain(petition_id)
     return event
+
+
+@dataclass
+class PreparedEvent:
+    """A chain's first event built and hashed before some of its values are known
+    (prepare_first_event); append_prepared writes it once they are."""
+
+    event: Event
+    finish: Callable[[dict], str]
+    # The event's INSERT parameters as prepared; those of the fields filled in later are replaced.
+    params: list
+
+
+def prepare_first_event(
+    petition, ctx: Context, action: str, data: dict, *, state_digest: str, slots
+) -> PreparedEvent:
+    """The first event of `petition`'s chain, as append_event(first=True) would write it, but
+    with `slots` (strings standing, once each, for a top-level value of `data` or for the
+    state digest) filled in later by append_prepared. Registration prepares its event before
+    the number is taken: the payload's JSON and most of the hash's input are then done before
+    the lock, and only the substitution and the HMAC run inside it (chain.hash_later)."""
+    event = Event(
+        petition=petition,
+        seq=1,
+        at=timezone.now(),
+        actor=ctx.actor if getattr(ctx.actor, "pk", None) else None,
+        action=action,
+        data=data,
+        source=ctx.source,
+        request_id=ctx.request_id,
+        prev_hash=GENESIS,
+        version=CURRENT_VERSION,
+        state=state_digest,
+    )
+    return PreparedEvent(
+        event=event, finish=hash_later(GENESIS, event, tuple(slots)), params=_insert_sql(event)[1]
+    )
+
+
+# The fields of a prepared event that change once its slots are filled.
+_FILLED = ("data", "state", "hash")
+
+
+def append_prepared(
+    prepared: PreparedEvent,
+    values: dict,
+    *,
+    chains: int | None = None,
+    writes: list[tuple[str, list]] | None = None,
+    read: bool = True,
+) -> Event:
+    """Write a prepared first event with its slots' `values` ({slot: value}), as append_event(
+    first=True, chains=…, writes=…) writes one (one statement on PostgreSQL with `chains`).
+    `read=False`: that statement reads nothing back (it is sent with the COMMIT), and the
+    event's id stays unknown."""
+    event = prepared.event
+    event.data = {k: values[v] if isinstance(v, str) and v in values else v for k, v in event.data.items()}
+    if event.state in values:
+        event.state = values[event.state]
+    event.hash = prepared.finish(values)
+    params = list(prepared.params)
+    _sql, fields = _insert_template(Event, connection.vendor, False)
+    for i, field in enumerate(fields):
+        if field.name in _FILLED:
+            params[i] = field.get_db_prep_save(getattr(event, field.attname), connection)
+    return _write(
+        event,
+        event.petition_id,
+        first=True,
+        chains=chains,
+        writes=writes,
+        new_chain=True,
+        read=read,
+        params=params,
+    )
 
 
 @lru_cache(maxsize=8)
@@ -124,16 +214,30 @@ def _insert_sql(obj, *, returning: bool = False) -> tuple[str, list]:
     return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 
-def _start_chain_in_one(event: Event, chains: int, writes: list[tuple[str, list]]) -> None:
+def _start_chain_in_one(
+    event: Event,
+    chains: int,
+    writes: list[tuple[str, list]],
+    *,
+    read: bool = True,
+    params: list | None = None,
+) -> None:
     """A new chain's first event, its sealed head, the seal of the chain count (counted up by
     the caller) and the caller's `writes`, in one statement: the data-modifying WITH items all
-    run to completion whether or not the final SELECT reads them."""
+    run to completion whether or not the final SELECT reads them. `params`: the event's INSERT
+    parameters when the caller has them (a prepared event), instead of each field's again."""
     pid = event.petition_id
-    head = ChainHead(
-        petition_id=pid, seq=event.seq, hash=event.hash, mac=head_mac(pid, event.seq, event.hash)
-    )
+    # The head's four plain values as they are (no model instance, no per-field conversion:
+    # this runs while registration holds the year's number).
+    head_sql, head_fields = _insert_template(ChainHead, connection.vendor, False)
+    head = {
+        "petition": pid,
+        "seq": event.seq,
+        "hash": event.hash,
+        "mac": head_mac(pid, event.seq, event.hash),
+    }
     items = [(f'"w{i}"', sql, params) for i, (sql, params) in enumerate(writes)]
-    items.append(('"head"', *_insert_sql(head)))
+    items.append(('"head"', head_sql, [head[f.name] for f in head_fields]))
     items.append(
         (
             '"sealed"',
@@ -141,7 +245,23 @@ def _start_chain_in_one(event: Event, chains: int, writes: list[tuple[str, list]
             [count_mac(chains, pid)],
         )
     )
-    items.append(('"event"', *_insert_sql(event, returning=True)))
+    if not read:
+        # Sent with the COMMIT (numbering.send_with_commit): nothing may be read back, so the
+        # event is the statement itself and its id is not known here.
+        event_sql, event_params = (
+            _insert_sql(event)
+            if params is None
+            else (_insert_template(Event, connection.vendor, False)[0], params)
+        )
+        sql = "WITH " + ", ".join(f"{name} AS ({item})" for name, item, _p in items) + f" {event_sql}"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [p for _n, _s, params in items for p in params] + event_params)
+        event._state.adding = False
+        return
+    if params is None:
+        items.append(('"event"', *_insert_sql(event, returning=True)))
+    else:
+        items.append(('"event"', _insert_template(Event, connection.vendor, True)[0], params))
     # Names and statements are this module's and its callers' own, never input.
     sql = "WITH " + ", ".join(f"{name} AS ({item})" for name, item, _p in items) + ' SELECT "id" FROM "event"'  # noqa: S608
     with connection.cursor() as cursor:

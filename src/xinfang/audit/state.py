@@ -32,6 +32,24 @@ def digest(description) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def digest_later(description, slots: tuple[str, ...]):
+    """digest(description) for values known only later: each of `slots` is a string the
+    description holds as a whole value, standing for a value given later. Returns a function
+    of {slot: value} giving the digest with those values in place (registration: its number
+    and serial, taken last), so that the description is serialised before, not then. A slot
+    must be a string nothing else in the description can contain (a random one)."""
+    text = json.dumps(description, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    quoted = {slot: json.dumps(slot, ensure_ascii=False) for slot in slots}
+
+    def finish(values: dict) -> str:
+        filled = text
+        for slot, value in values.items():
+            filled = filled.replace(quoted[slot], json.dumps(value, ensure_ascii=False, default=str))
+        return hashlib.sha256(filled.encode()).hexdigest()
+
+    return finish
+
+
 def digests(petition_ids: Iterable[int]) -> dict[int, str]:
     """The current digest of each petition; empty strings when no reader is registered."""
     ids = list(petition_ids)

@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 def _storage_name(instance, filename):
     # Stored under a random name: the petitioner's file name never reaches the disk path.
-    return f"attachments/{instance.petition.year}/{uuid.uuid4().hex}"
+    # A file stored before its petition exists (documents/services.store_upload) carries the year.
+    year = getattr(instance, "storage_year", None) or instance.petition.year
+    return f"attachments/{year}/{uuid.uuid4().hex}"
 
 
 class Attachment(models.Model):

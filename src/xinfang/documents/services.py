@@ -48,6 +48,17 @@ def add_attachment(*, ctx: Context, petition: Petition, upload: UploadedFile) ->
     """
     if not may_attach(ctx.actor, petition):
         raise Forbidden(_("You may not add materials to this petition."))
+    return record_attachment(
+        ctx=ctx, petition=petition, attachment=store_upload(ctx=ctx, upload=upload, year=petition.year)
+    )
+
+
+def store_upload(*, ctx: Context, upload: UploadedFile, year: int) -> Attachment:
+    """The checks of add_attachment that need no petition (size, sniffed type), then the file
+    written to storage: an unsaved Attachment for record_attachment. The page that registers a
+    petition with its files stores them first, before its transaction takes the year's number,
+    so that the number is not held while files are written. The caller deletes the file
+    (`attachment.file.storage.delete(attachment.file.name)`) if it is never recorded."""
     if upload.size is not None and upload.size > settings.MAX_UPLOAD_BYTES:
         raise PayloadTooLarge(
             _("The file is larger than the limit of %(mb)d MB.") % {"mb": settings.MAX_UPLOAD_BYTES // 2**20}
@@ -73,15 +84,21 @@ def add_attachment(*, ctx: Context, petition: Petition, upload: UploadedFile) ->
         digest.update(chunk)
     upload.seek(0)
     attachment = Attachment(
-        petition=petition,
         name=clean_file_name(upload.name or "", sniffed.extension),
         size=upload.size,
         sha256=digest.hexdigest(),
         content_type=sniffed.content_type,
         uploaded_by=ctx.actor,
     )
-    # The file is written first; if the database work fails, it is removed again.
+    attachment.storage_year = year  # the storage path's year (models._storage_name)
     attachment.file.save("upload", upload, save=False)
+    return attachment
+
+
+def record_attachment(*, ctx: Context, petition: Petition, attachment: Attachment) -> Attachment:
+    """A stored file (store_upload) saved on `petition` and logged; if the database work fails,
+    the file is removed again. The caller has checked may_attach."""
+    attachment.petition = petition
     try:
         with transaction.atomic():
             locked = Petition.objects.select_for_update().get(pk=petition.pk)

@@ -10,9 +10,9 @@ Because the lock lasts until commit, registration calls this LAST: everything
 else the transaction writes (parties, clocks, repeat links) is done before, so
 the lock covers only this statement (on PostgreSQL it also writes the number into
 the petition and counts the new chain: `then`), the search index's copy of the number,
-the event with its chain head and the count's seal (one more statement on PostgreSQL),
-and the commit (docs/benchmarks.md: the lock once covered 21 of 25 ms and capped
-registrations near 46/s).
+the event with its chain head and the count's seal (one more statement on PostgreSQL, sent
+with the COMMIT in one round trip: `send_with_commit`), and the commit (docs/benchmarks.md: the
+lock once covered 21 of 25 ms and capped registrations near 46/s).
 
 On PostgreSQL the commit itself no longer holds the lock while it waits for the disk
 (`release_before_flush`, below): the registering transaction's COMMIT returns, and the row
@@ -22,6 +22,7 @@ disk, outside the lock, before anything is answered or sent.
 
 from __future__ import annotations
 
+import sys
 from uuid import uuid4
 
 from django.conf import settings
@@ -123,6 +124,46 @@ def _durable_before_callbacks() -> None:
     if any(func is wait_until_durable for _sids, func, _robust in connection.run_on_commit):
         return  # a second number in the same transaction: one wait covers both
     connection.run_on_commit.insert(0, (set(connection.savepoint_ids), wait_until_durable, False))
+
+
+# --- The last statement sent with the COMMIT (PostgreSQL) ----------------------------------------
+# What the registration writes after taking the number (its event, chain head, seal and the search
+# document's number: one statement) was one round trip, then the COMMIT another, both while the
+# number was locked. In psycopg's pipeline mode the statement is queued and sent together with the
+# COMMIT: one round trip, and the server runs the COMMIT right after the statement without waiting
+# for the client. Only for a transaction whose outermost atomic block commits right after (the
+# caller knows), and only from that statement on: Django reads each statement's answer (an
+# UPDATE's row count, a RETURNING) as it runs, which pipeline mode would give only at the sync.
+# A failure of the statement is raised by the COMMIT instead, which rolls back as before.
+
+
+def send_with_commit() -> None:
+    """From here to the COMMIT, send statements without waiting for their answers (none may be
+    read), then leave pipeline mode as the transaction's first on_commit callback (before the
+    wait for the disk, whose statement must be answered before anything else runs) or, on any
+    failure, in end_sent_with_commit, which the caller runs after its atomic block."""
+    wrapper = transaction.get_connection()
+    pg = wrapper.connection
+    if wrapper.vendor != "postgresql" or pg is None or pg._pipeline is not None:
+        return
+    pipeline = pg.pipeline()
+    pipeline.__enter__()
+    wrapper.xinfang_pipeline = (pipeline, pg)
+    wrapper.run_on_commit.insert(0, (set(wrapper.savepoint_ids), end_sent_with_commit, False))
+
+
+def end_sent_with_commit() -> None:
+    held = transaction.get_connection().__dict__.pop("xinfang_pipeline", None)
+    if held is None:
+        return
+    pipeline, pg = held
+    if pg.closed:
+        # After a failed statement, Django closes the connection when the ROLLBACK fails too
+        # (the server then rolls the transaction back, the number with it): nothing to leave.
+        return
+    # Called from a `finally` while the registration's own error propagates, an error in leaving
+    # pipeline mode is only logged (psycopg), so that the original one is raised.
+    pipeline.__exit__(*sys.exc_info())
 
 
 def _increment_into(

@@ -29,6 +29,10 @@ _UPSERT = (
     "ON CONFLICT (petition_id) DO UPDATE SET body = excluded.body{set_grams}"
 )
 
+# PostgreSQL: a document registered in this transaction given its number (on_numbered): an
+# UPDATE of the row just inserted, no conflict to look for.
+_RENUMBER = "UPDATE search_searchdocument SET body = %s, grams = %s::text[] WHERE petition_id = %s"
+
 # PostgreSQL: the units holding a live (not withdrawn) assignment of the petition `%s`, in
 # order: the document's `units`, beside its grams under the same GIN index, so that a handling
 # officer's search probes the index for their units' documents only (query._candidates). Read
@@ -146,11 +150,39 @@ def _rows(petition, *, fresh: bool) -> list[tuple[int, str]]:
     return rows
 
 
+def _prepare_numbering(petition) -> None:
+    """The grams of a document being registered that do not touch its provisional number, kept
+    for on_numbered, which then only adds the grams around the real number: the whole set would
+    otherwise be computed and sorted again while the year's number is locked. A gram of the
+    numbered text lies either inside a piece between the provisional's places or across the
+    number (with at most one neighbouring character on each side)."""
+    body = petition._search_body
+    if body is None:
+        return
+    provisional = fold(petition.number)
+    pieces = body.split(provisional)
+    outside = set().union(*(document_grams(piece) for piece in pieces))
+    petition._search_numbering = (body, provisional, pieces, outside, sorted(outside))
+
+
+def _numbered_grams_literal(prepared, number: str, body: str) -> str:
+    """grams_literal(body) of the numbered `body` from what _prepare_numbering kept."""
+    _old, _provisional, pieces, outside, ordered = prepared
+    if not all(pieces[1:-1]):  # two numbers side by side: a gram may span both; never in practice
+        return grams_literal(body)
+    across = set()
+    for left, right in zip(pieces, pieces[1:], strict=False):
+        across |= document_grams(left[-1:] + number + right[:1])
+    # A sorted list and a few grams appended: one merge for sort(), not a full sort.
+    return _literal(sorted(ordered + [g for g in across if g not in outside]), body)
+
+
 def _index_registered(petition) -> None:
     """PostgreSQL, a petition being registered: its document, its MinHash bands and its shingle
     codes in ONE statement (the document's upsert and the codes' insert as WITH items of the
     bands' INSERT); nothing to replace."""
     sql, params = _upsert_sql(_rows(petition, fresh=True), fresh=True)
+    _prepare_numbering(petition)
     bands, codes = matter_rows([petition])
     sql = f'WITH "document" AS ({sql}), "shingles" AS ({SHINGLES_UPSERT.format(values="(%s, %s)")}) '
     params = [*params, *codes[0]]
@@ -194,7 +226,10 @@ def grams_literal(body: str) -> str:
     of psycopg's array dumper, which adapted each gram on its own (about a third of the
     import's indexing CPU, profiled at 10⁴ rows). Every element is quoted, so commas, braces,
     spaces and NULL-like words are plain text; a backslash or a double quote is escaped."""
-    grams = sorted(document_grams(body))
+    return _literal(sorted(document_grams(body)), body)
+
+
+def _literal(grams: list[str], body: str) -> str:
     if "\\" in body or '"' in body:
         grams = [g.replace("\\", "\\\\").replace('"', '\\"') for g in grams]
     return '{"' + '","'.join(grams) + '"}' if grams else "{}"
@@ -362,11 +397,17 @@ def on_numbered(sender, *, petition, provisional: str, **kwargs) -> None:
     if body is None:  # indexed by someone else, or not in this transaction: index it anew
         index_petition(petition)
         return None
-    body = body.replace(fold(provisional), fold(petition.number))
+    number = fold(petition.number)
+    old, body = body, body.replace(fold(provisional), number)
     petition._search_body = body
     if connection.vendor == "postgresql":
         # Returned, not run: registration sends it with its event, one round trip fewer in the
         # number's lock (petitions/hooks.py).
-        return _upsert_sql([(petition.pk, body)])
+        prepared = getattr(petition, "_search_numbering", None)
+        if prepared is None or prepared[0] is not old or prepared[1] != fold(provisional):
+            return _upsert_sql([(petition.pk, body)])
+        # Only the grams around the number are new (_prepare_numbering); the petition was
+        # created in this transaction, so no assignment names it yet (no units to read).
+        return _RENUMBER, [body, _numbered_grams_literal(prepared, number, body), petition.pk]
     store([(petition.pk, body)])
     return None

@@ -14,7 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.audit import state
-from xinfang.audit.services import Context, append_event, count_chain_step
+from xinfang.audit.services import (
+    Context,
+    append_event,
+    append_prepared,
+    count_chain_step,
+    prepare_first_event,
+)
 from xinfang.core.errors import Conflict, Forbidden
 from xinfang.petitions import derived
 from xinfang.petitions.audit_state import describe_written
@@ -34,8 +40,10 @@ from xinfang.petitions.models import (
 from xinfang.petitions.numbering import (
     TAKEN,
     allocate_number,
+    end_sent_with_commit,
     provisional_number,
     release_before_flush,
+    send_with_commit,
     wait_until_durable,
 )
 from xinfang.petitions.services.checks import RegistrationInput, check_registration
@@ -89,10 +97,16 @@ def register_petition(
         existing = _replay(ctx.actor, idempotency_key, request_fingerprint)
         if existing:
             return existing, False
+    # Only when this block is the outermost does its COMMIT follow the last statement at once.
+    commit_follows = not transaction.get_connection().in_atomic_block
     try:
         with transaction.atomic():
             petition = _create(
-                ctx, data, idempotency_key=idempotency_key, request_fingerprint=request_fingerprint
+                ctx,
+                data,
+                idempotency_key=idempotency_key,
+                request_fingerprint=request_fingerprint,
+                commit_follows=commit_follows,
             )
     except IntegrityError:
         # Two requests with one key raced: the other committed first; answer as it did.
@@ -100,6 +114,8 @@ def register_petition(
         if existing is None:
             raise
         return existing, False
+    finally:
+        end_sent_with_commit()  # left already by the commit's first callback, unless it failed
     return petition, True
 
 
@@ -122,7 +138,12 @@ class IdempotencyMismatch(Conflict):
 
 
 def _create(
-    ctx: Context, data: RegistrationInput, *, idempotency_key: str = "", request_fingerprint: str = ""
+    ctx: Context,
+    data: RegistrationInput,
+    *,
+    idempotency_key: str = "",
+    request_fingerprint: str = "",
+    commit_follows: bool = False,
 ) -> Petition:
     """Write the registration, then take the number LAST.
 
@@ -181,10 +202,42 @@ def _create(
     # Indexed under the provisional number, outside the lock (receivers may read the
     # relations remembered above instead of the database).
     petition_text_changed.send(sender=Petition, petition=petition, reason="registered")
+    # Everything of the event that does not need the number is built now, outside the lock: its
+    # payload, the sealed state's text and the hash's input, with stand-ins for the number and
+    # the serial (random strings, as the provisional number is) filled in once they are known.
+    serial_slot, state_slot = provisional_number(), provisional_number()
+    described = describe_written(
+        petition,
+        petitioners=petitioners,
+        involved_units=involved_units,
+        involved_persons=involved_persons,
+    )
+    described["petition"]["number"], described["petition"]["serial"] = provisional, serial_slot
+    seal = state.digest_later(described, (provisional, serial_slot))
+    prepared = prepare_first_event(
+        petition,
+        ctx,
+        "petition.registered",
+        {
+            "number": provisional,
+            "channel": data.channel,
+            "category": data.category.code,
+            "petitioners": len(data.petitioners),
+            "involved_units": [u.pk for u in data.involved_units],
+            "important": data.important,
+            "urgent": data.urgent,
+            "group": data.is_group,
+            "repeat_of": [n for _pk, n in repeats],
+        },
+        state_digest=state_slot,
+        slots=(provisional, state_slot),
+    )
     # From here to commit the year's number row is locked: two statements on PostgreSQL. The
     # first takes the number, writes it into the petition and counts the new chain (the count's
     # row lock after the number's); the second writes the event, its head, the count's seal
-    # and what the receivers of petition_numbered returned (the search index's number).
+    # and what the receivers of petition_numbered returned (the search index's number). Between
+    # them only what needs the number: the search document's new grams, the two substitutions
+    # and the HMACs.
     number, serial, chains = allocate_number(
         year, petition_id=petition.pk, then=count_chain_step(petition.pk, after=TAKEN)
     )
@@ -196,33 +249,15 @@ def _create(
         )
         if write
     ]
-    sealed = state.digest(
-        describe_written(
-            petition,
-            petitioners=petitioners,
-            involved_units=involved_units,
-            involved_persons=involved_persons,
-        )
-    )
-    append_event(
-        petition,
-        ctx,
-        "petition.registered",
-        {
-            "number": number,
-            "channel": data.channel,
-            "category": data.category.code,
-            "petitioners": len(data.petitioners),
-            "involved_units": [u.pk for u in data.involved_units],
-            "important": data.important,
-            "urgent": data.urgent,
-            "group": data.is_group,
-            "repeat_of": [n for _pk, n in repeats],
-        },
-        first=True,
-        state_digest=sealed,
+    sealed = seal({provisional: number, serial_slot: serial})
+    if commit_follows:
+        send_with_commit()  # the last statement goes with the COMMIT: one round trip in the lock
+    append_prepared(
+        prepared,
+        {provisional: number, state_slot: sealed},
         chains=chains,
         writes=writes,
+        read=not commit_follows,
     )
     return petition
 

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -21,11 +22,12 @@ from django.views.decorators.http import require_http_methods
 
 from xinfang.accounts.models import Unit, UnitKind
 from xinfang.audit.services import Context
-from xinfang.core.errors import Conflict, DomainError, InvalidInput
-from xinfang.documents.services import add_attachment
+from xinfang.core.errors import Conflict, DomainError, Forbidden, InvalidInput
+from xinfang.documents.services import may_attach, record_attachment, store_upload
 from xinfang.documents.sniffing import HEAD_BYTES, sniff
 from xinfang.petitions import forms
 from xinfang.petitions.choices import RECEPTION_CHANNELS, Channel
+from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Category
 from xinfang.petitions.selectors import get_visible_petition, petition_detail
 from xinfang.petitions.services.checks import check_registration
@@ -230,24 +232,32 @@ def register(request):
     ctx = Context.from_request(request)
     stored = []
     try:
+        # The files are checked and written first, outside the transaction: it holds the year's
+        # number from the moment it is taken until it commits, and writing files there held it
+        # for as long as the disk took (docs/benchmarks.md, round 10).
+        year = timezone.now().astimezone(office_tz()).year
+        for upload in files:
+            try:
+                stored.append(store_upload(ctx=ctx, upload=upload, year=year))
+            except DomainError as exc:
+                exc.upload = upload
+                raise
+        for entry in kept:
+            upload = kept_uploads.open_kept(entry)
+            try:
+                stored.append(store_upload(ctx=ctx, upload=upload, year=year))
+            except DomainError as exc:
+                exc.upload = upload
+                raise
+            finally:
+                upload.close()
         # One transaction: a refused file leaves no petition behind and gives its number back.
         with transaction.atomic():
             petition, _created = register_petition(ctx=ctx, data=data)
-            for upload in files:
-                try:
-                    stored.append(add_attachment(ctx=ctx, petition=petition, upload=upload))
-                except DomainError as exc:
-                    exc.upload = upload
-                    raise
-            for entry in kept:
-                upload = kept_uploads.open_kept(entry)
-                try:
-                    stored.append(add_attachment(ctx=ctx, petition=petition, upload=upload))
-                except DomainError as exc:
-                    exc.upload = upload
-                    raise
-                finally:
-                    upload.close()
+            if stored and not may_attach(ctx.actor, petition):
+                raise Forbidden(_("You may not add materials to this petition."))
+            for attachment in stored:
+                record_attachment(ctx=ctx, petition=petition, attachment=attachment)
     except DomainError as exc:
         # The files stored before the refused one belong to a petition that no longer exists.
         for attachment in stored:
@@ -261,6 +271,10 @@ def register(request):
             errors = {"non_field_errors": [exc.message]}
         context = _form_context(request, form, errors) | {"kept_files": kept}
         return render(request, "petitions/register.html", context, status=exc.status)
+    except BaseException:
+        for attachment in stored:  # stored before a registration that failed otherwise
+            attachment.file.storage.delete(attachment.file.name)
+        raise
     kept_uploads.release(request.session, [entry["token"] for entry in kept])
     messages.success(request, _("Petition registered as %(number)s.") % {"number": petition.number})
     return redirect(reverse("petition", args=[petition.number]))
