@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -7,7 +7,7 @@ from django.utils import timezone
 from tests.petitions.conftest import letter
 from xinfang.audit.services import Context
 from xinfang.core.errors import Conflict, Forbidden, InvalidInput
-from xinfang.petitions.choices import Status
+from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.models import Petition
 from xinfang.petitions.services.checks import check_registration
 from xinfang.petitions.services.registration import correct_registration, register_petition
@@ -239,3 +239,28 @@ def test_no_correction_after_registration_stage(register, demo_org):
         correct_registration(
             ctx=Context(actor=users["clerk"]), petition=petition, changes={"title": "新标题"}
         )
+
+
+@pytest.mark.parametrize(
+    "channel", [*Channel.values, "fax", "", None, 7, ["letter"], {"letter": 1}, "LETTER", " letter"]
+)
+def test_a_channel_is_known_exactly_when_it_is_a_channels_code(demo_org, channel):
+    """Reference: membership in Channel.values, the list the check tested before (an
+    unhashable value is no code either, not an error)."""
+    try:
+        check_registration(letter(channel=channel))
+        errors = {}
+    except InvalidInput as refused:
+        errors = refused.errors
+    assert ("channel" in errors) == (channel not in Channel.values)
+
+
+def test_a_given_date_decides_whether_a_birth_date_is_possible(demo_org):
+    """A caller checking many registrations (the ledger import) gives the date once; it is the
+    one an ID number's birth date is checked against, as timezone.localdate() is otherwise."""
+    person = [{"name": "王五", "id_number": "11010519491231002X"}]  # born 1949-12-31
+    check_registration(letter(petitioners=person))
+    check_registration(letter(petitioners=person), today=date(1949, 12, 31))
+    with pytest.raises(InvalidInput) as refused:
+        check_registration(letter(petitioners=person), today=date(1949, 12, 30))
+    assert "petitioners.0.id_number" in refused.value.errors

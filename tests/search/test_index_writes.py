@@ -4,7 +4,9 @@ writes are a fixed, small number of statements, and a rebuild gives the very row
 registrations wrote."""
 
 import unicodedata
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from datasketch import MinHash
 from django.db import connection
@@ -204,3 +206,56 @@ def test_numbered_grams_equal_the_whole_documents(pieces, number):
     assert index._numbered_grams_literal(petition._search_numbering, number, numbered) == index.grams_literal(
         numbered
     )
+
+def test_permutations_are_datasketchs():
+    """Drawn without importing datasketch (which loads scipy): the very same multipliers and
+    offsets as its affine64 MinHash of the same size and seed."""
+    a, b = MinHash(num_perm=similarity.NUM_PERM, seed=similarity.SEED, scheme="affine64").permutations
+    mine = similarity._permutations()
+    assert mine[0].tolist() == a.tolist() and mine[1].tolist() == b.tolist()
+    assert mine[0].dtype == mine[1].dtype == np.uint64
+
+
+MATTER = st.text(
+    alphabet=st.sampled_from(list("电梯停运幸福里小区补偿拖欠工资abcXYZ019 ，。！_-½٣Ǆ\n")), max_size=120
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    matters=st.lists(st.tuples(MATTER, MATTER, MATTER), min_size=1, max_size=12),
+    batch=st.sampled_from([1, 7, 64, similarity._BATCH_SHINGLES]),
+)
+def test_matter_rows_of_a_batch_are_each_matters_own(matters, batch):
+    """Reference, one matter at a time and independent of the batched code: datasketch's
+    MinHash over the matter's shingle codes, cut into bands by _band_hashes (one signature),
+    and np.unique of the codes as the stored bytes. The batch (any size of hashing batch, any
+    mix of empty, short and repeated texts) must give the same rows bit for bit, in order."""
+    petitions = [
+        SimpleNamespace(pk=100 + i, title=t, content=c, requests=r) for i, (t, c, r) in enumerate(matters)
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(similarity, "_BATCH_SHINGLES", batch)
+        bands, codes = similarity.matter_rows(petitions)
+    want_bands, want_codes = [], []
+    for p in petitions:
+        shingles = similarity.shingle_codes(similarity.matter_text(p.title, p.content, p.requests))
+        want_codes.append((p.pk, np.unique(shingles).astype("<u8").tobytes()))
+        if not len(shingles):
+            continue
+        reference = MinHash(
+            num_perm=similarity.NUM_PERM, seed=similarity.SEED, scheme="affine64", hashfunc=lambda x: x
+        )
+        reference.update_batch([int(c) for c in shingles])
+        signature = np.asarray(reference.hashvalues, dtype=np.uint64)
+        want_bands += [(p.pk, band, key) for band, key in similarity._band_hashes(signature)]
+    assert bands == want_bands
+    assert codes == want_codes
+
+
+@settings(max_examples=60, deadline=None)
+@given(codes=st.lists(st.integers(min_value=0, max_value=2**63 - 1), max_size=40))
+def test_distinct_codes_are_np_unique(codes):
+    array = np.array(codes, dtype=np.uint64)
+    assert similarity.distinct_codes(array).tolist() == np.unique(array).tolist()
+    assert similarity.stored_codes(array) == np.unique(array).astype("<u8").tobytes()

@@ -115,10 +115,12 @@ def _plan(content: bytes, report: ImportReport) -> list[tuple[RowResult, object]
         )
         # A ledger exported from Xinfang names its own numbers: those petitions are already here.
         known |= set(Petition.objects.filter(number__in=chunk).values_list("number", flat=True))
-    # Read once for every row's check_registration (the same answers as its own queries).
+    # Read once for every row's check_registration (the same answers as its own queries, and
+    # the date of the same moment `now` the rows are checked at).
     active = {
         "active_units": Unit.objects.filter(active=True).in_bulk(),
         "active_categories": {c.code: c for c in Category.objects.filter(active=True)},
+        "today": timezone.localdate(now),
     }
     seen: dict[str, int] = {}
     planned = []
