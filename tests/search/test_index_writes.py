@@ -207,6 +207,7 @@ def test_numbered_grams_equal_the_whole_documents(pieces, number):
         numbered
     )
 
+
 def test_permutations_are_datasketchs():
     """Drawn without importing datasketch (which loads scipy): the very same multipliers and
     offsets as its affine64 MinHash of the same size and seed."""
