@@ -169,7 +169,9 @@ def fill(count: int) -> dict:
     }
 
 
-def time_statistics(requests: int) -> dict:
+def clerk_client():
+    """A test client signed in as the demo clerk, and the dates the statistics QUERIES name
+    (also bench/statistics_paths.py and bench/statistics_python.py)."""
     from datetime import timedelta
 
     from django.test import Client
@@ -185,6 +187,11 @@ def time_statistics(requests: int) -> dict:
         "year_ago": (today - timedelta(days=365)).isoformat(),
         "month_start": today.replace(day=1).isoformat(),
     }
+    return client, dates
+
+
+def time_statistics(requests: int) -> dict:
+    client, dates = clerk_client()
     out = {}
     for label, paths in (
         ("api", [f"/api/v1/statistics?{q.format(**dates)}" for q in QUERIES]),

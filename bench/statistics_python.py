@@ -50,24 +50,14 @@ def main() -> None:
     import django
 
     django.setup()
-    from datetime import timedelta
-
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from bench.reports import QUERIES
-    from xinfang.accounts.models import User
+    from bench.reports import QUERIES, clerk_client
 
-    client = Client()
-    client.force_login(User.objects.get(username="clerk"))
+    client, dates = clerk_client()
     today = timezone.localdate()
-    dates = {
-        "today": today.isoformat(),
-        "year_ago": (today - timedelta(days=365)).isoformat(),
-        "month_start": today.replace(day=1).isoformat(),
-    }
     paths = [
         "/statistics/",
         "/statistics/?interval=week&compare=previous",
