@@ -36,9 +36,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from functools import reduce
+from operator import or_
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
 
 from xinfang.petitions.choices import OPEN_STATUSES
@@ -341,24 +343,38 @@ def _stored(query, groups: list[str], today: date) -> dict[tuple, _Sums]:
     return out
 
 
-def _live(qs, groups: list[str], aggregates: dict) -> list[dict]:
+def _live(qs, groups: list[str], aggregates: dict, periods: list | None = None) -> list[dict]:
+    """`aggregates` of `qs` per group. With `periods` ((received after, before) pairs that share
+    no day, the query's own dates left out), also per period: each row's "k_period" is the
+    index of the period its petitions were received in."""
     from xinfang.reports.statistics import DIMENSIONS, _expr, with_live_assignment
 
     if not groups:
         return [qs.aggregate(**aggregates)]
     qs = with_live_assignment(qs, groups)
     names = {k: f"k_{k}" for k in groups}
-    rows = (
-        qs.annotate(**{names[k]: _expr(DIMENSIONS[k]) for k in groups})
-        .values(*names.values())
-        .annotate(**aggregates)
-        .order_by()
-    )
+    keys = {names[k]: _expr(DIMENSIONS[k]) for k in groups}
+    if periods:
+        within = [_received_q(after, before) for after, before in periods]
+        qs = qs.filter(reduce(or_, within))
+        keys["k_period"] = Case(
+            *(When(q, then=Value(n)) for n, q in enumerate(within)), output_field=IntegerField()
+        )
+    rows = qs.annotate(**keys).values(*keys).annotate(**aggregates).order_by()
     out = []
     for row in rows:
         row["key"] = tuple(DIMENSIONS[k].to_value(row[names[k]]) for k in groups)
         out.append(row)
     return out
+
+
+def _received_q(after: datetime | None, before: datetime | None) -> Q:
+    q = Q()
+    if after:
+        q &= Q(received_at__gte=after)
+    if before:
+        q &= Q(received_at__lte=before)
+    return q
 
 
 def _clock_q(clock: str, prefix: str = "deadlines__") -> Q:
@@ -407,10 +423,13 @@ def _settled() -> Q:
     return Q(Exists(met)) & ~Q(Exists(met.filter(met_at__gt=F("due_at"))))
 
 
-def _hidden(user, query, groups: list[str], start: datetime, *, settled: bool = False) -> list[dict]:
+def _hidden(
+    user, query, groups: list[str], start: datetime, *, settled: bool = False, periods: list | None = None
+) -> list[dict]:
     """The petitions the firewall hides from `user`, counted like the summary counts: the
     petitions, their decided clocks, and their running clocks due before `start` (today).
-    Filtered to the overdue ones: those the summary files as overdue (due before today)."""
+    Filtered to the overdue ones: those the summary files as overdue (due before today).
+    `periods`: per period too (_live)."""
     qs = _hidden_petitions(user, query.filters)
     if query.filters.overdue:
         qs = qs.filter(_running(due_at__lt=start))
@@ -440,16 +459,24 @@ def _hidden(user, query, groups: list[str], start: datetime, *, settled: bool = 
             "running": Count("deadlines", distinct=True, filter=running & kind),
             **more,
         },
+        periods,
     )
 
 
 def _today(
-    user, query, groups: list[str], now: datetime, start: datetime, *, settled: bool = False
+    user,
+    query,
+    groups: list[str],
+    now: datetime,
+    start: datetime,
+    *,
+    settled: bool = False,
+    periods: list | None = None,
 ) -> list[dict]:
     """What the summary cannot know yet: visible petitions whose earliest running clock fell
     due today before `now` (earlier ones are stored), and the running clocks due so. Filtered
     to the overdue petitions, also the met clocks of those petitions (they are stored under
-    today); with `settled`, how many of them are settled."""
+    today); with `settled`, how many of them are settled. `periods`: per period too (_live)."""
     qs = petition_list(user, query.filters).order_by().filter(_running(due_at__gte=start, due_at__lt=now))
     today = Q(
         deadlines__met_at__isnull=True,
@@ -478,6 +505,7 @@ def _today(
             "running": Count("deadlines", distinct=True, filter=today & kind),
             **more,
         },
+        periods,
     )
 
 
@@ -585,9 +613,11 @@ def _fold(rows: list[dict], index: int) -> list[dict]:
 def summary_many(user, asks: list[tuple]) -> list[dict[str, dict]]:
     """statistics() for each single grouping of each (query, groupings) in `asks` (the page's
     sections, for its period and the comparison period). The stored rows of every section of
-    every period are read in one statement (summary_grouped.py); the live parts once per
-    period for all the groupings that partition the petitions (the overdue petitions are the
-    costly part and would otherwise be read once per section), once per unit grouping."""
+    every period are read in one statement (summary_grouped.py). The live parts (the
+    firewall's petitions and today's clocks: aggregates over EXISTS subqueries, costly to build
+    and to run) are read once for all the groupings that partition the petitions and once per
+    unit grouping, each for every period at once where the questions differ only in periods
+    that share no day (_families)."""
     from xinfang.reports.summary_grouped import stored_grouped
 
     now = timezone.now()
@@ -599,25 +629,74 @@ def summary_many(user, asks: list[tuple]) -> list[dict[str, dict]]:
     grouped = [(single, i, g) for single, i, g in singles if not (g in UNIT_SCOPES and g == asks[i][1][0])]
     stored = stored_grouped([single for single, _i, _g in grouped], day)
     stored_of = {(i, g): sums for (_single, i, g), sums in zip(grouped, stored, strict=True)}
+    # (ask, "" for the plain groupings or the unit grouping) -> (groupings, hidden rows, today's)
+    live: dict[tuple[int, str], tuple[list, list, list]] = {}
+    for family in _families(asks):
+        query = asks[family[0]][0]
+        periods = None
+        if len(family) > 1:
+            periods = [
+                (asks[i][0].filters.received_after, asks[i][0].filters.received_before) for i in family
+            ]
+            query = replace(query, filters=replace(query.filters, received_after=None, received_before=None))
+        plain = list(dict.fromkeys(g for i in family for g in asks[i][1] if g in COLUMN))
+        units = list(dict.fromkeys(g for i in family for g in asks[i][1][1:] if g in UNIT_SCOPES))
+        for name, groups in ([("", plain)] if plain else []) + [(g, [g]) for g in units]:
+            hidden = _hidden(user, query, groups, start, periods=periods)
+            today = _today(user, query, groups, now, start, periods=periods)
+            for position, i in enumerate(family):
+                live[(i, name)] = (
+                    groups,
+                    [row for row in hidden if row.get("k_period", 0) == position],
+                    [row for row in today if row.get("k_period", 0) == position],
+                )
     results: list[dict[str, dict]] = []
     for i, (query, groupings) in enumerate(asks):
         plain = [g for g in groupings if g in COLUMN]
-        hidden = _hidden(user, query, plain, start) if plain else []
-        today = _today(user, query, plain, now, start) if plain else []
         out = {}
         for g in groupings:
             single = replace(query, group_by=[g])
             if g in plain:
-                k = plain.index(g)
+                keys, hidden, today = live[(i, "")]
+                k = keys.index(g)
                 out[g] = summary_statistics(
                     user, single, _fold(hidden, k), _fold(today, k), now=now, stored=stored_of[(i, g)]
                 )
+            elif g == groupings[0]:
+                out[g] = summary_statistics(user, single, now=now, stored=stored_of.get((i, g)))
             else:
+                _keys, hidden, today = live[(i, g)]
                 out[g] = summary_statistics(
-                    user, single, totals=g == groupings[0], now=now, stored=stored_of.get((i, g))
+                    user, single, hidden, today, totals=False, now=now, stored=stored_of[(i, g)]
                 )
         results.append(out)
     return results
+
+
+def _families(asks: list[tuple]) -> list[list[int]]:
+    """The asks (by index) whose live parts one statement per grouping reads: the same filters
+    and clock but for their periods, which share no day (so each petition is in the counts of
+    one period at most, the one its row is labelled with). Any other ask is read on its own."""
+    families: list[list[int]] = []
+    for i, (query, _groupings) in enumerate(asks):
+        for family in families:
+            if all(_same_but_period(asks[j][0], query) for j in family):
+                family.append(i)
+                break
+        else:
+            families.append([i])
+    return families
+
+
+def _same_but_period(a, b) -> bool:
+    fa, fb = a.filters, b.filters
+    bounds = (fa.received_after, fa.received_before, fb.received_after, fb.received_before)
+    if a.clock != b.clock or any(bound is None for bound in bounds):
+        return False
+    undated = {"received_after": None, "received_before": None}
+    return replace(fa, **undated) == replace(fb, **undated) and (
+        fa.received_before < fb.received_after or fb.received_before < fa.received_after
+    )
 
 
 def _sort_key(key: tuple):
