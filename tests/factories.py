@@ -9,7 +9,14 @@ from xinfang.audit.services import Context
 from xinfang.petitions.services.checks import check_registration
 from xinfang.petitions.services.registration import register_petition
 
-__all__ = ["PetitionGenerator", "generator", "register", "registration_data"]
+__all__ = [
+    "WANG_WU",
+    "PetitionGenerator",
+    "generator",
+    "letter_from_wang_wu",
+    "register",
+    "registration_data",
+]
 
 
 def generator(seed: int = 1, **options) -> PetitionGenerator:
@@ -27,3 +34,23 @@ def register(user, data: dict | None = None, *, seed: int = 1, **options):
     data = data if data is not None else generator(seed).registration()
     petition, _created = register_petition(ctx=Context(actor=user), data=check_registration(data), **options)
     return petition
+
+
+# One petitioner whose every letter is a repeat of the earlier ones (same ID number and phone):
+# the scenarios of Rule 4.3's references to other petitions.
+WANG_WU = {"name": "王五", "id_number": "11010519491231002X", "phone": "13800138000"}
+
+
+def letter_from_wang_wu(user, **extra):
+    """A plain letter by 王五 registered by `user`, `extra` on top of its fields."""
+    from django.utils import timezone
+
+    data = {
+        "channel": "letter",
+        "received_at": timezone.now().isoformat(),
+        "title": "事项",
+        "content": "内容",
+        "category": "labour_social_security",
+        "petitioners": [WANG_WU],
+    }
+    return register(user, data | extra)

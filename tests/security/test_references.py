@@ -5,34 +5,19 @@ that A exists: not from B's repeat flag, its merge record, its timeline, nor a c
 
 import pytest
 
+from tests.factories import letter_from_wang_wu
 from xinfang.audit.services import Context
 from xinfang.petitions.actions import perform
-from xinfang.petitions.services.checks import check_registration
-from xinfang.petitions.services.registration import register_petition
-
-PERSON = {"name": "王五", "id_number": "11010519491231002X", "phone": "13800138000"}
 
 
 @pytest.fixture
 def complaint_and_next_matter(demo_org):
-    from django.utils import timezone
-
     users, units = demo_org
 
-    def register(**extra):
-        data = {
-            "channel": "letter",
-            "received_at": timezone.now().isoformat(),
-            "title": "事项",
-            "content": "内容",
-            "category": "labour_social_security",
-            "petitioners": [PERSON],
-        }
-        data.update(extra)
-        return register_petition(ctx=Context(actor=users["clerk"]), data=check_registration(data))[0]
-
-    complaint = register(title="投诉派出所民警", involved_units=[units["POLICE"].pk])
-    matter = register(title="邻里纠纷")
+    complaint = letter_from_wang_wu(
+        users["clerk"], title="投诉派出所民警", involved_units=[units["POLICE"].pk]
+    )
+    matter = letter_from_wang_wu(users["clerk"], title="邻里纠纷")
     for action, body in (
         ("propose", {"opinion": "拟转公安"}),
         ("instruct", {"instruction": "同意"}),

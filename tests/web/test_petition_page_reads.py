@@ -19,6 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tests.factories import WANG_WU, letter_from_wang_wu
 from tests.web.conftest import PDF_BYTES
 from xinfang.audit.services import Context
 from xinfang.deadlines.models import Supervision
@@ -30,10 +31,7 @@ from xinfang.petitions import references
 from xinfang.petitions.actions import perform
 from xinfang.petitions.models import Petition
 from xinfang.petitions.selectors import has_rows, petition_detail
-from xinfang.petitions.services.checks import check_registration
-from xinfang.petitions.services.registration import register_petition
 
-PERSON = {"name": "王五", "id_number": "11010519491231002X", "phone": "13800138000"}
 NUMBER = re.compile(r"XF-\d{4}-\d{6}")
 
 
@@ -84,8 +82,8 @@ def test_the_page_has_in_hand_what_each_relation_holds(drive, demo_org, client_f
     petitions = [
         rich,
         registered,
-        drive("registered", petitioners=[PERSON]),
-        drive("registered", petitioners=[PERSON]),
+        drive("registered", petitioners=[WANG_WU]),
+        drive("registered", petitioners=[WANG_WU]),
     ]
     petitions += [drive(state) for state in ("reported", "persuaded", "referred_to_police", "archived")]
     for petition in petitions:
@@ -123,8 +121,8 @@ def test_a_relation_costs_a_statement_only_when_it_has_rows(make_petition, demo_
         petition=with_attachment,
         upload=SimpleUploadedFile("a.pdf", PDF_BYTES),
     )
-    first = make_petition(petitioners=[PERSON])
-    repeat = make_petition(petitioners=[PERSON])
+    first = make_petition(petitioners=[WANG_WU])
+    repeat = make_petition(petitioners=[WANG_WU])
     assert list(repeat.repeat_of.all()) == [first]
     client = client_for("clerk")
     expected = {plain: 8, with_party: 9, with_party_and_person: 10, with_attachment: 9, first: 8, repeat: 9}
@@ -142,17 +140,6 @@ def repeats(demo_org):
     police as lead and to the housing bureau as assisting unit)."""
     users, units = demo_org
 
-    def register(**extra):
-        data = {
-            "channel": "letter",
-            "received_at": timezone.now().isoformat(),
-            "title": "事项",
-            "content": "内容",
-            "category": "labour_social_security",
-            "petitioners": [PERSON],
-        } | extra
-        return register_petition(ctx=Context(actor=users["clerk"]), data=check_registration(data))[0]
-
     def assign(petition, assignments):
         for actor, action, body in (
             ("clerk", "propose", {"opinion": "拟转办"}),
@@ -161,10 +148,12 @@ def repeats(demo_org):
         ):
             perform(Context(actor=users[actor]), petition, action, body)
 
-    earlier = register(title="早先的事项")
+    earlier = letter_from_wang_wu(users["clerk"], title="早先的事项")
     assign(earlier, [{"unit": units["HOUSING"].pk, "role": "lead", "kind": "assignment"}])
-    complaint = register(title="投诉派出所民警", involved_units=[units["POLICE"].pk])
-    matter = register(title="邻里纠纷")
+    complaint = letter_from_wang_wu(
+        users["clerk"], title="投诉派出所民警", involved_units=[units["POLICE"].pk]
+    )
+    matter = letter_from_wang_wu(users["clerk"], title="邻里纠纷")
     assign(
         matter,
         [
