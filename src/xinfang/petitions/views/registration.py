@@ -258,10 +258,12 @@ def register(request):
                 raise Forbidden(_("You may not add materials to this petition."))
             for attachment in stored:
                 record_attachment(ctx=ctx, petition=petition, attachment=attachment)
-    except DomainError as exc:
-        # The files stored before the refused one belong to a petition that no longer exists.
+    except BaseException as exc:
+        # The files stored for a registration that was refused or failed belong to no petition.
         for attachment in stored:
             attachment.file.storage.delete(attachment.file.name)
+        if not isinstance(exc, DomainError):
+            raise
         upload = getattr(exc, "upload", None)
         if upload is not None:
             errors = {"files": _file_errors(exc, upload)}
@@ -271,10 +273,6 @@ def register(request):
             errors = {"non_field_errors": [exc.message]}
         context = _form_context(request, form, errors) | {"kept_files": kept}
         return render(request, "petitions/register.html", context, status=exc.status)
-    except BaseException:
-        for attachment in stored:  # stored before a registration that failed otherwise
-            attachment.file.storage.delete(attachment.file.name)
-        raise
     kept_uploads.release(request.session, [entry["token"] for entry in kept])
     messages.success(request, _("Petition registered as %(number)s.") % {"number": petition.number})
     return redirect(reverse("petition", args=[petition.number]))
