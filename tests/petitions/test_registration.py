@@ -2,6 +2,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from tests.petitions.conftest import letter
@@ -44,6 +45,16 @@ def test_registration_records_everything(register, demo_org):
 def test_numbers_are_consecutive(register):
     numbers = [register().number for _ in range(3)]
     assert [n[-6:] for n in numbers] == ["000001", "000002", "000003"]
+
+
+def test_the_office_new_year_opens_a_new_numbering(register):
+    # 00:30 on 1 January in the office is still 31 December in UTC: the number belongs to the
+    # office's new year, and its serial starts again.
+    with time_machine.travel(datetime(2026, 12, 31, 23, 50, tzinfo=SHANGHAI), tick=False):
+        last = register(received_at=datetime(2026, 12, 31, 9, 0, tzinfo=SHANGHAI).isoformat())
+    with time_machine.travel(datetime(2027, 1, 1, 0, 30, tzinfo=SHANGHAI), tick=False):
+        first = register(received_at=datetime(2026, 12, 31, 9, 0, tzinfo=SHANGHAI).isoformat())
+    assert (last.number, first.number) == ("XF-2026-000001", "XF-2027-000001")
 
 
 def test_deadlines_start_from_receipt_not_registration(register):

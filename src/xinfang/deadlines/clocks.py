@@ -30,6 +30,13 @@ def local_day(moment: datetime) -> date:
     return moment.astimezone(office_tz()).date()
 
 
+def office_year(moment: datetime) -> int:
+    """The year a petition received or registered at `moment` is numbered in: the office's
+    calendar year, so that a letter registered at 00:30 on 1 January (16:30 UTC the day before)
+    opens the new year's numbering (Rule 3.1: numbered uniformly)."""
+    return local_day(moment).year
+
+
 @dataclass(frozen=True)
 class Rule:
     """The part of a policy a computation needs (a policy row, or a built-in fallback)."""

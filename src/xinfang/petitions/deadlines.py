@@ -17,6 +17,7 @@ from xinfang.petitions.models import Deadline
 
 office_tz = clocks.office_tz
 end_of_day = clocks.end_of_day
+office_year = clocks.office_year
 
 REGISTRATION_CLOCKS = ("handling", "reply", "superior_report")
 

@@ -25,7 +25,7 @@ from xinfang.core.errors import Conflict, Forbidden
 from xinfang.petitions import derived
 from xinfang.petitions.audit_state import describe_written
 from xinfang.petitions.choices import Status
-from xinfang.petitions.deadlines import office_tz, registration_deadlines, restart_registration_clocks
+from xinfang.petitions.deadlines import office_year, registration_deadlines, restart_registration_clocks
 from xinfang.petitions.hooks import petition_numbered, petition_text_changed
 from xinfang.petitions.models import (
     Assignment,
@@ -159,7 +159,7 @@ def _create(
     (audit_state.describe_written). Whatever the service read or wrote stays on the
     returned petition (the 201 answer is built from it, `petition_from_registration`)."""
     now = timezone.now()
-    year = now.astimezone(office_tz()).year
+    year = office_year(now)
     petition = unsaved_petition(data, actor=ctx.actor, year=year)
     provisional = petition.number
     # The clocks are computed first so that the petition row carries its next deadline from its

@@ -27,7 +27,7 @@ from xinfang.documents.services import may_attach, record_attachment, store_uplo
 from xinfang.documents.sniffing import HEAD_BYTES, sniff
 from xinfang.petitions import forms
 from xinfang.petitions.choices import RECEPTION_CHANNELS, Channel
-from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.deadlines import office_year
 from xinfang.petitions.models import Category
 from xinfang.petitions.selectors import get_visible_petition, petition_detail
 from xinfang.petitions.services.checks import check_registration
@@ -235,7 +235,7 @@ def register(request):
         # The files are checked and written first, outside the transaction: it holds the year's
         # number from the moment it is taken until it commits, and writing files there held it
         # for as long as the disk took (docs/benchmarks.md, round 10).
-        year = timezone.now().astimezone(office_tz()).year
+        year = office_year(timezone.now())
         for upload in files:
             try:
                 stored.append(store_upload(ctx=ctx, upload=upload, year=year))

@@ -30,7 +30,7 @@ from xinfang.deadlines.clocks import local_day as clock_day
 from xinfang.petitions import derived
 from xinfang.petitions.audit_state import describe_written
 from xinfang.petitions.choices import Status
-from xinfang.petitions.deadlines import office_tz, registration_deadlines
+from xinfang.petitions.deadlines import office_year, registration_deadlines
 from xinfang.petitions.hooks import petitions_created_in_bulk
 from xinfang.petitions.models import (
     Deadline,
@@ -70,7 +70,7 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
     (two UPDATEs of every new petition and reading them back cost about a third of the import).
     The year's numbering is therefore locked for the whole write, as registration's lock covers
     its whole event."""
-    year = timezone.now().astimezone(office_tz()).year
+    year = office_year(timezone.now())
     keys = [_person_keys(data) for _result, data in planned]
     # Read before anything is written, so that the batch's own petitions are not among them.
     earlier = _earlier_matches({k for pair in keys for k in pair[0]}, {k for pair in keys for k in pair[1]})
@@ -252,7 +252,7 @@ def check_reach(actor, planned) -> list[dict]:
     subset = [(result, data) for result, data in planned if data.involved_units or data.involved_persons]
     if not subset:
         return []
-    year = timezone.now().astimezone(office_tz()).year
+    year = office_year(timezone.now())
     with transaction.atomic():
         # Rolled back below, the setting with it: the statistics would count nothing kept.
         summary_sql.pause()
