@@ -104,3 +104,42 @@ def test_home_numbers_past_the_cap_say_so(client_for, make_petition, monkeypatch
     assert work["open_as_first_responder"] == "2+"  # three of the clerk's own are open
     assert work["overdue"] == 1  # under the cap: exact
     assert '<span class="card__count">2+</span>' in response.content.decode()
+
+
+def test_the_recent_table_and_the_quick_links_show_their_columns(client_for, make_petition):
+    """My recent open petitions (number, received time in the office's zone, title, status) and a
+    leader's quick links (number, title) read only those columns (issue 9): what they show, and
+    that no column left out is fetched later row by row (the statements pinned)."""
+    import re
+    from zoneinfo import ZoneInfo
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    mine = [make_petition(title=f"近期事项{n}") for n in range(3)]
+    html = client_for("clerk").get("/").content.decode()
+    rows = re.findall(
+        r'<a href="/petitions/([^/]+)/">[^<]+</a></td>\s*<td data-label="[^"]*">([^<]+)</td>\s*'
+        r'<td data-label="[^"]*">([^<]+)</td>\s*<td data-label="[^"]*"><span class="status status--(\w+)">([^<]+)<',
+        html,
+    )
+    shanghai = ZoneInfo("Asia/Shanghai")
+    newest_first = sorted(mine, key=lambda p: (p.received_at, p.pk), reverse=True)
+    assert rows == [
+        (p.number, f"{p.received_at.astimezone(shanghai):%Y-%m-%d %H:%M}", p.title, "registered", "已登记")
+        for p in newest_first
+    ]
+
+    Petition.objects.filter(pk__in=[p.pk for p in mine]).update(status="proposed")
+    secgen = client_for("secgen")
+    secgen.get("/")
+    with CaptureQueriesContext(connection) as statements:
+        html = secgen.get("/").content.decode()
+    links = re.findall(
+        r'href="/petitions/([^/]+)/actions/instruct/"[^>]*>\s*<span class="mono">([^<]+)</span> ([^<]+)</a>',
+        html,
+    )
+    assert sorted(links) == sorted((p.number, p.number, p.title) for p in mine)
+    # 1 session, 2 user, 3 the units' leaders (to sign), 4 every number, 5 the quick links of
+    # "to instruct", 6 my recent open petitions, 7 the header's count; no more for a column left out.
+    assert len(statements) == 7, [q["sql"][:80] for q in statements]

@@ -119,3 +119,62 @@ def test_header_count_of_a_reader_of_no_petition(demo_org, make_petition, client
     users, _units = demo_org
     Notification.objects.create(recipient=users["admin"], petition=make_petition(), kind="assigned")
     assert _header_count(client_for("admin")) == 0
+
+
+def test_header_count_follows_new_notifications_users_and_a_unit_move(demo_org, make_petition, client_for):
+    """The count's statement is kept per reader (issue 9), its result never: interleaved users
+    each get their own number, a new notification counts at once, and an officer moved to another
+    unit is counted with that unit's assignments."""
+    users, units = demo_org
+    clerk, housing = users["clerk"], users["housing"]
+    at_housing, at_labour = make_petition(), make_petition()
+    for petition, unit in ((at_housing, units["HOUSING"]), (at_labour, units["LABOUR"])):
+        Assignment.objects.create(
+            petition=petition,
+            unit=unit,
+            role=AssignmentRole.LEAD,
+            kind=AssignmentKind.ASSIGNMENT,
+            assigned_by=clerk,
+        )
+    for petition in (at_housing, at_labour, at_labour):
+        Notification.objects.create(recipient=housing, petition=petition, kind="assigned")
+    Notification.objects.create(recipient=clerk, petition=at_labour, kind="assigned")
+    housing_client, clerk_client = client_for("housing"), client_for("clerk")
+
+    for _ in range(2):  # the second time from the kept statements
+        assert _header_count(housing_client) == 1
+        assert _header_count(clerk_client) == 1
+    Notification.objects.create(recipient=clerk, petition=at_housing, kind="assigned")
+    assert _header_count(clerk_client) == 2
+    assert _header_count(housing_client) == 1
+
+    housing.unit = units["LABOUR"]
+    housing.save(update_fields=["unit"])
+    assert _oracle(housing, office=False) == _header_count(housing_client) == 2
+    assert _header_count(clerk_client) == 2
+
+
+def test_the_count_builds_the_read_policy_once_per_reader(demo_org, make_petition, client_for, monkeypatch):
+    """The header's count on every page: the read policy is built and compiled into it the first
+    time a reader asks, then the kept statement is sent again (the rows are read each time);
+    another reader, or the same user in another unit, is compiled anew."""
+    from xinfang.notifications import selectors
+
+    users, units = demo_org
+    built = []
+    readable = selectors._readable
+    monkeypatch.setattr(
+        selectors, "_readable", lambda user, **kw: built.append(user.username) or readable(user, **kw)
+    )
+    monkeypatch.setattr(selectors, "_COMPILED", {})
+    Notification.objects.create(recipient=users["clerk"], petition=make_petition(), kind="assigned")
+    clerk_client, housing_client = client_for("clerk"), client_for("housing")
+
+    assert [_header_count(clerk_client) for _ in range(3)] == [1, 1, 1]
+    assert built == ["clerk"]
+    assert [_header_count(housing_client) for _ in range(2)] == [0, 0]
+    assert built == ["clerk", "housing"]
+    users["housing"].unit = units["LABOUR"]
+    users["housing"].save(update_fields=["unit"])
+    assert _header_count(housing_client) == 0
+    assert built == ["clerk", "housing", "housing"]
