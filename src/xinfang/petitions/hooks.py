@@ -134,6 +134,10 @@ home_counters: Registry = Registry("home_counters")
 #                                         of them; None where the index cannot narrow by units.
 #                                         A handling officer's list counts from these, filtered
 #                                         by visible_to, selectors._found)
+#   ``read_ids(ids) -> list``            (optional: the values of `ids`, a flat values_list of a
+#                                         searched queryset cut by a LIMIT, read as the index
+#                                         needs it — the same rows as list(ids); the capped
+#                                         count of a searched list, selectors._found)
 # Without an entry the core falls back to its own substring scan of a few fields.
 petition_search: Registry = Registry("petition_search")
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.db.models import BooleanField, Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
@@ -30,6 +31,15 @@ SNIPPET_LENGTH = 90
 _TERM = re.compile(r'"([^"]*)"?|(\S+)')
 _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 
+# The memory PostgreSQL may give the bitmap of a capped search's index probe (read_ids). A
+# bitmap keeps one entry of about 64 bytes per table page holding a match; past work_mem (4 MB
+# by default: some 65,000 pages) it turns "lossy", keeping whole ranges of pages, and every row
+# of those pages is then rechecked by unpacking its compressed gram array (about 10 µs a row).
+# At 10^6 petitions the documents fill some 220,000 pages and `电` is on about 125,000 of them:
+# lossy at 4 MB. 32 MB keeps the bitmap of any one key exact up to about 2 million documents;
+# the memory is taken only as the bitmap grows (docs/benchmarks.md, round 11).
+PROBE_WORK_MEM = "32MB"
+
 
 @dataclass(frozen=True)
 class Term:
@@ -40,6 +50,12 @@ class Term:
 def parse(q: str) -> list[Term]:
     """Terms of `q`: words, and "phrases" (an unclosed quote runs to the end). Empty
     phrases are dropped; repeated terms count once."""
+    return list(_parsed(q or ""))
+
+
+@lru_cache(maxsize=256)
+def _parsed(q: str) -> tuple[Term, ...]:
+    # A page's snippets parse the same `q` twice per row (highlight, mark): parsed once.
     terms: list[Term] = []
     for match in _TERM.finditer(q or ""):
         text = (match.group(1) if match.group(1) is not None else match.group(2) or "").strip()
@@ -49,7 +65,7 @@ def parse(q: str) -> list[Term]:
         terms.append(Term(text=text, folded=fold(text)))
         if len(terms) == MAX_TERMS:
             break
-    return terms
+    return tuple(terms)
 
 
 def _candidates(terms: list[Term], *, walk: bool = False, units=None) -> QuerySet:
@@ -113,6 +129,45 @@ def matching_ids(q: str, *, limit: int, units) -> list[int] | None:
         return None
     found = search(Petition.objects.all(), q, units=units).order_by().values_list("pk", flat=True)
     return list(found[:limit])
+
+
+def read_ids(ids: QuerySet) -> list:
+    """The values of `ids` (a flat values_list of a searched queryset, cut by a LIMIT: the
+    count of a searched list), on PostgreSQL read with PROBE_WORK_MEM for that one statement,
+    so that the bitmap of a common key's index probe stays exact. Same rows, same plan (the
+    plans compared at 4 and 32 MB were identical); only the bitmap's memory differs.
+
+    Sent as one message with the statement (`SET LOCAL …; SELECT …; SET LOCAL … TO DEFAULT`):
+    outside a transaction the three run in the implicit transaction of that message, inside one
+    the last puts the setting back for the statements that follow. One round trip and one
+    statement in the query counts. With server-side binding (no several statements in one
+    message) the setting is sent on its own in a transaction of its own."""
+    alias = ids.db
+    conn = connections[alias]
+    if conn.vendor != "postgresql":
+        return list(ids)
+    sql, params = ids.query.get_compiler(using=alias).as_sql()
+    memory = f"SET LOCAL work_mem = '{PROBE_WORK_MEM}'"
+    reset = "SET LOCAL work_mem TO DEFAULT"
+    with conn.cursor() as cursor:
+        if _several_statements(cursor):
+            cursor.execute(f"{memory}; {sql}; {reset}", params)
+            cursor.nextset()
+            return [row[0] for row in cursor.fetchall()]
+    with transaction.atomic(using=alias), conn.cursor() as cursor:
+        cursor.execute(memory)
+        cursor.execute(sql, params)
+        rows = [row[0] for row in cursor.fetchall()]
+        cursor.execute(reset)
+        return rows
+
+
+def _several_statements(cursor) -> bool:
+    """Can this cursor send several statements in one message? psycopg's client-side binding
+    cursor (Django's default) can; the server-side binding one prepares a single statement."""
+    import psycopg
+
+    return isinstance(getattr(cursor, "cursor", None), psycopg.ClientCursor)
 
 
 def _personal_matches(term: Term) -> QuerySet | None:
@@ -240,6 +295,9 @@ class Searcher:
 
     def matching_ids(self, q: str, *, limit: int, units) -> list[int] | None:
         return matching_ids(q, limit=limit, units=units)
+
+    def read_ids(self, ids: QuerySet) -> list:
+        return read_ids(ids)
 
     def highlight(self, petition, q: str) -> str:
         return highlight(petition, q)
