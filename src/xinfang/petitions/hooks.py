@@ -116,8 +116,10 @@ home_counters: Registry = Registry("home_counters")
 
 # --- Search (issue 10) -----------------------------------------------------------------------
 # The text search behind the list's `q`: key "search" -> an object with
-#   ``filter(queryset, q, walk=False, units=None) -> queryset``  (keeps only rows matching every
-#                                         term of `q` and annotates ``search_rank`` for ordering;
+#   ``filter(queryset, q, walk=False, units=None, rank=True) -> queryset``  (keeps only rows
+#                                         matching every term of `q` and annotates ``search_rank``
+#                                         for ordering, unless `rank` is False (the caller orders
+#                                         newest first or only counts: called so only then);
 #                                         never widens `queryset`; `walk`: the same rows, for a
 #                                         caller that reads many matches in index order, so check
 #                                         each row rather than probe the text index; `units`: ids
