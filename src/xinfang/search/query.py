@@ -293,7 +293,9 @@ def mark(snippet: str, q: str) -> SafeString:
 class Searcher:
     """What the core's `petition_search` registry holds (petitions/hooks.py)."""
 
-    def filter(self, queryset: QuerySet, q: str, walk: bool = False, units=None, rank: bool = True) -> QuerySet:
+    def filter(
+        self, queryset: QuerySet, q: str, walk: bool = False, units=None, rank: bool = True
+    ) -> QuerySet:
         return search(queryset, q, walk=walk, units=units, rank=rank)
 
     def annotate(self, queryset: QuerySet, q: str) -> QuerySet:
