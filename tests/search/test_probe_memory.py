@@ -84,3 +84,17 @@ def test_without_several_statements_per_message_the_setting_is_sent_alone(six, m
     users, _made = six
     ids = Petition.objects.visible_to(users["clerk"]).order_by("-pk").values_list("pk", flat=True)[:3]
     assert query.read_ids(ids) == list(ids)
+
+
+@postgresql_only
+@pytest.mark.django_db
+def test_an_office_wide_count_tests_a_short_term_by_like_before_the_grams(six):
+    """The order the walk plan tests them in (search.query._like_first): LIKE, then the gram
+    array. The rows are the oracle's either way; a handling officer's probe is left as it was."""
+    users, _made = six
+    short = TERM[:2]
+    with CaptureQueriesContext(connection) as sent:
+        listed = list_page(users["clerk"], parse_filters({"q": short}), {}, per_page=10)
+    assert {p.pk for p in listed.page.object_list} == like_oracle(users["clerk"], short)
+    count = next(q["sql"] for q in sent if "grams @>" in q["sql"])
+    assert "LIKE" in count and count.index("LIKE") < count.index("grams @>")
