@@ -116,8 +116,10 @@ home_counters: Registry = Registry("home_counters")
 
 # --- Search (issue 10) -----------------------------------------------------------------------
 # The text search behind the list's `q`: key "search" -> an object with
-#   ``filter(queryset, q, walk=False, units=None) -> queryset``  (keeps only rows matching every
-#                                         term of `q` and annotates ``search_rank`` for ordering;
+#   ``filter(queryset, q, walk=False, units=None, rank=True) -> queryset``  (keeps only rows
+#                                         matching every term of `q` and annotates ``search_rank``
+#                                         for ordering, unless `rank` is False (the caller orders
+#                                         newest first or only counts: called so only then);
 #                                         never widens `queryset`; `walk`: the same rows, for a
 #                                         caller that reads many matches in index order, so check
 #                                         each row rather than probe the text index; `units`: ids
@@ -134,6 +136,10 @@ home_counters: Registry = Registry("home_counters")
 #                                         of them; None where the index cannot narrow by units.
 #                                         A handling officer's list counts from these, filtered
 #                                         by visible_to, selectors._found)
+#   ``read_ids(ids) -> list``            (optional: the values of `ids`, a flat values_list of a
+#                                         searched queryset cut by a LIMIT, read as the index
+#                                         needs it — the same rows as list(ids); the capped
+#                                         count of a searched list, selectors._found)
 # Without an entry the core falls back to its own substring scan of a few fields.
 petition_search: Registry = Registry("petition_search")
 

@@ -364,9 +364,13 @@ def petition_list(user, filters: PetitionFilters, *, walk: bool = False) -> Quer
     return _searched(user, _filtered(user, filters), filters, walk=walk)
 
 
-def _searched(user, qs: QuerySet, filters: PetitionFilters, *, walk: bool = False, units=False) -> QuerySet:
+def _searched(
+    user, qs: QuerySet, filters: PetitionFilters, *, walk: bool = False, units=False, rank: bool = True
+) -> QuerySet:
     """`qs` (_filtered) narrowed by the search `q` and ordered as petition_list orders it.
-    `units`: the reader's handler_unit_ids when the caller has them already."""
+    `units`: the reader's handler_unit_ids when the caller has them already. `rank=False`:
+    newest first even with `q` (no relevance computed), for the capped count and the
+    newest-first page, which order otherwise or not at all."""
     order = ("-received_at", "-id")
     searcher = hooks.petition_search.get("search")
     if filters.q and searcher is not None:
@@ -376,8 +380,11 @@ def _searched(user, qs: QuerySet, filters: PetitionFilters, *, walk: bool = Fals
         # the office's.
         if units is False:
             units = Petition.objects.handler_unit_ids(user)
-        qs = searcher.filter(qs, filters.q, walk=walk, units=units)
-        order = ("-search_rank", *order)
+        if rank:
+            qs = searcher.filter(qs, filters.q, walk=walk, units=units)
+            order = ("-search_rank", *order)
+        else:
+            qs = searcher.filter(qs, filters.q, walk=walk, units=units, rank=False)
     elif filters.q:
         qs = qs.filter(_text_match(filters.q))
     # No overdue flag here: as an EXISTS per row PostgreSQL hashes every overdue clock
@@ -463,7 +470,7 @@ def _searched_page(user, filters: PetitionFilters, searcher, params, *, per_page
         # hundred rows. Asked with the index probe, PostgreSQL misjudges a phrase's bigrams as
         # independent (拖欠工资: 58 rows expected, 27,971 found), fetches every match and
         # sorts them (2 s at 616,000 petitions).
-        qs = _searched(user, listed, filters, walk=True, units=units).order_by(*KEY_ORDER)
+        qs = _searched(user, listed, filters, walk=True, units=units, rank=False).order_by(*KEY_ORDER)
         keys = _handled_keys(qs, units) if units else None
         page = keyset_page(qs, params, per_page=per_page, count=count, cap=cap, keys=keys)
         return ListPage(page=page, cap=cap, order="newest")
@@ -507,8 +514,12 @@ def _found(user, filters: PetitionFilters, listed: QuerySet, searcher, *, cap: i
             found = list(rows.order_by().values_list("pk", flat=True)[: cap + 1])
             if len(found) > cap or len(ids) < limit:
                 return found
-    qs = _searched(user, listed, filters, units=units)
-    return list(qs.order_by().values_list("pk", flat=True)[: cap + 1])
+    qs = _searched(user, listed, filters, units=units, rank=False)
+    ids = qs.order_by().values_list("pk", flat=True)[: cap + 1]
+    # The searcher may read these with more room for its index probe (search.query.read_ids:
+    # a common term's bitmap kept exact at 10^6 petitions); the same rows either way.
+    read = getattr(searcher, "read_ids", None)
+    return read(ids) if read is not None else list(ids)
 
 
 class _AnyOf(Func):

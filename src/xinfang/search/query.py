@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.db.models import BooleanField, Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
@@ -30,6 +31,15 @@ SNIPPET_LENGTH = 90
 _TERM = re.compile(r'"([^"]*)"?|(\S+)')
 _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 
+# The memory PostgreSQL may give the bitmap of a capped search's index probe (read_ids). A
+# bitmap keeps one entry of about 64 bytes per table page holding a match; past work_mem (4 MB
+# by default: some 65,000 pages) it turns "lossy", keeping whole ranges of pages, and every row
+# of those pages is then rechecked by unpacking its compressed gram array (about 10 µs a row).
+# At 10^6 petitions the documents fill some 220,000 pages and `电` is on about 125,000 of them:
+# lossy at 4 MB. 32 MB keeps the bitmap of any one key exact up to about 2 million documents;
+# the memory is taken only as the bitmap grows (docs/benchmarks.md, round 11).
+PROBE_WORK_MEM = "32MB"
+
 
 @dataclass(frozen=True)
 class Term:
@@ -40,6 +50,12 @@ class Term:
 def parse(q: str) -> list[Term]:
     """Terms of `q`: words, and "phrases" (an unclosed quote runs to the end). Empty
     phrases are dropped; repeated terms count once."""
+    return list(_parsed(q or ""))
+
+
+@lru_cache(maxsize=256)
+def _parsed(q: str) -> tuple[Term, ...]:
+    # A page's snippets parse the same `q` twice per row (highlight, mark): parsed once.
     terms: list[Term] = []
     for match in _TERM.finditer(q or ""):
         text = (match.group(1) if match.group(1) is not None else match.group(2) or "").strip()
@@ -49,7 +65,7 @@ def parse(q: str) -> list[Term]:
         terms.append(Term(text=text, folded=fold(text)))
         if len(terms) == MAX_TERMS:
             break
-    return terms
+    return tuple(terms)
 
 
 def _candidates(terms: list[Term], *, walk: bool = False, units=None) -> QuerySet:
@@ -76,6 +92,7 @@ def _candidates(terms: list[Term], *, walk: bool = False, units=None) -> QuerySe
             )
         else:
             condition = RawSQL("grams @> %s::text[]", (keys,), output_field=BooleanField())
+            docs = _like_first(docs, terms)
         docs = docs.filter(condition)
     elif connection.vendor == "sqlite" and not walk:
         match = " AND ".join(f'"{token(k)}"' for k in keys)
@@ -90,6 +107,23 @@ def _candidates(terms: list[Term], *, walk: bool = False, units=None) -> QuerySe
         if walk or not exact_by_keys(term):
             docs = docs.filter(body__contains=term.folded)
     return docs.values("petition_id")
+
+
+def _like_first(docs: QuerySet, terms: list[Term]) -> QuerySet:
+    """An office-wide reader's probe (PostgreSQL) also asks each term of one or two characters
+    by LIKE, written *before* the gram condition. Not for the rows: for such a term the two
+    conditions hold for exactly the same documents (exact_by_keys). For the plan: a term in a
+    sixth or more of the documents is counted by walking their primary key and testing each
+    one, and PostgreSQL, seeing two conditions of the same cost, tests them in the order
+    written. `grams @>` unpacks the row's compressed gram array (about 7 µs); LIKE reads the
+    body, mostly stored inline, and rejects most rows first: that walk took a half to a third
+    of the time (docs/benchmarks.md, round 11). Where the probe is a bitmap (rarer terms) the
+    LIKE is one more test per fetched row, a few milliseconds for the count's 1,001. A handling
+    officer's probe (`units`) is always such a bitmap and is left as it is."""
+    for term in terms:
+        if exact_by_keys(term):
+            docs = docs.filter(body__contains=term.folded)
+    return docs
 
 
 def exact_by_keys(term: Term) -> bool:
@@ -111,8 +145,47 @@ def matching_ids(q: str, *, limit: int, units) -> list[int] | None:
 
     if connection.vendor != "postgresql" or not units:
         return None
-    found = search(Petition.objects.all(), q, units=units).order_by().values_list("pk", flat=True)
+    found = search(Petition.objects.all(), q, units=units, rank=False).order_by().values_list("pk", flat=True)
     return list(found[:limit])
+
+
+def read_ids(ids: QuerySet) -> list:
+    """The values of `ids` (a flat values_list of a searched queryset, cut by a LIMIT: the
+    count of a searched list), on PostgreSQL read with PROBE_WORK_MEM for that one statement,
+    so that the bitmap of a common key's index probe stays exact. Same rows, same plan (the
+    plans compared at 4 and 32 MB were identical); only the bitmap's memory differs.
+
+    Sent as one message with the statement (`SET LOCAL …; SELECT …; SET LOCAL … TO DEFAULT`):
+    outside a transaction the three run in the implicit transaction of that message, inside one
+    the last puts the setting back for the statements that follow. One round trip and one
+    statement in the query counts. With server-side binding (no several statements in one
+    message) the setting is sent on its own in a transaction of its own."""
+    alias = ids.db
+    conn = connections[alias]
+    if conn.vendor != "postgresql":
+        return list(ids)
+    sql, params = ids.query.get_compiler(using=alias).as_sql()
+    memory = f"SET LOCAL work_mem = '{PROBE_WORK_MEM}'"
+    reset = "SET LOCAL work_mem TO DEFAULT"
+    with conn.cursor() as cursor:
+        if _several_statements(cursor):
+            cursor.execute(f"{memory}; {sql}; {reset}", params)
+            cursor.nextset()
+            return [row[0] for row in cursor.fetchall()]
+    with transaction.atomic(using=alias), conn.cursor() as cursor:
+        cursor.execute(memory)
+        cursor.execute(sql, params)
+        rows = [row[0] for row in cursor.fetchall()]
+        cursor.execute(reset)
+        return rows
+
+
+def _several_statements(cursor) -> bool:
+    """Can this cursor send several statements in one message? psycopg's client-side binding
+    cursor (Django's default) can; the server-side binding one prepares a single statement."""
+    import psycopg
+
+    return isinstance(getattr(cursor, "cursor", None), psycopg.ClientCursor)
 
 
 def _personal_matches(term: Term) -> QuerySet | None:
@@ -146,14 +219,17 @@ def _rank(terms: list[Term]):
     return score
 
 
-def search(queryset: QuerySet, q: str, *, walk: bool = False, units=None) -> QuerySet:
+def search(queryset: QuerySet, q: str, *, walk: bool = False, units=None, rank: bool = True) -> QuerySet:
     """Keep the rows of `queryset` (already restricted by visible_to and the list filters)
     that match every term of `q`, with `search_rank` to order by. Never widens `queryset`.
     `walk` selects the same rows without the text index; `units`, when every row of
-    `queryset` has a live assignment to one of them, narrows the index probe (_candidates)."""
+    `queryset` has a live assignment to one of them, narrows the index probe (_candidates).
+    `rank=False`: no `search_rank`, for a caller that orders otherwise or only counts (the
+    list's capped count, its newest-first page): building the rank's conditions was about a
+    millisecond of Python per statement, for a value nothing read."""
     terms = parse(q)
     if not terms:
-        return queryset.annotate(search_rank=Value(0, output_field=IntegerField()))
+        return queryset.annotate(search_rank=Value(0, output_field=IntegerField())) if rank else queryset
     plain = []
     for term in terms:
         personal = _personal_matches(term)
@@ -167,20 +243,23 @@ def search(queryset: QuerySet, q: str, *, walk: bool = False, units=None) -> Que
             )
     if plain:
         queryset = queryset.filter(pk__in=_candidates(plain, walk=walk, units=units))
-    return annotate(queryset, q)
+    return annotate(queryset, q, rank=rank)
 
 
-def annotate(queryset: QuerySet, q: str) -> QuerySet:
+def annotate(queryset: QuerySet, q: str, *, rank: bool = True) -> QuerySet:
     """`search_rank` and `search_body` on rows already known to match `q` (e.g. a page of
     ids a search found): the ranking and the snippets without asking the index again. The
-    page's snippets read the document from the same query (no query per row)."""
+    page's snippets read the document from the same query (no query per row). `rank=False`:
+    `search_body` only (search)."""
     terms = parse(q)
     if not terms:
-        return queryset.annotate(search_rank=Value(0, output_field=IntegerField()))
+        return queryset.annotate(search_rank=Value(0, output_field=IntegerField())) if rank else queryset
     # A subquery, not a join: PostgreSQL then reads the document of the page's rows only, after
     # the sort and the limit (26 of 436 for a handling officer's `电` at 10⁵: 21 ms, 29–42 ms
     # with the join reading every ranked row's document).
     body = SearchDocument.objects.filter(petition=OuterRef("pk")).values("body")[:1]
+    if not rank:
+        return queryset.annotate(search_body=Subquery(body))
     return queryset.annotate(search_rank=_rank(terms), search_body=Subquery(body))
 
 
@@ -232,14 +311,19 @@ def mark(snippet: str, q: str) -> SafeString:
 class Searcher:
     """What the core's `petition_search` registry holds (petitions/hooks.py)."""
 
-    def filter(self, queryset: QuerySet, q: str, walk: bool = False, units=None) -> QuerySet:
-        return search(queryset, q, walk=walk, units=units)
+    def filter(
+        self, queryset: QuerySet, q: str, walk: bool = False, units=None, rank: bool = True
+    ) -> QuerySet:
+        return search(queryset, q, walk=walk, units=units, rank=rank)
 
     def annotate(self, queryset: QuerySet, q: str) -> QuerySet:
         return annotate(queryset, q)
 
     def matching_ids(self, q: str, *, limit: int, units) -> list[int] | None:
         return matching_ids(q, limit=limit, units=units)
+
+    def read_ids(self, ids: QuerySet) -> list:
+        return read_ids(ids)
 
     def highlight(self, petition, q: str) -> str:
         return highlight(petition, q)
