@@ -25,15 +25,8 @@ from django.db import connections
 from django.db.models import Q
 
 from xinfang.petitions.models import Category
-from xinfang.reports.summary import (
-    COLUMN,
-    _key_of_day,
-    _Sums,
-    period_of,
-    rows_of,
-    scope_to_read,
-    unit_filter,
-)
+from xinfang.reports.summary import _Sums
+from xinfang.reports.summary_scope import COLUMN, _key_of_day, period_of, rows_of, scope_to_read, unit_filter
 
 # The summed columns; reports_statcount has no running clocks (0 in its branches).
 SUMS = ("petitions", "settled", "on_time", "late")
