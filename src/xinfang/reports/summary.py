@@ -157,18 +157,23 @@ def summary_statistics(
     from xinfang.reports.statistics import _rate
 
     now = now or timezone.now()
-    if totals and any(k in UNIT_SCOPES for k in query.group_by):
-        # A petition sent to two units is a row in each unit's group but one petition in the
-        # totals, so the totals are the ungrouped question's, not the sum of the rows.
-        whole = summary_statistics(user, replace(query, group_by=[]), now=now)
-        return {**whole, "rows": summary_statistics(user, query, totals=False, now=now)["rows"]}
-
     groups = list(query.group_by)
     day, start = _office_day(now)
+    if totals and any(k in UNIT_SCOPES for k in groups):
+        # A petition sent to two units is a row in each unit's group but one petition in the
+        # totals, so the totals are the ungrouped question's, not the sum of the rows. Their
+        # live parts are read together: the whole and the groups are two grouping sets.
+        hidden_sets = _hidden(user, query, [[], groups], start)
+        today_sets = _today(user, query, [[], groups], now, start)
+        whole = summary_statistics(user, replace(query, group_by=[]), hidden_sets[0], today_sets[0], now=now)
+        rows = summary_statistics(user, query, hidden_sets[1], today_sets[1], totals=False, now=now)
+        return {**whole, "rows": rows["rows"]}
+
     sums = _stored(query, groups, day) if stored is None else stored
     if hidden is None:
-        hidden = _hidden(user, query, groups, start, settled=settled)
-    today = _today(user, query, groups, now, start, settled=settled) if today is None else today
+        hidden = _hidden(user, query, [groups], start, settled=settled)[0]
+    if today is None:
+        today = _today(user, query, [groups], now, start, settled=settled)[0]
     overdue_only = query.filters.overdue
     for row in hidden:
         target = sums[row.get("key", ())]
@@ -225,27 +230,13 @@ def summary_count(user, query) -> int:
     return sum(row["n"] for _key, row in rows) - _hidden_petitions(user, query.filters).count()
 
 
-def _fold(rows: list[dict], index: int) -> list[dict]:
-    """Rows keyed by several groupings summed down to the one at `index`. Exact for the
-    groupings that put each petition in one group (all but the units)."""
-    out: dict[tuple, dict] = {}
-    for row in rows:
-        key = (row["key"][index],)
-        target = out.setdefault(key, {"key": key})
-        for name, value in row.items():
-            if name != "key" and not name.startswith("k_"):
-                target[name] = target.get(name, 0) + value
-    return list(out.values())
-
-
 def summary_many(user, asks: list[tuple]) -> list[dict[str, dict]]:
     """statistics() for each single grouping of each (query, groupings) in `asks` (the page's
     sections, for its period and the comparison period). The stored rows of every section of
     every period are read in one statement (summary_grouped.py). The live parts (the
-    firewall's petitions and today's clocks: aggregates over EXISTS subqueries, costly to build
-    and to run) are read once for all the groupings that partition the petitions and once per
-    unit grouping, each for every period at once where the questions differ only in periods
-    that share no day (_families)."""
+    firewall's petitions and today's clocks: costly to build and to run) are one statement each
+    for every grouping (GROUPING SETS, summary_live._live) and for every period at once where
+    the questions differ only in periods that share no day (_families)."""
     from xinfang.reports.summary_grouped import stored_grouped
 
     now = timezone.now()
@@ -257,8 +248,8 @@ def summary_many(user, asks: list[tuple]) -> list[dict[str, dict]]:
     grouped = [(single, i, g) for single, i, g in singles if not (g in UNIT_SCOPES and g == asks[i][1][0])]
     stored = stored_grouped([single for single, _i, _g in grouped], day)
     stored_of = {(i, g): sums for (_single, i, g), sums in zip(grouped, stored, strict=True)}
-    # (ask, "" for the plain groupings or the unit grouping) -> (groupings, hidden rows, today's)
-    live: dict[tuple[int, str], tuple[list, list, list]] = {}
+    # (ask, grouping) -> (hidden rows, today's)
+    live: dict[tuple[int, str], tuple[list, list]] = {}
     for family in _families(asks):
         query = asks[family[0]][0]
         periods = None
@@ -267,33 +258,33 @@ def summary_many(user, asks: list[tuple]) -> list[dict[str, dict]]:
                 (asks[i][0].filters.received_after, asks[i][0].filters.received_before) for i in family
             ]
             query = replace(query, filters=replace(query.filters, received_after=None, received_before=None))
-        plain = list(dict.fromkeys(g for i in family for g in asks[i][1] if g in COLUMN))
-        units = list(dict.fromkeys(g for i in family for g in asks[i][1][1:] if g in UNIT_SCOPES))
-        for name, groups in ([("", plain)] if plain else []) + [(g, [g]) for g in units]:
-            hidden = _hidden(user, query, groups, start, periods=periods)
-            today = _today(user, query, groups, now, start, periods=periods)
-            for position, i in enumerate(family):
-                live[(i, name)] = (
-                    groups,
-                    [row for row in hidden if row.get("k_period", 0) == position],
-                    [row for row in today if row.get("k_period", 0) == position],
+        # Every grouping of the family but a unit grouping asked first (it reads its totals).
+        groupings = list(
+            dict.fromkeys(g for i in family for g in asks[i][1] if g in COLUMN or g != asks[i][1][0])
+        )
+        if not groupings:
+            continue
+        sets = [[g] for g in groupings]
+        hidden = _hidden(user, query, sets, start, periods=periods)
+        today = _today(user, query, sets, now, start, periods=periods)
+        for position, i in enumerate(family):
+            for g, hidden_rows, today_rows in zip(groupings, hidden, today, strict=True):
+                live[(i, g)] = (
+                    [row for row in hidden_rows if row.get("k_period", 0) == position],
+                    [row for row in today_rows if row.get("k_period", 0) == position],
                 )
     results: list[dict[str, dict]] = []
     for i, (query, groupings) in enumerate(asks):
-        plain = [g for g in groupings if g in COLUMN]
         out = {}
         for g in groupings:
             single = replace(query, group_by=[g])
-            if g in plain:
-                keys, hidden, today = live[(i, "")]
-                k = keys.index(g)
-                out[g] = summary_statistics(
-                    user, single, _fold(hidden, k), _fold(today, k), now=now, stored=stored_of[(i, g)]
-                )
+            if g in COLUMN:
+                hidden, today = live[(i, g)]
+                out[g] = summary_statistics(user, single, hidden, today, now=now, stored=stored_of[(i, g)])
             elif g == groupings[0]:
                 out[g] = summary_statistics(user, single, now=now, stored=stored_of.get((i, g)))
             else:
-                _keys, hidden, today = live[(i, g)]
+                hidden, today = live[(i, g)]
                 out[g] = summary_statistics(
                     user, single, hidden, today, totals=False, now=now, stored=stored_of[(i, g)]
                 )
