@@ -474,10 +474,9 @@ def test_a_comparison_read_with_its_period_answers_as_each_period_alone(
     # Summary (PostgreSQL, the office): the stored rows of both periods (1), the firewall's
     # petitions and today's clocks of both (2). A unit grouping still reads each period on its
     # own, its totals beside its rows (6 each: the stored rows of the totals and of the groups,
-    # two statements each, and the two
-    # live parts). Live (SQLite, a handling unit): one UNION ALL of both periods' totals and
-    # rows. Then the portal's satisfaction (1). Each period read alone, before: 8 (16 for a unit
-    # grouping) and 4.
+    # two statements each, and the two live parts). Live (SQLite, a handling unit): one UNION
+    # ALL of both periods' totals and rows. Then the portal's satisfaction (1). Each period
+    # read alone, before: 8 (16 for a unit grouping) and 4.
     if connection.vendor == "postgresql" and reader != "housing":
         statements = 12 if group_by in ("unit", "involved_unit") else 3
     else:
