@@ -25,15 +25,8 @@ from django.db import connections
 from django.db.models import Q
 
 from xinfang.petitions.models import Category
-from xinfang.reports.summary import (
-    COLUMN,
-    _key_of_day,
-    _Sums,
-    period_of,
-    rows_of,
-    scope_to_read,
-    unit_filter,
-)
+from xinfang.reports.summary import _Sums
+from xinfang.reports.summary_scope import COLUMN, _key_of_day, period_of, rows_of, scope_to_read, unit_filter
 
 # The summed columns; reports_statcount has no running clocks (0 in its branches).
 SUMS = ("petitions", "settled", "on_time", "late")
@@ -107,6 +100,15 @@ def stored_grouped(questions: list, today: date) -> list[dict[tuple, _Sums]]:
         except EmptyResultSet:  # a period that ends before it starts: no row to read
             continue
         columns = ", ".join(f"r.{c}" for c in branch.columns)
+        if len(branch.columns) > 1:
+            # Summed first by all the branch's columns at once (one hash of its rows instead of
+            # one per grouping set: a year of the petitions' rows is 10^4 of them, summed to 10^3
+            # keys here), then grouped by each; cast back so the sums' types stay those of
+            # SUM(integer). Same sums.
+            sums = ", ".join(
+                f"SUM(r.{c})::integer AS {c}" for c in (*SUMS, *(["clocks"] if branch.running else []))
+            )
+            sql = f"SELECT r.clock, {columns}, {sums} FROM ({sql}) AS r GROUP BY r.clock, {columns}"  # noqa: S608
         # Every branch names every key column (the UNION ALL's columns line up); a row's own
         # column is the one GROUPING says it is grouped by, the others are NULL.
         keys = ", ".join(f"r.{c}" if c in branch.columns else f"NULL::{_TYPES[c]} AS {c}" for c in _SLOTS)
