@@ -424,15 +424,23 @@ class ListPage:
     order: str  # "" without a search; with one, "relevance" or "newest"
 
 
-def list_page(user, filters: PetitionFilters, params, *, per_page: int, exact: bool = False) -> ListPage:
+def list_page(
+    user, filters: PetitionFilters, params, *, per_page: int, exact: bool = False, columns: tuple = ()
+) -> ListPage:
     """One page of the petition list (the page and the API). With a search the count stops
     at SEARCH_RANK_LIMIT + 1 and decides the order: relevance when it is exact, newest first
     beyond. The same rows match either way, and every one stays reachable by paging.
-    `exact`: an unsearched list is counted exactly (the API's contract) instead of to COUNT_CAP."""
+    `exact`: an unsearched list is counted exactly (the API's contract) instead of to COUNT_CAP.
+    `columns`: without a search, the page's rows are read with these fields only (`only()`):
+    the HTML list shows a dozen of the petition's, its first responder's and category's columns,
+    and reading every column (the letter's whole text and requests, the user's password hash)
+    cost transfer and Python for nothing. A search's snippets read the text: all columns."""
     searcher = hooks.petition_search.get("search")
     if filters.q and searcher is not None:
         return _searched_page(user, filters, searcher, params, per_page=per_page)
     qs = petition_list(user, filters)
+    if columns:
+        qs = qs.only(*columns)
     # A page typed far down is located from the list's index: read it now and count with it.
     cap = None if exact else COUNT_CAP
     count, locate = list_count(user, filters, qs, cap=cap, deep=typed_deep(params, per_page))

@@ -21,6 +21,8 @@ from xinfang.petitions import hooks
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.hooks import home_counters, petition_panels
+from xinfang.petitions.list_rows import COLUMNS as LIST_COLUMNS
+from xinfang.petitions.list_rows import list_rows
 from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
 from xinfang.petitions.next_step import next_step
@@ -163,12 +165,15 @@ def petition_list_page(request):
     params = request.GET
     errors = []
     page = None
+    rows = []
     cap, order = COUNT_CAP, ""
     try:
         filters = parse_filters(params)
         # Counted up to a cap (lower with a search, whose count also decides its order),
         # paged by key (paging.py); an out-of-range page number shows the last page.
-        listed = list_page(request.user, filters, params, per_page=PAGE_SIZE)
+        # Unsearched, only the columns the rows show are read (a search's snippets read the text).
+        columns = () if filters.q else LIST_COLUMNS
+        listed = list_page(request.user, filters, params, per_page=PAGE_SIZE, columns=columns)
         page, cap, order = listed.page, listed.cap, listed.order
     except InvalidInput as exc:
         labels = filter_labels()
@@ -178,9 +183,11 @@ def petition_list_page(request):
         page.object_list = mark_overdue(page.object_list)
         if filters.q:
             search_snippets(page.object_list, filters.q)
+        rows = list_rows(page.object_list, searched=bool(order))
     language = get_language() or "zh-hans"
     context = {
         "page": page,
+        "rows": rows,
         "errors": errors,
         "values": {k: params.get(k, "") for k in FILTER_KEYS},
         # Registered filters the form has no field for: kept as hidden fields and shown.
