@@ -12,7 +12,8 @@ from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
-from xinfang.petitions.list_rows import list_rows
+from xinfang.petitions.choices import Channel, Status
+from xinfang.petitions.list_rows import list_rows, options
 from xinfang.petitions.models import Category, Petition
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +121,21 @@ def test_the_list_page_shows_the_rows(client_for, petitions):
         assert f'<a href="/petitions/{p.number}/">{p.number}</a>' in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 楼上漏水" in html
     assert html.count("<tr>") == 1 + len(petitions)  # the head's row and one per petition
+
+
+# list.html's loop for a filter's choices before round 11, as it was.
+OLD_OPTIONS = Template(
+    """{% for code, label in choices %}<option value="{{ code }}"{% if selected == code %} selected{% endif %}>"""
+    """{{ label }}</option>{% endfor %}"""
+)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_filter_options_are_what_the_loop_wrote(language):
+    categories = [("housing", "住房"), ("a&b", 'A "quoted" <b>')]
+    with translation.override(language):
+        for choices in (Status.choices, Channel.choices, categories):
+            for selected in ("", choices[0][0], choices[-1][0], "not-a-code"):
+                expected = OLD_OPTIONS.render(Context({"choices": choices, "selected": selected}))
+                assert options(choices, selected) == expected
+    assert ' selected>A &quot;quoted&quot; &lt;b&gt;</option>' in options(categories, "a&b")

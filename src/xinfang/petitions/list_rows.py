@@ -1,4 +1,4 @@
-"""The petition list's table rows as HTML, written in one pass per row (issue 9).
+"""The petition list's table rows and filter choices as HTML, written in one pass (issue 9).
 
 The list page is read all day; its rows were the largest part of its template: per row a
 `{% url %}` (a reverse with its resolver lookups), a `date` filter (Django's DateFormat), two
@@ -131,3 +131,14 @@ def list_rows(petitions, *, searched: bool) -> list[SafeString]:
             )
         )
     return rows
+
+
+def options(choices, selected: str) -> SafeString:
+    """The `<option>`s of a filter's `<select>`, `selected` marked: what list.html's loop wrote
+    per choice (about 60 Python calls each, 35 choices on every full page) in one join."""
+    return mark_safe(  # noqa: S308 - codes and labels are escaped
+        "".join(
+            f'<option value="{escape(code)}"{" selected" if selected == code else ""}>{escape(label)}</option>'
+            for code, label in choices
+        )
+    )

@@ -22,7 +22,7 @@ from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.hooks import home_counters, petition_panels
 from xinfang.petitions.list_rows import COLUMNS as LIST_COLUMNS
-from xinfang.petitions.list_rows import list_rows
+from xinfang.petitions.list_rows import list_rows, options
 from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
 from xinfang.petitions.next_step import next_step
@@ -184,7 +184,6 @@ def petition_list_page(request):
         if filters.q:
             search_snippets(page.object_list, filters.q)
         rows = list_rows(page.object_list, searched=bool(order))
-    language = get_language() or "zh-hans"
     context = {
         "page": page,
         "rows": rows,
@@ -202,9 +201,6 @@ def petition_list_page(request):
             if params.get(name)
         ],
         "query": _filter_query(params),
-        "statuses": Status.choices,
-        "channels": Channel.choices,
-        "categories": [(c.code, c.localized_name(language)) for c in Category.objects.filter(active=True)],
         "cap": f"{cap:,}",
         # With a search: which order the rows are in ("relevance" or "newest"), shown above them.
         "search_order": order if page is not None else "",
@@ -213,6 +209,15 @@ def petition_list_page(request):
     # The filter form swaps only the results; a history restore needs the whole page.
     fragment = request.htmx and not request.htmx.history_restore_request
     template = "petitions/htmx/results.html" if fragment else "petitions/list.html"
+    if not fragment:
+        # The filter form's choices (the whole page only), each <select>'s options written in one
+        # join (list_rows.options).
+        context["status_options"] = options(Status.choices, params.get("status", ""))
+        context["channel_options"] = options(Channel.choices, params.get("channel", ""))
+        categories = Category.objects.filter(active=True)
+        language = get_language() or "zh-hans"
+        choices = [(c.code, c.localized_name(language)) for c in categories]
+        context["category_options"] = options(choices, params.get("category", ""))
     response = render(request, template, context, status=status)
     response["Vary"] = "HX-Request"
     return response
