@@ -160,9 +160,15 @@ def test_every_page_of_a_handlers_list_is_read_along_their_assignments(handler):
         selects = [q["sql"] for q in ctx.captured_queries]
         keys = [sql for sql in selects if "petitions_petition" not in sql.split(" WHERE ")[0]]
         by_id = '"petitions_petition"."id" IN ('
-        walks = [sql for sql in selects if 'ORDER BY "petitions_petition"."received_at"' in sql and by_id not in sql]
+        walks = [
+            sql
+            for sql in selects
+            if 'ORDER BY "petitions_petition"."received_at"' in sql and by_id not in sql
+        ]
         visible = sum(1 for row in MATRIX.values() if row[3])  # 5: pages of 2, 2 and 1
-        assert len(page.object_list) == (1 if page.number == 3 else 2) and page.paginator.count == visible, params
+        assert len(page.object_list) == (1 if page.number == 3 else 2) and page.paginator.count == visible, (
+            params
+        )
         assert any('FROM "petitions_assignment"' in sql and "LIMIT" in sql for sql in keys), params
         assert walks == [], params
 

@@ -61,9 +61,11 @@ def petitions(make_petition, demo_org):
             received_at=(base - timedelta(days=400, minutes=1)).isoformat(),
             category="labour_social_security",
         ),
-        make_petition(title="It's \"quoted\"", category="other"),
+        make_petition(title='It\'s "quoted"', category="other"),
     ]
-    rows = list(Petition.objects.filter(pk__in=[p.pk for p in made]).select_related("category", "first_responder"))
+    rows = list(
+        Petition.objects.filter(pk__in=[p.pk for p in made]).select_related("category", "first_responder")
+    )
     rows[1].channel = "superior"  # a label of its own in both languages
     rows[2].channel = "online"
     rows[0].is_overdue = True
@@ -95,7 +97,9 @@ def test_a_searchs_rows_carry_their_snippets(petitions, language, order):
     assert got == expected
     assert "<mark>漏水</mark>" in got and "plain &lt;text&gt; &amp; more" in got
     with translation.override(language):  # unsearched, a snippet left on a row is not shown
-        assert "".join(list_rows(petitions, searched=False)) == _old(petitions, language=language, search_order="")
+        assert "".join(list_rows(petitions, searched=False)) == _old(
+            petitions, language=language, search_order=""
+        )
 
 
 def test_a_number_reverse_would_quote_goes_through_reverse(petitions):
@@ -138,4 +142,4 @@ def test_filter_options_are_what_the_loop_wrote(language):
             for selected in ("", choices[0][0], choices[-1][0], "not-a-code"):
                 expected = OLD_OPTIONS.render(Context({"choices": choices, "selected": selected}))
                 assert options(choices, selected) == expected
-    assert ' selected>A &quot;quoted&quot; &lt;b&gt;</option>' in options(categories, "a&b")
+    assert " selected>A &quot;quoted&quot; &lt;b&gt;</option>" in options(categories, "a&b")
