@@ -131,11 +131,46 @@ def test_the_handlers_next_and_previous_keys_walk_the_same_pages(handler):
 def test_statements_of_a_handlers_page(handler, django_assert_num_queries):
     filters = parse_filters({})
     list_page(handler, filters, {}, per_page=2)  # the handler's roles and unit, read once
-    # The count from the assignments (1, was a count over the petitions), the page's ids down
-    # the received-order index (1, new: paging._reader), its rows by id (1).
+    # The count from the assignments (1, was a count over the petitions), the page's keys along
+    # the assignments' index (1: selectors._handled_list_keys; was the ids down the petitions'
+    # received-order index), its rows by id (1).
     with django_assert_num_queries(3):
         page = list_page(handler, filters, {"page": 2}, per_page=2).page
     assert len(page.object_list) == 2
+
+
+def test_every_page_of_a_handlers_list_is_read_along_their_assignments(handler):
+    """The first page, a "next" link's, a "previous" link's and a typed number's: the page's
+    keys come from the assignments (one statement on petitions_assignment, none walking the
+    petitions newest first), then the rows by id through the read policy."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    filters = parse_filters({})
+    first = list_page(handler, filters, {}, per_page=2).page
+    asks = [
+        {},
+        {"page": 2, "after": first.next_cursor},
+        {"page": 1, "before": list_page(handler, filters, {"page": 2}, per_page=2).page.previous_cursor},
+        {"page": 3},
+    ]
+    for params in asks:
+        with CaptureQueriesContext(connection) as ctx:
+            page = list_page(handler, filters, params, per_page=2).page
+        selects = [q["sql"] for q in ctx.captured_queries]
+        keys = [sql for sql in selects if "petitions_petition" not in sql.split(" WHERE ")[0]]
+        by_id = '"petitions_petition"."id" IN ('
+        walks = [
+            sql
+            for sql in selects
+            if 'ORDER BY "petitions_petition"."received_at"' in sql and by_id not in sql
+        ]
+        visible = sum(1 for row in MATRIX.values() if row[3])  # 5: pages of 2, 2 and 1
+        assert len(page.object_list) == (1 if page.number == 3 else 2) and page.paginator.count == visible, (
+            params
+        )
+        assert any('FROM "petitions_assignment"' in sql and "LIMIT" in sql for sql in keys), params
+        assert walks == [], params
 
 
 def test_the_handlers_located_pages_read_few_statements(handler, monkeypatch, django_assert_num_queries):

@@ -174,3 +174,31 @@ def test_a_number_typed_past_the_end_of_a_long_list_reads_no_page(
     with django_assert_num_queries(1):  # the index; by OFFSET the page walked every row
         listed = list_page(reader, parse_filters({}), {"page": 999}, per_page=SIZE)
     assert listed.page.object_list == [] and not listed.page.has_next and listed.page.number == 999
+
+
+def test_the_kept_statement_reads_each_reader_and_the_rows_as_they_are_then(spread, register):
+    """The index's statement is kept per reader and filters (reports/list_index.py): each call
+    still reads the summary and the firewall as they are, and each reader, filter and unit has
+    its own."""
+    from xinfang.reports import list_index as module
+
+    users, units = spread
+    module._STATEMENTS.clear()
+    for name in ("secgen", "clerk"):
+        for channel in ("", "letter"):
+            filters = parse_filters({"channel": channel} if channel else {})
+            assert list_index(users[name], filters).count == len(_oracle(users[name], channel))
+    assert len(module._STATEMENTS) == 4  # two readers, two filters
+    # Rows written after the statement was kept: a visible one and one hidden by the firewall.
+    register(channel="letter")
+    register(channel="letter", involved_units=[units["SECGEN"].id])
+    for name in ("secgen", "clerk"):
+        for channel in ("", "letter"):
+            filters = parse_filters({"channel": channel} if channel else {})
+            assert list_index(users[name], filters).count == len(_oracle(users[name], channel))
+    assert len(module._STATEMENTS) == 4  # read again, not built again
+    # The Secretary-General moved to the office's unit: the firewall follows the unit he is in.
+    reader = users["secgen"]
+    before = list_index(reader, parse_filters({})).count
+    reader.unit = units["OFFICE"]
+    assert list_index(reader, parse_filters({})).count == len(_oracle(reader)) != before

@@ -30,25 +30,12 @@ COUNT_CAP = 10_000
 # From this many rows above a typed page on, its start is asked of `locate` (the list's index,
 # a few milliseconds) rather than read past by OFFSET (about 2 µs a row under the firewall).
 LOCATE_FROM = 2_500
-# The same for a reader who sees few of the petitions (a handling officer, `sparse`): each of
-# their rows above the page costs a walk past some thirty petitions they do not see, and their
-# page is located along their units' assignments (selectors._handled_locate) in a millisecond.
-SPARSE_LOCATE_FROM = 100
 # The order keys continue (selectors.petition_list without a search).
 KEY_ORDER = ("-received_at", "-id")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # What `locate` answers for an offset past the last row: the page is empty, nothing to read
 # (by OFFSET, a number typed past the end of a list counted "more than" walked every row).
 PAST_END = "past the end"
-
-
-@dataclass(frozen=True)
-class Along:
-    """What `locate` answers when the reader's list has its own index of keys: `keys`, the
-    (received_at, id) of the rows from the page on, in the list's order (a queryset, sliced to
-    the page here). The page's rows are then read by id."""
-
-    keys: object
 
 
 def cursor(petition) -> str:
@@ -154,12 +141,12 @@ def keyset_page(
 ) -> KeysetPage:
     """One page of `qs` (ordered newest first by received_at, id) from the query
     parameters `page`, `after` and `before`; `count` was counted up to `cap` + 1.
-    `locate(offset) -> (bound, skip) | Along | PAST_END | None`: where the row at `offset` is
-    (hooks.petition_list_index; for a handling officer, the keys from it on), so that a typed
-    page number need not walk the rows above it.
+    `locate(offset) -> (bound, skip) | PAST_END | None`: where the row at `offset` is
+    (hooks.petition_list_index), so that a typed page number need not walk the rows above it.
     `sparse`: the reader sees few of the petitions (a handler), see `_reader`.
-    `keys`: where the rows' keys are found instead of walking `qs` (a handling officer's search:
-    along their units' assignments, selectors._handled_keys): (received_at, petition_id) pairs,
+    `keys`: where the rows' keys are found instead of walking `qs` (a handling officer's list and
+    search: along their units' assignments, selectors._handled_list_keys and _handled_keys): every
+    page, typed or linked, is then a range of them; (received_at, petition_id) pairs,
     one per row of `qs`, ordered (-received_at, -petition_id); the page's rows are read by id."""
     number = page_number(params)
     after = parse_cursor(params.get("after", "").strip(), "after")
@@ -203,14 +190,11 @@ def keyset_page(
         if paginator.exact:
             number = min(number, paginator.num_pages)  # past the end shows the last page
         offset = (number - 1) * per_page
-        deep = offset >= (min(LOCATE_FROM, SPARSE_LOCATE_FROM) if sparse else LOCATE_FROM)
-        located = locate(offset) if (locate is not None and keyed and deep) else None
+        deep = offset >= LOCATE_FROM
+        # Keys of the list's own (`along`) are an index already: the page is a range of them.
+        located = locate(offset) if (locate is not None and keyed and deep and along is None) else None
         if located == PAST_END:
             rows = []
-        elif isinstance(located, Along):
-            ids = [pk for _at, pk in located.keys[: per_page + 1]]
-            found = {p.pk: p for p in qs.filter(pk__in=ids)} if ids else {}
-            rows = [found[pk] for pk in ids if pk in found]
         elif located:
             # Only the rows of the page's own day above it are skipped, not every row above
             # the page (2.4 s half-way down 616,000 petitions by OFFSET).

@@ -21,6 +21,8 @@ from xinfang.petitions import hooks
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.hooks import home_counters, petition_panels
+from xinfang.petitions.list_rows import COLUMNS as LIST_COLUMNS
+from xinfang.petitions.list_rows import list_rows, options
 from xinfang.petitions.masking import petitioner_rows
 from xinfang.petitions.models import Category
 from xinfang.petitions.next_step import next_step
@@ -164,12 +166,15 @@ def petition_list_page(request):
     params = request.GET
     errors = []
     page = None
+    rows = []
     cap, order = COUNT_CAP, ""
     try:
         filters = parse_filters(params)
         # Counted up to a cap (lower with a search, whose count also decides its order),
         # paged by key (paging.py); an out-of-range page number shows the last page.
-        listed = list_page(request.user, filters, params, per_page=PAGE_SIZE)
+        # Unsearched, only the columns the rows show are read (a search's snippets read the text).
+        columns = () if filters.q else LIST_COLUMNS
+        listed = list_page(request.user, filters, params, per_page=PAGE_SIZE, columns=columns)
         page, cap, order = listed.page, listed.cap, listed.order
     except InvalidInput as exc:
         labels = filter_labels()
@@ -179,9 +184,10 @@ def petition_list_page(request):
         page.object_list = mark_overdue(page.object_list)
         if filters.q:
             search_snippets(page.object_list, filters.q)
-    language = get_language() or "zh-hans"
+        rows = list_rows(page.object_list, searched=bool(order))
     context = {
         "page": page,
+        "rows": rows,
         "errors": errors,
         "values": {k: params.get(k, "") for k in FILTER_KEYS},
         # Registered filters the form has no field for: kept as hidden fields and shown.
@@ -196,9 +202,6 @@ def petition_list_page(request):
             if params.get(name)
         ],
         "query": _filter_query(params),
-        "statuses": Status.choices,
-        "channels": Channel.choices,
-        "categories": [(c.code, c.localized_name(language)) for c in Category.objects.filter(active=True)],
         "cap": f"{cap:,}",
         # With a search: which order the rows are in ("relevance" or "newest"), shown above them.
         "search_order": order if page is not None else "",
@@ -207,6 +210,15 @@ def petition_list_page(request):
     # The filter form swaps only the results; a history restore needs the whole page.
     fragment = request.htmx and not request.htmx.history_restore_request
     template = "petitions/htmx/results.html" if fragment else "petitions/list.html"
+    if not fragment:
+        # The filter form's choices (the whole page only), each <select>'s options written in one
+        # join (list_rows.options).
+        context["status_options"] = options(Status.choices, params.get("status", ""))
+        context["channel_options"] = options(Channel.choices, params.get("channel", ""))
+        categories = Category.objects.filter(active=True)
+        language = get_language() or "zh-hans"
+        choices = [(c.code, c.localized_name(language)) for c in categories]
+        context["category_options"] = options(choices, params.get("category", ""))
     response = render(request, template, context, status=status)
     response["Vary"] = "HX-Request"
     return response
