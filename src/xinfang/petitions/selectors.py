@@ -387,11 +387,9 @@ def _searched(
         # the office's.
         if units is False:
             units = Petition.objects.handler_unit_ids(user)
+        qs = searcher.filter(qs, filters.q, walk=walk, units=units, rank=rank)
         if rank:
-            qs = searcher.filter(qs, filters.q, walk=walk, units=units)
             order = ("-search_rank", *order)
-        else:
-            qs = searcher.filter(qs, filters.q, walk=walk, units=units, rank=False)
     elif filters.q:
         qs = qs.filter(_text_match(filters.q))
     # No overdue flag here: as an EXISTS per row PostgreSQL hashes every overdue clock
@@ -607,10 +605,7 @@ def list_count(
     if index:
         return index.count, index.locate
     locate = _locator(user, filters)
-    if live is not None and unfiltered:
-        handled = live.values("petition_id").distinct().order_by()  # handled_ids, from them
-    else:
-        handled = Petition.objects.handled_ids(user) if unfiltered else None
+    handled = Petition.objects.handled_ids(user, live=live) if unfiltered else None
     if handled is not None:
         return (handled if cap is None else handled[: cap + 1]).count(), locate
     if cap is None:

@@ -3,7 +3,7 @@
 The list is newest first. Its exact count and "which row is the N-th" both cost a walk over
 every visible petition above it under Rule 4.3 (COUNT or OFFSET): 0.2 s for the API's count
 and 2–3 s for a page typed half-way down 616,000 petitions. For the readers and filters the
-summary answers exactly (summary.applies: the office's roles, filters the summary has as
+summary answers exactly (summary_scope.applies: the office's roles, filters the summary has as
 columns, whole days), both come from its counts instead:
 
     visible petitions per office-time day = summary rows − the firewall's petitions that day
@@ -30,7 +30,7 @@ from django.db.models.functions import TruncDate
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.paging import PAST_END
 from xinfang.petitions.querysets import PetitionQuerySet
-from xinfang.reports import summary
+from xinfang.reports import summary_live, summary_scope
 
 
 def _month(day: date) -> date:
@@ -76,7 +76,7 @@ class ListIndex:
         from xinfang.reports.models import StatCount
 
         last = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        lo, hi = summary._whole_days(self.filters)
+        lo, hi = summary_scope._whole_days(self.filters)
         lo, hi = max(lo or month, month), min(hi or last, last)
         rows = _petition_rows(StatCount.objects.filter(grain="d", day__gte=lo, day__lte=hi), self.filters)
         days: dict[date, int] = defaultdict(int)
@@ -98,7 +98,11 @@ def _petition_rows(rows, filters):
         if name in filters.extra:
             unit = Q(unit_id=filters.extra[name])
     return rows.filter(
-        summary._filters_q(filters), summary._flags_q(filters), unit, scope=summary.scope_of(query), clock=""
+        summary_scope._filters_q(filters),
+        summary_scope._flags_q(filters),
+        unit,
+        scope=summary_scope.scope_of(query),
+        clock="",
     )
 
 
@@ -111,15 +115,15 @@ def list_index(user, filters) -> ListIndex | None:
 
     # Overdue now is not a count by the day of receipt in reports_statcount (the statistics
     # read it from reports_statdue): such a list counts and pages over the petitions.
-    if filters.overdue or not summary.applies(user, StatisticsQuery(filters=filters, group_by=[])):
+    if filters.overdue or not summary_scope.applies(user, StatisticsQuery(filters=filters, group_by=[])):
         return None
     db = router.db_for_read(StatCount)
     key = _statement_key(user, filters)
     statement = _STATEMENTS.get((db, key)) if key is not None else None
     if statement is None:
-        lo, hi = summary._whole_days(filters)
+        lo, hi = summary_scope._whole_days(filters)
         stored = (
-            _petition_rows(StatCount.objects.filter(summary._period_q(lo, hi, "m")), filters)
+            _petition_rows(StatCount.objects.filter(summary_scope._period_q(lo, hi, "m")), filters)
             .annotate(kind=Value(_STORED), at=F("day"))
             .values("kind", "at")
             .annotate(n=Sum("petitions"))
@@ -191,7 +195,7 @@ def _hidden_days(user, filters) -> list:
     ]
     out = []
     for i, condition in enumerate(conditions):
-        qs = summary.filtered_petitions(filters).filter(condition)
+        qs = summary_live.filtered_petitions(filters).filter(condition)
         for earlier in conditions[:i]:
             qs = qs.exclude(earlier)
         out.append(

@@ -409,10 +409,10 @@ def clock_rates(user, query: StatisticsQuery) -> dict:
     """On-time rates per clock (the office's and the units' assignment clocks) and per unit,
     over the deadlines of the petitions the statistics count. Clocks and units with no decided
     clock are left out."""
-    from xinfang.reports import summary
+    from xinfang.reports import summary, summary_rates
 
     if summary.applies(user, StatisticsQuery(query.filters, [], "", query.list_params), units=False):
-        return summary.summary_clock_rates(user, query)
+        return summary_rates.summary_clock_rates(user, query)
     petitions = petition_list(user, query.filters).order_by().values("pk")
     now = timezone.now()
     on_time = Q(met_at__isnull=False, met_at__lte=F("due_at"))

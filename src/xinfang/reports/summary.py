@@ -47,18 +47,11 @@ from django.utils import timezone
 
 from xinfang.petitions.models import Category
 from xinfang.reports.summary_live import _hidden, _hidden_petitions, _office_day, _today
-
-# The summary's names other modules read through this one (reports/list_index.py, statistics.py).
-from xinfang.reports.summary_live import filtered_petitions as filtered_petitions
-from xinfang.reports.summary_rates import summary_clock_rates as summary_clock_rates
 from xinfang.reports.summary_scope import COLUMN, UNIT_SCOPES, _key_of_day, rows_of
-from xinfang.reports.summary_scope import _filters_q as _filters_q
-from xinfang.reports.summary_scope import _flags_q as _flags_q
-from xinfang.reports.summary_scope import _period_q as _period_q
-from xinfang.reports.summary_scope import _whole_days as _whole_days
+
+# Whether the summary answers a question: asked of this module by statistics.py, pages.py and
+# standard.py before they read its answers.
 from xinfang.reports.summary_scope import applies as applies
-from xinfang.reports.summary_scope import scope_of as scope_of
-from xinfang.reports.summary_scope import scope_to_read as scope_to_read
 
 
 class _Sums:

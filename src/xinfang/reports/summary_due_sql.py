@@ -26,7 +26,7 @@ from xinfang.reports.summary_rollup_sql import DUE_COLUMNS, STAT_COLUMNS, rollup
 
 DUE_PAST = "0001-01-01"
 # Every change is written once per grain: the day, the month and the year it falls in, so that a
-# period reads whole years, then whole months, then the days at its ends (summary._period_q).
+# period reads whole years, then whole months, then the days at its ends (summary_scope._period_q).
 GRAINS = "(VALUES ('d'), ('m'), ('y'))"
 DUE_KEY = "grain, day, channel, category_id, status, is_group, is_repeat, scope, clock, unit_id, due"
 RUNNING = "met_at IS NULL AND paused_at IS NULL"

@@ -38,7 +38,7 @@ class _Branch:
     running: bool  # reports_statdue (the running clocks, due before today)
     example: object  # a question of the branch (all share its row filter)
     groups: list[str]  # the grouping whose grain its rows are read at
-    # The rows' period (summary._period_q): groupings at different grains share a branch when
+    # The rows' period (summary_scope._period_q): groupings at different grains share a branch when
     # their periods select the same rows (a period without a whole year: months and days).
     period: Q
     columns: list[str] = field(default_factory=list)

@@ -18,7 +18,7 @@ by a statement trigger on each summary table, one more statement for every summa
 a repeat link, which moves everything a petition is counted under in a few dozen small
 INSERTs, paid about 2 ms for it at 10^5 instead of about 1 ms now (docs/benchmarks.md). What is
 left is the rows themselves: the roll-up doubles the rows a write inserts. Compaction folds the
-roll-up rows with the others (their keys are distinct). readers: summary.scope_to_read().
+roll-up rows with the others (their keys are distinct). readers: summary_scope.scope_to_read().
 """
 
 from __future__ import annotations
