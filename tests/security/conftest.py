@@ -2,16 +2,14 @@
 several states that involve some of them (Rule 4.3)."""
 
 import pytest
-from django.utils import timezone
 
 from tests.api.conftest import PDF
+from tests.factories import letter_from_wang_wu
 from xinfang.accounts.models import Role, Unit, UnitKind, User, UserRole
 from xinfang.audit.services import Context
 from xinfang.documents.generation import generate
 from xinfang.documents.services import add_attachment
 from xinfang.petitions.actions import perform
-from xinfang.petitions.services.checks import check_registration
-from xinfang.petitions.services.registration import register_petition
 
 PASSWORD = "demo-pass-2026"
 
@@ -45,18 +43,13 @@ def world(demo_org):
     users = {u.username: u for u in User.objects.select_related("unit")}
 
     def letter(**extra):
-        data = {
-            "channel": "letter",
-            "received_at": timezone.now().isoformat(),
+        involved = {
             "title": "拖欠工资",
             "content": "拖欠工资半年",
-            "category": "labour_social_security",
-            "petitioners": [{"name": "王五", "id_number": "11010519491231002X", "phone": "13800138000"}],
             "involved_units": [units["POLICE"].pk],
             "involved_persons": [{"name": "李强", "user": "clerk2"}],
         }
-        data.update(extra)
-        petition, _ = register_petition(ctx=Context(actor=users["clerk"]), data=check_registration(data))
+        petition = letter_from_wang_wu(users["clerk"], **(involved | extra))
         add_attachment(
             ctx=Context(actor=users["clerk"]), petition=petition, upload=SimpleUploadedFile("scan.pdf", PDF)
         )
