@@ -29,6 +29,7 @@ def browser():
     executable = shutil.which("chromium")
     if executable is None:
         pytest.skip("Chromium is not installed")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the
@@ -48,6 +49,10 @@ def browser():
             yield instance
         finally:
             instance.close()
+            # While Playwright's loop runs in this thread, Django keeps the test's database
+            # connections per context, out of reach of the test run's teardown: closed here,
+            # or PostgreSQL refuses to drop the test database ("being accessed by other users").
+            connections.close_all()
 
 
 @pytest.fixture
