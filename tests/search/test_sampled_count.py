@@ -25,6 +25,13 @@ postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="
 HIDDEN = "燚"  # a character found only in petitions hidden from clerk2 (Rule 4.3)
 
 
+def _analyzed() -> None:
+    """The planner's statistics of the documents' keys, which decide whether a key is sampled."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE search_searchdocument")
+
+
 def _newest_first(ids) -> list[str]:
     rows = Petition.objects.filter(pk__in=ids).order_by("-received_at", "-id")
     return list(rows.values_list("number", flat=True))
@@ -62,6 +69,7 @@ def test_a_one_character_term_on_the_walked_path_is_the_oracle_s(hidden, monkeyp
     """A 1- and a 2-character term above the rank limit, for two office-wide readers, with a
     sample that keeps nearly nothing (the exact count follows) or everything (the proof)."""
     users, _made = hidden
+    _analyzed()
     monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", 2)
     monkeypatch.setattr(query, "SAMPLE_ENTRIES", entries)
     for term in (TERM[:1], TERM):
@@ -77,6 +85,7 @@ def test_a_one_character_term_on_the_walked_path_is_the_oracle_s(hidden, monkeyp
 @pytest.mark.parametrize("entries", [1, 4_000])
 def test_a_term_found_only_in_hidden_petitions_is_neither_shown_nor_counted(hidden, monkeypatch, entries):
     users, _made = hidden
+    _analyzed()
     monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", 1)
     monkeypatch.setattr(query, "SAMPLE_ENTRIES", entries)
     assert like_oracle(users["clerk2"], HIDDEN) == set()
@@ -90,24 +99,31 @@ def test_a_term_found_only_in_hidden_petitions_is_neither_shown_nor_counted(hidd
 
 @pytest.mark.django_db
 def test_a_sample_s_ids_are_visible_matches_and_prove_only_more_than(hidden, monkeypatch):
+    """Whatever is answered is the exact capped count or more than the limit of the oracle's
+    matches; nothing where no sample is taken (SQLite, several keys, a phone)."""
     users, _made = hidden
     clerk = users["clerk"]
     expected = like_oracle(clerk, TERM)
     qs = selectors.petition_list(clerk, parse_filters({"q": TERM}))
     ids = qs.order_by().values_list("pk", flat=True)[:4]
-    for entries in (1, 2, 3, 4_000):
-        monkeypatch.setattr(query, "SAMPLE_ENTRIES", entries)
-        for limit in (1, 3):
-            found = query.more_than(ids, TERM, limit)
-            if connection.vendor != "postgresql":
-                assert found is None  # no sample: the count is read as before
-            elif found is not None:
-                assert len(found) > limit and set(found) <= expected
-    monkeypatch.setattr(query, "SAMPLE_ENTRIES", 4_000)  # more than the key's entries: all kept
+    exact = set(ids)
+    for analyzed in (False, True):
+        if analyzed:
+            _analyzed()
+        for entries in (1, 2, 3, 4_000):
+            monkeypatch.setattr(query, "SAMPLE_ENTRIES", entries)
+            for limit in (1, 3, 5):
+                found = query.more_than(ids, TERM, limit)
+                if connection.vendor != "postgresql":
+                    assert found is None  # no sample: the count is read as before
+                elif found is not None:
+                    assert set(found) <= expected and len(found) == len(set(found))
+                    assert len(found) > limit or set(found) == exact
+    # A key the statistics do not expect in SAMPLE_ENTRIES documents: read exactly, once.
+    monkeypatch.setattr(query, "SAMPLE_ENTRIES", 4_000)
     if connection.vendor == "postgresql":
-        assert set(query.more_than(ids, TERM, 3)) <= expected
-        assert query.more_than(ids, TERM, 5) is None  # 4 rows read: no proof of more than 5
-    # Not sampled: several keys (a longer term, two terms), a phone or ID number.
+        assert set(query.more_than(ids, TERM, 5)) == exact
+    # Not sampled: several keys (a longer term, two terms).
     assert query.more_than(ids, TERM + "问题", 1) is None
     assert query.more_than(ids, f"{TERM} 工厂", 1) is None
 
@@ -120,29 +136,47 @@ def _statement_setting():
 
 @postgresql_only
 @pytest.mark.django_db
-def test_the_sample_applies_to_its_statement_only(six):
+def test_the_sample_applies_to_its_statement_only(six, monkeypatch):
+    _analyzed()
+    monkeypatch.setattr(query, "SAMPLE_ENTRIES", 2)
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('gin_fuzzy_search_limit')")
         before = cursor.fetchone()[0]
     with CaptureQueriesContext(connection) as sent:
-        assert query.more_than(_statement_setting(), TERM, 1) == [str(query.SAMPLE_ENTRIES)] * 2
+        assert query.more_than(_statement_setting(), TERM, 1) == ["2", "2"]
     assert len(sent) == 1  # one message: no statement more in the query counts
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('gin_fuzzy_search_limit')")
         assert cursor.fetchone()[0] == before
+    # The statistics expect the key in 5 documents: with a threshold above, no sample.
+    monkeypatch.setattr(query, "SAMPLE_ENTRIES", 100)
+    assert query.more_than(_statement_setting(), TERM, 1) == ["0", "0"]
+    # A key the statistics do not list at all (not analysed since): no sample.
+    monkeypatch.setattr(query, "SAMPLE_ENTRIES", 1)
+    assert query.more_than(_statement_setting(), "龘", 1) == ["0", "0"]
 
 
 @postgresql_only
 @pytest.mark.django_db
-def test_only_an_office_wide_unfiltered_search_is_sampled(hidden, monkeypatch):
+def test_only_an_office_wide_unfiltered_search_of_a_common_key_is_sampled(hidden, monkeypatch):
     users, _made = hidden
+    _analyzed()
     monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", 2)
 
-    def sampled(user, **filters) -> bool:
-        with CaptureQueriesContext(connection) as sent:
-            list_page(user, parse_filters({"q": TERM, **filters}), {}, per_page=2)
-        return any("gin_fuzzy_search_limit" in q["sql"] for q in sent)
+    def statements(user, entries: int, **filters) -> list[str]:
+        monkeypatch.setattr(query, "SAMPLE_ENTRIES", entries)
+        return _sql(user, **filters)
 
-    assert sampled(users["clerk"]) and sampled(users["chair"])
-    assert not sampled(users["clerk"], status="registered")
-    assert not sampled(users["housing"])
+    # Asked in the count's own message, whether the key is sampled (2) or not (100).
+    common, rare = statements(users["clerk"], 2), statements(users["clerk"], 100)
+    assert any("gin_fuzzy_search_limit" in sql for sql in common)
+    assert len(common) == len(rare)  # no statement more either way
+    assert any("gin_fuzzy_search_limit" in sql for sql in statements(users["chair"], 2))
+    assert not any("gin_fuzzy" in sql for sql in statements(users["clerk"], 2, status="registered"))
+    assert not any("gin_fuzzy" in sql for sql in statements(users["housing"], 2))
+
+
+def _sql(user, **filters) -> list[str]:
+    with CaptureQueriesContext(connection) as statements:
+        list_page(user, parse_filters({"q": TERM, **filters}), {}, per_page=2)
+    return [q["sql"] for q in statements]

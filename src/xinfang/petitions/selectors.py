@@ -550,8 +550,9 @@ def _found(user, filters: PetitionFilters, listed: QuerySet, searcher, *, cap: i
     ids = qs.order_by().values_list("pk", flat=True)[: cap + 1]
     # An office-wide reader's unfiltered search of a common term: "more than `cap`" proven from
     # a sample of the index (search.query.more_than), whose cost does not grow with the office
-    # as the whole posting list's does. Only whether there are more than `cap` is read from
-    # these ids, and every one is a visible match, so a proof is as good as the count.
+    # as the whole posting list's does; a rare term's ids read exactly in the same statement.
+    # Only whether there are more than `cap` is read from a sample, and every id of it is a
+    # visible match, so a proof is as good as the count. None: read the count itself.
     sample = getattr(searcher, "more_than", None)
     if sample is not None and not units and filters == PetitionFilters(q=filters.q):
         proven = sample(ids, filters.q, cap)

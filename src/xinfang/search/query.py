@@ -41,9 +41,10 @@ _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 PROBE_WORK_MEM = "32MB"
 
 # How many entries of a common key's posting list the sampled probe of a capped count keeps
-# (more_than: `gin_fuzzy_search_limit`). Several times SEARCH_RANK_LIMIT + 1, so that a
-# sample of a key found in many more documents than this nearly always holds enough visible
-# matches to prove the count "more than"; when it does not, the exact count is read after it.
+# (more_than: `gin_fuzzy_search_limit`), and how many documents the statistics must expect to
+# hold the key for it to be sampled. Four times SEARCH_RANK_LIMIT + 1, so that the sample of
+# an office-wide reader nearly always holds enough visible matches to prove the count "more
+# than"; when it does not, the exact count is read after it.
 SAMPLE_ENTRIES = 4_000
 
 
@@ -170,55 +171,90 @@ def read_ids(ids: QuerySet) -> list:
 
 
 def more_than(ids: QuerySet, q: str, limit: int) -> list | None:
-    """Proof that the capped count `ids` (up to `limit` + 1 ids of the petitions matching `q`
-    among an office-wide reader's unfiltered list) holds more than `limit` rows, read from a
-    sample of the index: the ids found (more than `limit`), or None when the sample proves
-    nothing (then the caller reads the count itself, read_ids) or no sample is taken.
+    """The capped count `ids` (up to `limit` + 1 ids of the petitions matching `q` among an
+    office-wide reader's unfiltered list), read from a sample of the index where the term's
+    key is known to be common: the ids found when they are exact (no sample taken) or prove
+    "more than `limit`" (a sample holding more than `limit`), None otherwise (a sample that
+    proves nothing: the caller reads the count itself, read_ids) and for any other query (no
+    statement sent).
 
     Why: the count of a common key reads the key's whole posting list into a bitmap of table
     pages and sorts it before fetching a row (`电`: 17,100 entries at 10⁵, ten times as many at
     10⁶, the part of a common term's search that grows with the office). PostgreSQL's
     `gin_fuzzy_search_limit` keeps a random SAMPLE_ENTRIES of a key's entries instead, so the
     bitmap stays that small whatever the office's size. Every row of the sample is still a
-    match (the sample only drops entries; the terms' LIKE, visible_to and the list's filters
+    match (the sample only drops entries; the term's LIKE, visible_to and the list's filters
     still decide each row), so `limit` + 1 rows found prove "more than `limit`", which is all
-    the count says then; fewer prove nothing and the exact count follows.
+    the count says then.
 
-    Only a probe of one key is sampled (one term of one or two characters, the common case):
-    with several keys each is sampled apart and their intersection shrinks with every key."""
+    Whether to sample is decided in the same message, from the planner's statistics of the
+    documents' keys (`pg_stats.most_common_elems`): only a key expected in at least
+    SAMPLE_ENTRIES documents is sampled, so a rare term's count is read exactly, once, as
+    before (and with PROBE_WORK_MEM). Only a probe of one key is sampled (one term of one or
+    two characters, the common case): with several keys each would be sampled apart and their
+    intersection shrink with every key."""
     if connection.vendor != "postgresql":
         return None
     terms = parse(q)
     if len(terms) != 1 or not exact_by_keys(terms[0]) or _personal_matches(terms[0]) is not None:
         return None
-    found = _read_with(ids, {"gin_fuzzy_search_limit": str(int(SAMPLE_ENTRIES))})
-    return found if len(found) > limit else None
+    (key,) = grams(terms[0].folded)
+    table = SearchDocument._meta.db_table
+    decide = (
+        "SELECT set_config('gin_fuzzy_search_limit', CASE WHEN COALESCE(("
+        "SELECT f.freq * c.reltuples FROM pg_stats s JOIN pg_class c ON c.oid = %s::regclass, "
+        "unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS f(elem, freq) "
+        "WHERE s.schemaname = current_schema() AND s.tablename = %s AND s.attname = 'grams' "
+        "AND f.elem = %s), 0) >= %s THEN %s ELSE '0' END, true)",
+        [table, table, key, SAMPLE_ENTRIES, str(int(SAMPLE_ENTRIES))],
+    )
+    sampled, found = _read_with(
+        ids,
+        {"work_mem": f"'{PROBE_WORK_MEM}'", "gin_fuzzy_search_limit": None},
+        decide=decide,
+    )
+    if sampled != "0" and len(found) <= limit:
+        return None  # a sample short of the limit proves nothing
+    return found
 
 
-def _read_with(ids: QuerySet, settings: dict[str, str]) -> list:
+def _read_with(ids: QuerySet, settings: dict[str, str | None], decide=None):
     """The values of `ids` (a flat values_list) on PostgreSQL, read with these settings for that
-    one statement (read_ids: one message, `SET LOCAL` before and `TO DEFAULT` after)."""
+    one statement (read_ids: one message, `SET LOCAL` before and `TO DEFAULT` after; a setting
+    of None is only put back after, `decide` setting it: (sql, params) of a one-value SELECT,
+    run before the statement, whose value is returned with the rows)."""
     alias = ids.db
     conn = connections[alias]
     if conn.vendor != "postgresql":
         return list(ids)
     sql, params = ids.query.get_compiler(using=alias).as_sql()
-    before = [f"SET LOCAL {name} = {value}" for name, value in settings.items()]
+    before = [f"SET LOCAL {name} = {value}" for name, value in settings.items() if value is not None]
     after = [f"SET LOCAL {name} TO DEFAULT" for name in settings]
+    decided = None
     with conn.cursor() as cursor:
         if _several_statements(cursor):
-            cursor.execute("; ".join([*before, sql, *after]), params)
+            first, first_params = decide if decide else ("", [])
+            cursor.execute(
+                "; ".join([*before, *([first] if decide else []), sql, *after]), [*first_params, *params]
+            )
             for _setting in before:
                 cursor.nextset()
-            return [row[0] for row in cursor.fetchall()]
+            if decide:
+                decided = cursor.fetchone()[0]
+                cursor.nextset()
+            rows = [row[0] for row in cursor.fetchall()]
+            return (decided, rows) if decide else rows
     with transaction.atomic(using=alias), conn.cursor() as cursor:
         for statement in before:
             cursor.execute(statement)
+        if decide:
+            cursor.execute(*decide)
+            decided = cursor.fetchone()[0]
         cursor.execute(sql, params)
         rows = [row[0] for row in cursor.fetchall()]
         for statement in after:
             cursor.execute(statement)
-        return rows
+        return (decided, rows) if decide else rows
 
 
 def _several_statements(cursor) -> bool:
