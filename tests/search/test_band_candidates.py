@@ -1,8 +1,8 @@
 """The similar look-up's candidates: the petitions sharing the most MinHash bands with the text,
-ties broken by the newer petition, at most MAX_CANDIDATES. PostgreSQL counts them in numpy
-from the colliding ids (`most_shared`), SQLite in its statement; on both databases the
-candidates must be those a brute-force count over every band row (written out here, without
-the look-up's code) keeps."""
+ties broken by the newer petition, at most MAX_CANDIDATES, each band counting only its
+BAND_ROWS newest petitions. PostgreSQL counts them in numpy from the colliding ids
+(`most_shared`), SQLite in its statement; on both databases the candidates must be those a
+brute-force count over every band row (written out here, without the look-up's code) keeps."""
 
 from collections import Counter
 
@@ -48,16 +48,18 @@ def test_most_shared_breaks_ties_by_the_newer_petition():
     assert similarity.most_shared(np.array([], dtype=">i8"), 5) == set()
 
 
-def _reference_candidates(keys, exclude, limit: int) -> set[int]:
-    """Every band row of every petition read back, the rows equal to one of the text's
-    (band, key) pairs counted per petition."""
-    wanted = set(keys)
-    hits = [
-        pk
-        for pk, band, key in MatterBand.objects.values_list("petition_id", "band", "key")
-        if (band, key) in wanted and pk != exclude
-    ]
-    return reference_best(hits, limit)
+def _reference_hits(rows, keys, exclude, per_band: int) -> list[int]:
+    """Of `rows` (every band row of every petition, read back) the rows equal to one of the
+    text's (band, key) pairs, each band's `per_band` highest petition ids (the newest)."""
+    hits = []
+    for pair in set(keys):
+        bucket = sorted((pk for pk, band, key in rows if (band, key) == pair and pk != exclude), reverse=True)
+        hits += bucket[:per_band]
+    return hits
+
+
+def _reference_candidates(rows, keys, exclude, limit: int, per_band: int) -> set[int]:
+    return reference_best(_reference_hits(rows, keys, exclude, per_band), limit)
 
 
 @pytest.mark.django_db
@@ -77,20 +79,24 @@ def test_candidates_are_those_of_a_brute_force_count(demo_org, monkeypatch):
         similarity.band_keys(similarity.matter_text(t["title"], t["content"], t["requests"])) for t in texts
     ]
     petitions = sorted(MatterBand.objects.values_list("petition_id", flat=True).distinct())
-    ties_at_the_cut = 0
-    for limit in (1, 2, 3, 5, 8, 200):
-        monkeypatch.setattr(similarity, "MAX_CANDIDATES", limit)
-        for i, keys in enumerate(queries):
-            for exclude in (None, petitions[i]):
-                want = _reference_candidates(keys, exclude, limit)
-                assert similarity._band_candidates(keys, exclude) == want, (limit, i, exclude)
-                counts = Counter(
-                    pk
-                    for pk, band, key in MatterBand.objects.values_list("petition_id", "band", "key")
-                    if (band, key) in set(keys) and pk != exclude
-                )
-                ranked = sorted(counts.values(), reverse=True)
-                ties_at_the_cut += len(ranked) > limit and ranked[limit - 1] == ranked[limit]
-    # The tie rule was exercised: cuts falling among petitions sharing as many bands.
+    rows = list(MatterBand.objects.values_list("petition_id", "band", "key"))
+    ties_at_the_cut = bands_cut = 0
+    for per_band in (2, 5, similarity.BAND_ROWS):
+        monkeypatch.setattr(similarity, "BAND_ROWS", per_band)
+        for limit in (1, 2, 3, 5, 8, 200):
+            monkeypatch.setattr(similarity, "MAX_CANDIDATES", limit)
+            for i, keys in enumerate(queries):
+                for exclude in (None, petitions[i]):
+                    want = _reference_candidates(rows, keys, exclude, limit, per_band)
+                    assert similarity._band_candidates(keys, exclude) == want, (per_band, limit, i, exclude)
+                    ranked = sorted(
+                        Counter(_reference_hits(rows, keys, exclude, per_band)).values(), reverse=True
+                    )
+                    ties_at_the_cut += len(ranked) > limit and ranked[limit - 1] == ranked[limit]
+                    full = _reference_hits(rows, keys, exclude, len(petitions))
+                    bands_cut += len(full) > len(_reference_hits(rows, keys, exclude, per_band))
+    # The tie rule was exercised: cuts falling among petitions sharing as many bands; and some
+    # bands held more petitions than the bound, so that the bound was exercised too.
     assert ties_at_the_cut >= 10
+    assert bands_cut >= 10
     assert similarity._band_candidates([], None) == set()

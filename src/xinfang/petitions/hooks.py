@@ -140,6 +140,12 @@ home_counters: Registry = Registry("home_counters")
 #                                         searched queryset cut by a LIMIT, read as the index
 #                                         needs it — the same rows as list(ids); the capped
 #                                         count of a searched list, selectors._found)
+#   ``more_than(ids, q, limit) -> list | None`` (optional: the values of `ids`, either all of
+#                                         them or more than `limit` of them read from a sample
+#                                         of the index, proving the capped count "more than";
+#                                         None when a sample proves nothing or the searcher
+#                                         does not read this query so — then read_ids. An
+#                                         office-wide reader's unfiltered search only)
 # Without an entry the core falls back to its own substring scan of a few fields.
 petition_search: Registry = Registry("petition_search")
 

@@ -548,6 +548,16 @@ def _found(user, filters: PetitionFilters, listed: QuerySet, searcher, *, cap: i
                 return found
     qs = _searched(user, listed, filters, units=units, rank=False)
     ids = qs.order_by().values_list("pk", flat=True)[: cap + 1]
+    # An office-wide reader's unfiltered search of a common term: "more than `cap`" proven from
+    # a sample of the index (search.query.more_than), whose cost does not grow with the office
+    # as the whole posting list's does; a rare term's ids read exactly in the same statement.
+    # Only whether there are more than `cap` is read from a sample, and every id of it is a
+    # visible match, so a proof is as good as the count. None: read the count itself.
+    sample = getattr(searcher, "more_than", None)
+    if sample is not None and not units and filters == PetitionFilters(q=filters.q):
+        proven = sample(ids, filters.q, cap)
+        if proven is not None:
+            return proven
     # The searcher may read these with more room for its index probe (search.query.read_ids:
     # a common term's bitmap kept exact at 10^6 petitions); the same rows either way.
     read = getattr(searcher, "read_ids", None)

@@ -16,7 +16,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.db import connection, connections, transaction
-from django.db.models import BooleanField, Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -39,6 +50,13 @@ _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 # lossy at 4 MB. 32 MB keeps the bitmap of any one key exact up to about 2 million documents;
 # the memory is taken only as the bitmap grows (docs/benchmarks.md, round 11).
 PROBE_WORK_MEM = "32MB"
+
+# How many entries of a common key's posting list the sampled probe of a capped count keeps
+# (more_than: `gin_fuzzy_search_limit`), and how many documents the statistics must expect to
+# hold the key for it to be sampled. Four times SEARCH_RANK_LIMIT + 1, so that the sample of
+# an office-wide reader nearly always holds enough visible matches to prove the count "more
+# than"; when it does not, the exact count is read after it.
+SAMPLE_ENTRIES = 4_000
 
 
 @dataclass(frozen=True)
@@ -160,24 +178,94 @@ def read_ids(ids: QuerySet) -> list:
     the last puts the setting back for the statements that follow. One round trip and one
     statement in the query counts. With server-side binding (no several statements in one
     message) the setting is sent on its own in a transaction of its own."""
+    return _read_with(ids, {"work_mem": f"'{PROBE_WORK_MEM}'"})
+
+
+def more_than(ids: QuerySet, q: str, limit: int) -> list | None:
+    """The capped count `ids` (up to `limit` + 1 ids of the petitions matching `q` among an
+    office-wide reader's unfiltered list), read from a sample of the index where the term's
+    key is known to be common: the ids found when they are exact (no sample taken) or prove
+    "more than `limit`" (a sample holding more than `limit`), None otherwise (a sample that
+    proves nothing: the caller reads the count itself, read_ids) and for any other query (no
+    statement sent).
+
+    Why: the count of a common key reads the key's whole posting list into a bitmap of table
+    pages and sorts it before fetching a row (`电`: 17,100 entries at 10⁵, ten times as many at
+    10⁶, the part of a common term's search that grows with the office). PostgreSQL's
+    `gin_fuzzy_search_limit` keeps a random SAMPLE_ENTRIES of a key's entries instead, so the
+    bitmap stays that small whatever the office's size. Every row of the sample is still a
+    match (the sample only drops entries; the term's LIKE, visible_to and the list's filters
+    still decide each row), so `limit` + 1 rows found prove "more than `limit`", which is all
+    the count says then.
+
+    Whether to sample is decided in the same message, from the planner's statistics of the
+    documents' keys (`pg_stats.most_common_elems`): only a key expected in at least
+    SAMPLE_ENTRIES documents is sampled, so a rare term's count is read exactly, once, as
+    before (and with PROBE_WORK_MEM). Only a probe of one key is sampled (one term of one or
+    two characters, the common case): with several keys each would be sampled apart and their
+    intersection shrink with every key."""
+    if connection.vendor != "postgresql":
+        return None
+    terms = parse(q)
+    if len(terms) != 1 or not exact_by_keys(terms[0]) or _personal_matches(terms[0]) is not None:
+        return None
+    (key,) = grams(terms[0].folded)
+    table = SearchDocument._meta.db_table
+    decide = (
+        "SELECT set_config('gin_fuzzy_search_limit', CASE WHEN COALESCE(("
+        "SELECT f.freq * c.reltuples FROM pg_stats s JOIN pg_class c ON c.oid = %s::regclass, "
+        "unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS f(elem, freq) "
+        "WHERE s.schemaname = current_schema() AND s.tablename = %s AND s.attname = 'grams' "
+        "AND f.elem = %s), 0) >= %s THEN %s ELSE '0' END, true)",
+        [table, table, key, SAMPLE_ENTRIES, str(int(SAMPLE_ENTRIES))],
+    )
+    sampled, found = _read_with(
+        ids,
+        {"work_mem": f"'{PROBE_WORK_MEM}'", "gin_fuzzy_search_limit": None},
+        decide=decide,
+    )
+    if sampled != "0" and len(found) <= limit:
+        return None  # a sample short of the limit proves nothing
+    return found
+
+
+def _read_with(ids: QuerySet, settings: dict[str, str | None], decide=None):
+    """The values of `ids` (a flat values_list) on PostgreSQL, read with these settings for that
+    one statement (read_ids: one message, `SET LOCAL` before and `TO DEFAULT` after; a setting
+    of None is only put back after, `decide` setting it: (sql, params) of a one-value SELECT,
+    run before the statement, whose value is returned with the rows)."""
     alias = ids.db
     conn = connections[alias]
     if conn.vendor != "postgresql":
         return list(ids)
     sql, params = ids.query.get_compiler(using=alias).as_sql()
-    memory = f"SET LOCAL work_mem = '{PROBE_WORK_MEM}'"
-    reset = "SET LOCAL work_mem TO DEFAULT"
+    before = [f"SET LOCAL {name} = {value}" for name, value in settings.items() if value is not None]
+    after = [f"SET LOCAL {name} TO DEFAULT" for name in settings]
+    decided = None
     with conn.cursor() as cursor:
         if _several_statements(cursor):
-            cursor.execute(f"{memory}; {sql}; {reset}", params)
-            cursor.nextset()
-            return [row[0] for row in cursor.fetchall()]
+            first, first_params = decide if decide else ("", [])
+            cursor.execute(
+                "; ".join([*before, *([first] if decide else []), sql, *after]), [*first_params, *params]
+            )
+            for _setting in before:
+                cursor.nextset()
+            if decide:
+                decided = cursor.fetchone()[0]
+                cursor.nextset()
+            rows = [row[0] for row in cursor.fetchall()]
+            return (decided, rows) if decide else rows
     with transaction.atomic(using=alias), conn.cursor() as cursor:
-        cursor.execute(memory)
+        for statement in before:
+            cursor.execute(statement)
+        if decide:
+            cursor.execute(*decide)
+            decided = cursor.fetchone()[0]
         cursor.execute(sql, params)
         rows = [row[0] for row in cursor.fetchall()]
-        cursor.execute(reset)
-        return rows
+        for statement in after:
+            cursor.execute(statement)
+        return (decided, rows) if decide else rows
 
 
 def _several_statements(cursor) -> bool:
@@ -241,9 +329,31 @@ def search(queryset: QuerySet, q: str, *, walk: bool = False, units=None, rank: 
             queryset = queryset.filter(
                 pk__in=_candidates([term], units=units).order_by().union(personal.order_by())
             )
-    if plain:
-        queryset = queryset.filter(pk__in=_candidates(plain, walk=walk, units=units))
+    if plain and walk:
+        queryset = queryset.filter(_walked(plain))
+    elif plain:
+        queryset = queryset.filter(pk__in=_candidates(plain, units=units))
     return annotate(queryset, q, rank=rank)
+
+
+def _walked(terms: list[Term]) -> Subquery:
+    """Each row's own document tested by LIKE for every one of `terms`, as a condition the
+    database evaluates row by row (the list's newest-first page: `walk`).
+
+    A scalar subquery, not `pk IN (documents …)`: PostgreSQL turns an IN into a join and plans
+    it from its estimate of the LIKE, which it cannot make for a substring (10 rows expected
+    for a 5-character term with 1,529 matches at 10⁵). After an ANALYZE that drew that estimate
+    it scanned every document and sorted the matches instead of walking the received-order
+    index for a page (300 ms for 26 rows at 10⁵, against a few ms; ten times as much at 10⁶),
+    although the count has just shown the matches to be many. A scalar subquery is never
+    turned into a join: the page is the walk down the index, each petition's document read by
+    its key, until the page is full."""
+    docs = SearchDocument.objects.filter(petition=OuterRef("pk"))
+    condition = Q()
+    for term in terms:
+        condition &= Q(body__contains=term.folded)
+    found = docs.annotate(found=ExpressionWrapper(condition, output_field=BooleanField()))
+    return Subquery(found.values("found")[:1], output_field=BooleanField())
 
 
 def annotate(queryset: QuerySet, q: str, *, rank: bool = True) -> QuerySet:
@@ -324,6 +434,9 @@ class Searcher:
 
     def read_ids(self, ids: QuerySet) -> list:
         return read_ids(ids)
+
+    def more_than(self, ids: QuerySet, q: str, limit: int) -> list | None:
+        return more_than(ids, q, limit)
 
     def highlight(self, petition, q: str) -> str:
         return highlight(petition, q)

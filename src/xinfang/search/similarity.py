@@ -34,6 +34,10 @@ ROWS = NUM_PERM // BANDS
 MIN_SCORE = 0.3  # below this, two texts share little more than boilerplate
 REPEAT_SCORE = 0.5  # the same person about (nearly) the same text: a repeat petition (重复信访)
 MAX_CANDIDATES = 200
+# The newest petitions counted in one band of a look-up (_band_candidates): a template text's
+# band holds thousands of petitions, ten times as many at 10⁶, and reading them all was most of
+# a look-up's time there.
+BAND_ROWS = 1_000
 MAX_RESULTS = 10
 
 
@@ -349,8 +353,9 @@ def most_shared(ids: np.ndarray, limit: int) -> set[int]:
 
 def _band_candidates(keys: list[tuple[int, int]], exclude=None) -> set[int]:
     """Ids of the MAX_CANDIDATES petitions sharing the most bands with the text (ties: the
-    newest): 16 probes of the (band, key, petition) index, read without the table (an
-    index-only scan).
+    newest), counting in each band only its BAND_ROWS newest petitions: 16 backward probes of
+    the (band, key, petition) index, each stopping after BAND_ROWS entries, read without the
+    table (index-only scans).
 
     The read policy is applied after, to these few ids (find_similar reads them through
     visible_to). Checking it inside this query made the database test every colliding row
@@ -360,29 +365,37 @@ def _band_candidates(keys: list[tuple[int, int]], exclude=None) -> set[int]:
     lowest ids. A caller behind the firewall may thus see fewer than MAX_CANDIDATES scored,
     never more than it may read.
 
+    Why a bound per band: a band shared by a kind of matter's template text holds a growing
+    share of the office (thousands of petitions at 10⁵, ten times as many at 10⁶), and reading
+    every one of them was the look-up's time at 10⁶ (about 100,000 band rows). With the bound
+    a look-up reads at most BANDS × BAND_ROWS index entries whatever the office's size; a band
+    holding more counts only its newest (docs/search.md, "Similar petitions at intake").
+
     PostgreSQL returns the colliding petition ids as one bytea (8 bytes each, `int8send`) and
-    numpy counts them (most_shared): at 10⁶ petitions a look-up meets about 100,000 band rows
-    of 25,000 petitions, and the server's GROUP BY and sort of those took twice as long as the
-    probes themselves (docs/benchmarks.md, round 9). SQLite groups in the statement."""
+    numpy counts them (most_shared): the server's GROUP BY and sort of them took twice as long
+    as the probes themselves (docs/benchmarks.md, round 9). SQLite groups in the statement."""
     if not keys:
         return set()
-    # (band, key) IN (VALUES …): one index-only probe per band. The same pairs as an OR of
-    # conditions became a bitmap scan, which reads the table's page of every row (1,883
-    # pages, 32 ms, for the text above; 2.8 ms this way).
-    pairs = ", ".join(["(CAST(%s AS smallint), CAST(%s AS bigint))"] * len(keys))
-    params: list[int] = [value for pair in keys for value in pair]
-    other = ""
-    if exclude is not None:
-        other, params = "AND petition_id <> %s", [*params, exclude]
+    # One probe per band, newest first and cut at BAND_ROWS: an index-only scan backward over
+    # the band's (band, key) range. (As one IN (VALUES …) the probes could not stop early; as
+    # an OR of conditions they became a bitmap scan reading a table page per row.)
+    other = "" if exclude is None else "AND petition_id <> %s"
     table = MatterBand._meta.db_table
-    where = f"WHERE (band, key) IN (VALUES {pairs}) {other}"
+    probe = (
+        f"SELECT petition_id FROM (SELECT petition_id FROM {table} "  # noqa: S608 (our table, placeholders)
+        f"WHERE band = %s AND key = %s {other} ORDER BY petition_id DESC LIMIT {int(BAND_ROWS)}) AS b{{i}}"
+    )
+    union = " UNION ALL ".join(probe.format(i=i) for i in range(len(keys)))
+    params: list[int] = []
+    for band, key in keys:
+        params += [band, key] if exclude is None else [band, key, exclude]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            sql = f"SELECT string_agg(int8send(petition_id), '') FROM {table} {where}"  # noqa: S608 (our table, placeholders)
+            sql = f"SELECT string_agg(int8send(petition_id), '') FROM ({union}) AS found"  # noqa: S608 (built above)
             found = _binary_value(cursor, sql, params)
             return most_shared(np.frombuffer(found or b"", dtype=">i8"), MAX_CANDIDATES)
         cursor.execute(
-            f"SELECT petition_id FROM {table} {where} "  # noqa: S608 (our table, placeholders)
+            f"SELECT petition_id FROM ({union}) AS found "  # noqa: S608 (built above)
             "GROUP BY petition_id ORDER BY COUNT(*) DESC, petition_id DESC LIMIT %s",
             [*params, MAX_CANDIDATES],
         )
