@@ -7,7 +7,6 @@ use, so a queue never offers an action that would then be refused.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
@@ -33,17 +32,27 @@ DUE_SOON_DAYS = 3
 NONE = 0  # no unit: ids start at 1
 
 
-@dataclass
 class Queue:
-    name: str
-    label: str
-    petitions: list | QuerySet
-    # A handling officer's queue found along their units' assignments (_along_assignments): one
-    # assignment per petition of the queue, each carrying its petition's (received_at, id). The
-    # queue is counted from these and its rows are read by the ids of a slice of them, through
-    # `rows` (visible_to); `petitions` stays the whole queue for anything else.
-    keys: QuerySet | None = None
-    rows: QuerySet | None = None
+    """One queue: its name, label and petitions (a queryset, or a list already narrowed).
+
+    A handling officer's queue found along their units' assignments (_along_assignments) has
+    `keys` instead: one assignment per petition of the queue, each carrying its petition's
+    (received_at, id). It is counted from these and its rows are read by the ids of a slice
+    of them through `rows` (the read policy probed by id); `petitions`, the whole queue as
+    petitions, is then built only when asked for (building it cost a few thousand Python calls
+    for a page that never reads it)."""
+
+    def __init__(self, name: str, label, petitions: list | QuerySet | None = None, *, keys=None, rows=None):
+        self.name, self.label = name, label
+        self.keys: QuerySet | None = keys
+        self.rows: QuerySet | None = rows
+        self._petitions = petitions
+
+    @property
+    def petitions(self) -> list | QuerySet:
+        if self._petitions is None:
+            self._petitions = self.rows.filter(pk__in=self.keys.values("petition_id"))
+        return self._petitions
 
     @property
     def countable(self) -> list | QuerySet:
@@ -52,15 +61,15 @@ class Queue:
 
     @property
     def count(self) -> int:
-        return len(self.petitions) if isinstance(self.petitions, list) else self.countable.count()
+        return len(self.countable) if isinstance(self.countable, list) else self.countable.count()
 
     def first(self, n: int, *, start: int = 0, oldest: bool = False, only: tuple[str, ...] = ()) -> list:
         """The queue's petitions start..start + n, newest first (`oldest`: oldest first), read in
         one statement; `only`: just these fields, without the related rows. For a queue with
         keys, the petitions whose ids are those keys (a subquery with its own LIMIT): only they
         are read, through the read policy again."""
-        if isinstance(self.petitions, list):
-            return self.petitions[start : start + n]
+        if isinstance(self.countable, list):
+            return self.countable[start : start + n]
         order = ("received_at", "id") if oldest else ("-received_at", "-id")
         if self.keys is None:
             qs, cut = self.petitions, slice(start, start + n)
@@ -87,11 +96,11 @@ def counted(queues: list[Queue], *, cap: int | None = None) -> list[tuple[Queue,
 
     cap = QUEUE_COUNT_CAP if cap is None else cap
     numbers = count_all(
-        {str(i): q.countable for i, q in enumerate(queues) if isinstance(q.petitions, QuerySet)}, cap=cap
+        {str(i): q.countable for i, q in enumerate(queues) if isinstance(q.countable, QuerySet)}, cap=cap
     )
     out = []
     for i, queue in enumerate(queues):
-        n = numbers[str(i)] if str(i) in numbers else len(queue.petitions)
+        n = numbers[str(i)] if str(i) in numbers else len(queue.countable)
         out.append((queue, min(n, cap), n <= cap))
     return out
 
@@ -171,7 +180,9 @@ def _two_units_or_more() -> Q:
     return Q(Exists(assisting)) & (Q(lead_unit__isnull=False) | Q(Exists(assisting.filter(Exists(another)))))
 
 
-def _along_assignments(user, name: str, label, working: QuerySet, *, units: list[int]) -> Queue:
+def _along_assignments(
+    user, name: str, label, working: QuerySet, *, units: list[int], rows: QuerySet
+) -> Queue:
     """A handling officer's queue of the ASSIGNED petitions with one of `working` (their units'
     assignments still owing work, `units` being the officer's unit and those above it), found
     from those assignments: their index (assignment_unit_status) lists the few candidates, and
@@ -182,7 +193,8 @@ def _along_assignments(user, name: str, label, working: QuerySet, *, units: list
     petition the office has ASSIGNED and probed each for the unit's assignment (the API's rows
     88 ms and the count 68 ms at 10^6 petitions, for a unit with 1,500 open assignments).
     A petition with working assignments to two of `units` is kept once: by its first such
-    assignment (one live assignment per unit, so with one unit each petition is met once)."""
+    assignment (one live assignment per unit, so with one unit each petition is met once).
+    `rows`: _probed(user), where the rows are read by id."""
     seen = Subquery(
         Petition.objects.visible_to(user)
         .filter(pk=OuterRef("petition_id"), status=Status.ASSIGNED)
@@ -194,10 +206,7 @@ def _along_assignments(user, name: str, label, working: QuerySet, *, units: list
         earlier = working.filter(petition_id=OuterRef("petition_id"), pk__lt=OuterRef("pk"))
         keys = keys.exclude(Exists(earlier))
     keys = keys.order_by()
-    # The rows by id, each probed through visible_to again: joined to the policy's EXISTS and
-    # anti-joins, the statement of 20 rows took PostgreSQL 4-13 ms to plan (10^5), 1.2 ms so.
-    rows = _probed(user)
-    return Queue(name, label, rows.filter(pk__in=keys.values("petition_id")), keys=keys, rows=rows)
+    return Queue(name, label, keys=keys, rows=rows)
 
 
 def _probed(user) -> QuerySet:
@@ -306,19 +315,26 @@ def queues_for(user) -> list[Queue]:
             unit_id__in=units, status__in=[AssignmentStatus.RECEIVED, AssignmentStatus.IN_PROGRESS]
         )
         soon = timezone.localdate() + timedelta(days=DUE_SOON_DAYS)
+        # The rows read by id, each probed through visible_to again: joined to the policy's
+        # EXISTS and anti-joins, a statement of 20 rows took PostgreSQL 4-13 ms to plan (10^5),
+        # 1.2 ms so. Built once for the three queues.
+        probed = _probed(user)
         queues += [
-            _along_assignments(user, "assigned_to_my_unit", _("Assigned to my unit"), mine, units=units),
+            _along_assignments(
+                user, "assigned_to_my_unit", _("Assigned to my unit"), mine, units=units, rows=probed
+            ),
             _along_assignments(
                 user,
                 "due_soon",
                 _("Due within three days"),
                 mine.filter(due_date__lte=soon),
                 units=units,
+                rows=probed,
             ),
             Queue(
                 "to_sign",
                 _("Results to sign off"),
-                _to_sign(user, _probed(user) if units_read is not None else base),
+                _to_sign(user, probed if units_read is not None else base),
             ),
         ]
     # Queues that capabilities add (hooks.petition_queues), e.g. the portal's unsatisfactory ratings.

@@ -101,7 +101,7 @@ def home(request):
     # Every number on the page in one statement: the queues, "my work" and what the
     # capabilities add (hooks.home_counters), instead of one COUNT each.
     countable = {
-        f"queue.{i}": q.countable for i, q in enumerate(all_queues) if isinstance(q.petitions, QuerySet)
+        f"queue.{i}": q.countable for i, q in enumerate(all_queues) if isinstance(q.countable, QuerySet)
     }
     office = user.has_role(*OFFICE_ROLES)
     if office:
@@ -111,7 +111,7 @@ def home(request):
     numbers = {name: _capped(n) for name, n in count_all(countable, cap=HOME_COUNT_CAP).items()}
     queues = [
         # A queue narrowed in Python is a list already: its length is its count.
-        _queue_card(q, len(q.petitions) if isinstance(q.petitions, list) else numbers[f"queue.{i}"])
+        _queue_card(q, len(q.countable) if isinstance(q.countable, list) else numbers[f"queue.{i}"])
         for i, q in enumerate(all_queues)
     ]
     home_counts: dict[str, dict[str, int]] = {}
