@@ -8,11 +8,14 @@ and Rule 4.3 (not visible_to), and compared besides with the plain query the que
 from __future__ import annotations
 
 import random
+import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from xinfang.accounts.models import ApiToken, User
@@ -175,3 +178,58 @@ def test_the_home_page_the_api_and_the_queue_page_show_the_oracles_queues(
             page = client.get(f"/queues/{queue}/").context["page"]
             assert page.paginator.count == len(ids)
             assert [p.pk for p in page.object_list] == ids[::-1][:25], (name, queue)
+
+
+# A statement on the petitions testing each for a working assignment of the unit: the shape of
+# the queues before (`EXISTS (… petition_id = petitions.id … status IN (working))`).
+WALK = re.compile(
+    r'"petition_id" = \("petitions_petition"\."id"\).{0,80}?"status" IN \(\'received\', \'in_progress\'\)'
+)
+
+
+def _statements(client, path, **headers) -> list[str]:
+    client.get(path, headers=headers)  # the user's roles and unit, the language: read once
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(path, headers=headers).status_code == 200
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def test_a_handling_officers_queues_start_from_the_assignments(housing_sub_unit, register):
+    """The statements keep their number (the API 7, the home page 6, the queue's page 7: the same
+    as when the queues walked the petitions), and the two queues are counted and cut from the
+    assignments: the count's parts and the rows' ids come `FROM petitions_assignment`, the rows
+    are read by those ids (`IN (SELECT … LIMIT n)`), and no statement tests the petitions one
+    by one for a working assignment (which read every petition the office has assigned)."""
+    users, units, officer = housing_sub_unit
+    rng = random.Random(9)
+    petitions = [register(title=f"p{i}") for i in range(12)]
+    _scatter(rng, users, units, officer, petitions)
+    # One result waiting for the officer's signature, so that the home page shows its quick links.
+    waiting = petitions[0]
+    Petition.objects.filter(pk=waiting.pk).update(status="result_submitted", result_by=officer)
+    if not Assignment.objects.filter(petition=waiting, unit=units["SUB"]).exclude(status="withdrawn"):
+        Assignment.objects.create(
+            petition=waiting, unit=units["SUB"], role="assist", kind="assignment", assigned_by=users["clerk"]
+        )
+    InvolvedUnit.objects.filter(petition=waiting).delete()
+    InvolvedPerson.objects.filter(petition=waiting).delete()
+    client = Client()
+    client.force_login(officer)
+    _token, raw = ApiToken.issue(officer)
+    # 1 the token with its user, unit and roles, 2 the unit tree (to_sign's leaders in charge),
+    # 3 every queue's count, 4-6 the first petitions of "assigned to my unit", "due within three
+    # days" and "results to sign off".
+    api = _statements(client, "/api/v1/queues", Authorization=f"Bearer {raw}")
+    assert len(api) == 7
+    assert api[3].count('FROM (SELECT "petitions_assignment"."id"') == 2
+    assert all('"petitions_petition"."id" IN (SELECT' in sql and "LIMIT 20" in sql for sql in api[4:6])
+    # 1 the session, 2 the user with its unit and roles, 3 the unit tree, 4 every number on the
+    # page, 5 the first results to sign (the card's quick links), 6 the header's unread count.
+    home = _statements(client, "/")
+    assert len(home) == 6
+    assert home[3].count('FROM (SELECT "petitions_assignment"."id"') == 2
+    # 1-3 as the home page, 4 the count, 5 the page's rows by id, 6 their clocks, 7 unread.
+    page = _statements(client, "/queues/assigned_to_my_unit/")
+    assert len(page) == 7
+    assert 'FROM "petitions_assignment"' in page[3] and '"petitions_petition"."id" IN (SELECT' in page[4]
+    assert [sql[:200] for sql in api + home + page if WALK.search(sql)] == []
