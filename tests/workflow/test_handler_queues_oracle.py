@@ -233,3 +233,7 @@ def test_a_handling_officers_queues_start_from_the_assignments(housing_sub_unit,
     assert len(page) == 7
     assert 'FROM "petitions_assignment"' in page[3] and '"petitions_petition"."id" IN (SELECT' in page[4]
     assert [sql[:200] for sql in api + home + page if WALK.search(sql)] == []
+    # An empty queue's page: the count says so and no rows are read (1-3, the count, unread).
+    police = Client()
+    police.force_login(users["police"])
+    assert len(_statements(police, "/queues/assigned_to_my_unit/")) == 5

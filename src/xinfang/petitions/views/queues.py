@@ -40,7 +40,8 @@ def queue_page(request, name):
     paginator = Paginator(petitions, PAGE_SIZE)
     page = paginator.get_page(_page_number(request.GET.get("page")))
     if queue.keys is not None:
-        page.object_list = queue.first(PAGE_SIZE, start=(page.number - 1) * PAGE_SIZE, oldest=True)
+        start = (page.number - 1) * PAGE_SIZE
+        page.object_list = queue.first(PAGE_SIZE, start=start, oldest=True) if paginator.count else []
     # The overdue flag for the page's rows only (selectors.mark_overdue).
     page.object_list = mark_overdue(page.object_list)
     return render(request, "petitions/queue.html", {"queue": queue, "page": page})
