@@ -146,6 +146,15 @@ class Assignment(models.Model):
                 condition=~models.Q(status="withdrawn"),
                 name="assignment_unit_received",
             ),
+            # A handling officer's "assigned to my unit" and "due within three days" queues: the
+            # unit's assignments still owing work, newest first, with their due date. The queues'
+            # first rows are the first entries that pass the read policy's probe, and their counts
+            # read this index alone (queues._along_assignments, issue 9).
+            models.Index(
+                fields=["unit", "-received_at", "-petition", "due_date"],
+                condition=models.Q(status__in=["received", "in_progress"]),
+                name="assignment_unit_working",
+            ),
             # The live assisting units, few beside the leads: the "joint handling to coordinate"
             # queue asks for them per petition (queues._two_units_or_more, issue 9).
             models.Index(

@@ -236,9 +236,7 @@ class QueueListView(APIView):
                     "label": str(queue.label),
                     "count": count,
                     "count_exact": exact,
-                    "results": PetitionSummary(list(queue.petitions[:limit]), many=True).data
-                    if limit
-                    else [],
+                    "results": PetitionSummary(queue.first(limit), many=True).data if limit else [],
                 }
                 for queue, count, exact in counted(queues_for(request.user))
             ]

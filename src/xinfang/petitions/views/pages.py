@@ -73,15 +73,12 @@ def _queue_card(queue, count) -> dict:
     action = QUICK_ACTIONS.get(queue.name)
     if action and card["count"]:
         card["action"] = action
-        first = queue.petitions
-        if isinstance(first, QuerySet):
-            # Only the number and title are shown: without the category and first responder the
-            # queue's own page reads with each row, the statement has fewer tables to order and
-            # PostgreSQL plans it in a quarter of the time (issue 9: a handling officer's "to
-            # sign", 8.4 -> 2.4 ms of planning at 10^5, more than its execution).
-            # The number and title only, likewise: not the forty columns of a petition row.
-            first = first.select_related(None).only("number", "title")
-        card["first"] = list(first[:QUICK_LINKS])
+        # Only the number and title are shown: without the category and first responder the
+        # queue's own page reads with each row, the statement has fewer tables to order and
+        # PostgreSQL plans it in a quarter of the time (issue 9: a handling officer's "to
+        # sign", 8.4 -> 2.4 ms of planning at 10^5, more than its execution).
+        # The number and title only, likewise: not the forty columns of a petition row.
+        card["first"] = queue.first(QUICK_LINKS, only=("number", "title"))
     return card
 
 
@@ -104,7 +101,7 @@ def home(request):
     # Every number on the page in one statement: the queues, "my work" and what the
     # capabilities add (hooks.home_counters), instead of one COUNT each.
     countable = {
-        f"queue.{i}": q.petitions for i, q in enumerate(all_queues) if isinstance(q.petitions, QuerySet)
+        f"queue.{i}": q.countable for i, q in enumerate(all_queues) if isinstance(q.countable, QuerySet)
     }
     office = user.has_role(*OFFICE_ROLES)
     if office:
@@ -114,7 +111,7 @@ def home(request):
     numbers = {name: _capped(n) for name, n in count_all(countable, cap=HOME_COUNT_CAP).items()}
     queues = [
         # A queue narrowed in Python is a list already: its length is its count.
-        _queue_card(q, len(q.petitions) if isinstance(q.petitions, list) else numbers[f"queue.{i}"])
+        _queue_card(q, len(q.countable) if isinstance(q.countable, list) else numbers[f"queue.{i}"])
         for i, q in enumerate(all_queues)
     ]
     home_counts: dict[str, dict[str, int]] = {}

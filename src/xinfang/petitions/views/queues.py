@@ -29,11 +29,19 @@ def queue_page(request, name):
     queue = next((q for q in queues_for(request.user) if q.name == name), None)
     if queue is None:
         raise Http404
-    petitions = queue.petitions
-    if isinstance(petitions, QuerySet):
-        petitions = petitions.order_by("received_at", "id")
+    if queue.keys is not None:
+        # Counted and cut along the assignments (queues._along_assignments); the page's rows
+        # are then read by id through the read policy, in one statement.
+        petitions = queue.keys.order_by("received_at", "petition_id")
+    else:
+        petitions = queue.petitions
+        if isinstance(petitions, QuerySet):
+            petitions = petitions.order_by("received_at", "id")
     paginator = Paginator(petitions, PAGE_SIZE)
     page = paginator.get_page(_page_number(request.GET.get("page")))
+    if queue.keys is not None:
+        start = (page.number - 1) * PAGE_SIZE
+        page.object_list = queue.first(PAGE_SIZE, start=start, oldest=True) if paginator.count else []
     # The overdue flag for the page's rows only (selectors.mark_overdue).
     page.object_list = mark_overdue(page.object_list)
     return render(request, "petitions/queue.html", {"queue": queue, "page": page})
