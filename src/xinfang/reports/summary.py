@@ -42,12 +42,12 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import date
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from xinfang.petitions.models import Category
 from xinfang.reports.summary_live import _hidden, _hidden_petitions, _office_day, _today
-from xinfang.reports.summary_scope import COLUMN, UNIT_SCOPES, _key_of_day, rows_of
+from xinfang.reports.summary_scope import COLUMN, UNIT_SCOPES, _key_of_day, rows_of, with_sign
 
 # Whether the summary answers a question: asked of this module by statistics.py, pages.py and
 # standard.py before they read its answers.
@@ -64,11 +64,20 @@ class _Sums:
         self.settled = self.settled_overdue = 0
 
 
-def _summary_rows(model, query, groups: list[str], sums: dict, extra: Q | None = None, codes=None):
+def _summary_rows(
+    model, query, groups: list[str], sums: dict[str, str], extra: Q | None = None, codes=None, today=None
+):
     """(group key, row) for the rows of `model` (StatCount or StatDue) the query selects,
-    summed per clock and per the asked groupings. `codes`: category id -> code."""
+    summed per clock and per the asked groupings. `sums`: name -> summed column; `codes`:
+    category id -> code."""
     columns = list(dict.fromkeys(COLUMN.get(k, "unit_id") for k in groups))
-    rows = rows_of(model, query, groups, extra).values("clock", *columns).annotate(**sums).order_by()
+    selected, minus = rows_of(model, query, groups, extra, today=today)
+    if not minus:
+        totals = {name: Sum(column) for name, column in sums.items()}
+    else:  # the rows the period subtracts (summary_scope.signed_period), negated
+        selected = with_sign(selected, minus)
+        totals = {name: Sum(F(column) * F("sign")) for name, column in sums.items()}
+    rows = selected.values("clock", *columns).annotate(**totals).order_by()
     for row in rows:
         key = []
         for k in groups:
@@ -92,13 +101,8 @@ def _stored(query, groups: list[str], today: date) -> dict[tuple, _Sums]:
     out: dict[tuple, _Sums] = defaultdict(_Sums)
     overdue_only = query.filters.overdue
     if not overdue_only:
-        counted = {
-            "n": Sum("petitions"),
-            "settled": Sum("settled"),
-            "on_time": Sum("on_time"),
-            "late": Sum("late"),
-        }
-        for key, row in _summary_rows(StatCount, query, groups, counted, codes=codes):
+        counted = {"n": "petitions", "settled": "settled", "on_time": "on_time", "late": "late"}
+        for key, row in _summary_rows(StatCount, query, groups, counted, codes=codes, today=today):
             sums = out[key]
             if row["clock"] == "":
                 sums.count += row["n"]
@@ -107,13 +111,14 @@ def _stored(query, groups: list[str], today: date) -> dict[tuple, _Sums]:
                 sums.on_time += row["on_time"]
                 sums.late += row["late"]
     running = {
-        "n": Sum("petitions"),
-        "settled": Sum("settled"),
-        "clocks": Sum("clocks"),
-        "on_time": Sum("on_time"),
-        "late": Sum("late"),
+        "n": "petitions",
+        "settled": "settled",
+        "clocks": "clocks",
+        "on_time": "on_time",
+        "late": "late",
     }
-    for key, row in _summary_rows(StatDue, query, groups, running, Q(due__lt=today), codes=codes):
+    due = Q(due__lt=today)
+    for key, row in _summary_rows(StatDue, query, groups, running, due, codes=codes, today=today):
         sums = out[key]
         if row["clock"] == "":
             # Petitions whose earliest running clock fell due before today.
@@ -219,7 +224,7 @@ def summary_count(user, query) -> int:
     query = replace(query, group_by=[])
     if query.filters.overdue:
         return summary_statistics(user, query)["total"]
-    rows = _summary_rows(StatCount, query, [], {"n": Sum("petitions")}, Q(clock=""))
+    rows = _summary_rows(StatCount, query, [], {"n": "petitions"}, Q(clock=""))
     return sum(row["n"] for _key, row in rows) - _hidden_petitions(user, query.filters).count()
 
 

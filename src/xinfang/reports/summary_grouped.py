@@ -26,7 +26,15 @@ from django.db.models import Q
 
 from xinfang.petitions.models import Category
 from xinfang.reports.summary import _Sums
-from xinfang.reports.summary_scope import COLUMN, _key_of_day, period_of, rows_of, scope_to_read, unit_filter
+from xinfang.reports.summary_scope import (
+    COLUMN,
+    _key_of_day,
+    rows_of,
+    scope_to_read,
+    sign_sql,
+    signed_period_of,
+    unit_filter,
+)
 
 # The summed columns; reports_statcount has no running clocks (0 in its branches).
 SUMS = ("petitions", "settled", "on_time", "late")
@@ -65,7 +73,7 @@ def stored_grouped(questions: list, today: date) -> list[dict[tuple, _Sums]]:
     for index, query in enumerate(questions):
         (grouping,) = query.group_by
         column = COLUMN.get(grouping, "unit_id")
-        period = period_of(query, [grouping])
+        period = signed_period_of(query, [grouping], today)
         tables = [(StatDue, True)] if query.filters.overdue else [(StatCount, False), (StatDue, True)]
         for model, running in tables:
             branch = next(
@@ -91,35 +99,42 @@ def stored_grouped(questions: list, today: date) -> list[dict[tuple, _Sums]]:
     parts, params, db = [], [], None
     for number, branch in enumerate(branches):
         extra = Q(due__lt=today) if branch.running else None
-        rows = rows_of(branch.model, branch.example, branch.groups, extra).values(
-            "clock", *branch.columns, *SUMS, *(["clocks"] if branch.running else [])
-        )
+        selected, minus = rows_of(branch.model, branch.example, branch.groups, extra, today=today)
+        summed = (*SUMS, *(["clocks"] if branch.running else []))
+        # The rows the period subtracts (summary_scope.signed_period) are summed negated.
+        signs = [c for c in ("grain", "day") if minus and c not in branch.columns]
+        rows = selected.values("clock", *branch.columns, *summed, *signs)
         db = rows.db
         try:
             sql, sql_params = rows.query.get_compiler(using=rows.db).as_sql()
         except EmptyResultSet:  # a period that ends before it starts: no row to read
             continue
+        value = "r.{}"
+        if minus:
+            sign, sign_params = sign_sql(minus, "r")
+            sql = f"SELECT r.*, {sign} AS sign FROM ({sql}) AS r"  # noqa: S608
+            sql_params = (*sign_params, *sql_params)
+            value = "r.{} * r.sign"
         columns = ", ".join(f"r.{c}" for c in branch.columns)
         if len(branch.columns) > 1:
             # Summed first by all the branch's columns at once (one hash of its rows instead of
             # one per grouping set: a year of the petitions' rows is 10^4 of them, summed to 10^3
             # keys here), then grouped by each; cast back so the sums' types stay those of
             # SUM(integer). Same sums.
-            sums = ", ".join(
-                f"SUM(r.{c})::integer AS {c}" for c in (*SUMS, *(["clocks"] if branch.running else []))
-            )
+            sums = ", ".join(f"SUM({value.format(c)})::integer AS {c}" for c in summed)
             sql = f"SELECT r.clock, {columns}, {sums} FROM ({sql}) AS r GROUP BY r.clock, {columns}"  # noqa: S608
+            value = "r.{}"
         # Every branch names every key column (the UNION ALL's columns line up); a row's own
         # column is the one GROUPING says it is grouped by, the others are NULL.
         keys = ", ".join(f"r.{c}" if c in branch.columns else f"NULL::{_TYPES[c]} AS {c}" for c in _SLOTS)
-        clocks = "SUM(r.clocks)" if branch.running else "0"
+        clocks = f"SUM({value.format('clocks')})" if branch.running else "0"
         sets = ", ".join(f"(r.clock, r.{c})" for c in branch.columns)
         # Spliced in: the branch number, column names from COLUMN/_SLOTS and the SQL Django
         # compiled (its values stay parameters).
         parts.append(
             f"SELECT {number} AS branch, GROUPING({columns}) AS mask, r.clock, {keys}, "  # noqa: S608
-            f"SUM(r.petitions) AS n, SUM(r.settled) AS settled, SUM(r.on_time) AS on_time, "
-            f"SUM(r.late) AS late, {clocks} AS clocks "
+            f"SUM({value.format('petitions')}) AS n, SUM({value.format('settled')}) AS settled, "
+            f"SUM({value.format('on_time')}) AS on_time, SUM({value.format('late')}) AS late, {clocks} AS clocks "
             f"FROM ({sql}) AS r GROUP BY GROUPING SETS ({sets})"
         )
         params.extend(sql_params)
