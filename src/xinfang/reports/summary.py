@@ -161,10 +161,22 @@ def summary_statistics(
         # A petition sent to two units is a row in each unit's group but one petition in the
         # totals, so the totals are the ungrouped question's, not the sum of the rows. Their
         # live parts are read together: the whole and the groups are two grouping sets.
+        # The stored rows of both are one statement too: the totals are the grouping set
+        # (clock) beside the rows' (summary_grouped.py, one grouping at a time).
         hidden_sets = _hidden(user, query, [[], groups], start)
         today_sets = _today(user, query, [[], groups], now, start)
-        whole = summary_statistics(user, replace(query, group_by=[]), hidden_sets[0], today_sets[0], now=now)
-        rows = summary_statistics(user, query, hidden_sets[1], today_sets[1], totals=False, now=now)
+        whole_query = replace(query, group_by=[])
+        stored_sets = [None, None]
+        if len(groups) == 1:
+            from xinfang.reports.summary_grouped import stored_grouped
+
+            stored_sets = stored_grouped([whole_query, query], day)
+        whole = summary_statistics(
+            user, whole_query, hidden_sets[0], today_sets[0], now=now, stored=stored_sets[0]
+        )
+        rows = summary_statistics(
+            user, query, hidden_sets[1], today_sets[1], totals=False, now=now, stored=stored_sets[1]
+        )
         return {**whole, "rows": rows["rows"]}
 
     sums = _stored(query, groups, day) if stored is None else stored
