@@ -474,15 +474,12 @@ def test_a_comparison_read_with_its_period_answers_as_each_period_alone(
     client = api(reader)
     client.get("/api/v1/statistics", **params)  # warm the token's last-used stamp
     # Summary (PostgreSQL, the office): the stored rows of both periods (1), the firewall's
-    # petitions and today's clocks of both (2). A unit grouping still reads each period on its
-    # own, its totals beside its rows (3 each: the stored rows of the totals and of the groups
-    # in one statement, before 4; the two live parts). Live (SQLite, a handling unit): one
-    # UNION ALL of both periods' totals and rows. Then the portal's satisfaction (1). Each
-    # period read alone, before: 8 (16 for a unit grouping) and 4.
-    if connection.vendor == "postgresql" and reader != "housing":
-        statements = 6 if group_by in ("unit", "involved_unit") else 3
-    else:
-        statements = 1
+    # petitions and today's clocks of both (2). A unit grouping reads its totals beside its
+    # rows in the same statements (the set () of the live parts, (clock) of the stored rows;
+    # before: each period on its own, 6 statements each, then 3). Live (SQLite, a handling
+    # unit): one UNION ALL of both periods' totals and rows. Then the portal's satisfaction
+    # (1). Each period read alone, before: 8 (16 for a unit grouping) and 4.
+    statements = 3 if connection.vendor == "postgresql" and reader != "housing" else 1
     with django_assert_num_queries(QUERIES_AUTH + statements + 1):
         body = client.get("/api/v1/statistics", **params, compare="previous").json()
     query = parse_statistics_query(params)

@@ -251,11 +251,13 @@ def summary_many(user, asks: list[tuple]) -> list[dict[str, dict]]:
 
     now = timezone.now()
     day, start = _office_day(now)
-    singles = [
-        (replace(query, group_by=[g]), i, g) for i, (query, groupings) in enumerate(asks) for g in groupings
+    # Each grouping of each ask, and ("") the totals of an ask whose first grouping is a unit
+    # (one petition sent to two units is one petition there, so they are not the rows' sum).
+    grouped = [
+        (replace(query, group_by=[g] if g else []), i, g)
+        for i, (query, groupings) in enumerate(asks)
+        for g in ([""] if groupings[0] in UNIT_SCOPES else []) + list(groupings)
     ]
-    # A unit grouping asked first needs its totals: summary_statistics reads those on its own.
-    grouped = [(single, i, g) for single, i, g in singles if not (g in UNIT_SCOPES and g == asks[i][1][0])]
     stored = stored_grouped([single for single, _i, _g in grouped], day)
     stored_of = {(i, g): sums for (_single, i, g), sums in zip(grouped, stored, strict=True)}
     # (ask, grouping) -> (hidden rows, today's)
@@ -268,13 +270,15 @@ def summary_many(user, asks: list[tuple]) -> list[dict[str, dict]]:
                 (asks[i][0].filters.received_after, asks[i][0].filters.received_before) for i in family
             ]
             query = replace(query, filters=replace(query.filters, received_after=None, received_before=None))
-        # Every grouping of the family but a unit grouping asked first (it reads its totals).
+        # Every grouping of the family, and the totals ("": the set ()) where a unit comes first.
         groupings = list(
-            dict.fromkeys(g for i in family for g in asks[i][1] if g in COLUMN or g != asks[i][1][0])
+            dict.fromkeys(
+                g for i in family for g in ([""] if asks[i][1][0] in UNIT_SCOPES else []) + list(asks[i][1])
+            )
         )
         if not groupings:
             continue
-        sets = [[g] for g in groupings]
+        sets = [[g] if g else [] for g in groupings]
         hidden = _hidden(user, query, sets, start, periods=periods)
         today = _today(user, query, sets, now, start, periods=periods)
         for position, i in enumerate(family):
@@ -288,16 +292,21 @@ def summary_many(user, asks: list[tuple]) -> list[dict[str, dict]]:
         out = {}
         for g in groupings:
             single = replace(query, group_by=[g])
+            hidden, today = live[(i, g)]
             if g in COLUMN:
-                hidden, today = live[(i, g)]
                 out[g] = summary_statistics(user, single, hidden, today, now=now, stored=stored_of[(i, g)])
-            elif g == groupings[0]:
-                out[g] = summary_statistics(user, single, now=now, stored=stored_of.get((i, g)))
-            else:
-                hidden, today = live[(i, g)]
-                out[g] = summary_statistics(
-                    user, single, hidden, today, totals=False, now=now, stored=stored_of[(i, g)]
-                )
+                continue
+            rows = summary_statistics(
+                user, single, hidden, today, totals=False, now=now, stored=stored_of[(i, g)]
+            )
+            if g == groupings[0]:  # a unit grouping asked first: its totals, read beside it
+                whole = replace(query, group_by=[])
+                hidden, today = live[(i, "")]
+                rows = {
+                    **summary_statistics(user, whole, hidden, today, now=now, stored=stored_of[(i, "")]),
+                    "rows": rows["rows"],
+                }
+            out[g] = rows
         results.append(out)
     return results
 
