@@ -115,11 +115,19 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated personas")
     parser.add_argument("--pages", default="", help="comma-separated parts of page labels (e.g. home,queue)")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--no-gc-freeze",
+        action="store_true",
+        help="leave the start-up objects to the collector (before round 12; the worker freezes them)",
+    )
     args = parser.parse_args()
 
     import django
 
     django.setup()
+    if not args.no_gc_freeze:
+        # The worker's start: the application and its URLconf loaded, then gc.freeze() (wsgi.py).
+        import xinfang.wsgi  # noqa: F401
     from django.db import connection
     from django.db.backends.signals import connection_created
     from django.test import Client
@@ -144,7 +152,7 @@ def main() -> None:
     except ImportError:  # a tree from before keyset pages: the key is ignored there
         cursor = None
     deep_page, deep_key = _deep_of(Petition.objects.all(), cursor)
-    results: dict = {"petitions": total, "jit": args.jit, "personas": {}}
+    results: dict = {"petitions": total, "jit": args.jit, "gc_freeze": not args.no_gc_freeze, "personas": {}}
     wanted = {p for p in args.only.split(",") if p}
     handler = User.objects.get(username="housing")
     unit_deep = (deep_page, deep_key)

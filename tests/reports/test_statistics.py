@@ -422,9 +422,11 @@ def test_query_count_does_not_grow_with_the_data(api, world_factory, django_asse
     # the clocks that fell due today.
     statements = 4 if connection.vendor == "postgresql" else (2 if group_by else 1)
     if connection.vendor == "postgresql" and "unit" in group_by:
-        # The totals (one petition, several units): the two stored reads again without the unit
-        # grouping; the live parts read them with the rows, as two grouping sets (before: 4).
-        statements += 2
+        # The totals (one petition, several units): the live parts read them with the rows, as
+        # two grouping sets (before: 4). With one grouping the stored rows of the totals and the
+        # groups are one statement of both tables (summary_grouped: the set (clock) beside the
+        # rows'; before: two reads of two statements each); with two, two reads as before.
+        statements += -1 if group_by == "unit" else 2
     statements += 1  # the portal's satisfaction (hooks.statistics_fields)
     with django_assert_num_queries(QUERIES_AUTH + statements):
         small = client.get("/api/v1/statistics", group_by=group_by)
@@ -472,15 +474,12 @@ def test_a_comparison_read_with_its_period_answers_as_each_period_alone(
     client = api(reader)
     client.get("/api/v1/statistics", **params)  # warm the token's last-used stamp
     # Summary (PostgreSQL, the office): the stored rows of both periods (1), the firewall's
-    # petitions and today's clocks of both (2). A unit grouping still reads each period on its
-    # own, its totals beside its rows (6 each: the stored rows of the totals and of the groups,
-    # two statements each, and the two live parts). Live (SQLite, a handling unit): one UNION
-    # ALL of both periods' totals and rows. Then the portal's satisfaction (1). Each period
-    # read alone, before: 8 (16 for a unit grouping) and 4.
-    if connection.vendor == "postgresql" and reader != "housing":
-        statements = 12 if group_by in ("unit", "involved_unit") else 3
-    else:
-        statements = 1
+    # petitions and today's clocks of both (2). A unit grouping reads its totals beside its
+    # rows in the same statements (the set () of the live parts, (clock) of the stored rows;
+    # before: each period on its own, 6 statements each, then 3). Live (SQLite, a handling
+    # unit): one UNION ALL of both periods' totals and rows. Then the portal's satisfaction
+    # (1). Each period read alone, before: 8 (16 for a unit grouping) and 4.
+    statements = 3 if connection.vendor == "postgresql" and reader != "housing" else 1
     with django_assert_num_queries(QUERIES_AUTH + statements + 1):
         body = client.get("/api/v1/statistics", **params, compare="previous").json()
     query = parse_statistics_query(params)

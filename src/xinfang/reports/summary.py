@@ -42,12 +42,12 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import date
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from xinfang.petitions.models import Category
 from xinfang.reports.summary_live import _hidden, _hidden_petitions, _office_day, _today
-from xinfang.reports.summary_scope import COLUMN, UNIT_SCOPES, _key_of_day, rows_of
+from xinfang.reports.summary_scope import COLUMN, UNIT_SCOPES, _key_of_day, rows_of, with_sign
 
 # Whether the summary answers a question: asked of this module by statistics.py, pages.py and
 # standard.py before they read its answers.
@@ -64,11 +64,20 @@ class _Sums:
         self.settled = self.settled_overdue = 0
 
 
-def _summary_rows(model, query, groups: list[str], sums: dict, extra: Q | None = None, codes=None):
+def _summary_rows(
+    model, query, groups: list[str], sums: dict[str, str], extra: Q | None = None, codes=None, today=None
+):
     """(group key, row) for the rows of `model` (StatCount or StatDue) the query selects,
-    summed per clock and per the asked groupings. `codes`: category id -> code."""
+    summed per clock and per the asked groupings. `sums`: name -> summed column; `codes`:
+    category id -> code."""
     columns = list(dict.fromkeys(COLUMN.get(k, "unit_id") for k in groups))
-    rows = rows_of(model, query, groups, extra).values("clock", *columns).annotate(**sums).order_by()
+    selected, minus = rows_of(model, query, groups, extra, today=today)
+    if not minus:
+        totals = {name: Sum(column) for name, column in sums.items()}
+    else:  # the rows the period subtracts (summary_scope.signed_period), negated
+        selected = with_sign(selected, minus)
+        totals = {name: Sum(F(column) * F("sign")) for name, column in sums.items()}
+    rows = selected.values("clock", *columns).annotate(**totals).order_by()
     for row in rows:
         key = []
         for k in groups:
@@ -92,13 +101,8 @@ def _stored(query, groups: list[str], today: date) -> dict[tuple, _Sums]:
     out: dict[tuple, _Sums] = defaultdict(_Sums)
     overdue_only = query.filters.overdue
     if not overdue_only:
-        counted = {
-            "n": Sum("petitions"),
-            "settled": Sum("settled"),
-            "on_time": Sum("on_time"),
-            "late": Sum("late"),
-        }
-        for key, row in _summary_rows(StatCount, query, groups, counted, codes=codes):
+        counted = {"n": "petitions", "settled": "settled", "on_time": "on_time", "late": "late"}
+        for key, row in _summary_rows(StatCount, query, groups, counted, codes=codes, today=today):
             sums = out[key]
             if row["clock"] == "":
                 sums.count += row["n"]
@@ -107,13 +111,14 @@ def _stored(query, groups: list[str], today: date) -> dict[tuple, _Sums]:
                 sums.on_time += row["on_time"]
                 sums.late += row["late"]
     running = {
-        "n": Sum("petitions"),
-        "settled": Sum("settled"),
-        "clocks": Sum("clocks"),
-        "on_time": Sum("on_time"),
-        "late": Sum("late"),
+        "n": "petitions",
+        "settled": "settled",
+        "clocks": "clocks",
+        "on_time": "on_time",
+        "late": "late",
     }
-    for key, row in _summary_rows(StatDue, query, groups, running, Q(due__lt=today), codes=codes):
+    due = Q(due__lt=today)
+    for key, row in _summary_rows(StatDue, query, groups, running, due, codes=codes, today=today):
         sums = out[key]
         if row["clock"] == "":
             # Petitions whose earliest running clock fell due before today.
@@ -156,10 +161,22 @@ def summary_statistics(
         # A petition sent to two units is a row in each unit's group but one petition in the
         # totals, so the totals are the ungrouped question's, not the sum of the rows. Their
         # live parts are read together: the whole and the groups are two grouping sets.
+        # The stored rows of both are one statement too: the totals are the grouping set
+        # (clock) beside the rows' (summary_grouped.py, one grouping at a time).
         hidden_sets = _hidden(user, query, [[], groups], start)
         today_sets = _today(user, query, [[], groups], now, start)
-        whole = summary_statistics(user, replace(query, group_by=[]), hidden_sets[0], today_sets[0], now=now)
-        rows = summary_statistics(user, query, hidden_sets[1], today_sets[1], totals=False, now=now)
+        whole_query = replace(query, group_by=[])
+        stored_sets = [None, None]
+        if len(groups) == 1:
+            from xinfang.reports.summary_grouped import stored_grouped
+
+            stored_sets = stored_grouped([whole_query, query], day)
+        whole = summary_statistics(
+            user, whole_query, hidden_sets[0], today_sets[0], now=now, stored=stored_sets[0]
+        )
+        rows = summary_statistics(
+            user, query, hidden_sets[1], today_sets[1], totals=False, now=now, stored=stored_sets[1]
+        )
         return {**whole, "rows": rows["rows"]}
 
     sums = _stored(query, groups, day) if stored is None else stored
@@ -219,7 +236,7 @@ def summary_count(user, query) -> int:
     query = replace(query, group_by=[])
     if query.filters.overdue:
         return summary_statistics(user, query)["total"]
-    rows = _summary_rows(StatCount, query, [], {"n": Sum("petitions")}, Q(clock=""))
+    rows = _summary_rows(StatCount, query, [], {"n": "petitions"}, Q(clock=""))
     return sum(row["n"] for _key, row in rows) - _hidden_petitions(user, query.filters).count()
 
 
@@ -234,11 +251,13 @@ def summary_many(user, asks: list[tuple]) -> list[dict[str, dict]]:
 
     now = timezone.now()
     day, start = _office_day(now)
-    singles = [
-        (replace(query, group_by=[g]), i, g) for i, (query, groupings) in enumerate(asks) for g in groupings
+    # Each grouping of each ask, and ("") the totals of an ask whose first grouping is a unit
+    # (one petition sent to two units is one petition there, so they are not the rows' sum).
+    grouped = [
+        (replace(query, group_by=[g] if g else []), i, g)
+        for i, (query, groupings) in enumerate(asks)
+        for g in ([""] if groupings[0] in UNIT_SCOPES else []) + list(groupings)
     ]
-    # A unit grouping asked first needs its totals: summary_statistics reads those on its own.
-    grouped = [(single, i, g) for single, i, g in singles if not (g in UNIT_SCOPES and g == asks[i][1][0])]
     stored = stored_grouped([single for single, _i, _g in grouped], day)
     stored_of = {(i, g): sums for (_single, i, g), sums in zip(grouped, stored, strict=True)}
     # (ask, grouping) -> (hidden rows, today's)
@@ -251,13 +270,15 @@ def summary_many(user, asks: list[tuple]) -> list[dict[str, dict]]:
                 (asks[i][0].filters.received_after, asks[i][0].filters.received_before) for i in family
             ]
             query = replace(query, filters=replace(query.filters, received_after=None, received_before=None))
-        # Every grouping of the family but a unit grouping asked first (it reads its totals).
+        # Every grouping of the family, and the totals ("": the set ()) where a unit comes first.
         groupings = list(
-            dict.fromkeys(g for i in family for g in asks[i][1] if g in COLUMN or g != asks[i][1][0])
+            dict.fromkeys(
+                g for i in family for g in ([""] if asks[i][1][0] in UNIT_SCOPES else []) + list(asks[i][1])
+            )
         )
         if not groupings:
             continue
-        sets = [[g] for g in groupings]
+        sets = [[g] if g else [] for g in groupings]
         hidden = _hidden(user, query, sets, start, periods=periods)
         today = _today(user, query, sets, now, start, periods=periods)
         for position, i in enumerate(family):
@@ -271,16 +292,21 @@ def summary_many(user, asks: list[tuple]) -> list[dict[str, dict]]:
         out = {}
         for g in groupings:
             single = replace(query, group_by=[g])
+            hidden, today = live[(i, g)]
             if g in COLUMN:
-                hidden, today = live[(i, g)]
                 out[g] = summary_statistics(user, single, hidden, today, now=now, stored=stored_of[(i, g)])
-            elif g == groupings[0]:
-                out[g] = summary_statistics(user, single, now=now, stored=stored_of.get((i, g)))
-            else:
-                hidden, today = live[(i, g)]
-                out[g] = summary_statistics(
-                    user, single, hidden, today, totals=False, now=now, stored=stored_of[(i, g)]
-                )
+                continue
+            rows = summary_statistics(
+                user, single, hidden, today, totals=False, now=now, stored=stored_of[(i, g)]
+            )
+            if g == groupings[0]:  # a unit grouping asked first: its totals, read beside it
+                whole = replace(query, group_by=[])
+                hidden, today = live[(i, "")]
+                rows = {
+                    **summary_statistics(user, whole, hidden, today, now=now, stored=stored_of[(i, "")]),
+                    "rows": rows["rows"],
+                }
+            out[g] = rows
         results.append(out)
     return results
 

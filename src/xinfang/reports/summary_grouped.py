@@ -26,7 +26,15 @@ from django.db.models import Q
 
 from xinfang.petitions.models import Category
 from xinfang.reports.summary import _Sums
-from xinfang.reports.summary_scope import COLUMN, _key_of_day, period_of, rows_of, scope_to_read, unit_filter
+from xinfang.reports.summary_scope import (
+    COLUMN,
+    _key_of_day,
+    rows_of,
+    scope_to_read,
+    sign_sql,
+    signed_period_of,
+    unit_filter,
+)
 
 # The summed columns; reports_statcount has no running clocks (0 in its branches).
 SUMS = ("petitions", "settled", "on_time", "late")
@@ -57,15 +65,18 @@ def _same_rows(a, b) -> bool:
 
 
 def stored_grouped(questions: list, today: date) -> list[dict[tuple, _Sums]]:
-    """For each (query with a single grouping), what summary._stored(query, groups, today)
-    returns, from one statement. Every query must be one the summary answers (applies())."""
+    """For each (query with a single grouping, or none: its totals), what
+    summary._stored(query, groups, today) returns, from one statement. Every query must be one
+    the summary answers (applies())."""
     from xinfang.reports.models import StatCount, StatDue
 
     branches: list[_Branch] = []
     for index, query in enumerate(questions):
-        (grouping,) = query.group_by
-        column = COLUMN.get(grouping, "unit_id")
-        period = period_of(query, [grouping])
+        groups = list(query.group_by)
+        assert len(groups) <= 1, "one grouping or none"
+        # "": the question's totals, the grouping set (clock) alone.
+        column = COLUMN.get(groups[0], "unit_id") if groups else ""
+        period = signed_period_of(query, groups, today)
         tables = [(StatDue, True)] if query.filters.overdue else [(StatCount, False), (StatDue, True)]
         for model, running in tables:
             branch = next(
@@ -77,11 +88,11 @@ def stored_grouped(questions: list, today: date) -> list[dict[tuple, _Sums]]:
                 None,
             )
             if branch is None:
-                branch = _Branch(model, running, query, [grouping], period)
+                branch = _Branch(model, running, query, groups, period)
                 branches.append(branch)
             if column not in branch.columns:
                 branch.columns.append(column)
-            branch.askers[column].append((index, grouping))
+            branch.askers[column].append((index, groups[0] if groups else None))
 
     out: list[dict[tuple, _Sums]] = [defaultdict(_Sums) for _ in questions]
     if not branches:
@@ -91,35 +102,46 @@ def stored_grouped(questions: list, today: date) -> list[dict[tuple, _Sums]]:
     parts, params, db = [], [], None
     for number, branch in enumerate(branches):
         extra = Q(due__lt=today) if branch.running else None
-        rows = rows_of(branch.model, branch.example, branch.groups, extra).values(
-            "clock", *branch.columns, *SUMS, *(["clocks"] if branch.running else [])
-        )
+        selected, minus = rows_of(branch.model, branch.example, branch.groups, extra, today=today)
+        summed = (*SUMS, *(["clocks"] if branch.running else []))
+        # The rows the period subtracts (summary_scope.signed_period) are summed negated.
+        real = [c for c in branch.columns if c]  # the key columns; "" is the set (clock) alone
+        signs = [c for c in ("grain", "day") if minus and c not in real]
+        rows = selected.values("clock", *real, *summed, *signs)
         db = rows.db
         try:
             sql, sql_params = rows.query.get_compiler(using=rows.db).as_sql()
         except EmptyResultSet:  # a period that ends before it starts: no row to read
             continue
-        columns = ", ".join(f"r.{c}" for c in branch.columns)
-        if len(branch.columns) > 1:
+        value = "r.{}"
+        if minus:
+            sign, sign_params = sign_sql(minus, "r")
+            sql = f"SELECT r.*, {sign} AS sign FROM ({sql}) AS r"  # noqa: S608
+            sql_params = (*sign_params, *sql_params)
+            value = "r.{} * r.sign"
+        columns = ", ".join(f"r.{c}" for c in real)
+        if len(real) > 1:
             # Summed first by all the branch's columns at once (one hash of its rows instead of
             # one per grouping set: a year of the petitions' rows is 10^4 of them, summed to 10^3
             # keys here), then grouped by each; cast back so the sums' types stay those of
             # SUM(integer). Same sums.
-            sums = ", ".join(
-                f"SUM(r.{c})::integer AS {c}" for c in (*SUMS, *(["clocks"] if branch.running else []))
-            )
+            sums = ", ".join(f"SUM({value.format(c)})::integer AS {c}" for c in summed)
             sql = f"SELECT r.clock, {columns}, {sums} FROM ({sql}) AS r GROUP BY r.clock, {columns}"  # noqa: S608
+            value = "r.{}"
         # Every branch names every key column (the UNION ALL's columns line up); a row's own
         # column is the one GROUPING says it is grouped by, the others are NULL.
-        keys = ", ".join(f"r.{c}" if c in branch.columns else f"NULL::{_TYPES[c]} AS {c}" for c in _SLOTS)
-        clocks = "SUM(r.clocks)" if branch.running else "0"
-        sets = ", ".join(f"(r.clock, r.{c})" for c in branch.columns)
+        keys = ", ".join(f"r.{c}" if c in real else f"NULL::{_TYPES[c]} AS {c}" for c in _SLOTS)
+        clocks = f"SUM({value.format('clocks')})" if branch.running else "0"
+        sets = ", ".join(
+            [*(f"(r.clock, r.{c})" for c in real), *(["(r.clock)"] if "" in branch.columns else [])]
+        )
+        mask = f"GROUPING({columns})" if real else "0"
         # Spliced in: the branch number, column names from COLUMN/_SLOTS and the SQL Django
         # compiled (its values stay parameters).
         parts.append(
-            f"SELECT {number} AS branch, GROUPING({columns}) AS mask, r.clock, {keys}, "  # noqa: S608
-            f"SUM(r.petitions) AS n, SUM(r.settled) AS settled, SUM(r.on_time) AS on_time, "
-            f"SUM(r.late) AS late, {clocks} AS clocks "
+            f"SELECT {number} AS branch, {mask} AS mask, r.clock, {keys}, "  # noqa: S608
+            f"SUM({value.format('petitions')}) AS n, SUM({value.format('settled')}) AS settled, "
+            f"SUM({value.format('on_time')}) AS on_time, SUM({value.format('late')}) AS late, {clocks} AS clocks "
             f"FROM ({sql}) AS r GROUP BY GROUPING SETS ({sets})"
         )
         params.extend(sql_params)
@@ -138,9 +160,12 @@ def stored_grouped(questions: list, today: date) -> list[dict[tuple, _Sums]]:
         if route is None:
             route = routes[(number, mask)] = _route(branches[number], mask, questions, out)
         slot, askers = route
-        value = rest[slot]
+        value = rest[slot] if slot is not None else None
         n, settled, on_time, late, clocks = rest[len(_SLOTS) :]
         for grouping, sums_of, running, overdue_only in askers:
+            if slot is None:  # the totals
+                _add(sums_of[()], running, overdue_only, clock, n, settled, on_time, late, clocks)
+                continue
             if grouping is None:
                 key = value
             else:
@@ -151,14 +176,16 @@ def stored_grouped(questions: list, today: date) -> list[dict[tuple, _Sums]]:
     return out
 
 
-def _route(branch: _Branch, mask: int, questions: list, out: list) -> tuple[int, list]:
-    """The key's position in a row of `branch` grouped as `mask` says, and for each question
-    that asked for that column: (grouping whose key needs converting or None, its sums, the
-    branch's table kind, the question's overdue filter)."""
-    width = len(branch.columns)
-    # GROUPING(c0, c1, …): bit (width-1-i) is 0 for the column the row is grouped by.
-    (position,) = [i for i in range(width) if not (mask >> (width - 1 - i)) & 1]
-    column = branch.columns[position]
+def _route(branch: _Branch, mask: int, questions: list, out: list) -> tuple[int | None, list]:
+    """The key's position in a row of `branch` grouped as `mask` says (None: a row of the
+    totals), and for each question that asked for that column: (grouping whose key needs
+    converting or None, its sums, the branch's table kind, the question's overdue filter)."""
+    real = [c for c in branch.columns if c]
+    width = len(real)
+    # GROUPING(c0, c1, …): bit (width-1-i) is 0 for the column the row is grouped by; every
+    # bit 1 (or no column at all): the set (clock) alone, the totals.
+    grouped = [i for i in range(width) if not (mask >> (width - 1 - i)) & 1]
+    column = real[grouped[0]] if grouped else ""
     askers = [
         (
             grouping if COLUMN.get(grouping) == "day" or grouping == "category" else None,
@@ -168,7 +195,7 @@ def _route(branch: _Branch, mask: int, questions: list, out: list) -> tuple[int,
         )
         for index, grouping in branch.askers[column]
     ]
-    return _SLOTS.index(column), askers
+    return (_SLOTS.index(column) if column else None), askers
 
 
 def _key(grouping: str, value, codes: dict):
