@@ -185,9 +185,10 @@ def _along_assignments(
 ) -> Queue:
     """A handling officer's queue of the ASSIGNED petitions with one of `working` (their units'
     assignments still owing work, `units` being the officer's unit and those above it), found
-    from those assignments: their index (assignment_unit_status) lists the few candidates, and
-    each is tested by a probe of its petition through visible_to(user) — status, the live
-    assignment, Rule 4.3 — a scalar subquery that PostgreSQL cannot turn into a join.
+    from those assignments: their index (assignment_unit_working, newest first) lists the few
+    candidates, and each is tested by a probe of its petition through visible_to(user) —
+    status, the live assignment, Rule 4.3 — a scalar subquery that PostgreSQL cannot turn into
+    a join.
 
     Issue 9: as `visible_to(user).filter(EXISTS (working assignment))` PostgreSQL walked every
     petition the office has ASSIGNED and probed each for the unit's assignment (the API's rows
