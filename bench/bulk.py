@@ -17,6 +17,10 @@ what `register_petition` would have written for the same input:
   a calendar read once, and memoised per (clock, channel, day);
 - one "petition.registered" event per petition (seq 1 after GENESIS, HMAC-chained)
   and its sealed chain head, so `manage.py verify_audit` passes.
+
+With a `Shape` (bench/spread.py, `--realistic`), each petition is written with the status,
+first responder, met clocks and derived columns of a working office, and its lead
+assignment and result follow it in the same batch; its event seals it as written.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from xinfang.petitions.models import (
 from xinfang.petitions.numbering import format_number
 from xinfang.petitions.services.registration import MAX_REPEAT_LINKS, blind_index
 from xinfang.petitions.validators import normalize_id_number, normalize_phone
+from xinfang.petitions.workflow_models import Result
 
 BATCH = 2000
 # Rows go through core.inserts (_write); the tests turn it off to compare with bulk_create.
@@ -86,6 +91,8 @@ DEFERRED = (
     "petitions_involvedperson",
     "petitions_receptionrecord",
     "petitions_petition_repeat_of",
+    "petitions_assignment",
+    "petitions_result",
 )
 
 
@@ -124,6 +131,29 @@ def deferred_indexes() -> Iterator[list[str]]:
             for _name, definition in deferred:
                 cursor.execute(definition)
             cursor.execute("RESET maintenance_work_mem")
+
+
+def _remember(seen: dict, key: str, entry: tuple) -> None:
+    """Add (id, number, received_at) under `key`, keeping at least the MAX_REPEAT_LINKS most
+    recent (by receipt, then id): the links of a petition are the most recent of the union of
+    its keys' entries, which lies within the union of each key's most recent. Keeping every
+    entry made a frequent petitioner's list grow with the fill, and each new petition of theirs
+    sorted all of it (quadratic in the fill's size)."""
+    entries = seen.setdefault(key, [])
+    entries.append(entry)
+    if len(entries) > 2 * MAX_REPEAT_LINKS:
+        entries.sort(key=lambda e: (e[2], e[0]), reverse=True)
+        del entries[MAX_REPEAT_LINKS:]
+
+
+def _write_with_ids(objs: list) -> None:
+    """Rows whose new ids later rows need (the lead assignments, for their results)."""
+    if FAST and connection.vendor == "postgresql":
+        insert(type(objs[0]), objs, returning_ids=True)
+    else:
+        # SQLite: bulk_create reads the ids back in the rows' order (RETURNING by position is
+        # not promised by insert without a unique field to match on).
+        type(objs[0]).objects.bulk_create(objs)
 
 
 class _Clocks:
@@ -180,9 +210,13 @@ def bulk_fill(
     actor,
     batch: int = BATCH,
     progress: Callable[[int, float], None] | None = None,
+    shape=None,
 ) -> dict:
     """Write `count` generated petitions (from `gen`, a PetitionGenerator) registered
-    by `actor`; returns counts and timings. Generation is timed separately."""
+    by `actor`; returns counts and timings. Generation is timed separately. `shape`
+    (bench/spread.py's Shape): each petition is written with the status, first responder,
+    met clocks, lead assignment and result it draws; without it, every petition is just
+    registered."""
     categories = dict(Category.objects.values_list("code", "id"))
     prefix = settings.NUMBER_PREFIX
     year = timezone.now().astimezone(clocks.office_tz()).year
@@ -190,13 +224,22 @@ def bulk_fill(
     serial = sequence.last
     today = gen.now.date()
     clock_rows = _Clocks(today - timedelta(days=gen.days + 1), today)
-    # Blind index -> ids and numbers of earlier petitions carrying it (repeat detection).
+    # Blind index -> ids, numbers and receipts of earlier petitions carrying it (repeat
+    # detection); only the most recent are kept (_remember), as only those are ever linked.
     seen: dict[str, list[tuple[int, str, datetime]]] = {}
 
     done = 0
     next_analyze = batch
     generate_seconds = write_seconds = 0.0
-    rows = {"petitioners": 0, "involved_units": 0, "deadlines": 0, "repeat_links": 0, "receptions": 0}
+    rows = {
+        "petitioners": 0,
+        "involved_units": 0,
+        "deadlines": 0,
+        "repeat_links": 0,
+        "receptions": 0,
+        "assignments": 0,
+        "results": 0,
+    }
     while done < count:
         size = min(batch, count - done)
         started = time.perf_counter()
@@ -235,7 +278,14 @@ def bulk_fill(
             # The clocks first, so each petition row carries its next deadline from its INSERT
             # (petitions/derived.py, as registration does); they are written with the rest below.
             clocks_of = [clock_rows.rows(petition) for petition in petitions]
+            leads = []  # (petition, its lead assignment, the result's submitter or None)
             for petition, its_clocks in zip(petitions, clocks_of, strict=True):
+                if shape is not None:
+                    # Before the row is written and sealed: its status, met clocks and the
+                    # derived columns of its lead assignment and result.
+                    drawn = shape.draw(petition, its_clocks)
+                    if drawn is not None:
+                        leads.append((petition, *drawn))
                 petition.next_due_at = derived.running_due(its_clocks)
             _write(Petition, petitions, numbered_by="number")
             # The clocks were made before their petition had an id.
@@ -292,7 +342,7 @@ def bulk_fill(
                 repeats = ordered[:MAX_REPEAT_LINKS]
                 links.extend(link_model(from_petition_id=petition.pk, to_petition_id=pk) for pk, _ in repeats)
                 for key in keys:
-                    seen.setdefault(key, []).append((petition.pk, petition.number, petition.received_at))
+                    _remember(seen, key, (petition.pk, petition.number, petition.received_at))
 
                 event = Event(
                     petition=petition,
@@ -324,6 +374,21 @@ def bulk_fill(
                 (link_model, links),
             ):
                 _write(model, objs)
+            if leads:
+                assignments = []
+                for petition, assignment, _submitter in leads:
+                    assignment.petition = petition
+                    assignments.append(assignment)
+                _write_with_ids(assignments)
+                results = [
+                    shape.result(petition, assignment, submitter)
+                    for petition, assignment, submitter in leads
+                    if submitter is not None
+                ]
+                if results:
+                    _write(Result, results)
+                rows["assignments"] += len(assignments)
+                rows["results"] += len(results)
             # As append_event does: each event seals the rows just written, and the count of
             # chains grows by the chunk (audit/state.py, audit/chain.py).
             sealed = audit_state.digests([e.petition.pk for e in events])
