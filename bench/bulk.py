@@ -97,6 +97,86 @@ DEFERRED = (
 )
 
 
+# Every table the fill writes, and the search index's (rebuilt after it): keys_checked_once.
+WRITTEN = (
+    *DEFERRED,
+    "audit_event",
+    "audit_chainhead",
+    "audit_chaincount",
+    "search_searchdocument",
+    "search_matterband",
+    "search_mattershingles",
+)
+
+
+@contextmanager
+def keys_checked_once(tables: tuple[str, ...] = WRITTEN) -> Iterator[bool]:
+    """On PostgreSQL, for a superuser: the foreign keys of the rows written inside are checked
+    once afterwards, one anti-join per key over whole tables, instead of row by row at each
+    commit (a deferred trigger event and a look-up per row and key: about ten a petition, and
+    sixteen more for the similar look-up's bands). Inside, the connection runs as a replica
+    (session_replication_role), which fires no trigger: besides the keys' checks, only the
+    statistics' triggers (paused for the fill, bench/load.py) and the audit tables' append-only
+    guards (against UPDATE and DELETE) would fire on what the fill writes. Raises if any row
+    points at nothing; yields whether the checks were deferred."""
+    deferred = False
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            deferred = bool(cursor.fetchone()[0])
+            if deferred:
+                cursor.execute("SET session_replication_role = replica")
+    if not deferred:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET session_replication_role")
+    dangling = dangling_keys(tables)
+    if dangling:
+        raise RuntimeError(f"rows pointing at nothing after the fill: {dangling}")
+
+
+def dangling_keys(tables: tuple[str, ...]) -> dict[str, int]:
+    """{constraint: rows whose key points at no row} for the foreign keys of `tables` (PostgreSQL,
+    single-column keys, as Django makes them): what the keys' triggers would have refused."""
+    found = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.conname, c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, af.attname
+            FROM pg_constraint c
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+            JOIN pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = c.confkey[1]
+            WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
+            ORDER BY 1
+            """,
+            [list(tables)],
+        )
+        keys = cursor.fetchall()
+        cursor.execute(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND cardinality(conkey) > 1"
+            " AND conrelid = ANY(%s::regclass[])",
+            [list(tables)],
+        )
+        if cursor.fetchone()[0]:
+            raise RuntimeError("a foreign key of several columns: dangling_keys checks single columns")
+        qn = connection.ops.quote_name
+        cursor.execute("SET work_mem = '256MB'")  # hash anti-joins over whole tables
+        for name, table, column, target, target_column in keys:
+            cursor.execute(
+                f"SELECT count(*) FROM {table} t WHERE t.{qn(column)} IS NOT NULL AND NOT EXISTS "  # noqa: S608 (catalog names)
+                f"(SELECT 1 FROM {target} r WHERE r.{qn(target_column)} = t.{qn(column)})"
+            )
+            count = cursor.fetchone()[0]
+            if count:
+                found[name] = count
+        cursor.execute("RESET work_mem")
+    return found
+
+
 @contextmanager
 def deferred_indexes() -> Iterator[list[str]]:
     """On PostgreSQL, drops the filled tables' secondary indexes for the fill and builds
