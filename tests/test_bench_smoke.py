@@ -173,9 +173,9 @@ def test_bench_prepared_fill_is_kept_then_copied(tmp_path):
                 "from django.db.models import Sum\n"
                 "keys = ('grain', 'day', 'channel', 'category_id', 'status', 'is_group', 'is_repeat',\n"
                 "        'scope', 'clock', 'unit_id')\n"
-                "def rows(): return sorted((k, v) for *k, v in StatCount.objects.values_list(*keys)\n"
+                "def rows(): return sorted([(k, v) for *k, v in StatCount.objects.values_list(*keys)\n"
                 "    .annotate(n=Sum('petitions') + Sum('settled') * 1000 + Sum('on_time') * 10**6\n"
-                "              + Sum('late') * 10**9) if v)\n"
+                "              + Sum('late') * 10**9) if v], key=repr)\n"
                 "kept = rows(); summary_sql.rebuild(); assert rows() == kept and kept\n"
             )
             checked = subprocess.run(
