@@ -103,14 +103,14 @@ def main() -> None:
 
         from xinfang.reports import summary_sql
 
+        # The foreign keys of everything written up to the search index are checked once at the
+        # end (bench/bulk.py), not row by row at every commit; closed after the index's rebuild.
+        checks = ExitStack()
+        checks.enter_context(keys_checked_once())
         # The statistics summary's triggers work row by row in PL/pgSQL (about two thirds of
         # the fill's time at 10^5 and more); the loader pauses them for its connection and
         # recounts the summary once at the end with the same rebuild `manage.py
         # rebuild_statistics` runs, which the tests hold equal to what the triggers keep.
-        # The foreign keys of everything written up to the search index are checked once at the
-        # end (bench/bulk.py), not row by row at every commit.
-        checks = ExitStack()
-        checks.enter_context(keys_checked_once())
         summary_sql.pause_session()
         if connection.vendor == "postgresql":
             # A fill that fails is thrown away, so no commit of it needs to wait for the disk.
@@ -144,7 +144,7 @@ def main() -> None:
         if connection.vendor == "postgresql":
             # The statistics' recount is the database's work alone and reads none of the search
             # tables: it runs on a second connection while this one rebuilds the search index
-            # (mostly this process's Python), so both cores work.
+            # (this process's Python, then COPY and the index builds), so both cores work.
             recount = _Beside(_recount_and_vacuum)
         else:
             started = time.perf_counter()
