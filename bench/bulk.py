@@ -17,6 +17,10 @@ what `register_petition` would have written for the same input:
   a calendar read once, and memoised per (clock, channel, day);
 - one "petition.registered" event per petition (seq 1 after GENESIS, HMAC-chained)
   and its sealed chain head, so `manage.py verify_audit` passes.
+
+With a `Shape` (bench/spread.py, `--realistic`), each petition is written with the status,
+first responder, met clocks and derived columns of a working office, and its lead
+assignment and result follow it in the same batch; its event seals it as written.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from xinfang.audit.models import ChainCount, ChainHead, Event, Source
 from xinfang.core.inserts import insert
 from xinfang.deadlines import clocks
 from xinfang.petitions import derived
+from xinfang.petitions.audit_state import describe_written
 from xinfang.petitions.choices import GROUP_PETITION_SIZE, Status
 from xinfang.petitions.models import (
     Category,
@@ -50,6 +55,7 @@ from xinfang.petitions.models import (
 from xinfang.petitions.numbering import format_number
 from xinfang.petitions.services.registration import MAX_REPEAT_LINKS, blind_index
 from xinfang.petitions.validators import normalize_id_number, normalize_phone
+from xinfang.petitions.workflow_models import Result
 
 BATCH = 2000
 # Rows go through core.inserts (_write); the tests turn it off to compare with bulk_create.
@@ -86,7 +92,89 @@ DEFERRED = (
     "petitions_involvedperson",
     "petitions_receptionrecord",
     "petitions_petition_repeat_of",
+    "petitions_assignment",
+    "petitions_result",
 )
+
+
+# Every table the fill writes, and the search index's (rebuilt after it): keys_checked_once.
+WRITTEN = (
+    *DEFERRED,
+    "audit_event",
+    "audit_chainhead",
+    "audit_chaincount",
+    "search_searchdocument",
+    "search_matterband",
+    "search_mattershingles",
+)
+
+
+@contextmanager
+def keys_checked_once(tables: tuple[str, ...] = WRITTEN) -> Iterator[bool]:
+    """On PostgreSQL, for a superuser: the foreign keys of the rows written inside are checked
+    once afterwards, one anti-join per key over whole tables, instead of row by row at each
+    commit (a deferred trigger event and a look-up per row and key: about ten a petition, and
+    sixteen more for the similar look-up's bands). Inside, the connection runs as a replica
+    (session_replication_role), which fires no trigger: besides the keys' checks, only the
+    statistics' triggers (paused for the fill, bench/load.py) and the audit tables' append-only
+    guards (against UPDATE and DELETE) would fire on what the fill writes. Raises if any row
+    points at nothing; yields whether the checks were deferred."""
+    deferred = False
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            deferred = bool(cursor.fetchone()[0])
+            if deferred:
+                cursor.execute("SET session_replication_role = replica")
+    if not deferred:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET session_replication_role")
+    dangling = dangling_keys(tables)
+    if dangling:
+        raise RuntimeError(f"rows pointing at nothing after the fill: {dangling}")
+
+
+def dangling_keys(tables: tuple[str, ...]) -> dict[str, int]:
+    """{constraint: rows whose key points at no row} for the foreign keys of `tables` (PostgreSQL,
+    single-column keys, as Django makes them): what the keys' triggers would have refused."""
+    found = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.conname, c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, af.attname
+            FROM pg_constraint c
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+            JOIN pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = c.confkey[1]
+            WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
+            ORDER BY 1
+            """,
+            [list(tables)],
+        )
+        keys = cursor.fetchall()
+        cursor.execute(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND cardinality(conkey) > 1"
+            " AND conrelid = ANY(%s::regclass[])",
+            [list(tables)],
+        )
+        if cursor.fetchone()[0]:
+            raise RuntimeError("a foreign key of several columns: dangling_keys checks single columns")
+        qn = connection.ops.quote_name
+        cursor.execute("SET work_mem = '256MB'")  # hash anti-joins over whole tables
+        for name, table, column, target, target_column in keys:
+            cursor.execute(
+                f"SELECT count(*) FROM {table} t WHERE t.{qn(column)} IS NOT NULL AND NOT EXISTS "  # noqa: S608 (catalog names)
+                f"(SELECT 1 FROM {target} r WHERE r.{qn(target_column)} = t.{qn(column)})"
+            )
+            count = cursor.fetchone()[0]
+            if count:
+                found[name] = count
+        cursor.execute("RESET work_mem")
+    return found
 
 
 @contextmanager
@@ -95,8 +183,8 @@ def deferred_indexes() -> Iterator[list[str]]:
     them again afterwards (also when the fill fails), as one does for a bulk load: an
     index built once from sorted rows costs a fraction of a million random insertions,
     most of all for the blind indexes, whose keys are random. Kept: unique indexes
-    (constraints) and those led by the petition, which the fill itself reads (the audit
-    seal describes the rows just written). Yields the names of the deferred indexes."""
+    (constraints) and those led by the petition, whose keys rise with the fill's ids (each
+    batch adds to their right edge). Yields the names of the deferred indexes."""
     if connection.vendor != "postgresql":
         yield []
         return
@@ -124,6 +212,29 @@ def deferred_indexes() -> Iterator[list[str]]:
             for _name, definition in deferred:
                 cursor.execute(definition)
             cursor.execute("RESET maintenance_work_mem")
+
+
+def _remember(seen: dict, key: str, entry: tuple) -> None:
+    """Add (id, number, received_at) under `key`, keeping at least the MAX_REPEAT_LINKS most
+    recent (by receipt, then id): the links of a petition are the most recent of the union of
+    its keys' entries, which lies within the union of each key's most recent. Keeping every
+    entry made a frequent petitioner's list grow with the fill, and each new petition of theirs
+    sorted all of it (quadratic in the fill's size)."""
+    entries = seen.setdefault(key, [])
+    entries.append(entry)
+    if len(entries) > 2 * MAX_REPEAT_LINKS:
+        entries.sort(key=lambda e: (e[2], e[0]), reverse=True)
+        del entries[MAX_REPEAT_LINKS:]
+
+
+def _write_with_ids(objs: list) -> None:
+    """Rows whose new ids later rows need (the lead assignments, for their results)."""
+    if FAST and connection.vendor == "postgresql":
+        insert(type(objs[0]), objs, returning_ids=True)
+    else:
+        # SQLite: bulk_create reads the ids back in the rows' order (RETURNING by position is
+        # not promised by insert without a unique field to match on).
+        type(objs[0]).objects.bulk_create(objs)
 
 
 class _Clocks:
@@ -180,9 +291,13 @@ def bulk_fill(
     actor,
     batch: int = BATCH,
     progress: Callable[[int, float], None] | None = None,
+    shape=None,
 ) -> dict:
     """Write `count` generated petitions (from `gen`, a PetitionGenerator) registered
-    by `actor`; returns counts and timings. Generation is timed separately."""
+    by `actor`; returns counts and timings. Generation is timed separately. `shape`
+    (bench/spread.py's Shape): each petition is written with the status, first responder,
+    met clocks, lead assignment and result it draws; without it, every petition is just
+    registered."""
     categories = dict(Category.objects.values_list("code", "id"))
     prefix = settings.NUMBER_PREFIX
     year = timezone.now().astimezone(clocks.office_tz()).year
@@ -190,13 +305,22 @@ def bulk_fill(
     serial = sequence.last
     today = gen.now.date()
     clock_rows = _Clocks(today - timedelta(days=gen.days + 1), today)
-    # Blind index -> ids and numbers of earlier petitions carrying it (repeat detection).
+    # Blind index -> ids, numbers and receipts of earlier petitions carrying it (repeat
+    # detection); only the most recent are kept (_remember), as only those are ever linked.
     seen: dict[str, list[tuple[int, str, datetime]]] = {}
 
     done = 0
     next_analyze = batch
     generate_seconds = write_seconds = 0.0
-    rows = {"petitioners": 0, "involved_units": 0, "deadlines": 0, "repeat_links": 0, "receptions": 0}
+    rows = {
+        "petitioners": 0,
+        "involved_units": 0,
+        "deadlines": 0,
+        "repeat_links": 0,
+        "receptions": 0,
+        "assignments": 0,
+        "results": 0,
+    }
     while done < count:
         size = min(batch, count - done)
         started = time.perf_counter()
@@ -235,7 +359,14 @@ def bulk_fill(
             # The clocks first, so each petition row carries its next deadline from its INSERT
             # (petitions/derived.py, as registration does); they are written with the rest below.
             clocks_of = [clock_rows.rows(petition) for petition in petitions]
+            leads = []  # (petition, its lead assignment, the result's submitter or None)
             for petition, its_clocks in zip(petitions, clocks_of, strict=True):
+                if shape is not None:
+                    # Before the row is written and sealed: its status, met clocks and the
+                    # derived columns of its lead assignment and result.
+                    drawn = shape.draw(petition, its_clocks)
+                    if drawn is not None:
+                        leads.append((petition, *drawn))
                 petition.next_due_at = derived.running_due(its_clocks)
             _write(Petition, petitions, numbered_by="number")
             # The clocks were made before their petition had an id.
@@ -244,10 +375,11 @@ def bulk_fill(
                     clock.petition = petition
 
             petitioners, units, persons, receptions, deadlines, links = [], [], [], [], [], []
-            events, heads = [], []
+            events, heads, states = [], [], []
             link_model = Petition.repeat_of.through
             for petition, data, its_clocks in zip(petitions, items, clocks_of, strict=True):
                 keys = set()
+                first = (len(petitioners), len(units), len(persons))
                 for i, p in enumerate(data["petitioners"]):
                     id_index = blind_index("id", normalize_id_number(p["id_number"]))
                     phone_index = blind_index("phone", normalize_phone(p["phone"]))
@@ -286,13 +418,26 @@ def bulk_fill(
                         )
                     )
                 deadlines.extend(its_clocks)
+                # What the event seals, described from the rows in hand as registration does
+                # (describe_written, held equal to the rows read back by tests/audit and by
+                # verify_audit): reading each batch back cost a tenth of the fill's time.
+                states.append(
+                    audit_state.digest(
+                        describe_written(
+                            petition,
+                            petitioners=petitioners[first[0] :],
+                            involved_units=units[first[1] :],
+                            involved_persons=persons[first[2] :],
+                        )
+                    )
+                )
                 # Earlier petitions by the same person, most recent receipt first (as _link_repeats).
                 earlier = {pk: (number, at) for key in keys for pk, number, at in seen.get(key, ())}
                 ordered = sorted(earlier.items(), key=lambda e: (e[1][1], e[0]), reverse=True)
                 repeats = ordered[:MAX_REPEAT_LINKS]
                 links.extend(link_model(from_petition_id=petition.pk, to_petition_id=pk) for pk, _ in repeats)
                 for key in keys:
-                    seen.setdefault(key, []).append((petition.pk, petition.number, petition.received_at))
+                    _remember(seen, key, (petition.pk, petition.number, petition.received_at))
 
                 event = Event(
                     petition=petition,
@@ -324,12 +469,26 @@ def bulk_fill(
                 (link_model, links),
             ):
                 _write(model, objs)
-            # As append_event does: each event seals the rows just written, and the count of
+            if leads:
+                assignments = []
+                for petition, assignment, _submitter in leads:
+                    assignment.petition = petition
+                    assignments.append(assignment)
+                _write_with_ids(assignments)
+                results = [
+                    shape.result(petition, assignment, submitter)
+                    for petition, assignment, submitter in leads
+                    if submitter is not None
+                ]
+                if results:
+                    _write(Result, results)
+                rows["assignments"] += len(assignments)
+                rows["results"] += len(results)
+            # As append_event does: each event seals its rows (states, above), and the count of
             # chains grows by the chunk (audit/state.py, audit/chain.py).
-            sealed = audit_state.digests([e.petition.pk for e in events])
-            for event in events:
+            for event, state in zip(events, states, strict=True):
                 event.version = CURRENT_VERSION
-                event.state = sealed[event.petition.pk]
+                event.state = state
                 event.hash = compute_hash(GENESIS, event)
                 heads.append(
                     ChainHead(

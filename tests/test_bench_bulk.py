@@ -89,3 +89,31 @@ def test_fill_writes_what_bulk_create_writes(demo_org):
     for table in expected:
         assert got[table] == expected[table], table
     call_command("verify_audit")
+
+
+def test_keys_checked_once_after_the_fill(demo_org):
+    """PostgreSQL: a fill whose keys are checked once at the end passes the check and verifies;
+    a row pointing at nothing, which the keys' triggers would have refused, fails it."""
+    from bench.bulk import keys_checked_once
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the keys' row-by-row checks are skipped on PostgreSQL only")
+    users, _units = demo_org
+    with keys_checked_once() as deferred:
+        fill(True, users)
+    assert deferred
+    call_command("verify_audit")
+    with (
+        pytest.raises(RuntimeError, match="pointing at nothing"),
+        keys_checked_once(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO petitions_petition_repeat_of (from_petition_id, to_petition_id)"
+            " SELECT max(id), max(id) + 1000 FROM petitions_petition"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone()[0] == "origin"

@@ -115,8 +115,9 @@ def test_bench_bulk_fill_then_service_layer(tmp_path):
 
 @pytest.mark.slow
 def test_bench_prepared_fill_is_kept_then_copied(tmp_path):
-    """PostgreSQL: the first run fills and keeps the fill, the second copies it; both end with
-    the numbering unbroken, the service registrations after the bulk ones, and an audit trail
+    """PostgreSQL: the first run fills and keeps the fill (with the realistic shape, its
+    statistics recounted beside the search index), the second copies it; both end with the
+    numbering unbroken, the service registrations after the bulk ones, and an audit trail
     that verifies on the copy."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -130,6 +131,7 @@ def test_bench_prepared_fill_is_kept_then_copied(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["BENCH_DATABASE_URL"] = bench_url
     env["BENCH_KEEP"] = "1"
+    env["BENCH_REALISTIC"] = "1"
     args = ["--petitions", "60", "--service-petitions", "10", "--service-only", "--reports-rows", "0"]
     args += ["--databases", "postgresql"]
     seen = []
@@ -164,6 +166,17 @@ def test_bench_prepared_fill_is_kept_then_copied(tmp_path):
                 "serials = sorted(Petition.objects.values_list('serial', flat=True))\n"
                 "assert serials == list(range(1, 61)), serials\n"
                 "assert NumberSequence.objects.get().last == 60\n"
+                "assert Petition.objects.exclude(status='registered').exists()\n"
+                # The recount beside the search index equals a recount on its own.
+                "from xinfang.reports import summary_sql\n"
+                "from xinfang.reports.models import StatCount\n"
+                "from django.db.models import Sum\n"
+                "keys = ('grain', 'day', 'channel', 'category_id', 'status', 'is_group', 'is_repeat',\n"
+                "        'scope', 'clock', 'unit_id')\n"
+                "def rows(): return sorted([(k, v) for *k, v in StatCount.objects.values_list(*keys)\n"
+                "    .annotate(n=Sum('petitions') + Sum('settled') * 1000 + Sum('on_time') * 10**6\n"
+                "              + Sum('late') * 10**9) if v], key=repr)\n"
+                "kept = rows(); summary_sql.rebuild(); assert rows() == kept and kept\n"
             )
             checked = subprocess.run(
                 [sys.executable, "-c", script],

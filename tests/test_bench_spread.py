@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db.models import Count
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.django_db
 def test_spread_gives_every_role_work(demo_org):
     from bench.bulk import bulk_fill
     from bench.generator import PetitionGenerator, demo_unit_ids
-    from bench.spread import WITH_LEAD, WITH_RESULT, spread
+    from bench.spread import WITH_LEAD, WITH_RESULT, Shape
+    from django.core.management import call_command
     from django.db.models import Count
 
     from xinfang.accounts.models import User
@@ -29,8 +31,14 @@ def test_spread_gives_every_role_work(demo_org):
 
     users, _units = demo_org
     gen = PetitionGenerator(5, units=demo_unit_ids(), days=3 * 365)
-    bulk_fill(120, gen=gen, actor=users["clerk"])
-    summary = spread(seed=3)
+    shape = Shape(seed=1)
+    bulk_fill(120, gen=gen, actor=users["clerk"], shape=shape, batch=50)
+    summary = shape.summary()
+    assert (
+        summary["assignments"] == Assignment.objects.count() and summary["results"] == Result.objects.count()
+    )
+    # Each registration event seals its petition as written, status and first responder included.
+    call_command("verify_audit")
     statuses = dict(Petition.objects.values_list("status").annotate(n=Count("id")))
     assert sum(statuses.values()) == 120 and len(statuses) >= 6, statuses
     assert summary["clerks"] >= 20 and summary["departments"] >= 30
@@ -73,3 +81,53 @@ def test_spread_gives_every_role_work(demo_org):
         )
     for assignment in Assignment.objects.select_related("petition"):
         assert assignment.received_at == assignment.petition.received_at
+    # The derived columns written with each row equal the database's own recomputation.
+    from xinfang.petitions import derived
+
+    columns = ("pk", "lead_unit_id", "next_due_at", "result_by_id", "result_unit_id", "result_live_unit_id")
+    written = sorted(Petition.objects.values_list(*columns))
+    ids = [row[0] for row in written]
+    derived.refresh_range(ids[0], ids[-1])
+    assert sorted(Petition.objects.values_list(*columns)) == written
+
+
+def test_shape_follows_the_age_rules(demo_org):
+    """Old matters mostly finished, young ones all open and spread over every open status,
+    the first responders over all clerks, one lead per matter past instruction."""
+    from datetime import timedelta
+
+    from bench.bulk import bulk_fill
+    from bench.generator import PetitionGenerator, demo_unit_ids
+    from bench.spread import OPEN_SPREAD, Shape
+    from django.utils import timezone
+
+    from xinfang.petitions.choices import Status
+    from xinfang.petitions.models import Petition
+    from xinfang.petitions.workflow_models import Assignment
+
+    users, _units = demo_org
+    gen = PetitionGenerator(8, units=demo_unit_ids(), days=3 * 365)
+    shape = Shape(seed=2)
+    bulk_fill(600, gen=gen, actor=users["clerk"], shape=shape, batch=200)
+    cutoff = timezone.now() - timedelta(days=60)
+    finished = {Status.CLOSED, Status.ARCHIVED}
+    old = list(Petition.objects.filter(received_at__lt=cutoff).values_list("status", flat=True))
+    young = list(Petition.objects.filter(received_at__gte=cutoff).values_list("status", flat=True))
+    assert len(old) + len(young) == 600 and young
+    share = sum(s in finished for s in old) / len(old)
+    assert 0.85 <= share <= 0.95, share
+    assert not any(s in finished for s in young)
+    open_statuses = {s for s in old + young if s not in finished}
+    assert open_statuses == {s for s, _w in OPEN_SPREAD}
+    responders = set(Petition.objects.values_list("first_responder_id", flat=True))
+    assert len(responders) > len(shape.clerks) // 2
+    leads = Assignment.objects.filter(role="lead").count()
+    assert (
+        leads
+        == Petition.objects.exclude(
+            status__in=[Status.REGISTERED, Status.PROPOSED, Status.INSTRUCTED]
+        ).count()
+    )
+    assert shape.summary()["statuses"] == {
+        str(s): n for s, n in Petition.objects.values_list("status").annotate(n=Count("id"))
+    }

@@ -17,8 +17,8 @@ petitions (2.8–4 s at 616,000). Kept here, the page is an index walk with LIMI
 
 Who keeps them: every writer of clocks or assignments calls `refresh` in its transaction:
 the workflow's `acting` (every action), registration's correction, the clock actions
-(deadlines/services.py) and the bench fills. Registration and the ledger import set them on the
-new petition before writing it, from the clocks and handling units they are about to write
+(deadlines/services.py). Registration, the ledger import and the bench's realistic fill set them
+on the new petition before writing it, from the clocks and handling units they are about to write
 (`running_due`; the import's closed matters: the first handling unit leads). `test_derived_columns.py`
 compares them with a recomputation after random actions.
 """

@@ -507,15 +507,20 @@ def install(schema_editor=None) -> None:
         cursor.execute(ROLLUP_DROP_SQL)
 
 
-def rebuild(schema_editor=None) -> None:
-    """Recompute the whole summary from the petitions and clocks, writers held off meanwhile."""
+def rebuild(schema_editor=None, *, reinstall: bool = True) -> None:
+    """Recompute the whole summary from the petitions and clocks, writers held off meanwhile.
+    `reinstall=False`: the functions and triggers are known to be current (the migrations
+    just ran), and re-creating the triggers would take an exclusive lock on the petitions'
+    tables, waiting for every reader (the bench recounts while the search index is rebuilt
+    on another connection, whose reads would then deadlock with it)."""
     conn = schema_editor.connection if schema_editor else connection
     if conn.vendor != "postgresql":
         return
     # Its own transaction (a savepoint inside the caller's): the lock below is refused outside
     # one, and the truncate and the recount must land together.
     with transaction.atomic(using=conn.alias):
-        install(schema_editor)
+        if reinstall:
+            install(schema_editor)
         with conn.cursor() as cursor:
             # SHARE: readers go on, writers wait, so no change falls between the count and the triggers.
             cursor.execute(
