@@ -36,8 +36,9 @@ REPEAT_SCORE = 0.5  # the same person about (nearly) the same text: a repeat pet
 MAX_CANDIDATES = 200
 # The newest petitions counted in one band of a look-up (_band_candidates): a template text's
 # band holds thousands of petitions, ten times as many at 10⁶, and reading them all was most of
-# a look-up's time there.
-BAND_ROWS = 1_000
+# a look-up's time there. 4,000 rather than 1,000: at 10⁶ a bound of 1,000 gave a poorer list
+# of ten for 32 of 60 texts (4,000: 19) at about the same time (docs/search.md).
+BAND_ROWS = 4_000
 MAX_RESULTS = 10
 
 
