@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -132,7 +132,16 @@ def deadline_list(user, filters: DeadlineFilters) -> QuerySet[Deadline]:
     else:
         scope = _scope(user, filters, clocks)
     if filters.scope == "all" and user.has_role(*OFFICE_ROLES):
-        clocks = clocks.alias(seen=_probe(visible)).filter(seen__isnull=False)
+        # For office staff, who see nearly every open petition, the clocks of all open petitions
+        # are walked in the list's order (index deadline_running_due, which carries the
+        # petition) and each is tested by a probe of the open petitions' index petition_open_id
+        # and the two Rule 4.3 indexes, so the capped count and the page stop after what they
+        # need. As `petition IN (visible)` the planner expected one clock in six to pass (the
+        # open petitions among all), where nearly every running clock is an open petition's,
+        # and hashed every visible open petition and sorted every overdue clock instead (issue
+        # 9: 27,490 clocks, 27,470 buffers for the clerk's count at 10^5, growing with the
+        # office). The same petitions, the same read policy: `visible` is visible_to(user).
+        clocks = clocks.alias(seen=visible.probe()).filter(seen__isnull=False)
     else:
         clocks = clocks.filter(petition__in=visible)
     return (
@@ -140,22 +149,6 @@ def deadline_list(user, filters: DeadlineFilters) -> QuerySet[Deadline]:
         .select_related("petition", "petition__first_responder", "unit")
         .order_by("due_at", "id")
     )
-
-
-def _probe(visible: QuerySet[Petition]) -> Subquery:
-    """The clock's petition if it is among `visible`, else NULL: one probe per clock.
-
-    For office staff, who see nearly every open petition, the clocks of all open petitions are
-    walked in the list's order (index deadline_running_due, which carries the petition) and each
-    is tested by a probe of the open petitions' index petition_open_id and the two Rule 4.3
-    indexes, so the capped count and the page stop after what they need. As `petition IN
-    (visible)` the planner expected one clock in six to pass (the open petitions among all),
-    where nearly every running clock is an open petition's, and hashed every visible open
-    petition and sorted every overdue clock instead (issue 9: 27,490 clocks, 27,470 buffers for
-    the clerk's count at 10^5, growing with the office). A scalar subquery is not turned into a
-    join, so the walk is the only plan. The same petitions, the same read policy: `visible`
-    is visible_to(user) itself."""
-    return Subquery(visible.filter(pk=OuterRef("petition_id")).order_by().values("pk")[:1])
 
 
 def home_counters(user) -> dict[str, QuerySet]:

@@ -4,7 +4,7 @@ export, download and API view starts from `Petition.objects.visible_to(user)`.""
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 
 class PetitionQuerySet(models.QuerySet):
@@ -63,6 +63,15 @@ class PetitionQuerySet(models.QuerySet):
         if unit_ids:
             rows.append(InvolvedUnit.objects.filter(unit_id__in=unit_ids))
         return rows
+
+    def probe(self, key: str = "petition_id") -> Subquery:
+        """The petition of these whose id is the outer row's `key`, else NULL: a scalar subquery,
+        one index probe per outer row. Over visible_to(user), the read policy tested row by row
+        (a clock, an assignment, a petition found by another index): PostgreSQL never turns a
+        scalar subquery into a join, where as `key IN (visible)` it planned from a guessed share
+        of passing rows and hashed every visible petition instead of stopping after the few a
+        capped count or a page needs (deadlines/selectors.deadline_list, petitions/queues.py)."""
+        return Subquery(self.filter(pk=OuterRef(key)).order_by().values("pk")[:1])
 
     def handled_ids(self, user, live=None):
         """For a handling officer, the ids of exactly the petitions `visible_to(user)` returns,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -196,12 +196,7 @@ def _along_assignments(
     A petition with working assignments to two of `units` is kept once: by its first such
     assignment (one live assignment per unit, so with one unit each petition is met once).
     `rows`: _probed(user), where the rows are read by id."""
-    seen = Subquery(
-        Petition.objects.visible_to(user)
-        .filter(pk=OuterRef("petition_id"), status=Status.ASSIGNED)
-        .order_by()
-        .values("pk")[:1]
-    )
+    seen = Petition.objects.visible_to(user).filter(status=Status.ASSIGNED).probe()
     keys = working.alias(seen=seen).filter(seen__isnull=False)
     if len(units) > 1:
         earlier = working.filter(petition_id=OuterRef("petition_id"), pk__lt=OuterRef("pk"))
@@ -216,7 +211,7 @@ def _probed(user) -> QuerySet:
     a probe of visible_to(user) by its id, a scalar subquery, instead of the policy's EXISTS,
     which PostgreSQL answered by hashing every live assignment of the unit (2,800 at 10^5, ten
     times as many at 10^6) for a few hundred results waiting."""
-    seen = Subquery(Petition.objects.visible_to(user).filter(pk=OuterRef("pk")).order_by().values("pk")[:1])
+    seen = Petition.objects.visible_to(user).probe("pk")
     return (
         Petition.objects.select_related("category", "first_responder")
         .alias(seen=seen)
