@@ -53,6 +53,11 @@ class _Branch:
     # (question index, grouping) per summed column
     askers: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
 
+    @property
+    def key_columns(self) -> list[str]:
+        """The columns the rows are grouped by; "" in `columns` is the set (clock) alone."""
+        return [c for c in self.columns if c]
+
 
 def _same_rows(a, b) -> bool:
     """Two questions (their periods aside) read the same rows: same filters, clock and scope."""
@@ -105,7 +110,7 @@ def stored_grouped(questions: list, today: date) -> list[dict[tuple, _Sums]]:
         selected, minus = rows_of(branch.model, branch.example, branch.groups, extra, today=today)
         summed = (*SUMS, *(["clocks"] if branch.running else []))
         # The rows the period subtracts (summary_scope.signed_period) are summed negated.
-        real = [c for c in branch.columns if c]  # the key columns; "" is the set (clock) alone
+        real = branch.key_columns
         signs = [c for c in ("grain", "day") if minus and c not in real]
         rows = selected.values("clock", *real, *summed, *signs)
         db = rows.db
@@ -180,7 +185,7 @@ def _route(branch: _Branch, mask: int, questions: list, out: list) -> tuple[int 
     """The key's position in a row of `branch` grouped as `mask` says (None: a row of the
     totals), and for each question that asked for that column: (grouping whose key needs
     converting or None, its sums, the branch's table kind, the question's overdue filter)."""
-    real = [c for c in branch.columns if c]
+    real = branch.key_columns
     width = len(real)
     # GROUPING(c0, c1, …): bit (width-1-i) is 0 for the column the row is grouped by; every
     # bit 1 (or no column at all): the set (clock) alone, the totals.

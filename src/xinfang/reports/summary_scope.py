@@ -13,7 +13,8 @@ from functools import reduce
 from operator import or_
 
 from django.db import connection
-from django.db.models import Case, ExpressionWrapper, IntegerField, Q, Value, When
+from django.db.models import IntegerField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from xinfang.petitions.choices import OPEN_STATUSES
@@ -242,15 +243,14 @@ def rows_of(model, query, groups: list[str], extra: Q | None = None, *, today: d
 
 def with_sign(rows, minus: list[tuple]):
     """rows_of()'s rows with a `sign` column: -1 for the rows its period subtracts (the pieces
-    `minus`), else 1 (summed as F(column) * F("sign"))."""
-    sign = (
-        Case(When(reduce(or_, map(_piece_q, minus)), then=Value(-1)), default=Value(1)) if minus else Value(1)
-    )
-    return rows.annotate(sign=ExpressionWrapper(sign, output_field=IntegerField()))
+    `minus`, at least one), else 1 (summed as F(column) * F("sign")). The CASE of sign_sql over
+    the rows' own table, so both readers of the summary sign a row by the same SQL."""
+    sql, params = sign_sql(minus, connection.ops.quote_name(rows.model._meta.db_table))
+    return rows.annotate(sign=RawSQL(sql, params, output_field=IntegerField()))  # noqa: S611 (fixed SQL)
 
 
 def sign_sql(minus: list[tuple], alias: str) -> tuple[str, list]:
-    """with_sign()'s `sign` as SQL over the rows' grain and day columns of `alias`, and its
+    """The `sign` of with_sign() as SQL over the rows' grain and day columns of `alias`, and its
     parameters (written here: the ORM took longer to build the CASE than to run the page's
     whole statement)."""
     conditions, params = [], []
