@@ -60,10 +60,10 @@ def test_outstanding_statements_are_fixed(demo_org, drive, client_for, django_as
         drive("registered")
     client = client_for("secgen")
     client.get("/outstanding/")
-    # 1 session, 2 user with its unit and roles, 3 the ONE grouped pass for both summaries,
-    # 4 the responders' names, 5 the units' names, 6 the page of petitions (index order,
-    # LIMIT), 7 the header's unread notifications.
-    with django_assert_num_queries(7):
+    # 1 the session with its user, the user's unit and roles, 2 the ONE grouped pass for both
+    # summaries, 3 the responders' names, 4 the units' names, 5 the page of petitions (index
+    # order, LIMIT), 6 the header's unread notifications.
+    with django_assert_num_queries(6):
         response = client.get("/outstanding/")
     assert response.status_code == 200
     assert response.context["count"] == Petition.objects.visible_to(users["secgen"]).count() == 2 + extra

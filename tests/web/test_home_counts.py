@@ -86,11 +86,11 @@ def test_home_query_count_is_fixed(client_for, make_petition, django_assert_num_
         make_petition()
     client = client_for("clerk")
     client.get("/")  # warm the session
-    with django_assert_num_queries(5):
-        # 1 session, 2 the user with its unit (firewall ancestors, header) and roles in one
-        # statement (accounts/role_codes.py), 3 EVERY number on the page (six queues, four
-        # "my work", two clocks) in one statement where there were twelve, 4 my ten most
-        # recent open petitions, 5 the header's unread notifications.
+    with django_assert_num_queries(4):
+        # 1 the session with its user, the user's unit (firewall ancestors, header) and roles in
+        # one statement (accounts/sessions.py; 2 before issue 9's round 13), 2 EVERY number on
+        # the page (six queues, four "my work", two clocks) in one statement where there were
+        # twelve, 3 my ten most recent open petitions, 4 the header's unread notifications.
         client.get("/")
 
 
@@ -140,6 +140,7 @@ def test_the_recent_table_and_the_quick_links_show_their_columns(client_for, mak
         html,
     )
     assert sorted(links) == sorted((p.number, p.number, p.title) for p in mine)
-    # 1 session, 2 user, 3 the units' leaders (to sign), 4 every number, 5 the quick links of
-    # "to instruct", 6 my recent open petitions, 7 the header's count; no more for a column left out.
-    assert len(statements) == 7, [q["sql"][:80] for q in statements]
+    # 1 the session with its user, 2 the units' leaders (to sign), 3 every number, 4 the quick
+    # links of "to instruct", 5 my recent open petitions, 6 the header's count; no more for a
+    # column left out.
+    assert len(statements) == 6, [q["sql"][:80] for q in statements]

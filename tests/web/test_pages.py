@@ -149,19 +149,19 @@ def test_list_query_count_is_fixed(client_for, make_petition, django_assert_num_
         make_petition()
     client = client_for("clerk")
     client.get("/petitions/")  # warm the session
-    with django_assert_num_queries(7):
-        # 1 session, 2 user with its roles (visible_to, navigation) and unit (the firewall's
-        # ancestors, the header) in one statement (accounts/role_codes.py), 3 count for the
-        # paginator, 4 the active categories for the filter form, 5 the page of petitions
-        # with category and first responder, 6 the overdue clocks of that page's petitions
-        # only (issue 9: an EXISTS per row hashed every overdue clock), 7 the header's unread
-        # notifications.
+    with django_assert_num_queries(6):
+        # 1 the session with its user, the user's roles (visible_to, navigation) and unit (the
+        # firewall's ancestors, the header) in one statement (accounts/sessions.py; 2 before
+        # issue 9's round 13), 2 count for the paginator, 3 the active categories for the
+        # filter form, 4 the page of petitions with category and first responder, 5 the
+        # overdue clocks of that page's petitions only (issue 9: an EXISTS per row hashed every
+        # overdue clock), 6 the header's unread notifications.
         client.get("/petitions/")
     for _ in range(5):
         make_petition()
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get("/petitions/")  # the same for more rows: nothing per row
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         # The filter form's swap of the results alone: no header (so no unread count), and no
         # categories for a form it does not send (6 before issue 9's round 11).
         client.get("/petitions/", {"status": "registered"}, headers={"HX-Request": "true"})

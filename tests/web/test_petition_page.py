@@ -159,19 +159,21 @@ def test_detail_query_count_is_fixed(client_for, make_petition, demo_org, django
         )
     client = client_for("clerk")
     client.get(f"/petitions/{petition.number}/")
-    with django_assert_num_queries(11):
-        # 1 session, 2 user with its unit (firewall, header) and roles (accounts/role_codes.py);
-        # 3 the petition with category, first responder, superior unit and reception record, read
-        # by the id of the one visible petition with this number (the read policy as a subquery),
-        # and which of its often empty relations have rows (PAGE_RELATIONS: repeat links,
-        # assignments, involved units and persons, attachments, the eight kinds of procedure
-        # record, official documents, supervisions; one EXISTS each, in the same statement);
-        # then only those that have rows, here: 4 petitioners, 5 involved units with their units,
-        # 6 involved persons with unit and user, 7 attachments; and always 8 deadlines;
-        # 9 the access log entry for the view; 10 the timeline with actors; 11 the header's
-        # unread notifications. Not read, having no rows: the repeat links, the assignments (a
-        # registered petition has none), the procedure's records, the deadline panel's
-        # supervisions and the documents panel's official documents (15 -> 11, issue 9 round 10).
+    with django_assert_num_queries(10):
+        # 1 the session with its user, the user's unit (firewall, header) and roles in one
+        # statement (accounts/sessions.py); 2 the petition with category, first responder,
+        # superior unit and reception record, read by the id of the one visible petition with
+        # this number (the read policy as a subquery), and which of its often empty relations
+        # have rows (PAGE_RELATIONS: repeat links, assignments, involved units and persons,
+        # attachments, the eight kinds of procedure record, official documents, supervisions;
+        # one EXISTS each, in the same statement); then only those that have rows, here:
+        # 3 petitioners, 4 involved units with their units, 5 involved persons with unit and
+        # user, 6 attachments; and always 7 deadlines; 8 the access log entry for the view;
+        # 9 the timeline with actors; 10 the header's unread notifications. Not read, having no
+        # rows: the repeat links, the assignments (a registered petition has none), the
+        # procedure's records, the deadline panel's supervisions and the documents panel's
+        # official documents (15 -> 11, issue 9 round 10; 11 -> 10 with the user read in the
+        # session's statement, round 13).
         client.get(f"/petitions/{petition.number}/")
 
 
@@ -181,13 +183,14 @@ def test_detail_query_count_through_the_whole_procedure(client_for, drive, djang
     petition = drive("archived")
     client = client_for("clerk")
     client.get(f"/petitions/{petition.number}/")
-    with django_assert_num_queries(14):
-        # Session, user, the petition (3); petitioners, deadlines and the assignments (6); the
-        # records this procedure left: proposals, instructions, results with their sign-offs,
-        # replies (11); the access log entry, the timeline and the header's count (14). The units
-        # the timeline's events name are those of the assignments, already read: no statement
-        # for their names (21 -> 14: no involved units or persons, repeat links, attachments,
-        # supervisions or official documents to read, and the units' names reused).
+    with django_assert_num_queries(13):
+        # The session with its user, the petition (2); petitioners, deadlines and the
+        # assignments (5); the records this procedure left: proposals, instructions, results
+        # with their sign-offs, replies (10); the access log entry, the timeline and the
+        # header's count (13). The units the timeline's events name are those of the
+        # assignments, already read: no statement for their names (21 -> 14: no involved units
+        # or persons, repeat links, attachments, supervisions or official documents to read,
+        # and the units' names reused; 14 -> 13 with the user read in the session's statement).
         # No action is possible on an archived petition, so none is checked.
         client.get(f"/petitions/{petition.number}/")
 
@@ -212,12 +215,12 @@ def test_detail_query_count_of_a_closed_petition(client_for, drive, django_asser
     only of a reader who may take them (a leader): it was asked twice, of everyone."""
     petition = drive("closed")
     url = f"/petitions/{petition.number}/"
-    for username, queries in (("clerk", 14), ("secgen", 15)):
+    for username, queries in (("clerk", 13), ("secgen", 14)):
         client = client_for(username)
         client.get(url)
         with django_assert_num_queries(queries):
-            # The 14 of test_detail_query_count_through_the_whole_procedure (16 with the two
-            # rating checks); for the leader, 15: whether an unsatisfactory rating waits.
+            # The 13 of test_detail_query_count_through_the_whole_procedure (15 with the two
+            # rating checks); for the leader, 14: whether an unsatisfactory rating waits.
             client.get(url)
 
 

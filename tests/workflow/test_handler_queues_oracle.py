@@ -195,7 +195,7 @@ def _statements(client, path, **headers) -> list[str]:
 
 
 def test_a_handling_officers_queues_start_from_the_assignments(housing_sub_unit, register):
-    """The statements keep their number (the API 7, the home page 6, the queue's page 7: the same
+    """The statements keep their number (the API 7, the home page 5, the queue's page 6: the same
     as when the queues walked the petitions), and the two queues are counted and cut from the
     assignments: the count's parts and the rows' ids come `FROM petitions_assignment`, the rows
     are read by those ids (`IN (SELECT … LIMIT n)`), and no statement tests the petitions one
@@ -223,17 +223,18 @@ def test_a_handling_officers_queues_start_from_the_assignments(housing_sub_unit,
     assert len(api) == 7
     assert api[3].count('FROM (SELECT "petitions_assignment"."id"') == 2
     assert all('"petitions_petition"."id" IN (SELECT' in sql and "LIMIT 20" in sql for sql in api[4:6])
-    # 1 the session, 2 the user with its unit and roles, 3 the unit tree, 4 every number on the
-    # page, 5 the first results to sign (the card's quick links), 6 the header's unread count.
+    # 1 the session with its user, the user's unit and roles (one statement since issue 9's
+    # round 13), 2 the unit tree, 3 every number on the page, 4 the first results to sign (the
+    # card's quick links), 5 the header's unread count.
     home = _statements(client, "/")
-    assert len(home) == 6
-    assert home[3].count('FROM (SELECT "petitions_assignment"."id"') == 2
-    # 1-3 as the home page, 4 the count, 5 the page's rows by id, 6 their clocks, 7 unread.
+    assert len(home) == 5
+    assert home[2].count('FROM (SELECT "petitions_assignment"."id"') == 2
+    # 1-2 as the home page, 3 the count, 4 the page's rows by id, 5 their clocks, 6 unread.
     page = _statements(client, "/queues/assigned_to_my_unit/")
-    assert len(page) == 7
-    assert 'FROM "petitions_assignment"' in page[3] and '"petitions_petition"."id" IN (SELECT' in page[4]
+    assert len(page) == 6
+    assert 'FROM "petitions_assignment"' in page[2] and '"petitions_petition"."id" IN (SELECT' in page[3]
     assert [sql[:200] for sql in api + home + page if WALK.search(sql)] == []
-    # An empty queue's page: the count says so and no rows are read (1-3, the count, unread).
+    # An empty queue's page: the count says so and no rows are read (1-2, the count, unread).
     police = Client()
     police.force_login(users["police"])
-    assert len(_statements(police, "/queues/assigned_to_my_unit/")) == 5
+    assert len(_statements(police, "/queues/assigned_to_my_unit/")) == 4

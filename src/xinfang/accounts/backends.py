@@ -40,12 +40,18 @@ class LockoutBackend(ModelBackend):
         return found[0] if found else None
 
     def get_user(self, user_id):
-        """The session's user with its unit and roles in one statement (accounts/role_codes.py)."""
+        """The session's user with its unit and roles: read with the session's row when the
+        request's session offers it (accounts/sessions.py), else in one statement of its own
+        (accounts/role_codes.py). Either way an inactive account gets None."""
         from xinfang.accounts.role_codes import prime, with_role_codes
+        from xinfang.accounts.sessions import user_read_with_session
 
-        model = get_user_model()
-        user = with_role_codes(model._default_manager.select_related("unit")).filter(pk=user_id).first()
+        user = user_read_with_session(user_id)
+        if user is None:
+            model = get_user_model()
+            user = with_role_codes(model._default_manager.select_related("unit")).filter(pk=user_id).first()
+            if user is not None:
+                prime(user, user.joined_role_codes)
         if user is None or not self.user_can_authenticate(user):
             return None
-        prime(user, user.joined_role_codes)
         return user

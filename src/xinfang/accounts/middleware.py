@@ -11,13 +11,35 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import auth, messages
 from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from xinfang.accounts.services import LAST_SEEN, PASSWORD_EXPIRED, SIGNED_IN_AT
+from xinfang.accounts.sessions import offering
+
+
+class SessionUserMiddleware(AuthenticationMiddleware):
+    """Django's AuthenticationMiddleware, whose `request.user` may take the user read with the
+    session's row (accounts/sessions.py) instead of reading it again. The user is still
+    resolved by Django's `auth.get_user`: the backend named in the session, the account
+    active, the session's password hash verified (else the session is flushed)."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _session_user(request))
+
+
+def _session_user(request):
+    if not hasattr(request, "_cached_user"):
+        with offering(request.session):
+            request._cached_user = auth.get_user(request)
+    return request._cached_user
+
 
 # Writing the session on every request would cost a database write each time;
 # once a minute keeps the idle limit exact to the minute.
