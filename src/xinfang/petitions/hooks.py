@@ -136,6 +136,12 @@ home_counters: Registry = Registry("home_counters")
 #                                         of them; None where the index cannot narrow by units.
 #                                         A handling officer's list counts from these, filtered
 #                                         by visible_to, selectors._found)
+#   ``visible_ids(q, *, limit, units, among) -> list[int] | None`` (optional: up to `limit` ids
+#                                         of petitions of `among` (the reader's visible, filtered
+#                                         petitions, each with a live assignment to one of
+#                                         `units`) matching `q`, fewer meaning all of them; None
+#                                         where the searcher does not read this query so — then
+#                                         matching_ids. A handling officer's count, selectors._found)
 #   ``read_ids(ids) -> list``            (optional: the values of `ids`, a flat values_list of a
 #                                         searched queryset cut by a LIMIT, read as the index
 #                                         needs it — the same rows as list(ids); the capped

@@ -528,15 +528,23 @@ def _found(user, filters: PetitionFilters, listed: QuerySet, searcher, *, cap: i
     """The ids of up to `cap` + 1 petitions of the searched list, in no order. `listed`: the
     visible petitions the other filters select (_filtered).
 
-    A handling officer's (`units`), where the index keeps their units (PostgreSQL): the
-    search's matches among their units' documents first, read from the index alone
-    (searcher.matching_ids, a statement that stops after a thousand documents), then those
-    ids through visible_to and the list's filters (by primary key, a probe each). Asked as
-    one statement, PostgreSQL hashed every live assignment of the unit and read every
-    matching document before the LIMIT: a cost growing with the unit (2,800 assignments at
-    10⁵, tens of thousands at 10⁶). Should the index hand over its whole limit and the
-    policy or the filters keep too few of them, these cannot tell the count: then the one
-    statement is asked after all."""
+    A handling officer's (`units`), where the index keeps their units (PostgreSQL): their
+    units' documents holding the terms, each tested against `listed` (visible_to and the
+    list's filters) as the index probe meets it, in one statement that stops at `cap` + 1
+    (searcher.visible_ids). Asked as `listed` narrowed by the search, PostgreSQL hashed every
+    live assignment of the unit and read every matching document before the LIMIT: a cost
+    growing with the unit (2,800 assignments at 10⁵, tens of thousands at 10⁶). A phone or ID
+    number (petitioners, not documents): the matches among their units' documents read from
+    the index alone (searcher.matching_ids), then those ids through `listed` by primary key;
+    should the index hand over its whole limit and the policy or the filters keep too few of
+    them, these cannot tell the count, and the one statement is asked after all."""
+    if units:
+        # One statement where the searcher can test each document against `listed` as its
+        # index probe meets it (search.query.visible_ids): exact, and it stops at `cap` + 1.
+        visible = getattr(searcher, "visible_ids", None)
+        found = visible(filters.q, limit=cap + 1, units=units, among=listed) if visible else None
+        if found is not None:
+            return found
     matching = getattr(searcher, "matching_ids", None)
     if units and matching is not None:
         limit = cap + 1 + FOUND_SLACK

@@ -167,6 +167,33 @@ def matching_ids(q: str, *, limit: int, units) -> list[int] | None:
     return list(found[:limit])
 
 
+def visible_ids(q: str, *, limit: int, units, among: QuerySet) -> list[int] | None:
+    """Ids of at most `limit` petitions of `among` matching every term of `q`, in no order, in
+    one statement: fewer than `limit` means every match. `among`: the reader's visible petitions
+    the list's other filters select (a handling officer's, every one of which has a live
+    assignment to one of `units`), which decides; the documents listing one of `units` only
+    narrow the probe, as in `search`. None where the index keeps no units (SQLite) and for a
+    phone or ID number (their petitioners are not in the documents): the caller then reads
+    matching_ids.
+
+    Each document the probe yields is tested against `among` by a scalar subquery (its
+    petition's primary key, the live assignment, Rule 4.3's involvements: a few index probes),
+    as the bitmap heap scan meets it, so the statement stops after `limit` visible matches.
+    Read as matching_ids and then those ids through `among` (`id = ANY(…)`), the same rows
+    cost two statements, the ids sent back, and a second plan that read the primary key once
+    per id; and when the policy hid too many of them a third statement. A scalar subquery is
+    never turned into a join, so PostgreSQL cannot hash the unit's live assignments instead
+    (the single statement's plan before round 8)."""
+    if connection.vendor != "postgresql" or not units:
+        return None
+    terms = parse(q)
+    if not terms or any(_personal_matches(term) is not None for term in terms):
+        return None
+    docs = _candidates(terms, units=units).annotate(visible=among.probe("petition_id"))
+    found = docs.filter(visible__isnull=False).values_list("petition_id", flat=True)
+    return list(found[:limit])
+
+
 def read_ids(ids: QuerySet) -> list:
     """The values of `ids` (a flat values_list of a searched queryset, cut by a LIMIT: the
     count of a searched list), on PostgreSQL read with PROBE_WORK_MEM for that one statement,
@@ -431,6 +458,9 @@ class Searcher:
 
     def matching_ids(self, q: str, *, limit: int, units) -> list[int] | None:
         return matching_ids(q, limit=limit, units=units)
+
+    def visible_ids(self, q: str, *, limit: int, units, among: QuerySet) -> list[int] | None:
+        return visible_ids(q, limit=limit, units=units, among=among)
 
     def read_ids(self, ids: QuerySet) -> list:
         return read_ids(ids)
