@@ -103,7 +103,8 @@ def test_home_numbers_past_the_cap_say_so(client_for, make_petition, monkeypatch
     work = response.context["work"]
     assert work["open_as_first_responder"] == "2+"  # three of the clerk's own are open
     assert work["overdue"] == 1  # under the cap: exact
-    assert '<span class="card__count">2+</span>' in response.content.decode()
+    tooltip = "超过 2，点开可查看全部"  # the badge past the cap says what it means
+    assert f'<span class="card__count" title="{tooltip}">2+</span>' in response.content.decode()
 
 
 def test_the_recent_table_and_the_quick_links_show_their_columns(client_for, make_petition):

@@ -69,4 +69,9 @@ def deadline_cards(context):
     user = context["request"].user
     # The home page counted these with its own numbers in one statement (home_counters).
     counts = context.get("home_counts", {}).get("deadlines") or selectors.counts_for(user)
-    return {"counts": counts, "may_see_outstanding": selectors.may_see_outstanding(user)}
+    return {
+        "counts": counts,
+        "may_see_outstanding": selectors.may_see_outstanding(user),
+        # A count past the home page's cap shows as the home's other badges do ("99+").
+        "over_cap": context.get("over_cap"),
+    }

@@ -44,14 +44,24 @@ from xinfang.petitions.services.registration import may_register
 from xinfang.petitions.views.procedure import action_buttons
 
 PAGE_SIZE = 25
-# The home page's numbers are counted up to this and shown as "999+" beyond: a count
-# stops after this many rows instead of walking every petition under the Rule 4.3
-# firewall (issue 9). The lists behind the cards give the exact figures.
-HOME_COUNT_CAP = 999
+# The home page's numbers are badges, each leading to its queue or list, which counts and lists
+# every petition: a badge is counted up to this and shows "99+" beyond, as most systems' badges
+# do. A count stops after HOME_COUNT_CAP + 1 rows, each tested against the read policy (Rule
+# 4.3): with 999, a handling unit's three queues probed about 2,300 candidates at 10^6 petitions,
+# 38 ms of its home page (issue 9); with 99, at most 300.
+HOME_COUNT_CAP = 99
 
 
 def _capped(number: int) -> int | str:
     return number if number <= HOME_COUNT_CAP else f"{HOME_COUNT_CAP}+"
+
+
+def _over_cap() -> dict:
+    """What a badge past the cap shows, and the tooltip that says so (cards' `title`)."""
+    return {
+        "shown": f"{HOME_COUNT_CAP}+",
+        "title": _("More than %(cap)s: open it to see them all") % {"cap": HOME_COUNT_CAP},
+    }
 
 
 FILTER_KEYS = ("q", "status", "channel", "category", "received_after", "received_before", "overdue", "mine")
@@ -123,6 +133,7 @@ def home(request):
         "may_register": may_register(user),
         "is_handler": user.has_role(Role.HANDLER),
         "home_counts": home_counts,
+        "over_cap": _over_cap(),
     }
     if office:
         context["work"] = my_work(user, counts=home_counts["work"])
