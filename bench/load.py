@@ -122,8 +122,15 @@ def main() -> None:
             from bench.spread import Shape
 
             shape = Shape()
+        follower = None
         try:
             with deferred_indexes() as deferred:
+                if connection.vendor == "postgresql" and not args.no_search_index:
+                    # The search index is written beside the fill by a second process
+                    # (bench/follow_index.py), the same rows `rebuild_search_index` writes.
+                    from bench.follow_index import Follower
+
+                    follower = Follower()
                 bulk = bulk_fill(args.bulk, gen=gen, actor=clerk, progress=progress, shape=shape)
                 started = time.perf_counter()
             bulk["deferred_indexes"] = len(deferred)
@@ -135,6 +142,10 @@ def main() -> None:
                 # plan from statistics of the whole fill.
                 with connection.cursor() as cursor:
                     cursor.execute("ANALYZE " + ", ".join(DEFERRED))
+        except BaseException:
+            if follower is not None:
+                follower.stop()
+            raise
         finally:
             summary_sql.resume_session()
         # bulk_create sends no petition_text_changed: index what it wrote, as registration would.
@@ -143,14 +154,18 @@ def main() -> None:
         recount = None
         if connection.vendor == "postgresql":
             # The statistics' recount is the database's work alone and reads none of the search
-            # tables: it runs on a second connection while this one rebuilds the search index
-            # (this process's Python, then COPY and the index builds), so both cores work.
+            # tables: it runs on a second connection while the search index is finished (the
+            # second process's last batches and its index builds), so both cores work.
             recount = _Beside(_recount_and_vacuum)
         else:
             started = time.perf_counter()
             summary_sql.rebuild()
             bulk["statistics_rebuild_seconds"] = round(time.perf_counter() - started, 1)
-        if not args.no_search_index:
+        if follower is not None:
+            started = time.perf_counter()
+            bulk["search_index"] = follower.finish()
+            bulk["search_index_seconds"] = round(time.perf_counter() - started, 1)
+        elif not args.no_search_index:
             started = time.perf_counter()
             rebuild()
             bulk["search_index_seconds"] = round(time.perf_counter() - started, 1)

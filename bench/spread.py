@@ -164,8 +164,8 @@ class Shape:
         """The result of a drawn lead `assignment` (written, with its id) by `submitter`."""
         self.created["results"] += 1
         return Result(
-            petition=petition,
-            assignment=assignment,
+            petition_id=petition.pk,
+            assignment_id=assignment.pk,
             findings="经调查核实。",
             result="已按政策处理。",
             submitted_by_id=submitter,

@@ -117,3 +117,62 @@ def test_keys_checked_once_after_the_fill(demo_org):
     with connection.cursor() as cursor:
         cursor.execute("SHOW session_replication_role")
         assert cursor.fetchone()[0] == "origin"
+
+
+def search_tables():
+    """The search index's rows, in order, and its indexes' definitions."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        tables = {}
+        for name, sql in (
+            ("documents", "SELECT petition_id, body, grams, units FROM search_searchdocument ORDER BY 1"),
+            ("bands", "SELECT petition_id, band, key FROM search_matterband ORDER BY 1, 2, 3"),
+            ("shingles", "SELECT petition_id, codes FROM search_mattershingles ORDER BY 1"),
+            (
+                "indexes",
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE 'search\\_%%' ORDER BY 1",
+            ),
+        ):
+            cursor.execute(sql)
+            tables[name] = [
+                tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in cursor
+            ]
+    return tables
+
+
+def test_index_written_beside_the_fill_is_what_a_rebuild_writes(demo_org):
+    """PostgreSQL: the search index written while the fill runs (bench/follow_index.py, here
+    in-process: the writer adds a batch each time the follower asks whether it is done) is
+    row for row what `rebuild_search_index` writes afterwards, assignments' units included."""
+    from bench.bulk import bulk_fill
+    from bench.follow_index import index_written
+    from bench.generator import PetitionGenerator, demo_unit_ids
+    from bench.spread import Shape
+    from django.db import connection
+
+    from xinfang.search.index import empty_for_copy, rebuild
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the index is written beside the fill on PostgreSQL only")
+    users, _units = demo_org
+    gen = PetitionGenerator(5, units=demo_unit_ids(), days=400)
+    shape = Shape(seed=3)
+    with connection.cursor() as cursor:
+        empty_for_copy(cursor)
+    batches = iter([70, 0, 45, 30])
+
+    def finished():
+        size = next(batches, None)
+        if size:
+            bulk_fill(size, gen=gen, actor=users["clerk"], shape=shape, batch=25)
+        return size is None
+
+    figures = index_written(finished, batch_size=40)
+    assert figures["indexed"] == 145
+    written = search_tables()
+    assert len(written["documents"]) == 145 and len(written["bands"]) > 145
+    assert any(units for *_doc, units in written["documents"])  # the lead assignments' units
+    assert len(written["indexes"]) >= 3
+    rebuild()
+    assert search_tables() == written

@@ -177,6 +177,20 @@ def test_bench_prepared_fill_is_kept_then_copied(tmp_path):
                 "    .annotate(n=Sum('petitions') + Sum('settled') * 1000 + Sum('on_time') * 10**6\n"
                 "              + Sum('late') * 10**9) if v], key=repr)\n"
                 "kept = rows(); summary_sql.rebuild(); assert rows() == kept and kept\n"
+                # The search index written beside the fill equals a rebuild's.
+                "from django.db import connection\n"
+                "from xinfang.search.index import rebuild\n"
+                "def index():\n"
+                "    with connection.cursor() as c:\n"
+                "        c.execute('SELECT md5(string_agg(concat_ws(\\'|\\', petition_id, body, grams, units),"
+                " \\'/\\' ORDER BY petition_id)) FROM search_searchdocument')\n"
+                "        docs = c.fetchone()[0]\n"
+                "        c.execute('SELECT count(*), sum(key::numeric * band) FROM search_matterband')\n"
+                "        bands = c.fetchone()\n"
+                "        c.execute('SELECT md5(string_agg(petition_id || encode(codes, \\'hex\\'), \\'/\\'"
+                " ORDER BY petition_id)) FROM search_mattershingles')\n"
+                "        return docs, bands, c.fetchone()[0]\n"
+                "kept = index(); rebuild(); assert index() == kept and kept[1][0] > 50, kept\n"
             )
             checked = subprocess.run(
                 [sys.executable, "-c", script],

@@ -308,17 +308,47 @@ INDEXED_FIELDS = (
 )
 
 
-def _batches(batch_size: int):
-    """Petitions in id order, `batch_size` at a time, by keyset (no OFFSET, no id list)."""
+def petitions_after(last: int, batch_size: int) -> list:
+    """The next `batch_size` petitions after id `last`, in id order, with the columns the index
+    reads (keyset: no OFFSET, no id list)."""
     from xinfang.petitions.models import Petition
 
+    return list(Petition.objects.filter(pk__gt=last).order_by("pk").only(*INDEXED_FIELDS)[:batch_size])
+
+
+def _batches(batch_size: int):
+    """Petitions in id order, `batch_size` at a time."""
     last = 0
-    while True:
-        chunk = list(Petition.objects.filter(pk__gt=last).order_by("pk").only(*INDEXED_FIELDS)[:batch_size])
-        if not chunk:
-            return
+    while chunk := petitions_after(last, batch_size):
         last = chunk[-1].pk
         yield chunk
+
+
+def empty_for_copy(cursor) -> None:
+    """PostgreSQL: empty the index's tables and drop their search indexes before every row is
+    copied (copy_batch), to be built once afterwards (build_indexes)."""
+    # Deferred foreign-key checks of this transaction must run before a TRUNCATE may.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("TRUNCATE search_searchdocument, search_matterband, search_mattershingles")
+    cursor.execute("DROP INDEX IF EXISTS search_document_grams")
+    cursor.execute("DROP INDEX IF EXISTS matter_band_key")
+
+
+def copy_batch(chunk) -> None:
+    """PostgreSQL: the documents, bands and shingles of petitions not indexed yet (read by
+    petitions_after), as `rebuild` writes them."""
+    _copy_new(chunk)
+
+
+def build_indexes(cursor) -> None:
+    """PostgreSQL: the search indexes dropped by empty_for_copy, built once from every row."""
+    # More memory for the sorts of the index builds (the caller resets it, or its transaction ends).
+    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    cursor.execute(GIN_INDEX)
+    cursor.execute("CREATE INDEX matter_band_key ON search_matterband (band, key, petition_id)")
+    cursor.execute("ANALYZE search_searchdocument")
+    cursor.execute("ANALYZE search_matterband")
+    cursor.execute("ANALYZE search_mattershingles")
 
 
 def _rebuild_postgresql(batch_size: int, progress) -> int:
@@ -327,23 +357,13 @@ def _rebuild_postgresql(batch_size: int, progress) -> int:
     leaves the old index as it was (readers wait on the table lock meanwhile)."""
     done = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        # Deferred foreign-key checks of this transaction must run before a TRUNCATE may.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("TRUNCATE search_searchdocument, search_matterband, search_mattershingles")
-        cursor.execute("DROP INDEX IF EXISTS search_document_grams")
-        cursor.execute("DROP INDEX IF EXISTS matter_band_key")
+        empty_for_copy(cursor)
         for chunk in _batches(batch_size):
-            _copy_new(chunk)
+            copy_batch(chunk)
             done += len(chunk)
             if progress:
                 progress(done, None)
-        # More memory for the sorts of the index builds, for this transaction only.
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        cursor.execute(GIN_INDEX)
-        cursor.execute("CREATE INDEX matter_band_key ON search_matterband (band, key, petition_id)")
-        cursor.execute("ANALYZE search_searchdocument")
-        cursor.execute("ANALYZE search_matterband")
-        cursor.execute("ANALYZE search_mattershingles")
+        build_indexes(cursor)
     return done
 
 
