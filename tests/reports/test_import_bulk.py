@@ -520,3 +520,20 @@ def test_a_random_ledger_in_bulk_is_the_ledger_row_by_row(demo_org, register, mo
     assert any(s["petition"]["lead_unit"] for s in got.values())
     assert any(s["petition"]["next_due_at"] for s in got.values())
     call_command("verify_audit")
+
+
+@pytest.mark.parametrize("bulk_write", [True, False])
+def test_a_void_earlier_petition_of_the_same_person_is_no_repeat(demo_org, register, bulk_write):
+    """The earlier petitions a row repeats are read for every key of the ledger at once (one
+    array on PostgreSQL): a voided one is left out, a live one kept, as registration links them."""
+    users, _units = demo_org
+    live = register(received_at="2024-06-01T09:00:00+08:00")
+    voided = register(received_at="2024-07-01T09:00:00+08:00")
+    Petition.objects.filter(pk=voided.pk).update(status="void")
+    report = run(users, xlsx([line("V-1"), line("V-2", id="", phone="")], head=HEAD), bulk_write=bulk_write)
+    assert report.errors == [] and report.created == 2
+    first = ImportedPetition.objects.get(original_number="V-1").petition
+    second = ImportedPetition.objects.get(original_number="V-2").petition
+    assert set(first.repeat_of.values_list("pk", flat=True)) == {live.pk}
+    # V-2 names neither an ID number nor a phone: it repeats nothing.
+    assert not second.repeat_of.exists()

@@ -31,7 +31,8 @@ petition_text_changed = Signal()
 # (None, or {petition id: {model label: rows}}: every record with searchable text written with
 # each petition, by kind ("petitions.Petitioner", "petitions.ReceptionRecord"...), each kind's
 # rows in the order written; a kind not named has none), which a receiver may use instead of
-# reading them back.
+# reading them back; optionally ``units`` ({petition id: ids of the units holding a live
+# assignment, ascending}; a petition not named has none), likewise.
 petitions_created_in_bulk = Signal()
 # Sent once per registration, inside its transaction, right after the petition's unified number
 # was allocated. Registration sends ``petition_text_changed`` (reason "registered") BEFORE the

@@ -18,7 +18,7 @@ row by row they were most of the database's time. Nothing notifies anyone.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -48,7 +48,7 @@ from xinfang.petitions.services.registration import (
     party_objects,
     unsaved_petition,
 )
-from xinfang.petitions.workflow_models import Assignment, Reply, with_received_at
+from xinfang.petitions.workflow_models import Assignment, AssignmentStatus, Reply, with_received_at
 from xinfang.reports import summary_sql
 from xinfang.reports.importing.history import history_rows, import_data
 from xinfang.reports.models import ImportedPetition, LedgerImport
@@ -167,6 +167,8 @@ def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, earlier, clock
         ),
     )
     deadlines, replies, assignments, imported = [], [], [], []
+    # Each petition's live units (its search document's), from the assignments written here.
+    live: dict[int, list[int]] = {}
     for petition, (result, _data) in zip(petitions, planned, strict=True):
         if not result.closed:
             # The clocks registration starts; a closed matter's never run.
@@ -175,6 +177,9 @@ def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, earlier, clock
         replies += more_replies
         records[petition.pk]["petitions.Reply"] = more_replies
         assignments += more_assignments
+        units = sorted(a.unit_id for a in more_assignments if a.status != AssignmentStatus.WITHDRAWN)
+        if units:
+            live[petition.pk] = units
         imported.append(
             ImportedPetition(
                 petition_id=petition.pk,
@@ -189,7 +194,9 @@ def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, earlier, clock
     insert(Assignment, with_received_at(assignments))
     insert(ImportedPetition, imported)
 
-    petitions_created_in_bulk.send(sender=Petition, petitions=petitions, reason="imported", records=records)
+    petitions_created_in_bulk.send(
+        sender=Petition, petitions=petitions, reason="imported", records=records, units=live
+    )
     start_chains(
         petitions,
         ctx,
@@ -341,6 +348,10 @@ def _earlier_matches(id_keys: set[str], phone_keys: set[str]) -> dict[tuple[str,
     found: dict[tuple[str, str], list] = {}
     for kind, field, wanted in (("id", "id_number_index", id_keys), ("phone", "phone_index", phone_keys)):
         wanted = sorted(wanted)
+        if connection.vendor == "postgresql":
+            for key, received, pk in _earlier_rows(field, wanted):
+                _keep(found.setdefault((kind, key), []), (received, pk))
+            continue
         for start in range(0, len(wanted), LOOKUP):
             rows = (
                 Petitioner.objects.filter(Q(**{f"{field}__in": wanted[start : start + LOOKUP]}))
@@ -350,6 +361,25 @@ def _earlier_matches(id_keys: set[str], phone_keys: set[str]) -> dict[tuple[str,
             for key, received, pk in rows:
                 _keep(found.setdefault((kind, key), []), (received, pk))
     return found
+
+
+def _earlier_rows(field: str, wanted: list[str]):
+    """PostgreSQL: the query of _earlier_matches for every key at once, as one array parameter
+    (`= ANY`): in lists of LOOKUP keys, Django resolved and psycopg quoted every key into the
+    statement's text, and scanned that text for placeholders, a few seconds of CPU per 10⁵ keys
+    for a read the database answers from its index in a fraction of that (profiled)."""
+    if not wanted:
+        return []
+    column = Petitioner._meta.get_field(field).column
+    # Names from the models' metadata; the values are parameters.
+    sql = (
+        f"SELECT pe.{column}, p.received_at, pe.petition_id FROM {Petitioner._meta.db_table} pe "  # noqa: S608
+        f"JOIN {Petition._meta.db_table} p ON p.id = pe.petition_id "
+        f"WHERE pe.{column} = ANY(%s) AND p.status <> %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [wanted, Status.VOID])
+        return cursor.fetchall()
 
 
 def _repeat_links(petitions, keys, earlier) -> list[tuple[Petition, int]]:

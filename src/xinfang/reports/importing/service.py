@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -105,16 +105,7 @@ def _plan(content: bytes, report: ImportReport) -> list[tuple[RowResult, object]
         results.append(map_row(offset, cells, lookups, now))
     report.rows = len(results)
     numbers = sorted({r.original_number for r in results if r.original_number})
-    known: set[str] = set()
-    for start in range(0, len(numbers), LOOKUP):
-        chunk = numbers[start : start + LOOKUP]
-        known |= set(
-            ImportedPetition.objects.filter(original_number__in=chunk).values_list(
-                "original_number", flat=True
-            )
-        )
-        # A ledger exported from Xinfang names its own numbers: those petitions are already here.
-        known |= set(Petition.objects.filter(number__in=chunk).values_list("number", flat=True))
+    known = _known(numbers)
     # Read once for every row's check_registration (the same answers as its own queries, and
     # the date of the same moment `now` the rows are checked at).
     active = {
@@ -160,6 +151,33 @@ def _plan(content: bytes, report: ImportReport) -> list[tuple[RowResult, object]
         result.data = {}
         planned.append((result, checked))
     return planned
+
+
+def _known(numbers: list[str]) -> set[str]:
+    """The ledger's numbers already here: imported before, or a petition's own number."""
+    known: set[str] = set()
+    if connection.vendor == "postgresql":
+        # Every number as one array parameter: lists of LOOKUP values were resolved by Django
+        # and quoted into each statement's text by psycopg, value by value (profiled at 10⁵).
+        with connection.cursor() as cursor:
+            # A ledger exported from Xinfang names its own numbers: those petitions are here.
+            for model, field in ((ImportedPetition, "original_number"), (Petition, "number")):
+                table, column = model._meta.db_table, model._meta.get_field(field).column
+                # Names from the models' metadata; the values are one parameter.
+                sql = f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)"  # noqa: S608
+                cursor.execute(sql, [numbers])
+                known |= {row[0] for row in cursor.fetchall()}
+        return known
+    for start in range(0, len(numbers), LOOKUP):
+        chunk = numbers[start : start + LOOKUP]
+        known |= set(
+            ImportedPetition.objects.filter(original_number__in=chunk).values_list(
+                "original_number", flat=True
+            )
+        )
+        # A ledger exported from Xinfang names its own numbers: those petitions are already here.
+        known |= set(Petition.objects.filter(number__in=chunk).values_list("number", flat=True))
+    return known
 
 
 def _reject(report: ImportReport, errors: list[dict]) -> None:
