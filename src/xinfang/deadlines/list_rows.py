@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from xinfang.deadlines.display import clock_label
-from xinfang.petitions.list_rows import _address_of
+from xinfang.petitions.list_rows import petition_address
 
 # What rows() reads of a clock, for `.only()`: the page's order also reads due_at and id. Any
 # other field read from a row would cost a statement per row (the page's statements are pinned).
@@ -61,7 +61,7 @@ def rows(clocks, *, overdue: bool) -> SafeString:
         "col_title": escape(_("Title")),
     }
     badge = f'<span class="badge badge--overdue">{escape(_("overdue"))}</span>' if overdue else ""
-    address = _address_of()
+    address = petition_address()
     zone = timezone.get_current_timezone()
     written = []
     for clock in clocks:

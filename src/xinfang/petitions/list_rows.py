@@ -66,7 +66,7 @@ _ROW = (
 )
 
 
-def _address_of():
+def petition_address():
     """number -> the petition page's address, escaped for an attribute."""
     prefix, _sep, suffix = reverse("petition", args=[_PLACEHOLDER]).partition(_PLACEHOLDER)
     prefix, suffix = escape(prefix), escape(suffix)
@@ -103,7 +103,7 @@ def list_rows(petitions, *, searched: bool) -> list[SafeString]:
     important = f'<span class="badge badge--important">{escape(_("important"))}</span>'
     urgent = f'<span class="badge badge--urgent">{escape(_("urgent"))}</span>'
     overdue = f'<span class="badge badge--overdue">{escape(_("overdue"))}</span>'
-    address = _address_of()
+    address = petition_address()
     rows = []
     for p in petitions:
         category = p.category
