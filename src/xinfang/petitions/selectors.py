@@ -9,18 +9,13 @@ from datetime import datetime, timedelta
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
-    BooleanField,
     Exists,
-    F,
-    Field,
-    Func,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
-    Value,
     prefetch_related_objects,
 )
 from django.db.models.expressions import RawSQL
@@ -32,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.audit.access import record
 from xinfang.audit.models import Event, Outcome
 from xinfang.core.errors import InvalidInput
+from xinfang.core.lookups import AnyOf
 from xinfang.petitions import hooks
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
@@ -572,15 +568,6 @@ def _found(user, filters: PetitionFilters, listed: QuerySet, searcher, *, cap: i
     return read(ids) if read is not None else list(ids)
 
 
-class _AnyOf(Func):
-    """`column = ANY(%s::bigint[])`: the ids as one array parameter. A column expression, not
-    raw SQL, so that its table is relabelled wherever the queryset is used."""
-
-    template = "%(expressions)s::bigint[])"
-    arg_joiner = " = ANY("
-    output_field = BooleanField()
-
-
 def _among(qs: QuerySet[Petition], ids: list[int]) -> QuerySet[Petition]:
     """`qs` narrowed to the petitions `ids` (up to SEARCH_RANK_LIMIT + 1 + FOUND_SLACK). On
     PostgreSQL as one array parameter, `id = ANY(…)`: as `pk__in` each id was a placeholder of
@@ -588,7 +575,7 @@ def _among(qs: QuerySet[Petition], ids: list[int]) -> QuerySet[Petition]:
     about a fifth of a search's Python time, and milliseconds of planning)."""
     if connection.vendor != "postgresql":
         return qs.filter(pk__in=ids)
-    return qs.filter(_AnyOf(F("pk"), Value(list(ids), output_field=Field())))
+    return qs.filter(AnyOf("pk", ids, array_type="bigint"))
 
 
 def _handled_keys(qs: QuerySet, units: list[int]) -> QuerySet:

@@ -18,13 +18,13 @@ row by row they were most of the database's time. Nothing notifies anyone.
 
 from __future__ import annotations
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
 from xinfang.audit import state
 from xinfang.audit.services import Context, start_chains
 from xinfang.core.inserts import insert
+from xinfang.core.lookups import among_values
 from xinfang.deadlines import clock_cache
 from xinfang.deadlines.clocks import local_day as clock_day
 from xinfang.petitions import derived
@@ -347,39 +347,15 @@ def _earlier_matches(id_keys: set[str], phone_keys: set[str]) -> dict[tuple[str,
     petitioner of that key, as (received_at, pk), newest first, at most MAX_REPEAT_LINKS."""
     found: dict[tuple[str, str], list] = {}
     for kind, field, wanted in (("id", "id_number_index", id_keys), ("phone", "phone_index", phone_keys)):
-        wanted = sorted(wanted)
-        if connection.vendor == "postgresql":
-            for key, received, pk in _earlier_rows(field, wanted):
-                _keep(found.setdefault((kind, key), []), (received, pk))
-            continue
-        for start in range(0, len(wanted), LOOKUP):
+        for among in among_values(field, sorted(wanted), array_type="text", per_list=LOOKUP):
             rows = (
-                Petitioner.objects.filter(Q(**{f"{field}__in": wanted[start : start + LOOKUP]}))
+                Petitioner.objects.filter(among)
                 .exclude(petition__status=Status.VOID)
                 .values_list(field, "petition__received_at", "petition_id")
             )
             for key, received, pk in rows:
                 _keep(found.setdefault((kind, key), []), (received, pk))
     return found
-
-
-def _earlier_rows(field: str, wanted: list[str]):
-    """PostgreSQL: the query of _earlier_matches for every key at once, as one array parameter
-    (`= ANY`): in lists of LOOKUP keys, Django resolved and psycopg quoted every key into the
-    statement's text, and scanned that text for placeholders, a few seconds of CPU per 10⁵ keys
-    for a read the database answers from its index in a fraction of that (profiled)."""
-    if not wanted:
-        return []
-    column = Petitioner._meta.get_field(field).column
-    # Names from the models' metadata; the values are parameters.
-    sql = (
-        f"SELECT pe.{column}, p.received_at, pe.petition_id FROM {Petitioner._meta.db_table} pe "  # noqa: S608
-        f"JOIN {Petition._meta.db_table} p ON p.id = pe.petition_id "
-        f"WHERE pe.{column} = ANY(%s) AND p.status <> %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [wanted, Status.VOID])
-        return cursor.fetchall()
 
 
 def _repeat_links(petitions, keys, earlier) -> list[tuple[Petition, int]]:

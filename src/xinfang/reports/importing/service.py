@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,7 @@ from xinfang.accounts.models import Unit
 from xinfang.audit.access import record
 from xinfang.audit.services import Context
 from xinfang.core.errors import Forbidden, InvalidInput
+from xinfang.core.lookups import among_values
 from xinfang.petitions.models import Category, Petition
 from xinfang.petitions.services.checks import check_registration
 from xinfang.reports.importing import bulk, rows
@@ -154,29 +155,12 @@ def _plan(content: bytes, report: ImportReport) -> list[tuple[RowResult, object]
 
 
 def _known(numbers: list[str]) -> set[str]:
-    """The ledger's numbers already here: imported before, or a petition's own number."""
+    """The ledger's numbers already here: imported before, or a petition's own number (a ledger
+    exported from Xinfang names its own numbers: those petitions are already here)."""
     known: set[str] = set()
-    if connection.vendor == "postgresql":
-        # Every number as one array parameter: lists of LOOKUP values were resolved by Django
-        # and quoted into each statement's text by psycopg, value by value (profiled at 10⁵).
-        with connection.cursor() as cursor:
-            # A ledger exported from Xinfang names its own numbers: those petitions are here.
-            for model, field in ((ImportedPetition, "original_number"), (Petition, "number")):
-                table, column = model._meta.db_table, model._meta.get_field(field).column
-                # Names from the models' metadata; the values are one parameter.
-                sql = f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)"  # noqa: S608
-                cursor.execute(sql, [numbers])
-                known |= {row[0] for row in cursor.fetchall()}
-        return known
-    for start in range(0, len(numbers), LOOKUP):
-        chunk = numbers[start : start + LOOKUP]
-        known |= set(
-            ImportedPetition.objects.filter(original_number__in=chunk).values_list(
-                "original_number", flat=True
-            )
-        )
-        # A ledger exported from Xinfang names its own numbers: those petitions are already here.
-        known |= set(Petition.objects.filter(number__in=chunk).values_list("number", flat=True))
+    for model, column in ((ImportedPetition, "original_number"), (Petition, "number")):
+        for among in among_values(column, numbers, array_type="text", per_list=LOOKUP):
+            known |= set(model.objects.filter(among).values_list(column, flat=True))
     return known
 
 
