@@ -45,6 +45,7 @@ def test_the_fill_counts_what_the_triggers_would(demo_org):
 
     seed_categories(Category)
     from bench import deadlines
+
     from xinfang.deadlines.models import Reminder
     from xinfang.deadlines.sweep import sweep
 
