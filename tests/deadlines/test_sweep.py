@@ -167,3 +167,38 @@ def test_small_batches_claim_every_clock_once_even_when_ends_coincide(drive):
     assert result.overdue == expected and again.overdue == 0
     claimed = list(Reminder.objects.filter(kind="overdue").values_list("deadline_id", flat=True))
     assert sorted(claimed) == sorted(c.pk for c in running)
+
+
+@pytest.mark.django_db
+def test_a_large_pass_refreshes_the_reminder_tables_statistics(drive, monkeypatch):
+    """After a pass that adds many reminders, the planner knows the table holds them (the next
+    pass's "reminded already?" probe is planned on it). Oracle: the rows counted in SQL against
+    the table's row estimate in pg_class, which ANALYZE sets and nothing else in a pass does."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner's statistics are PostgreSQL's")
+    from xinfang.deadlines import sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "ANALYZE_AFTER", 3, raising=False)
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=SH), tick=False):
+        for _ in range(4):
+            drive("registered")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE deadlines_reminder")  # taken while the table is empty
+
+        def estimate():
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'deadlines_reminder'")
+            return cursor.fetchone()[0]
+
+        assert estimate() <= 0
+        with time_machine.travel(datetime(2026, 3, 12, 9, 0, tzinfo=SH), tick=False):
+            result = sweep()
+        cursor.execute("SELECT count(*) FROM deadlines_reminder")
+        (rows,) = cursor.fetchone()
+        assert result.overdue == rows >= 3
+        assert estimate() == rows
+        # A small pass leaves the statistics alone (ANALYZE is not run every minute).
+        monkeypatch.setattr(sweep_module, "ANALYZE_AFTER", rows + 1)
+        Reminder.objects.filter(pk=Reminder.objects.order_by("pk").values("pk")[:1]).delete()
+        with time_machine.travel(datetime(2026, 3, 12, 9, 0, tzinfo=SH), tick=False):
+            assert sweep().overdue == 1
+        assert estimate() == rows
