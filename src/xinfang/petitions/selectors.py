@@ -602,7 +602,8 @@ def list_count(
     so the index (whose cost grows with the months of data) is read only for an exact count.
     Filtered, the rows may be scattered over the years (a category of 2 %: half the petitions
     walked for 10,001 rows), and the index counts them from the statistics summary. A handling
-    officer's unfiltered list is counted from their unit's assignments (handled_ids). `deep`:
+    officer's unfiltered list is counted up to `cap` from their units' assignments (handled_ids),
+    exactly and for a deep page from the summary's rows of their units (the index again). `deep`:
     the page asked for will be located, so the index is read anyway. `live`: the reader's
     handled_assignments when the caller has built them already."""
     unfiltered = filters == PetitionFilters()
@@ -626,9 +627,9 @@ def list_index(user, filters: PetitionFilters):
 
 
 def _locator(user, filters: PetitionFilters):
-    """The index's `locate`, the index read only when a deep page asks for it. A handling
-    officer's unfiltered list has no such index and needs none: its keys are an index of their
-    own (_handled_list_keys)."""
+    """The index's `locate`, the index read only when a deep page asks for it (a handling
+    officer's unfiltered list too: its keys, _handled_list_keys, are then read from the month
+    the index finds the page in)."""
 
     def locate(offset: int):
         index = list_index(user, filters)
