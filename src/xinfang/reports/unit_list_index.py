@@ -82,15 +82,16 @@ def unit_list_index(user, units: list[int]) -> UnitListIndex | None:
         f"SELECT 0, day, SUM(petitions) FROM {qn(StatCount._meta.db_table)} "  # noqa: S608 (names from _meta)
         "WHERE grain = 'm' AND scope = 'unit:all' AND clock = '' AND unit_id = ANY(%s) GROUP BY day",
         # The firewall's petitions among them, once each (Rule 4.3: the user's units and the
-        # user in person, as PetitionQuerySet._involvements).
-        f"SELECT 1, {month}, COUNT(DISTINCT a.petition_id) FROM {assignment} a "  # noqa: S608
-        "WHERE a.unit_id = ANY(%s) AND a.status <> %s AND a.petition_id IN ("
+        # user in person, as PetitionQuerySet._involvements). A join of the two sets, each read
+        # from its own index: as `petition_id IN (…)` PostgreSQL guessed 200 firewall rows and
+        # probed the assignments once per involvement (45,000 probes, 0.5 s at 10⁶).
+        f"SELECT 1, {month}, COUNT(DISTINCT a.petition_id) FROM {assignment} a JOIN ("  # noqa: S608
         f"SELECT petition_id FROM {qn(InvolvedUnit._meta.db_table)} WHERE unit_id = ANY(%s) "
-        f"UNION ALL SELECT petition_id FROM {qn(InvolvedPerson._meta.db_table)} WHERE user_id = %s) "
-        "GROUP BY 2",
+        f"UNION ALL SELECT petition_id FROM {qn(InvolvedPerson._meta.db_table)} WHERE user_id = %s"
+        ") f ON f.petition_id = a.petition_id WHERE a.unit_id = ANY(%s) AND a.status <> %s GROUP BY 2",
     ]
     live = AssignmentStatus.WITHDRAWN.value
-    params: list = [units, tz, units, live, units, user.pk]
+    params: list = [units, tz, units, user.pk, units, live]
     # The reader's own unit holds their work; the units above it, which hand work down, few rows.
     own = user.unit_id if user.unit_id in units else units[0]
     above = [u for u in units if u != own]
