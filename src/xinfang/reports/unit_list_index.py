@@ -5,8 +5,8 @@ A handling officer reads the petitions with a live assignment to their unit or a
 less those Rule 4.3 hides from them (visible_to). Their unfiltered list is paged along those
 assignments (selectors._handled_list_keys); a page number typed far down was an OFFSET over the
 unit's keys, each key tested against the firewall: at 10⁶ petitions the housing bureau's middle
-page read all its 28,500 keys and hashed its 45,000 involvements, 26–50 ms of statement alone,
-and the API's exact count the same. The summary already counts every petition once per unit with
+page read all its 28,500 keys, hashed its 45,000 involvements and sorted what was left, 26–50 ms
+of statement alone. The summary already counts every petition once per unit with
 a live assignment, per office-time month (scope "unit:all", kept by the database's triggers), so:
 
     visible petitions per month = Σ over the reader's units of the summary's month
@@ -19,6 +19,11 @@ petitions among the reader's assignments. The count is the sum; the N-th row is 
 month, and the page read from the start of the following month down, skipping only the rows of
 its own month above it (a few hundred at most, along the same keys). Every row still comes from
 visible_to; the summary only says where to start, as for the office's list (list_index.py).
+
+The firewall's term still reads every involvement of the reader's units (the schema has no
+"petitions a unit holds and is involved in" but the intersection): for the housing bureau at
+10⁶ that is what its exact count costs, so the list reads this index only to locate a typed
+page far down (selectors.list_count), never for a count alone (docs/benchmarks.md, round 14).
 """
 
 from __future__ import annotations
