@@ -191,8 +191,8 @@ def keyset_page(
             number = min(number, paginator.num_pages)  # past the end shows the last page
         offset = (number - 1) * per_page
         deep = offset >= LOCATE_FROM
-        # Keys of the list's own (`along`) are an index already: the page is a range of them.
-        located = locate(offset) if (locate is not None and keyed and deep and along is None) else None
+        # With keys of the list's own (`along`), the located page is a range of them too.
+        located = locate(offset) if (locate is not None and keyed and deep) else None
         if located == PAST_END:
             rows = []
         elif located:

@@ -602,15 +602,20 @@ def list_count(
     so the index (whose cost grows with the months of data) is read only for an exact count.
     Filtered, the rows may be scattered over the years (a category of 2 %: half the petitions
     walked for 10,001 rows), and the index counts them from the statistics summary. A handling
-    officer's unfiltered list is counted from their unit's assignments (handled_ids). `deep`:
+    officer's unfiltered list is counted from their units' assignments (handled_ids), and for a
+    deep page from the summary's rows of their units (the index again). `deep`:
     the page asked for will be located, so the index is read anyway. `live`: the reader's
     handled_assignments when the caller has built them already."""
     unfiltered = filters == PetitionFilters()
-    index = list_index(user, filters) if (cap is None or deep or not unfiltered) else None
+    handled = Petition.objects.handled_ids(user, live=live) if unfiltered else None
+    # A handling officer's index subtracts the firewall's petitions among their assignments,
+    # counted live: for a unit involved in many petitions that costs what their exact count
+    # costs (docs/benchmarks.md), so it is read only to locate a deep page.
+    wanted = deep or (handled is None and (cap is None or not unfiltered))
+    index = list_index(user, filters) if wanted else None
     if index:
         return index.count, index.locate
     locate = _locator(user, filters)
-    handled = Petition.objects.handled_ids(user, live=live) if unfiltered else None
     if handled is not None:
         return (handled if cap is None else handled[: cap + 1]).count(), locate
     if cap is None:
@@ -626,9 +631,9 @@ def list_index(user, filters: PetitionFilters):
 
 
 def _locator(user, filters: PetitionFilters):
-    """The index's `locate`, the index read only when a deep page asks for it. A handling
-    officer's unfiltered list has no such index and needs none: its keys are an index of their
-    own (_handled_list_keys)."""
+    """The index's `locate`, the index read only when a deep page asks for it (a handling
+    officer's unfiltered list too: its keys, _handled_list_keys, are then read from the month
+    the index finds the page in)."""
 
     def locate(offset: int):
         index = list_index(user, filters)

@@ -28,9 +28,11 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import TruncDate
 
 from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.models import Petition
 from xinfang.petitions.paging import PAST_END
 from xinfang.petitions.querysets import PetitionQuerySet
 from xinfang.reports import summary_live, summary_scope
+from xinfang.reports.unit_list_index import unit_list_index
 
 
 def _month(day: date) -> date:
@@ -113,6 +115,11 @@ def list_index(user, filters) -> ListIndex | None:
     from xinfang.reports.models import StatCount
     from xinfang.reports.statistics import StatisticsQuery
 
+    # A handling officer's unfiltered list: their units' rows of the summary (unit_list_index.py).
+    # Filtered, theirs is a few of their unit's petitions, counted and paged over those.
+    units = Petition.objects.handler_unit_ids(user)
+    if units is not None:
+        return unit_list_index(user, units) if filters == type(filters)() else None
     # Overdue now is not a count by the day of receipt in reports_statcount (the statistics
     # read it from reports_statdue): such a list counts and pages over the petitions.
     if filters.overdue or not summary_scope.applies(user, StatisticsQuery(filters=filters, group_by=[])):
