@@ -154,7 +154,8 @@ def test_references_written_before_the_number_are_checked_before_it_is_taken(dem
     def dangling(sender, *, petition, **kwargs):
         with connection.cursor() as cursor:  # a MinHash band of a petition that does not exist
             cursor.execute(
-                "INSERT INTO search_matterband (petition_id, band, key) VALUES (%s, 0, 0)", [petition.pk + 10**9]
+                "INSERT INTO search_matterband (petition_id, band, key) VALUES (%s, 0, 0)",
+                [petition.pk + 10**9],
             )
 
     outcomes = []
