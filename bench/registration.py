@@ -51,7 +51,7 @@ def in_process(count: int, seed: int) -> dict:
     ctx = Context(actor=clerk, source=Source.COMMAND)
     gen = PetitionGenerator(seed, units=demo_unit_ids())
     bodies = list(gen.registrations(count))
-    locks, totals, statements, before_commit, commits, durable = [], [], [], [], [], []
+    locks, totals, statements, before_commit, commits, durable, from_row = [], [], [], [], [], [], []
     timings: dict[tuple[str, str], list[float]] = {}
     original = registration.allocate_number
     state = {}
@@ -67,6 +67,10 @@ def in_process(count: int, seed: int) -> dict:
 
     def counter(execute, sql, params, many, context):
         state["statements"] = state.get("statements", 0) + 1
+        if _TAKEN in sql:
+            # The moment the row is locked, by the server's clock (the statement's message may
+            # run other work first: the deferred checks, numbering.py), read after the COMMIT.
+            sql = sql.replace(_TAKEN, _TAKEN_AT, 1)
         t0 = time.perf_counter()
         try:
             return execute(sql, params, many, context)
@@ -98,6 +102,12 @@ def in_process(count: int, seed: int) -> dict:
                 # the API calls it (its on_commit callbacks run before it returns).
                 registration.register_petition(ctx=ctx, data=data)
             returned = time.perf_counter()
+            released_wall = time.time() - (returned - state["released_at"])
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('xinfang_bench.locked_at', true)")
+                locked_at = cursor.fetchone()[0]
+            if locked_at:
+                from_row.append(released_wall - float(locked_at))
             totals.append(returned - started)
             locks.append(state["released_at"] - state["locked_at"])
             before_commit.append(state["commit_at"] - state["locked_at"])
@@ -120,6 +130,9 @@ def in_process(count: int, seed: int) -> dict:
         "server_cpu_ms": round(server_cpu * 1000 / count, 2) if server_cpu is not None else None,
         "transaction_ms": _ms(totals),
         "number_lock_ms": _ms(locks),
+        # From the number's row locked (the server's clock, in its UPDATE's RETURNING) until the
+        # COMMIT returned: the lock itself, without what the statement's message runs before it.
+        "number_row_locked_ms": _ms(from_row),
         "lock_until_commit_ms": _ms(before_commit),
         "commit_ms": _ms(commits),
         # From the COMMIT's return to the service's: the wait until the registration is on disk
@@ -141,6 +154,14 @@ def in_process(count: int, seed: int) -> dict:
             )
         ],
     }
+
+
+# The number's UPDATE (numbering._INCREMENT) as the bench sends it: it also notes, in a session
+# setting, the server's clock when its row was updated, that is locked.
+_TAKEN = 'WHERE "prefix" = %s AND "year" = %s RETURNING "last"'
+_TAKEN_AT = (
+    _TAKEN + ", set_config('xinfang_bench.locked_at', extract(epoch FROM clock_timestamp())::text, false)"
+)
 
 
 def _server_cpu() -> float | None:

@@ -165,7 +165,7 @@ def test_the_number_is_taken_last(api, demo_org):
     gen = generator(43)
     _post(api, _plain(gen))
     _response, sql = _post(api, _plain(gen))
-    start = next(i for i, s in enumerate(sql) if "numbersequence" in s and "UPDATE" in s[:40])
+    start = next(i for i, s in enumerate(sql) if 'UPDATE "petitions_numbersequence"' in s)
     end = next(i for i, s in enumerate(sql) if s.startswith("RELEASE SAVEPOINT"))
     # "UPDATE <table>" / "INSERT <table>" for each statement in the lock
     inside = [" ".join(q.replace(" INTO ", " ").split()[:2]) for q in sql[start + 1 : end]]
@@ -185,8 +185,11 @@ def test_the_number_is_taken_last(api, demo_org):
         ]
         return
     # One statement takes the number, writes it into the petition and counts the new chain,
-    # the number's row first (the count waits for it: the lock order every writer keeps).
-    assert sql[start].startswith('WITH "n" AS (UPDATE "petitions_numbersequence"')
+    # the number's row first (the count waits for it: the lock order every writer keeps). The
+    # deferred foreign keys of the rows written so far are checked in the same message, before
+    # it (numbering.py: not by the COMMIT, while the number is locked).
+    checks, _taking = sql[start].split('WITH "n" AS (UPDATE "petitions_numbersequence"')
+    assert checks == "SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED; "
     assert 'UPDATE "petitions_petition"' in sql[start]
     assert 'UPDATE "audit_chaincount" SET "count" = "count" + 1' in sql[start]
     assert 'EXISTS (SELECT 1 FROM "n")' in sql[start]
@@ -218,7 +221,7 @@ def test_the_idempotency_key_is_claimed_before_the_number(api, demo_org):
     # The two statements a key costs: the look-up of an earlier request, the claim.
     assert len(sql) == len(PLAIN) + 2, "\n".join(s[:120] for s in sql)
     claim = next(i for i, s in enumerate(sql) if s.startswith('INSERT INTO "petitions_idempotencykey"'))
-    number = next(i for i, s in enumerate(sql) if "numbersequence" in s and "UPDATE" in s[:40])
+    number = next(i for i, s in enumerate(sql) if 'UPDATE "petitions_numbersequence"' in s)
     petition = next(i for i, s in enumerate(sql) if s.startswith('INSERT INTO "petitions_petition"'))
     assert petition < claim < number
 

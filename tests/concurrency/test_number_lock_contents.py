@@ -139,3 +139,45 @@ def test_inside_an_outer_block_nothing_is_sent_with_a_later_commit(demo_org):
         assert Petition.objects.count() == 1
     call_command("verify_audit")
     assert_gapless(1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite checks each reference as it is written")
+def test_references_written_before_the_number_are_checked_before_it_is_taken(demo_org):
+    # Django's foreign keys are checked at the COMMIT (deferred), which runs while the number is
+    # locked: some 30 to 60 look-ups for the rows a registration writes before the number. They
+    # must run before the number is taken: a dangling reference written before it is refused
+    # by the number's statement, not by the COMMIT after it.
+    from xinfang.petitions.hooks import petition_text_changed
+
+    users, _units = demo_org
+
+    def dangling(sender, *, petition, **kwargs):
+        with connection.cursor() as cursor:  # a MinHash band of a petition that does not exist
+            cursor.execute(
+                "INSERT INTO search_matterband (petition_id, band, key) VALUES (%s, 0, 0)",
+                [petition.pk + 10**9],
+            )
+
+    outcomes = []
+    real_allocate = registration.allocate_number
+
+    def allocate(*args, **kwargs):
+        try:
+            answer = real_allocate(*args, **kwargs)
+        except IntegrityError:
+            outcomes.append("refused")
+            raise
+        outcomes.append("taken")
+        return answer
+
+    petition_text_changed.connect(dangling, dispatch_uid="test.dangling")
+    try:
+        with mock.patch.object(registration, "allocate_number", allocate), pytest.raises(IntegrityError):
+            register(users["clerk"], generator(55).registration())
+    finally:
+        petition_text_changed.disconnect(dispatch_uid="test.dangling")
+    assert outcomes == ["refused"]
+    assert not Petition.objects.exists()
+    assert register(users["clerk"], generator(56).registration()).serial == 1
+    call_command("verify_audit")
+    assert_gapless(1)

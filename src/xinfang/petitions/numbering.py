@@ -97,6 +97,19 @@ TAKEN = '"n"'
 # again, although nobody was told it was registered. XINFANG_NUMBER_RELEASE_BEFORE_FLUSH=0
 # keeps the lock through the disk's wait (docs/configuration.md).
 _RELEASE = ", set_config('synchronous_commit', 'off', true)"
+# --- The foreign keys checked before the number (PostgreSQL) -------------------------------------
+# Django declares every foreign key DEFERRABLE INITIALLY DEFERRED, so PostgreSQL checks the
+# references of every row the transaction inserted (the petition's category and responder, each
+# petitioner, clock, party, repeat link, MinHash band, the search document, the Idempotency-Key:
+# some 30 to 60 look-ups, each locking the row it finds) at the COMMIT, which runs while the number
+# is locked. `SET CONSTRAINTS ALL IMMEDIATE` runs those pending checks at once, so they are sent in
+# the same message as the number's statement, before it, and the constraints deferred again at
+# once, as they were (no constraint of this schema is deferrable and initially immediate): only
+# the rows written in the lock (the event, its chain head) are checked at the COMMIT. A reference
+# that fails is raised by the number's statement instead of the COMMIT, before the number is
+# taken, and rolls back the same.
+_CHECK_DEFERRED = "SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED; "
+
 # A logical message (empty, prefix "xinfang.durable") is WAL that any role may write; the
 # transaction that writes it commits synchronously, which flushes the WAL through it.
 _DURABLE = "SELECT pg_logical_emit_message(true, 'xinfang.durable', '')"
@@ -183,12 +196,29 @@ def _increment_into(
         value=', "then".*' if then else "",
         release=_RELEASE if release else "",
     )
+    params = [1, prefix, year, *then_params, f"{prefix}-{year}-", petition_id]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [1, prefix, year, *then_params, f"{prefix}-{year}-", petition_id])
+        if _several_statements(cursor):
+            # The same message: the checks, then the number (no round trip more).
+            cursor.execute(_CHECK_DEFERRED + sql, params)
+            for _statement in _CHECK_DEFERRED.split(";")[:-1]:
+                cursor.nextset()
+        else:  # server-side binding prepares one statement per message
+            for statement in _CHECK_DEFERRED.split(";")[:-1]:
+                cursor.execute(statement)
+            cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None, None
     return row[0], (row[1] if then else None)
+
+
+def _several_statements(cursor) -> bool:
+    """Can this cursor send several statements in one message? psycopg's client-side binding
+    cursor (Django's default) can; the server-side binding one prepares a single statement."""
+    import psycopg
+
+    return isinstance(getattr(cursor, "cursor", None), psycopg.ClientCursor)
 
 
 def _take(
