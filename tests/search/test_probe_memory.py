@@ -77,7 +77,7 @@ def test_the_memory_applies_to_the_statement_only_in_autocommit(six):
 @postgresql_only
 @pytest.mark.django_db
 def test_without_several_statements_per_message_the_setting_is_sent_alone(six, monkeypatch):
-    monkeypatch.setattr(query, "_several_statements", lambda cursor: False)
+    monkeypatch.setattr(query, "several_statements", lambda cursor: False)
     before = _setting()
     assert query.read_ids(_statement_setting()) == [query.PROBE_WORK_MEM]
     assert _setting() == before

@@ -28,6 +28,7 @@ from uuid import uuid4
 from django.conf import settings
 from django.db import connection, transaction
 
+from xinfang.core.logged import several_statements
 from xinfang.petitions.models import NumberSequence, Petition
 
 # The number a petition carries until its real one is allocated, inside the same
@@ -198,7 +199,7 @@ def _increment_into(
     )
     params = [1, prefix, year, *then_params, f"{prefix}-{year}-", petition_id]
     with connection.cursor() as cursor:
-        if _several_statements(cursor):
+        if several_statements(cursor):
             # The same message: the checks, then the number (no round trip more).
             cursor.execute(_CHECK_DEFERRED + sql, params)
             for _statement in _CHECK_DEFERRED.split(";")[:-1]:
@@ -211,14 +212,6 @@ def _increment_into(
     if row is None:
         return None, None
     return row[0], (row[1] if then else None)
-
-
-def _several_statements(cursor) -> bool:
-    """Can this cursor send several statements in one message? psycopg's client-side binding
-    cursor (Django's default) can; the server-side binding one prepares a single statement."""
-    import psycopg
-
-    return isinstance(getattr(cursor, "cursor", None), psycopg.ClientCursor)
 
 
 def _take(

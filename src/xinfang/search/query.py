@@ -32,6 +32,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from xinfang.core.logged import several_statements
 from xinfang.search.models import SearchDocument
 from xinfang.search.text import fold, grams, token
 
@@ -270,7 +271,7 @@ def _read_with(ids: QuerySet, settings: dict[str, str | None], decide=None):
     after = [f"SET LOCAL {name} TO DEFAULT" for name in settings]
     decided = None
     with conn.cursor() as cursor:
-        if _several_statements(cursor):
+        if several_statements(cursor):
             first, first_params = decide if decide else ("", [])
             cursor.execute(
                 "; ".join([*before, *([first] if decide else []), sql, *after]), [*first_params, *params]
@@ -293,14 +294,6 @@ def _read_with(ids: QuerySet, settings: dict[str, str | None], decide=None):
         for statement in after:
             cursor.execute(statement)
         return (decided, rows) if decide else rows
-
-
-def _several_statements(cursor) -> bool:
-    """Can this cursor send several statements in one message? psycopg's client-side binding
-    cursor (Django's default) can; the server-side binding one prepares a single statement."""
-    import psycopg
-
-    return isinstance(getattr(cursor, "cursor", None), psycopg.ClientCursor)
 
 
 def _personal_matches(term: Term) -> QuerySet | None:
