@@ -20,7 +20,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.workflow.test_home_count_oracle import _handler_oracle, _oracle, _scatter_clocks
+from tests.workflow.test_home_count_oracle import _handler_oracle, _oracle, _scatter_clocks, _visible
 from tests.workflow.test_to_sign_queue import _oracle as _to_sign_oracle
 from xinfang.petitions import home
 from xinfang.petitions.choices import OPEN_STATUSES
@@ -114,6 +114,23 @@ def test_kept_numbers_follow_the_tables_and_the_clock(drive, demo_org, monkeypat
         k: _badge(n, 3) for k, n in expected_later.items()
     }
     assert expected_later != expected  # the changes reached the numbers
+    if username != "housing":
+        # The table of my recent open petitions, read by the kept statement: the same rows and
+        # values as the petitions themselves, Rule 4.3 applied row by row.
+        mine = sorted(
+            (
+                p
+                for p in Petition.objects.filter(first_responder=user, status__in=OPEN_STATUSES)
+                if _visible(user, p)
+            ),
+            key=lambda p: (p.received_at, p.pk),
+            reverse=True,
+        )[:10]
+        assert mine or username != "clerk"  # the clerk registered them all
+        shown = second.context["work"]["recent_mine"]
+        assert [(p.number, p.received_at, p.title, p.get_status_display()) for p in shown] == [
+            (p.number, p.received_at, p.title, p.get_status_display()) for p in mine
+        ]
     assert statements_again == statements
     assert len(built) == 1  # the second request sent the kept statements
 

@@ -14,7 +14,8 @@ a text that depends only on:
   (core/statements.Clock), not part of the key.
 
 So the statement is kept per key: the database alias and all of the above. The quick links
-(a leader's first three petitions of a queue) are kept likewise. Only texts are kept, never a
+(a leader's first three petitions of a queue) and the office's table of their own recent open
+petitions are kept likewise. Only texts are kept, never a
 row: every request executes them, so a petition registered, moved or hidden by Rule 4.3 since
 shows at once. Labels are kept lazy and translated when the page is rendered, in the reader's
 language. A queue a capability narrowed in Python (a list, not a queryset) is counted from the
@@ -34,7 +35,7 @@ from xinfang.petitions import hooks
 from xinfang.petitions.models import Petition
 from xinfang.petitions.querysets import PetitionQuerySet
 from xinfang.petitions.queues import queues_for, signing_units
-from xinfang.petitions.selectors import count_statement, my_work_counts
+from xinfang.petitions.selectors import count_statement, my_work_counts, recent_mine
 
 # A leader's queues lead straight to the form of the step waiting for them, so that on a
 # phone an instruction or a signature is two taps from "My work" (issue 8: at most three).
@@ -72,6 +73,7 @@ class HomeStatements:
     names: tuple[str, ...]
     count: Kept | None
     quick: dict[str, Kept] = field(default_factory=dict)
+    recent: Kept | None = None  # the office's "my most recent open petitions"
 
     def numbers(self, now: datetime) -> dict[str, int]:
         if self.count is None:
@@ -84,6 +86,11 @@ class HomeStatements:
         if spec.listed is not None:
             return spec.listed[:QUICK_LINKS]
         return [QuickLink(*row) for row in self.quick[spec.name].execute(now)]
+
+    def recent_mine(self, now: datetime) -> list[Petition]:
+        """selectors.recent_mine's petitions (the columns it reads; the others deferred)."""
+        kept = self.recent
+        return list(Petition.objects.db_manager(kept.using).raw(kept.sql, kept.filled(now)))
 
 
 _KEPT = KeptStatements(2048)
@@ -140,7 +147,11 @@ def _build(user, signing, *, office: bool, cap: int) -> HomeStatements:
             # sign", 8.4 -> 2.4 ms of planning at 10^5, more than its execution).
             rows = q.first_queryset(QUICK_LINKS).values_list("number", "title")
             quick[q.name] = kept_queryset(rows, rows.db)
-    return HomeStatements(tuple(specs), tuple(countable), count, quick)
+    recent = None
+    if office:
+        mine = recent_mine(user)
+        recent = kept_queryset(mine, mine.db)
+    return HomeStatements(tuple(specs), tuple(countable), count, quick, recent)
 
 
 def counted(user, all_queues, *, office: bool) -> dict[str, QuerySet]:

@@ -711,13 +711,15 @@ RECENT_COLUMNS = ("number", "received_at", "title", "status")
 def my_work(user, counts: dict[str, int] | None = None) -> dict:
     """The home page's counts for the signed-in user (`counts`: already counted)."""
     numbers = counts if counts is not None else count_all(my_work_counts(user))
+    return {**numbers, "recent_mine": list(recent_mine(user))}
+
+
+def recent_mine(user) -> QuerySet:
+    """My ten most recent open petitions, as the home page's table shows them."""
     open_mine = Petition.objects.visible_to(user).filter(first_responder=user, status__in=OPEN_STATUSES)
-    return {
-        **numbers,
-        # The columns the table shows, without the category it does not: a petition row has
-        # about forty columns to compile, read and build objects from (issue 9).
-        "recent_mine": list(open_mine.only(*RECENT_COLUMNS).order_by("-received_at", "-id")[:10]),
-    }
+    # The columns the table shows, without the category it does not: a petition row has about
+    # forty columns to compile, read and build objects from (issue 9).
+    return open_mine.only(*RECENT_COLUMNS).order_by("-received_at", "-id")[:10]
 
 
 def count_all(querysets: dict[str, QuerySet], *, cap: int | None = None) -> dict[str, int]:

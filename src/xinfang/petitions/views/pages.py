@@ -31,7 +31,6 @@ from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
 from xinfang.petitions.selectors import (
     list_page,
     mark_overdue,
-    my_work,
     parse_filters,
     petition_detail,
     search_snippets,
@@ -116,7 +115,7 @@ def home(request):
         "over_cap": _over_cap(),
     }
     if office:
-        context["work"] = my_work(user, counts=home_counts["work"])
+        context["work"] = {**home_counts["work"], "recent_mine": statements.recent_mine(now)}
     return render(request, "petitions/home.html", context)
 
 
