@@ -190,3 +190,19 @@ def test_the_kept_text_filled_in_is_the_statement_compiled_at_that_time(demo_org
             )
             assert (kept.count.sql, kept.count.filled(now)) == (fresh[0], list(fresh[1]))
             assert home.statements_for(user, office=office, cap=99) is kept
+
+
+def test_an_office_reader_given_an_administrators_role_reads_nothing(drive, demo_org):
+    """三员分立: a clerk also made audit administrator reads no petition; the home page still
+    answers, every number 0 and no recent petition (it failed with a 500 while the kept recent
+    table compiled the empty read policy)."""
+    from xinfang.accounts.models import Role, UserRole
+
+    users, _units = demo_org
+    drive("registered")
+    clerk = users["clerk"]
+    UserRole.objects.create(user=clerk, role=Role.AUDIT_ADMIN)
+    home._KEPT.clear()
+    response, _n = _get(clerk)
+    assert set(_shown(response).values()) == {0}
+    assert response.context["work"]["recent_mine"] == []

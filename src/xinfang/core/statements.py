@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import DateField, DateTimeField, Expression
 from django.utils import timezone
@@ -94,9 +95,13 @@ def compile_kept(compile_sql) -> tuple[str, tuple, tuple[int, ...]]:
     return sql, params, tuple(i for i, p in enumerate(params) if isinstance(p, _Slot))
 
 
-def kept_queryset(qs, using: str) -> Kept:
-    """A queryset's statement, compiled for `using` with its clocks as slots."""
-    sql, params, slots = compile_kept(lambda: qs.query.get_compiler(using=using).as_sql())
+def kept_queryset(qs, using: str) -> Kept | None:
+    """A queryset's statement, compiled for `using` with its clocks as slots; None for a queryset
+    that can match nothing (`.none()`: Django refuses to compile it, and reads no row for it)."""
+    try:
+        sql, params, slots = compile_kept(lambda: qs.query.get_compiler(using=using).as_sql())
+    except EmptyResultSet:
+        return None
     return Kept(sql, using, params, slots)
 
 

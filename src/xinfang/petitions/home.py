@@ -72,7 +72,7 @@ class HomeStatements:
     queues: tuple[QueueSpec, ...]
     names: tuple[str, ...]
     count: Kept | None
-    quick: dict[str, Kept] = field(default_factory=dict)
+    quick: dict[str, Kept | None] = field(default_factory=dict)
     recent: Kept | None = None  # the office's "my most recent open petitions"
 
     def numbers(self, now: datetime) -> dict[str, int]:
@@ -85,11 +85,14 @@ class HomeStatements:
         """The queue's first QUICK_LINKS petitions, newest first (Queue.first)."""
         if spec.listed is not None:
             return spec.listed[:QUICK_LINKS]
-        return [QuickLink(*row) for row in self.quick[spec.name].execute(now)]
+        kept = self.quick[spec.name]
+        return [] if kept is None else [QuickLink(*row) for row in kept.execute(now)]
 
     def recent_mine(self, now: datetime) -> list[Petition]:
         """selectors.recent_mine's petitions (the columns it reads; the others deferred)."""
         kept = self.recent
+        if kept is None:  # a reader of no petition (an administrator given an office role too)
+            return []
         return list(Petition.objects.db_manager(kept.using).raw(kept.sql, kept.filled(now)))
 
 
