@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from xinfang.accounts.models import OFFICE_ROLES, Role, Unit, User
 from xinfang.core.errors import InvalidInput
 from xinfang.core.ids import parse_id
+from xinfang.core.statements import Clock
 from xinfang.deadlines.models import Supervision
 from xinfang.petitions.choices import OPEN_STATUSES
 from xinfang.petitions.models import Deadline, Petition
@@ -120,10 +121,14 @@ def deadline_list(user, filters: DeadlineFilters) -> QuerySet[Deadline]:
         # (issue 9: 57-77 ms for a clerk's home counters at 10⁵, growing with the office).
         visible = visible.filter(first_responder=user)
     clocks = Deadline.objects.filter(met_at__isnull=True, paused_at__isnull=True)
+    # The clock as Clock values: the home page keeps its counting statement and fills them in on
+    # each request (core/statements.py); elsewhere they are the values themselves.
     if filters.state == "overdue":
-        clocks = clocks.filter(due_at__lt=now)
+        clocks = clocks.filter(due_at__lt=Clock(now))
     else:
-        clocks = clocks.filter(due_at__gte=now, due_at__lt=now + timedelta(hours=filters.within_hours))
+        clocks = clocks.filter(
+            due_at__gte=Clock(now), due_at__lt=Clock(now, timedelta(hours=filters.within_hours))
+        )
     if filters.scope == "mine" and not (user.has_role(Role.HANDLER) and user.unit_id):
         # The petitions are the first responder's already (above): "mine" is then the office's
         # own clocks. Written as _scope does, it joined every clock back to its petition to

@@ -66,13 +66,18 @@ class Registry:
     def __init__(self, name: str) -> None:
         self.name = name
         self._entries: dict[str, Any] = {}
+        # Counts the changes: what was built from the entries (the home page's kept statements,
+        # petitions/home.py) is keyed on it, so an entry added or removed is seen at once.
+        self.version = 0
 
     def register(self, key: str, value: Any) -> Any:
         self._entries[key] = value
+        self.version += 1
         return value
 
     def unregister(self, key: str) -> None:
         self._entries.pop(key, None)
+        self.version += 1
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._entries.get(key, default)
@@ -113,6 +118,9 @@ petition_page_relations: Registry = Registry("petition_page_relations")
 # them together with its own in ONE statement (selectors.count_all) and passes the numbers to
 # the templates as ``home_counts[key][name]``; a capability's template tag reads them there
 # (and counts by itself where the home view did not run).
+# The home page compiles these once per reader and sends the text again (petitions/home.py): a
+# queryset must depend only on the user's read policy (`PetitionQuerySet.reader`), roles and
+# active flag, with any time in it written as `core.statements.Clock`, filled on each request.
 home_counters: Registry = Registry("home_counters")
 
 # --- Search (issue 10) -----------------------------------------------------------------------
@@ -180,7 +188,8 @@ petition_list_index: Registry = Registry("petition_list_index")
 
 # --- Added for the public portal (issue 13); other capabilities may use them too -------------
 # Work queues a capability adds to people's home pages: key -> callable(user) -> Queue or None.
-# The callable starts from Petition.objects.visible_to(user) like the core's own queues.
+# The callable starts from Petition.objects.visible_to(user) like the core's own queues. As for
+# home_counters, the home page keeps its count and quick links per reader: the same rule applies.
 petition_queues: Registry = Registry("petition_queues")
 
 # Background jobs the deadline worker queues on every pass: key -> a django-tasks Task. Each must

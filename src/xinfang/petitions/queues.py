@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import LEADER_ROLES, Role
+from xinfang.core.statements import Clock
 from xinfang.petitions.choices import TO_ARCHIVE_STATUSES, Channel, Status
 from xinfang.petitions.hooks import petition_queues
 from xinfang.petitions.models import Petition
@@ -70,6 +71,12 @@ class Queue:
         are read, through the read policy again."""
         if isinstance(self.countable, list):
             return self.countable[start : start + n]
+        return list(self.first_queryset(n, start=start, oldest=oldest, only=only))
+
+    def first_queryset(
+        self, n: int, *, start: int = 0, oldest: bool = False, only: tuple[str, ...] = ()
+    ) -> QuerySet:
+        """first()'s statement as a queryset (a queue of petitions, not a list)."""
         order = ("received_at", "id") if oldest else ("-received_at", "-id")
         if self.keys is None:
             qs, cut = self.petitions, slice(start, start + n)
@@ -79,7 +86,7 @@ class Queue:
             qs, cut = self.rows.filter(pk__in=ids), slice(0, n)
         if only:
             qs = qs.select_related(None).only(*only)
-        return list(qs.order_by(*order)[cut])
+        return qs.order_by(*order)[cut]
 
 
 # The API counts each queue up to this many petitions and says "more than" beyond (issue 9):
@@ -113,7 +120,24 @@ def _unapproved_report():
     return Exists(Report.objects.filter(petition=OuterRef("pk"), approved_at__isnull=True))
 
 
-def _to_sign(user, base) -> QuerySet:
+def signing_units(user) -> tuple[int, ...] | None:
+    """The units whose results `user` signs as the leader in charge (nearest up the tree), with,
+    for the Secretary-General and deputies, those where no leader is named and NONE; None for a
+    user with no signing queue. Read from the unit tree on each call (one statement): the home
+    page keys its kept statement on it (petitions/home.py), so a leader named or moved since
+    counts with the new tree at once."""
+    if not (user.has_role(*LEADER_ROLES) or (user.has_role(Role.HANDLER) and user.unit_id)):
+        return None
+    nearest = _nearest_leaders()
+    units = [unit for unit, leader in nearest.items() if leader == user.pk]
+    if user.has_role(Role.SECRETARY_GENERAL, Role.DEPUTY_SECRETARY_GENERAL):
+        # They stand in where no unit up the tree names a leader in charge, or none decides
+        # (NONE below).
+        units += [unit for unit, leader in nearest.items() if leader is None] + [NONE]
+    return tuple(units)
+
+
+def _to_sign(user, base, units: tuple[int, ...]) -> QuerySet:
     """Results waiting for `user`'s signature (Rule 3.3), decided in SQL with the same
     checks as actors.result_signer and actors.leader_in_charge, so the queue is complete
     (it once narrowed 500 candidates in Python and silently stopped there):
@@ -124,15 +148,11 @@ def _to_sign(user, base) -> QuerySet:
       produced it (the result's assignment's unit, else the lead unit, else the first
       responder's unit), going up the tree to the nearest named leader, or standing
       in as Secretary-General or deputy where none is named;
-    - `user` has not signed a live result of the petition yet."""
+    - `user` has not signed a live result of the petition yet.
+
+    `units`: signing_units(user)."""
     if not user.is_active:
         return base.none()
-    nearest = _nearest_leaders()
-    units = [unit for unit, leader in nearest.items() if leader == user.pk]
-    if user.has_role(Role.SECRETARY_GENERAL, Role.DEPUTY_SECRETARY_GENERAL):
-        # They stand in where no unit up the tree names a leader in charge, or none decides
-        # (NONE below).
-        units += [unit for unit, leader in nearest.items() if leader is None] + [NONE]
     # Who signs the current result (the newest not sent back) is read from the petition's own
     # columns (derived.py), from the index petition_results_to_sign. Issue 9: two scalar
     # subqueries per waiting petition (its current result, then that result with its
@@ -234,8 +254,11 @@ def _nearest_leaders() -> dict[int, int | None]:
     return nearest
 
 
-def queues_for(user) -> list[Queue]:
+def queues_for(user, *, signing: tuple[int, ...] | None = None) -> list[Queue]:
+    """`user`'s queues; `signing`: signing_units(user) when the caller has read it already."""
     base = _base(user)
+    if signing is None:
+        signing = signing_units(user)
     queues: list[Queue] = []
     if user.has_role(Role.CLERK):
         superior = Q(channel=Channel.SUPERIOR)
@@ -292,7 +315,7 @@ def queues_for(user) -> list[Queue]:
             Queue(
                 "to_sign",
                 _("Results to sign off"),
-                _to_sign(user, base),
+                _to_sign(user, base, signing),
             )
         )
         queues.append(
@@ -310,7 +333,9 @@ def queues_for(user) -> list[Queue]:
         mine = Assignment.objects.filter(
             unit_id__in=units, status__in=[AssignmentStatus.RECEIVED, AssignmentStatus.IN_PROGRESS]
         )
-        soon = timezone.localdate() + timedelta(days=DUE_SOON_DAYS)
+        # Today's date plus three, as a Clock: the home page keeps its counting statement and
+        # fills the date in on each request (core/statements.py).
+        soon = Clock(timezone.now(), timedelta(days=DUE_SOON_DAYS), date=True)
         # The rows read by id, each probed through visible_to again: joined to the policy's
         # EXISTS and anti-joins, a statement of 20 rows took PostgreSQL 4-13 ms to plan (10^5),
         # 1.2 ms so. Built once for the three queues.
@@ -330,7 +355,7 @@ def queues_for(user) -> list[Queue]:
             Queue(
                 "to_sign",
                 _("Results to sign off"),
-                _to_sign(user, probed if units_read is not None else base),
+                _to_sign(user, probed if units_read is not None else base, signing),
             ),
         ]
     # Queues that capabilities add (hooks.petition_queues), e.g. the portal's unsatisfactory ratings.

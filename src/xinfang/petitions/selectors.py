@@ -28,6 +28,7 @@ from xinfang.audit.access import record
 from xinfang.audit.models import Event, Outcome
 from xinfang.core.errors import InvalidInput
 from xinfang.core.lookups import AnyOf
+from xinfang.core.statements import Clock
 from xinfang.petitions import hooks
 from xinfang.petitions.choices import OPEN_STATUSES, Channel, Status
 from xinfang.petitions.deadlines import office_tz
@@ -703,7 +704,8 @@ def my_work_counts(user) -> dict[str, QuerySet]:
         "open": visible.filter(status__in=OPEN_STATUSES),
         # The petition's next running deadline has passed (derived.py): a range of the open
         # petitions' index petition_open_next_due, not an EXISTS over clocks per petition.
-        "overdue": visible.filter(status__in=OPEN_STATUSES, next_due_at__lt=timezone.now()),
+        # A Clock: the home page keeps this statement and fills the time in on each request.
+        "overdue": visible.filter(status__in=OPEN_STATUSES, next_due_at__lt=Clock(timezone.now())),
     }
 
 
@@ -714,13 +716,15 @@ RECENT_COLUMNS = ("number", "received_at", "title", "status")
 def my_work(user, counts: dict[str, int] | None = None) -> dict:
     """The home page's counts for the signed-in user (`counts`: already counted)."""
     numbers = counts if counts is not None else count_all(my_work_counts(user))
+    return {**numbers, "recent_mine": list(recent_mine(user))}
+
+
+def recent_mine(user) -> QuerySet:
+    """My ten most recent open petitions, as the home page's table shows them."""
     open_mine = Petition.objects.visible_to(user).filter(first_responder=user, status__in=OPEN_STATUSES)
-    return {
-        **numbers,
-        # The columns the table shows, without the category it does not: a petition row has
-        # about forty columns to compile, read and build objects from (issue 9).
-        "recent_mine": list(open_mine.only(*RECENT_COLUMNS).order_by("-received_at", "-id")[:10]),
-    }
+    # The columns the table shows, without the category it does not: a petition row has about
+    # forty columns to compile, read and build objects from (issue 9).
+    return open_mine.only(*RECENT_COLUMNS).order_by("-received_at", "-id")[:10]
 
 
 def count_all(querysets: dict[str, QuerySet], *, cap: int | None = None) -> dict[str, int]:
@@ -734,9 +738,20 @@ def count_all(querysets: dict[str, QuerySet], *, cap: int | None = None) -> dict
         return {}
     from django.db import connections
 
-    parts, params = [], []
     using = next(iter(querysets.values())).db
-    connection = connections[using]
+    with connections[using].cursor() as cursor:
+        cursor.execute(*count_statement(querysets, cap=cap))
+        row = cursor.fetchone()
+    return dict(zip(querysets, (int(n) for n in row), strict=True))
+
+
+def count_statement(querysets: dict[str, QuerySet], *, cap: int | None = None) -> tuple[str, list]:
+    """count_all's statement and parameters, one column per queryset in their order (the home
+    page keeps it per reader: petitions/home.py)."""
+    from django.db import connections
+
+    parts, params = [], []
+    connection = connections[next(iter(querysets.values())).db]
     for i, qs in enumerate(querysets.values()):
         inner = qs.order_by().values("pk")
         if cap is not None:
@@ -750,7 +765,4 @@ def count_all(querysets: dict[str, QuerySet], *, cap: int | None = None) -> dict
             continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) c{i})")  # noqa: S608  (compiled by Django, values as params)
         params.extend(inner_params)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
-    return dict(zip(querysets, (int(n) for n in row), strict=True))
+    return "SELECT " + ", ".join(parts), params

@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -20,7 +19,8 @@ from xinfang.core.replicas import lagging_view
 from xinfang.petitions import hooks
 from xinfang.petitions.choices import Channel, Status
 from xinfang.petitions.deadlines import office_tz
-from xinfang.petitions.hooks import home_counters, petition_panels
+from xinfang.petitions.home import statements_for as home_statements
+from xinfang.petitions.hooks import petition_panels
 from xinfang.petitions.list_rows import COLUMNS as LIST_COLUMNS
 from xinfang.petitions.list_rows import list_rows, options
 from xinfang.petitions.masking import petitioner_rows
@@ -28,13 +28,9 @@ from xinfang.petitions.models import Category
 from xinfang.petitions.next_step import next_step
 from xinfang.petitions.paging import COUNT_CAP
 from xinfang.petitions.permissions import allowed_actions, can_see_personal_data
-from xinfang.petitions.queues import queues_for
 from xinfang.petitions.selectors import (
-    count_all,
     list_page,
     mark_overdue,
-    my_work,
-    my_work_counts,
     parse_filters,
     petition_detail,
     search_snippets,
@@ -67,28 +63,11 @@ def _over_cap() -> dict:
 FILTER_KEYS = ("q", "status", "channel", "category", "received_after", "received_before", "overdue", "mine")
 
 
-# A leader's queues lead straight to the form of the step waiting for them, so that on a
-# phone an instruction or a signature is two taps from "My work" (issue 8: at most three).
-QUICK_ACTIONS = {
-    "to_instruct": "instruct",
-    "to_instruct_important": "instruct",
-    "to_sign": "sign_off",
-    "reports_to_approve": "approve_report",
-}
-QUICK_LINKS = 3
-
-
-def _queue_card(queue, count) -> dict:
-    card = {"name": queue.name, "label": queue.label, "count": count}
-    action = QUICK_ACTIONS.get(queue.name)
-    if action and card["count"]:
-        card["action"] = action
-        # Only the number and title are shown: without the category and first responder the
-        # queue's own page reads with each row, the statement has fewer tables to order and
-        # PostgreSQL plans it in a quarter of the time (issue 9: a handling officer's "to
-        # sign", 8.4 -> 2.4 ms of planning at 10^5, more than its execution).
-        # The number and title only, likewise: not the forty columns of a petition row.
-        card["first"] = queue.first(QUICK_LINKS, only=("number", "title"))
+def _queue_card(spec, count, statements, now) -> dict:
+    card = {"name": spec.name, "label": spec.label, "count": count}
+    if spec.action and card["count"]:
+        card["action"] = spec.action
+        card["first"] = statements.first(spec, now)
     return card
 
 
@@ -96,8 +75,12 @@ def _queue_card(queue, count) -> dict:
 @require_GET
 def home(request):
     user = request.user
-    all_queues = queues_for(user)
-    if not user.has_role(*OFFICE_ROLES) and not all_queues:
+    office = user.has_role(*OFFICE_ROLES)
+    # Every number on the page in one statement: the queues, "my work" and what the
+    # capabilities add (hooks.home_counters), instead of one COUNT each; compiled once per
+    # reader and sent again with the request's clock (petitions/home.py).
+    statements = home_statements(user, office=office, cap=HOME_COUNT_CAP)
+    if not office and not statements.queues:
         # Administrators see no petition content here (三员分立).
         return render(
             request,
@@ -108,21 +91,17 @@ def home(request):
                 "is_handler": user.has_role(Role.HANDLER),
             },
         )
-    # Every number on the page in one statement: the queues, "my work" and what the
-    # capabilities add (hooks.home_counters), instead of one COUNT each.
-    countable = {
-        f"queue.{i}": q.countable for i, q in enumerate(all_queues) if isinstance(q.countable, QuerySet)
-    }
-    office = user.has_role(*OFFICE_ROLES)
-    if office:
-        countable.update({f"work.{name}": qs for name, qs in my_work_counts(user).items()})
-    for key, counter in home_counters.items():
-        countable.update({f"{key}.{name}": qs for name, qs in counter(user).items()})
-    numbers = {name: _capped(n) for name, n in count_all(countable, cap=HOME_COUNT_CAP).items()}
+    now = timezone.now()
+    numbers = {name: _capped(n) for name, n in statements.numbers(now).items()}
     queues = [
         # A queue narrowed in Python is a list already: its length is its count.
-        _queue_card(q, len(q.countable) if isinstance(q.countable, list) else numbers[f"queue.{i}"])
-        for i, q in enumerate(all_queues)
+        _queue_card(
+            spec,
+            len(spec.listed) if spec.listed is not None else numbers[f"queue.{i}"],
+            statements,
+            now,
+        )
+        for i, spec in enumerate(statements.queues)
     ]
     home_counts: dict[str, dict[str, int]] = {}
     for full_name, number in numbers.items():
@@ -136,7 +115,7 @@ def home(request):
         "over_cap": _over_cap(),
     }
     if office:
-        context["work"] = my_work(user, counts=home_counts["work"])
+        context["work"] = {**home_counts["work"], "recent_mine": statements.recent_mine(now)}
     return render(request, "petitions/home.html", context)
 
 
