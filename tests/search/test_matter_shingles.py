@@ -204,7 +204,6 @@ def test_a_matter_without_letters_or_digits_stores_empty_codes(demo_org):
     assert similarity.find_similar(users["clerk"], title="！？", content="……") == []
 
 
-
 @pytest.mark.django_db
 def test_a_petition_is_never_deleted_from_under_its_bands(demo_org):
     """The bands' rows keep no database foreign key (MatterBand.petition, db_constraint=False),
