@@ -20,7 +20,14 @@ from xinfang.reports import summary_sql
 
 pytestmark = pytest.mark.django_db
 
-TEMPORARY = {"reports_batch", "reports_repeats", "reports_settled", "reports_pairs", "reports_first_due"}
+TEMPORARY = {
+    "reports_batch",
+    "reports_batch_petitions",
+    "reports_repeats",
+    "reports_settled",
+    "reports_pairs",
+    "reports_first_due",
+}
 
 
 @pytest.fixture(autouse=True)

@@ -202,3 +202,20 @@ def test_a_matter_without_letters_or_digits_stores_empty_codes(demo_org):
     assert SearchDocument.objects.filter(pk=petition.pk).exists()
     assert not MatterBand.objects.filter(petition=petition).exists()
     assert similarity.find_similar(users["clerk"], title="！？", content="……") == []
+
+
+@pytest.mark.django_db
+def test_a_petition_is_never_deleted_from_under_its_bands(demo_org):
+    """The bands' rows keep no database foreign key (MatterBand.petition, db_constraint=False),
+    which is sound because the application never deletes a petition (its chain protects it):
+    the delete is refused and the bands stay, every one pointing at a petition."""
+    from django.db.models import ProtectedError
+
+    from xinfang.search.models import MatterBand
+
+    users, _units = demo_org
+    petition = _register(users, 20, title="电梯停运", content=LIFT)
+    with pytest.raises(ProtectedError):
+        Petition.objects.get(pk=petition.pk).delete()
+    assert MatterBand.objects.filter(petition_id=petition.pk).count() == similarity.BANDS
+    assert not MatterBand.objects.exclude(petition_id__in=Petition.objects.values("pk")).exists()

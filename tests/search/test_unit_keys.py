@@ -273,3 +273,35 @@ def test_an_assignment_costs_one_statement_more(world):
     finally:
         petition_units_changed.connect(index.on_units_changed, dispatch_uid="xinfang.search.units")
     assert with_units == without + (1 if connection.vendor == "postgresql" else 0)
+
+
+@pytest.mark.django_db
+def test_the_units_read_back_and_the_units_of_rows_in_hand_are_one_rule(world):
+    """index.live_units (what `rebuild` writes) and workflow_models.live_unit_ids (what the ledger
+    import writes from the assignments it holds) against the oracle: a withdrawn assignment's
+    unit is left out, a petition without a live assignment has none, both ways."""
+    from xinfang.petitions.workflow_models import live_unit_ids
+
+    users, units, made = world
+    for petition, codes in zip(made[:3], (("HOUSING", "LABOUR"), ("POLICE",), ("LABOUR",)), strict=True):
+        _instruct(users, petition)
+        _do(
+            users,
+            petition,
+            "clerk",
+            "assign",
+            {
+                "assignments": [
+                    {"unit": units[code].pk, "role": "lead" if i == 0 else "assist", "kind": "assignment"}
+                    for i, code in enumerate(codes)
+                ]
+            },
+        )
+    _withdraw(made[0], units["LABOUR"])
+    _withdraw(made[2], units["LABOUR"])
+    expected = {made[0].pk: [units["HOUSING"].pk], made[1].pk: [units["POLICE"].pk]}
+    assert {pk: oracle_units(pk) for pk in expected} == expected  # the oracle agrees with the matrix
+    assert index.live_units(p.pk for p in made) == expected
+    for petition in made:
+        held = list(Assignment.objects.filter(petition=petition))
+        assert live_unit_ids(held) == expected.get(petition.pk, [])

@@ -58,6 +58,13 @@ class AssignmentStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("withdrawn")
 
 
+def live_unit_ids(assignments) -> list[int]:
+    """The units of the live (not withdrawn) ones among a petition's `assignments`, ascending:
+    the units its search document lists. One rule for the rows a writer holds (the ledger
+    import) and for what search.index.live_units reads back."""
+    return sorted(a.unit_id for a in assignments if a.status != AssignmentStatus.WITHDRAWN)
+
+
 def with_received_at(assignments) -> list:
     """The assignments with their petition's `received_at` filled in where it is missing: from
     the petition object when it is at hand, else read for the rest (5,000 ids a query)."""

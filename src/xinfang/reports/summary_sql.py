@@ -408,6 +408,12 @@ BATCH = "(SELECT pp.* FROM petitions_petition pp WHERE pp.id IN (SELECT id FROM 
 TEMP_KEYS = """ALTER TABLE reports_repeats ADD PRIMARY KEY (petition_id);
 ALTER TABLE reports_settled ADD PRIMARY KEY (petition_id);"""
 IN_BATCH = "petition_id IN (SELECT id FROM reports_batch)"
+# The batch's petitions with their two flags, written once: joined as a subquery, each of the
+# recount's ten joins read them again from the petitions' table and probed both flags' tables.
+BATCH_PETITIONS = """DROP TABLE IF EXISTS pg_temp.reports_batch_petitions;
+CREATE TEMP TABLE reports_batch_petitions AS {flagged};
+ALTER TABLE reports_batch_petitions ADD PRIMARY KEY (id);
+ANALYZE reports_batch_petitions;"""
 
 
 def _rebuild_sql(tz: str, *, batch: bool = False) -> str:
@@ -419,11 +425,14 @@ def _rebuild_sql(tz: str, *, batch: bool = False) -> str:
     only = IN_BATCH if batch else "TRUE"
     # The petitions with their two flags, read from temporary tables of the flagged ones (one
     # pass over the links and the met clocks instead of a lookup per petition).
-    petitions = f"""(SELECT q.*, rp.petition_id IS NOT NULL AS is_repeat,
-        (st.petition_id IS NOT NULL)::integer AS settled
+    flagged = f"""SELECT {"q.id, q.received_at, q.channel, q.category_id, q.status, q.is_group" if batch else "q.*"},
+        rp.petition_id IS NOT NULL AS is_repeat, (st.petition_id IS NOT NULL)::integer AS settled
         FROM {BATCH if batch else "petitions_petition"} q
         LEFT JOIN reports_repeats rp ON rp.petition_id = q.id
-        LEFT JOIN reports_settled st ON st.petition_id = q.id)"""  # noqa: S608
+        LEFT JOIN reports_settled st ON st.petition_id = q.id"""  # noqa: S608
+    # A batch's petitions are read once, into a keyed temporary table of the columns counted,
+    # flags included: the statements below join them ten times (BATCH_PETITIONS says why).
+    petitions = "reports_batch_petitions" if batch else f"({flagged})"
     keys = "p.channel, p.category_id, p.status, p.is_group, p.is_repeat"
     pairs = " UNION ALL ".join(
         f"""SELECT DISTINCT '{by}' AS scope, petition_id, unit_id FROM {table} WHERE {live} AND {only}
@@ -472,6 +481,7 @@ CREATE TEMP TABLE reports_settled AS
     GROUP BY petition_id HAVING bool_and(met_at <= due_at);
 {TEMP_KEYS}
 ANALYZE reports_repeats; ANALYZE reports_settled;
+{BATCH_PETITIONS.format(flagged=flagged) if batch else ""}
 DROP TABLE IF EXISTS pg_temp.reports_pairs;
 CREATE TEMP TABLE reports_pairs AS {pairs};
 CREATE INDEX ON reports_pairs (petition_id);
@@ -483,6 +493,7 @@ DROP TABLE reports_pairs;
 DROP TABLE reports_first_due;
 DROP TABLE reports_repeats;
 DROP TABLE reports_settled;
+{"DROP TABLE reports_batch_petitions;" if batch else ""}
 {"" if batch else "ANALYZE reports_statcount; ANALYZE reports_statdue;"}
 """  # noqa: S608
 

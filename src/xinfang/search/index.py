@@ -237,19 +237,18 @@ def _literal(grams: list[str], body: str) -> str:
 
 def live_units(petition_ids) -> dict[int, list[int]]:
     """The units holding a live assignment of each of these petitions, in order (the
-    documents' `units`): one query for the batch."""
-    from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
+    documents' `units`, workflow_models.live_unit_ids): one query for the batch. (The units a
+    document is refreshed with, _LIVE_UNITS, are the same rule in SQL.)"""
+    from xinfang.petitions.workflow_models import Assignment, live_unit_ids
 
-    units: dict[int, list[int]] = {}
-    rows = (
-        Assignment.objects.filter(petition_id__in=list(petition_ids))
-        .exclude(status=AssignmentStatus.WITHDRAWN)
-        .order_by("petition_id", "unit_id")
-        .values_list("petition_id", "unit_id")
+    held: dict[int, list] = {}
+    rows = Assignment.objects.filter(petition_id__in=list(petition_ids)).values_list(
+        "petition_id", "unit_id", "status", named=True
     )
-    for petition_id, unit_id in rows:
-        units.setdefault(petition_id, []).append(unit_id)
-    return units
+    for assignment in rows:
+        held.setdefault(assignment.petition_id, []).append(assignment)
+    units = {pk: live_unit_ids(assignments) for pk, assignments in held.items()}
+    return {pk: found for pk, found in units.items() if found}
 
 
 def units_literal(units: list[int]) -> str:

@@ -27,7 +27,10 @@ class MatterBand(models.Model):
     """One band of a petition's MinHash signature (search/similarity.py): petitions sharing a
     (band, key) pair are candidates for "the same matter"."""
 
-    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
+    # No database foreign key (db_constraint=False): sixteen rows a petition, each checked at
+    # commit, cost a ledger import of 10⁵ rows 1.6·10⁶ checks (docs/benchmarks.md). The rows
+    # are the index's own, written from petitions in hand; Django's delete still removes them.
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     band = models.PositiveSmallIntegerField()
     key = models.BigIntegerField()
 

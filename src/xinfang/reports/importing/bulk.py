@@ -48,7 +48,7 @@ from xinfang.petitions.services.registration import (
     party_objects,
     unsaved_petition,
 )
-from xinfang.petitions.workflow_models import Assignment, AssignmentStatus, Reply, with_received_at
+from xinfang.petitions.workflow_models import Assignment, Reply, live_unit_ids, with_received_at
 from xinfang.reports import summary_sql
 from xinfang.reports.importing.history import history_rows, import_data
 from xinfang.reports.models import ImportedPetition, LedgerImport
@@ -177,7 +177,7 @@ def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, earlier, clock
         replies += more_replies
         records[petition.pk]["petitions.Reply"] = more_replies
         assignments += more_assignments
-        units = sorted(a.unit_id for a in more_assignments if a.status != AssignmentStatus.WITHDRAWN)
+        units = live_unit_ids(more_assignments)
         if units:
             live[petition.pk] = units
         imported.append(
