@@ -152,9 +152,9 @@ def test_references_written_before_the_number_are_checked_before_it_is_taken(dem
     users, _units = demo_org
 
     def dangling(sender, *, petition, **kwargs):
-        with connection.cursor() as cursor:  # a MinHash band of a petition that does not exist
+        with connection.cursor() as cursor:  # shingles of a petition that does not exist
             cursor.execute(
-                "INSERT INTO search_matterband (petition_id, band, key) VALUES (%s, 0, 0)",
+                "INSERT INTO search_mattershingles (petition_id, codes) VALUES (%s, '\\x00')",
                 [petition.pk + 10**9],
             )
 
