@@ -101,7 +101,7 @@ _RELEASE = ", set_config('synchronous_commit', 'off', true)"
 # --- The foreign keys checked before the number (PostgreSQL) -------------------------------------
 # Django declares every foreign key DEFERRABLE INITIALLY DEFERRED, so PostgreSQL checks the
 # references of every row the transaction inserted (the petition's category and responder, each
-# petitioner, clock, party, repeat link, MinHash band, the search document, the Idempotency-Key:
+# petitioner, clock, party, repeat link, the search document and shingles, the Idempotency-Key:
 # some 30 to 60 look-ups, each locking the row it finds) at the COMMIT, which runs while the number
 # is locked. `SET CONSTRAINTS ALL IMMEDIATE` runs those pending checks at once, so they are sent in
 # the same message as the number's statement, before it, and the constraints deferred again at
