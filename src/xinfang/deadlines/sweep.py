@@ -215,9 +215,8 @@ def _deliver(claimed: list[int], kind: str, leaders: _Leaders, result: SweepResu
         by_user.setdefault(user_id, set()).add(d.petition_id)
     visible: dict[int, set[int]] = {}
     for user in users.values():
-        visible[user.pk] = set(
-            _among(Petition.objects.visible_to(user), "pk", list(by_user[user.pk])).values_list("pk", flat=True)
-        )
+        seen = _among(Petition.objects.visible_to(user), "pk", list(by_user[user.pk]))
+        visible[user.pk] = set(seen.values_list("pk", flat=True))
     rows, mails = [], []
     for user_id, d, note_kind in wanted:
         if user_id not in users or d.petition_id not in visible[user_id]:
