@@ -500,7 +500,7 @@ def _searched_page(user, filters: PetitionFilters, searcher, params, *, per_page
         # independent (拖欠工资: 58 rows expected, 27,971 found), fetches every match and
         # sorts them (2 s at 616,000 petitions).
         qs = _searched(user, listed, filters, walk=True, units=units, rank=False).order_by(*KEY_ORDER)
-        keys = _handled_keys(qs, units) if units else None
+        keys = _handled_keys(qs, units) if units else _newest_keys(searcher, filters, listed)
         page = keyset_page(qs, params, per_page=per_page, count=count, cap=cap, keys=keys)
         return ListPage(page=page, cap=cap, order="newest")
     if not found:  # nothing to rank nor to read (keyset_page reads nothing for a count of 0)
@@ -519,6 +519,19 @@ def _searched_page(user, filters: PetitionFilters, searcher, params, *, per_page
 # from the index (_found): room for matches the read policy then hides (Rule 4.3), so that
 # the one statement nearly always settles the count.
 FOUND_SLACK = 100
+
+
+def _newest_keys(searcher, filters: PetitionFilters, listed: QuerySet) -> QuerySet | None:
+    """An office-wide reader's unfiltered searched list, newest first: the page's keys from the
+    searcher, which can read them along its documents in the list's order (search.query.
+    newest_keys), each match tested against `listed` (visible_to); None where it cannot (the
+    page then walks the petitions). A filtered list walks the petitions: the documents know
+    nothing of a status or a category, and a walk along them would pass over the rows the
+    filter drops as well as those the terms do."""
+    newest = getattr(searcher, "newest_keys", None)
+    if newest is None or filters != PetitionFilters(q=filters.q):
+        return None
+    return newest(filters.q, among=listed)
 
 
 def _found(user, filters: PetitionFilters, listed: QuerySet, searcher, *, cap: int, units) -> list[int]:

@@ -24,9 +24,11 @@ from xinfang.search.text import (
     written_bodies,
 )
 
+# The document's received_at is its petition's (a correction may change it): written by every
+# statement that writes the document, for the newest-first page (query.newest_keys).
 _UPSERT = (
-    "INSERT INTO search_searchdocument (petition_id, body{grams}) VALUES {values} "
-    "ON CONFLICT (petition_id) DO UPDATE SET body = excluded.body{set_grams}"
+    "INSERT INTO search_searchdocument (petition_id, body, received_at{grams}) VALUES {values} "
+    "ON CONFLICT (petition_id) DO UPDATE SET body = excluded.body, received_at = excluded.received_at{set_grams}"
 )
 
 # PostgreSQL: a document registered in this transaction given its number (on_numbered): an
@@ -51,42 +53,48 @@ _REFRESH_UNITS = (
 )
 
 
-def _upsert_documents(cursor, rows: list[tuple[int, str]], *, fresh: bool = False) -> None:
+def _upsert_documents(cursor, rows: list[tuple[int, str, object]], *, fresh: bool = False) -> None:
     """One statement for the batch: insert, or replace the document of a petition already
     indexed (PostgreSQL and SQLite both know ON CONFLICT … DO UPDATE)."""
     cursor.execute(*_upsert_sql(rows, fresh=fresh))
 
 
-def _upsert_sql(rows: list[tuple[int, str]], *, fresh: bool = False) -> tuple[str, list]:
-    """PostgreSQL: also the document's live units, read from the assignments in the same
+def _upsert_sql(rows: list[tuple[int, str, object]], *, fresh: bool = False) -> tuple[str, list]:
+    """`rows`: (petition id, folded body, received_at). PostgreSQL: also the document's live units, read from the assignments in the same
     statement (none for a petition created in this transaction, `fresh`: no assignment can
     name it yet)."""
     if connection.vendor == "postgresql":
         units = "'{}'::bigint[]" if fresh else _LIVE_UNITS.format(petition="%s")
         sql = _UPSERT.format(
             grams=", grams, units",
-            values=", ".join([f"(%s, %s, %s::text[], {units})"] * len(rows)),
+            values=", ".join([f"(%s, %s, %s, %s::text[], {units})"] * len(rows)),
             set_grams=", grams = excluded.grams, units = excluded.units",
         )
         # The grams as one array literal (grams_literal), not a list psycopg adapts gram by gram:
         # that cost about 1.5 ms of CPU per document written (profiled on registration).
         params = [
             v
-            for pk, body in rows
-            for v in ((pk, body, grams_literal(body)) if fresh else (pk, body, grams_literal(body), pk))
+            for pk, body, received in rows
+            for v in (
+                (pk, body, received, grams_literal(body))
+                if fresh
+                else (pk, body, received, grams_literal(body), pk)
+            )
         ]
     else:
-        sql = _UPSERT.format(grams="", values=", ".join(["(%s, %s)"] * len(rows)), set_grams="")
-        params = [v for row in rows for v in row]
+        sql = _UPSERT.format(grams="", values=", ".join(["(%s, %s, %s)"] * len(rows)), set_grams="")
+        # As the ORM writes a DateTimeField (SQLite: UTC text), so that the keys compare alike.
+        adapt = connection.ops.adapt_datetimefield_value
+        params = [v for pk, body, received in rows for v in (pk, body, adapt(received))]
     return sql, params
 
 
-def _write_sqlite_keys(cursor, rows: list[tuple[int, str]], *, fresh: bool) -> None:
+def _write_sqlite_keys(cursor, rows: list[tuple[int, str, object]], *, fresh: bool) -> None:
     """The FTS5 rows of these petitions (rowid = petition id). The table is contentless
     (migration 0003): a row is removed by handing FTS5 the keys it was given, which are those of
     the document as stored before this write (read first, in the same transaction)."""
     if not fresh:
-        ids = [pk for pk, _body in rows]
+        ids = [pk for pk, _body, _received in rows]
         marks = ", ".join(["%s"] * len(ids))
         cursor.execute(
             f"SELECT petition_id, body FROM search_searchdocument WHERE petition_id IN ({marks})",  # noqa: S608 (placeholders only)
@@ -99,12 +107,13 @@ def _write_sqlite_keys(cursor, rows: list[tuple[int, str]], *, fresh: bool) -> N
                 [(pk, fts_keys(body)) for pk, body in old],
             )
     cursor.executemany(
-        "INSERT INTO search_fts (rowid, keys) VALUES (%s, %s)", [(pk, fts_keys(body)) for pk, body in rows]
+        "INSERT INTO search_fts (rowid, keys) VALUES (%s, %s)",
+        [(pk, fts_keys(body)) for pk, body, _received in rows],
     )
 
 
-def store(rows: list[tuple[int, str]], *, fresh: bool = False) -> None:
-    """Write (petition id, folded body) pairs: the table both databases read, with its grams on
+def store(rows: list[tuple[int, str, object]], *, fresh: bool = False) -> None:
+    """Write (petition id, folded body, received_at) rows: the table both databases read, with its grams on
     PostgreSQL (under the GIN index) or SQLite's FTS5 keys. `fresh`: the petitions were created
     in this transaction, so there is nothing to replace."""
     if not rows:
@@ -137,14 +146,12 @@ def index_petition(petition, *, fresh: bool = False) -> None:
     store(_rows(petition, fresh=fresh), fresh=fresh)
 
 
-def _rows(petition, *, fresh: bool) -> list[tuple[int, str]]:
+def _rows(petition, *, fresh: bool) -> list[tuple[int, str, object]]:
     # A petition being registered carries the rows just written (registered_body): no read.
     body = registered_body(petition) if fresh else None
-    rows = (
-        [(petition.pk, body)]
-        if body is not None
-        else list(petition_bodies([petition], registration_only=fresh).items())
-    )
+    if body is None:
+        body = petition_bodies([petition], registration_only=fresh)[petition.pk]
+    rows = [(petition.pk, body, petition.received_at)]
     # Kept for on_numbered, which swaps the real number in without reading the document back.
     petition._search_body = rows[0][1] if rows else None
     return rows
@@ -266,11 +273,15 @@ def _copy_new(chunk, bodies: dict[int, str] | None = None, units: dict[int, list
         bodies = petition_bodies(chunk)
     if units is None:
         units = live_units(p.pk for p in chunk)
+    received = {p.pk: p.received_at for p in chunk}
     copy_rows(
         connection,
         SearchDocument._meta.db_table,
-        ["petition_id", "body", "grams", "units"],
-        ((pk, body, grams_literal(body), units_literal(units.get(pk, []))) for pk, body in bodies.items()),
+        ["petition_id", "body", "received_at", "grams", "units"],
+        (
+            (pk, body, received[pk], grams_literal(body), units_literal(units.get(pk, [])))
+            for pk, body in bodies.items()
+        ),
     )
     bands, codes = matter_rows(chunk)
     copy_rows(connection, MatterBand._meta.db_table, ["petition_id", "band", "key"], bands)
@@ -296,12 +307,15 @@ def on_created_in_bulk(sender, *, petitions, records=None, units=None, **kwargs)
             chunk_units = None if units is None else {p.pk: units.get(p.pk, []) for p in chunk}
             _copy_new(chunk, bodies, chunk_units)
             continue
-        store(list(bodies.items()), fresh=True)
+        received = {p.pk: p.received_at for p in chunk}
+        store([(pk, body, received[pk]) for pk, body in bodies.items()], fresh=True)
         store_bands_many(chunk, fresh=True)
 
 
-# The columns the index reads (petition_bodies, matter_rows): sealed data is never loaded.
+# The columns the index reads (petition_bodies, matter_rows, the documents' received_at):
+# sealed data is never loaded.
 INDEXED_FIELDS = (
+    "received_at",
     "number",
     "title",
     "content",
@@ -382,13 +396,16 @@ def _rebuild_sqlite(batch_size: int, progress) -> int:
             # A contentless FTS5 table is emptied with its own 'delete-all' command.
             cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
             for chunk in _batches(batch_size):
-                rows = list(petition_bodies(chunk).items())
+                adapt = connection.ops.adapt_datetimefield_value
+                received = {p.pk: adapt(p.received_at) for p in chunk}
+                rows = [(pk, b, received[pk]) for pk, b in petition_bodies(chunk).items()]
                 cursor.executemany(
                     "INSERT INTO search_fts (rowid, keys) VALUES (%s, %s)",
-                    [(pk, fts_keys(b)) for pk, b in rows],
+                    [(pk, fts_keys(b)) for pk, b, _received in rows],
                 )
                 cursor.executemany(
-                    "INSERT INTO search_searchdocument (petition_id, body) VALUES (%s, %s)", rows
+                    "INSERT INTO search_searchdocument (petition_id, body, received_at) VALUES (%s, %s, %s)",
+                    rows,
                 )
                 bands, codes = matter_rows(chunk)
                 cursor.executemany(
@@ -430,9 +447,9 @@ def on_numbered(sender, *, petition, provisional: str, **kwargs) -> None:
         # number's lock (petitions/hooks.py).
         prepared = getattr(petition, "_search_numbering", None)
         if prepared is None or prepared[0] is not old or prepared[1] != fold(provisional):
-            return _upsert_sql([(petition.pk, body)])
+            return _upsert_sql([(petition.pk, body, petition.received_at)])
         # Only the grams around the number are new (_prepare_numbering); the petition was
         # created in this transaction, so no assignment names it yet (no units to read).
         return _RENUMBER, [body, _numbered_grams_literal(prepared, number, body), petition.pk]
-    store([(petition.pk, body)])
+    store([(petition.pk, body, petition.received_at)])
     return None

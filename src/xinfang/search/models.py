@@ -18,9 +18,15 @@ class SearchDocument(models.Model):
         Petition, primary_key=True, on_delete=models.CASCADE, related_name="search_document"
     )
     body = models.TextField()
+    # The petition's received_at, copied by every statement that writes the document (the
+    # same transaction as the petition's own write): the newest-first page of a searched list
+    # walks the documents in the list's order, testing each body where it lies, instead of
+    # walking the petitions and probing each one's document by key (migration 0008).
+    received_at = models.DateTimeField()
 
     class Meta:
         verbose_name = "search document"
+        indexes = [models.Index(fields=["received_at", "petition"], name="search_document_received")]
 
 
 class MatterBand(models.Model):
