@@ -7,7 +7,8 @@ replaces every row of each key that has a pending row by one folded row holding 
 and leaves every other key alone: its cost follows the changes since the last fold, not the
 size of the summary (rewriting the whole table took 102 s at 10⁶ petitions, longer than the
 worker's minute). The partial indexes `statcount_pending` / `statdue_pending` find the pending
-rows; `statcount_key` / `statdue_key` (the whole key) find each touched key's other rows.
+rows, deleted by id; `statcount_key` / `statdue_key` (the whole key, partial: folded rows
+only, so the triggers never write to them) find each touched key's folded row.
 
 Why a flag on the rows and not a mark such as "the largest id folded": ids are taken when a row
 is inserted, not when its transaction commits, so a transaction that inserted early and commits
@@ -29,10 +30,11 @@ FROM for that column (GROUP BY and DISTINCT already treat NULLs as equal).
 reports_statdue's rows are also *re-filed*: a due day that has become "before yesterday" since it
 was written belongs under DUE_PAST (summary_due_sql), where a recount puts it. Reads sum every
 due day before today, so a row not yet re-filed reads the same; re-filing keeps one row per key,
-as a recount has them. Such rows are found by the due day itself (index `statdue_due`: the rows
-not under DUE_PAST, most of them running clocks due later), so only the day that has just
-become past is read, once, on the first fold of an office day; their keys fold with the
-pending ones, each row under reports_stat_due_day of its due day.
+as a recount has them. Such rows are found by the due day itself (index `statdue_due`: the
+folded rows not under DUE_PAST, most of them running clocks due later; a pending row is folded
+anyway), so only the day that has just become past is read, once, on the first fold of an
+office day; their keys fold with the pending ones, each row under reports_stat_due_day of its
+due day.
 """
 
 from __future__ import annotations
