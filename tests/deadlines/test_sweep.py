@@ -202,3 +202,23 @@ def test_a_large_pass_refreshes_the_reminder_tables_statistics(drive, monkeypatc
         with time_machine.travel(datetime(2026, 3, 12, 9, 0, tzinfo=SH), tick=False):
             assert sweep().overdue == 1
         assert estimate() == rows
+
+
+@pytest.mark.django_db
+def test_a_notice_holds_its_clock_the_time_of_the_pass_and_is_unread(drive):
+    """The notices are written without model instances on PostgreSQL (one COPY of plain values):
+    every column must still hold what the model would have saved."""
+    petition = drive("registered")
+    clock = petition.deadlines.get(name="handling")
+    moment = datetime(2026, 12, 1, 9, 0, tzinfo=SH)
+    clock.due_at = datetime(2026, 11, 30, 17, 0, tzinfo=SH)
+    clock.save(update_fields=["due_at"])
+    with time_machine.travel(moment, tick=False):
+        sweep()
+    notices = list(Notification.objects.filter(kind="deadline_overdue", petition=petition))
+    assert len(notices) == 1
+    (notice,) = notices
+    assert notice.recipient_id == petition.first_responder_id
+    assert notice.data == {"deadline": "handling", "due_at": clock.due_at.astimezone(ZoneInfo("UTC")).isoformat()}
+    assert notice.created_at == moment and notice.read_at is None
+    assert Notification.objects.filter(recipient_id=petition.first_responder_id, read_at__isnull=True).exists()

@@ -17,6 +17,7 @@ from xinfang.petitions import paging
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import InvolvedPerson, InvolvedUnit, Petition
 from xinfang.petitions.selectors import list_index, list_page, parse_filters
+from xinfang.petitions.workflow_models import Assignment
 
 pytestmark = [
     pytest.mark.django_db,
@@ -204,3 +205,96 @@ def test_the_kept_statement_reads_each_reader_and_the_rows_as_they_are_then(spre
     before = list_index(reader, parse_filters({})).count
     reader.unit = units["OFFICE"]
     assert list_index(reader, parse_filters({})).count == len(_oracle(reader)) != before
+
+
+# The filters the lists are read with: none (the summary's roll-up rows, one per month or day),
+# a channel, a status with a channel (the status's own month rows, statcount_month_status), the
+# open statuses, one status alone.
+FILTERS = [
+    {},
+    {"channel": "letter"},
+    {"status": "registered", "channel": "letter"},
+    {"status": "open"},
+    {"status": "assigned"},
+    # The units' scopes: their roll-ups ("unit:all", "involved:all") hold the unit's rows.
+    {"assigned_unit": "HOUSING"},
+    {"involved_unit": "SECGEN"},
+]
+
+
+@pytest.fixture
+def moved_on(spread):
+    """The spread with some petitions further along (an UPDATE of their status, which the
+    summary's triggers follow), so that a status filter keeps some rows and drops others."""
+    ids = list(Petition.objects.order_by("id").values_list("id", flat=True))
+    Petition.objects.filter(id__in=ids[::3]).update(status="assigned")
+    Petition.objects.filter(id__in=ids[1::7]).update(status="closed")
+    users, units = spread
+    for i, pk in enumerate(ids[::2]):
+        Assignment.objects.create(
+            petition_id=pk,
+            unit=units["HOUSING"] if i % 3 else units["LABOUR"],
+            role="assist",
+            kind="assignment",
+            status="withdrawn" if i % 5 == 4 else "received",
+            assigned_by=users["clerk"],
+        )
+    return spread
+
+
+def _with_units(params, units):
+    """The filters with a unit's code replaced by its id, as the query string carries it."""
+    return {k: (str(units[v].id) if k.endswith("_unit") else v) for k, v in params.items()}
+
+
+def _plain(user, params):
+    """The oracle: the list as a plain ORDER BY over visible_to, the filters written out here
+    (not parse_filters / _filtered), read by OFFSET."""
+    from xinfang.petitions.choices import OPEN_STATUSES
+
+    qs = Petition.objects.visible_to(user)
+    if params.get("status") == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif params.get("status"):
+        qs = qs.filter(status=params["status"])
+    if params.get("channel"):
+        qs = qs.filter(channel=params["channel"])
+    if params.get("assigned_unit"):
+        live = Assignment.objects.filter(unit_id=params["assigned_unit"]).exclude(status="withdrawn")
+        qs = qs.filter(id__in=live.values("petition_id"))
+    if params.get("involved_unit"):
+        qs = qs.filter(
+            id__in=InvolvedUnit.objects.filter(unit_id=params["involved_unit"]).values("petition_id")
+        )
+    return qs.order_by("-received_at", "-id")
+
+
+@pytest.mark.parametrize("params", FILTERS)
+def test_every_page_and_count_is_the_plain_offset_query(moved_on, params, monkeypatch):
+    """For two office readers (one behind the firewall, one not), the index's count is the plain
+    query's and every typed page, located from the index, holds the OFFSET page's rows; the API
+    too (its exact count and a located page)."""
+    users, units = moved_on
+    params = _with_units(params, units)
+    monkeypatch.setattr(paging, "LOCATE_FROM", 1)  # every page past the first is located
+    for reader in (users["secgen"], users["clerk"]):
+        plain = _plain(reader, params)
+        total = plain.count()
+        assert total < Petition.objects.count() or not params
+        # The clerk sees some rows of every list; the Secretary-General none of SECGEN's.
+        assert total > 0 or reader == users["secgen"]
+        filters = parse_filters(params)
+        assert list_index(reader, filters).count == total
+        last = max(1, (total + SIZE - 1) // SIZE)
+        for number in range(1, last + 2):  # and the page past the end
+            page = list_page(reader, filters, {**params, "page": number}, per_page=SIZE).page
+            offset = (min(number, last) - 1) * SIZE
+            want = [p.pk for p in plain[offset : offset + SIZE]]
+            assert [p.pk for p in page.object_list] == want, (reader.username, number)
+            assert page.paginator.count == total
+        _token, raw = ApiToken.issue(reader)
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        body = client.get("/api/v1/petitions", {**params, "page": last, "page_size": SIZE}).json()
+        assert body["count"] == total
+        want = [p.number for p in plain[(last - 1) * SIZE : last * SIZE]]
+        assert [r["number"] for r in body["results"]] == want

@@ -99,11 +99,16 @@ def _petition_rows(rows, filters):
     for name in ("assigned_unit", "involved_unit"):
         if name in filters.extra:
             unit = Q(unit_id=filters.extra[name])
+    # Unfiltered by the petitions' own keys (channel, category, status, group, repeat), the
+    # roll-up's rows hold the same sums (summary_rollup_sql.py): one row per day or month of the
+    # scope instead of one per combination of those keys. For the office's unfiltered list at
+    # 10⁶ the months were tens of thousands of index entries summed on every typed deep page
+    # and API page (docs/benchmarks.md, round 15).
     return rows.filter(
         summary_scope._filters_q(filters),
         summary_scope._flags_q(filters),
         unit,
-        scope=summary_scope.scope_of(query),
+        scope=summary_scope.scope_to_read(query),
         clock="",
     )
 

@@ -419,7 +419,7 @@ def _rebuild_sql(tz: str, *, batch: bool = False, folded: bool = True) -> str:
     over petitions, so a petition's rows are the same whichever way they are written. A recount
     writes one row per key into the emptied tables, so its rows are folded ones; a batch's are
     pending (their keys may have rows already), as the triggers' are. `folded=False`: the
-    tables have no `pending` column yet (a migration before reports 0010 recounting)."""
+    tables have no `pending` column yet (a migration before reports 0011 recounting)."""
     folded = folded and not batch
     tz = tz.replace("'", "")
     day = f"(p.received_at AT TIME ZONE '{tz}')::date"
@@ -534,7 +534,7 @@ def rebuild(schema_editor=None, *, reinstall: bool = True) -> None:
 
 
 def _has_pending(cursor) -> bool:
-    """Whether the summary tables have their `pending` column (reports 0010): the migrations
+    """Whether the summary tables have their `pending` column (reports 0011): the migrations
     before it recount with this module's SQL too."""
     cursor.execute(
         "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'reports_statcount'::regclass "

@@ -33,7 +33,7 @@ def pending(model_name: str) -> list:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0009_statistics_rollup_same_statement"),
+        ("reports", "0010_statcount_month_status"),
     ]
 
     operations = [
