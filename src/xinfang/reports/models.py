@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.petitions.models import Petition
+
+# The summary tables' key in the order of their key indexes (the fold's look-ups): the columns
+# compared by equality first, the unit (NULL for "no unit") last.
+FOLD_KEY = (
+    "grain",
+    "day",
+    "scope",
+    "clock",
+    "channel",
+    "category_id",
+    "status",
+    "is_group",
+    "is_repeat",
+    "unit_id",
+)
 
 
 class LedgerImport(models.Model):
@@ -103,10 +119,19 @@ class StatCount(models.Model):
     settled = models.IntegerField(default=0)
     on_time = models.IntegerField(default=0)  # clocks met by their due time
     late = models.IntegerField(default=0)  # clocks met after their due time
+    # An appended delta not folded yet (what the triggers and count_new insert, the database's
+    # default); the fold replaces a key's rows by one row that is not (summary_fold_sql.py).
+    pending = models.BooleanField(db_default=True)
 
     class Meta:
         indexes = [
-            models.Index(fields=["grain", "day"], name="statcount_grain_day"),
+            # The fold's look-ups (summary_fold_sql.py): the pending rows, and the folded rows of
+            # a key (unit last: NULL units are compared with IS NOT DISTINCT FROM, which an index
+            # cannot look up). Partial, so that the triggers, which append pending rows, write
+            # one narrow index more and never this wide one. (It replaced an index on (grain,
+            # day) that no read used: every read asks for one scope.)
+            models.Index(fields=["id"], condition=models.Q(pending=True), name="statcount_pending"),
+            models.Index(fields=[*FOLD_KEY], condition=models.Q(pending=False), name="statcount_key"),
             # Every read asks for one scope ("" the petitions, or one kind of unit) over a period.
             models.Index(fields=["scope", "grain", "day"], name="statcount_scope_grain_day"),
             # The petition list's count and deep pages read only the petitions' own rows of a
@@ -158,6 +183,17 @@ class StatDue(models.Model):
     # day (not the clock's own, unlike `clocks`): the on-time rate of the petitions overdue now.
     on_time = models.IntegerField(default=0)
     late = models.IntegerField(default=0)
+    pending = models.BooleanField(db_default=True)  # as StatCount.pending
 
     class Meta:
-        indexes = [models.Index(fields=["scope", "grain", "day"], name="statdue_scope_grain_day")]
+        indexes = [
+            models.Index(fields=["scope", "grain", "day"], name="statdue_scope_grain_day"),
+            # As StatCount's; and the folded rows not under the one past due day (running clocks
+            # due from yesterday on, and days that have become past since), for the fold to
+            # re-file the past ones.
+            models.Index(fields=["id"], condition=models.Q(pending=True), name="statdue_pending"),
+            models.Index(fields=[*FOLD_KEY, "due"], condition=models.Q(pending=False), name="statdue_key"),
+            models.Index(
+                fields=["due"], condition=models.Q(pending=False, due__gt=date(1, 1, 1)), name="statdue_due"
+            ),
+        ]

@@ -12,7 +12,8 @@ before today and counts only today's clocks live (reports/summary.py).
 Every due day before yesterday (as the writing transaction sees the date) is filed under one
 day, DUE_PAST: for a read only "before today", "today" and "later" differ, and a day that is
 past stays past, so the rows of long-overdue clocks fold together (compaction) instead of
-growing with every day. Yesterday keeps its own day so that an application server whose clock
+growing with every day. A row written under a day that has become past since is re-filed under
+DUE_PAST by the next fold (summary_fold_sql.py); until then reads count it the same. Yesterday keeps its own day so that an application server whose clock
 is a little behind the database's around midnight still counts that day as stored, not live.
 
 Clocks change in bulk (imports COPY them, services update several at once), so the clocks'
@@ -28,7 +29,6 @@ DUE_PAST = "0001-01-01"
 # Every change is written once per grain: the day, the month and the year it falls in, so that a
 # period reads whole years, then whole months, then the days at its ends (summary_scope._period_q).
 GRAINS = "(VALUES ('d'), ('m'), ('y'))"
-DUE_KEY = "grain, day, channel, category_id, status, is_group, is_repeat, scope, clock, unit_id, due"
 RUNNING = "met_at IS NULL AND paused_at IS NULL"
 # The same condition for one petition's clocks, written so that the planner cannot prove it
 # implies the predicate of the partial index deadline_running_due (due_at, id): the triggers'
@@ -266,11 +266,12 @@ DROP FUNCTION IF EXISTS reports_stat_due_day(date);
 """
 
 
-def due_rebuild_sql(tz: str, petitions: str, *, truncate: bool) -> str:
+def due_rebuild_sql(tz: str, petitions: str, *, truncate: bool, folded: bool) -> str:
     """Refill reports_statdue; expects the temporary tables reports_pairs and reports_first_due
     of summary_sql's rebuild (every petition's counted units per scope, its earliest running
     due). `petitions`: the petitions counted, with their is_repeat and settled flags; without
-    `truncate` (summary_sql.count_new) their rows are added, the table kept."""
+    `truncate` (summary_sql.count_new) their rows are added, the table kept. `folded`: written
+    as folded rows (summary_sql._rebuild_sql says when)."""
     tz = tz.replace("'", "")
     day = f"(p.received_at AT TIME ZONE '{tz}')::date"
     keys = "p.channel, p.category_id, p.status, p.is_group, p.is_repeat"
@@ -324,7 +325,7 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"""  # noqa: S608
     # (summary_sql's rebuild).
     return f"""
 {"TRUNCATE reports_statdue;" if truncate else ""}
-{with_rollup("reports_statdue", rows, order="ORDER BY 8, 1, 2")};
+{with_rollup("reports_statdue", rows, order="ORDER BY 8, 1, 2", folded=folded)};
 """
 
 
@@ -338,18 +339,4 @@ CREATE TEMP TABLE reports_first_due AS
     GROUP BY petition_id;
 ALTER TABLE reports_first_due ADD PRIMARY KEY (petition_id);
 ANALYZE reports_first_due;
-"""  # noqa: S608
-
-
-# Deltas folded into one row per key; due days that have become "before yesterday" since they
-# were written fold into DUE_PAST (reports_stat_due maps them again).
-DUE_COMPACT_SQL = f"""
-WITH gone AS (DELETE FROM reports_statdue RETURNING {DUE_COLUMNS})
-INSERT INTO reports_statdue ({DUE_COLUMNS})
-SELECT grain, day, channel, category_id, status, is_group, is_repeat, scope, clock, unit_id,
-       reports_stat_due_day(due),
-       sum(petitions), sum(settled), sum(clocks), sum(on_time), sum(late) FROM gone
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
-HAVING sum(petitions) <> 0 OR sum(settled) <> 0 OR sum(clocks) <> 0 OR sum(on_time) <> 0 OR sum(late) <> 0
-ORDER BY scope, grain, day
 """  # noqa: S608

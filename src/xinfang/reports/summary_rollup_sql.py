@@ -77,16 +77,21 @@ def rollup_of(source: str, table: str) -> str:
 FROM {source} GROUP BY {key} HAVING {" OR ".join(f"sum({c}) <> 0" for c in sums)}"""  # noqa: S608
 
 
-def with_rollup(table: str, rows: str, *, order: str = "") -> str:
+def with_rollup(table: str, rows: str, *, order: str = "", folded: bool = False) -> str:
     """An INSERT into `table` of the rows `rows` (a SELECT of the table's columns, in their
     order, all in rolled-up scopes) and, in the same statement, of their roll-up (rollup_of).
-    The rows are a CTE (named by the table's columns), computed once for both halves."""
+    The rows are a CTE (named by the table's columns), computed once for both halves.
+    `folded`: the rows are one per key and the table held none of their keys (a recount into
+    the emptied table), so they are written as folded rows, not pending ones
+    (summary_fold_sql)."""
     columns = DUE_COLUMNS if table == "reports_statdue" else STAT_COLUMNS
+    pending = ", pending" if folded else ""
     return f"""WITH rollup_rows ({columns}) AS ({rows})
-INSERT INTO {table} ({columns})
+INSERT INTO {table} ({columns}{pending})
+SELECT *{", false" if folded else ""} FROM (
 SELECT {columns} FROM rollup_rows
 UNION ALL
-{rollup_of("rollup_rows", table)}
+{rollup_of("rollup_rows", table)}) written
 {order}"""  # noqa: S608
 
 

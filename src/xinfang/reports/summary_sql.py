@@ -1,6 +1,6 @@
 """The PostgreSQL side of the statistics summary (reports/summary.py): trigger functions that
 append a signed delta to reports_statcount for every change of what the statistics count, the
-fold that compacts the deltas, and the full rebuild. The running clocks' table
+fold that compacts the deltas (its SQL in summary_fold_sql.py), and the full rebuild. The running clocks' table
 (reports_statdue) has its own functions in summary_due_sql.py; the petitions' and units'
 triggers here call them, and the rebuild and compaction cover both tables.
 
@@ -20,7 +20,6 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from xinfang.reports.summary_due_sql import (
-    DUE_COMPACT_SQL,
     DUE_DROP_SQL,
     GRAINS,
     PAUSED,
@@ -28,6 +27,7 @@ from xinfang.reports.summary_due_sql import (
     due_rebuild_sql,
     first_due_sql,
 )
+from xinfang.reports.summary_fold_sql import COMPACT_SQL, due_compact_sql
 from xinfang.reports.summary_rollup_sql import ROLLUP, ROLLUP_DROP_SQL, STAT_COLUMNS, twins, with_rollup
 
 COLUMNS = STAT_COLUMNS
@@ -393,9 +393,6 @@ DROP FUNCTION IF EXISTS reports_stat_period(text, date);
 """
 )
 
-_KEY = "grain, day, channel, category_id, status, is_group, is_repeat, scope, clock, unit_id"
-
-
 # The petitions count_new counts: those in its temporary table (a subquery the planner flattens
 # into a join, so only their rows of each table are read).
 BATCH = "(SELECT pp.* FROM petitions_petition pp WHERE pp.id IN (SELECT id FROM reports_batch))"
@@ -416,10 +413,14 @@ ALTER TABLE reports_batch_petitions ADD PRIMARY KEY (id);
 ANALYZE reports_batch_petitions;"""
 
 
-def _rebuild_sql(tz: str, *, batch: bool = False) -> str:
+def _rebuild_sql(tz: str, *, batch: bool = False, folded: bool = True) -> str:
     """Recount everything (the tables emptied first) or, with `batch`, append the rows of the
     petitions in the temporary table reports_batch, the other rows kept: the summary is a sum
-    over petitions, so a petition's rows are the same whichever way they are written."""
+    over petitions, so a petition's rows are the same whichever way they are written. A recount
+    writes one row per key into the emptied tables, so its rows are folded ones; a batch's are
+    pending (their keys may have rows already), as the triggers' are. `folded=False`: the
+    tables have no `pending` column yet (a migration before reports 0011 recounting)."""
+    folded = folded and not batch
     tz = tz.replace("'", "")
     day = f"(p.received_at AT TIME ZONE '{tz}')::date"
     only = IN_BATCH if batch else "TRUE"
@@ -486,24 +487,15 @@ DROP TABLE IF EXISTS pg_temp.reports_pairs;
 CREATE TEMP TABLE reports_pairs AS {pairs};
 CREATE INDEX ON reports_pairs (petition_id);
 ANALYZE reports_pairs;
-{with_rollup("reports_statcount", rows, order="ORDER BY 8, 1, 2")};
+{with_rollup("reports_statcount", rows, order="ORDER BY 8, 1, 2", folded=folded)};
 {first_due_sql(only)}
-{due_rebuild_sql(tz, petitions, truncate=not batch)}
+{due_rebuild_sql(tz, petitions, truncate=not batch, folded=folded)}
 DROP TABLE reports_pairs;
 DROP TABLE reports_first_due;
 DROP TABLE reports_repeats;
 DROP TABLE reports_settled;
 {"DROP TABLE reports_batch_petitions;" if batch else ""}
 {"" if batch else "ANALYZE reports_statcount; ANALYZE reports_statdue;"}
-"""  # noqa: S608
-
-
-COMPACT_SQL = f"""
-WITH gone AS (DELETE FROM reports_statcount RETURNING {COLUMNS})
-INSERT INTO reports_statcount ({COLUMNS})
-SELECT {_KEY}, sum(petitions), sum(settled), sum(on_time), sum(late) FROM gone
-GROUP BY {_KEY} HAVING sum(petitions) <> 0 OR sum(settled) <> 0 OR sum(on_time) <> 0 OR sum(late) <> 0
-ORDER BY scope, grain, day
 """  # noqa: S608
 
 
@@ -538,7 +530,17 @@ def rebuild(schema_editor=None, *, reinstall: bool = True) -> None:
                 "LOCK TABLE petitions_petition, petitions_deadline, petitions_assignment, "
                 "petitions_involvedunit IN SHARE MODE"
             )
-            cursor.execute(_rebuild_sql(settings.TIME_ZONE))
+            cursor.execute(_rebuild_sql(settings.TIME_ZONE, folded=_has_pending(cursor)))
+
+
+def _has_pending(cursor) -> bool:
+    """Whether the summary tables have their `pending` column (reports 0011): the migrations
+    before it recount with this module's SQL too."""
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'reports_statcount'::regclass "
+        "AND attname = 'pending' AND NOT attisdropped)"
+    )
+    return cursor.fetchone()[0]
 
 
 def pause() -> None:
@@ -597,7 +599,10 @@ def create_batch(cursor, ids: list[int]) -> None:
 
 
 def compact() -> int:
-    """Fold the appended deltas into one row per key; returns the rows left. One at a time."""
+    """Fold the appended deltas: every key with a pending row (or, in reports_statdue, a due day
+    now past) becomes one folded row, the other keys are left alone (summary_fold_sql says how
+    and why that is exact under concurrent writers). Returns the folded rows written, -1 when
+    another fold holds the lock. One at a time."""
     if connection.vendor != "postgresql":
         return 0
     # One transaction: the lock is the transaction's. The roll-up rows fold with the others
@@ -606,9 +611,12 @@ def compact() -> int:
         cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('reports_statcount'))")
         if not cursor.fetchone()[0]:
             return -1
+        # The keys and the deleted rows are sorted to be grouped: a large catch-up (10⁵ keys)
+        # sorted on disk with the default 4 MB.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(COMPACT_SQL)
         rows = cursor.rowcount
-        cursor.execute(DUE_COMPACT_SQL)
+        cursor.execute(due_compact_sql(settings.TIME_ZONE))
         rows += cursor.rowcount
         return rows
 
