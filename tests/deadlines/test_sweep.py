@@ -219,6 +219,11 @@ def test_a_notice_holds_its_clock_the_time_of_the_pass_and_is_unread(drive):
     assert len(notices) == 1
     (notice,) = notices
     assert notice.recipient_id == petition.first_responder_id
-    assert notice.data == {"deadline": "handling", "due_at": clock.due_at.astimezone(ZoneInfo("UTC")).isoformat()}
+    assert notice.data == {
+        "deadline": "handling",
+        "due_at": clock.due_at.astimezone(ZoneInfo("UTC")).isoformat(),
+    }
     assert notice.created_at == moment and notice.read_at is None
-    assert Notification.objects.filter(recipient_id=petition.first_responder_id, read_at__isnull=True).exists()
+    assert Notification.objects.filter(
+        recipient_id=petition.first_responder_id, read_at__isnull=True
+    ).exists()
