@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from xinfang.audit.models import AccessLog, Outcome
 from xinfang.core.clients import client_ip
+from xinfang.core.inserts import insert_one
 
 logger = logging.getLogger("xinfang.access")
 
@@ -75,18 +76,22 @@ def record(
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
     try:
-        AccessLog.objects.create(
-            at=timezone.now(),
-            user=user,
-            username=neutralise(username or (user.username if user else "")),
-            unit_id=getattr(user, "unit_id", None),
-            ip=ip or (origin.ip if origin else None),
-            action=action,
-            object_type=object_type,
-            object_ref=neutralise(object_ref, 64),
-            outcome=outcome,
-            detail=neutralise(detail, 200),
-            request_id=origin.request_id if origin else "",
+        # Written as AccessLog.objects.create would (no receiver listens to its saves), from an
+        # INSERT built once: one entry per answer with personal data, every registration's too.
+        insert_one(
+            AccessLog(
+                at=timezone.now(),
+                user=user,
+                username=neutralise(username or (user.username if user else "")),
+                unit_id=getattr(user, "unit_id", None),
+                ip=ip or (origin.ip if origin else None),
+                action=action,
+                object_type=object_type,
+                object_ref=neutralise(object_ref, 64),
+                outcome=outcome,
+                detail=neutralise(detail, 200),
+                request_id=origin.request_id if origin else "",
+            )
         )
     except DatabaseError:
         logger.exception("could not write the access log entry %s", action)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.accounts.models import Unit, UnitKind
 from xinfang.core.errors import InvalidInput
+from xinfang.core.statements import Arg, KeptModels, first_of
 from xinfang.petitions.choices import GROUP_PETITION_SIZE, RECEPTION_CHANNELS, Channel
 from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.inputs import (
@@ -46,6 +47,13 @@ EARLIEST_RECEIVED = date(1990, 1, 1)
 # The channels' codes, for the membership test of every check: `Channel.values` builds its list
 # anew from the enum's members on every access (about a fifth of a ledger row's check).
 _CHANNELS = frozenset(Channel.values)
+
+
+# The active category by code, as `Category.objects.filter(code=…, active=True).first()` reads it,
+# compiled once (core/statements.py): one look-up per registration.
+_CATEGORY = KeptModels(
+    lambda: first_of(Category.objects.filter(code=Arg("code", Category._meta.get_field("code")), active=True))
+)
 
 
 def _max_length(model, name):
@@ -242,7 +250,7 @@ def check_registration(
         found = (
             active_categories.get(category.strip())
             if active_categories is not None
-            else Category.objects.filter(code=category.strip(), active=True).first()
+            else next(iter(_CATEGORY.get(code=category.strip())), None)
         )
         if found is None:
             errors.add("category", _("Unknown category “%(code)s”.") % {"code": category.strip()[:40]})
@@ -275,8 +283,10 @@ def check_registration(
     wanted = set(unit_ids + superior_ids + [i for ids in person_unit_ids.values() for i in ids])
     if active_units is not None:
         units = {pk: active_units[pk] for pk in wanted if pk in active_units}
-    else:
+    elif wanted:
         units = {u.pk: u for u in Unit.objects.filter(pk__in=wanted, active=True)}
+    else:  # no statement either way (an empty IN matches nothing), but its compilation is saved
+        units = {}
     require_units(errors, units, unit_ids, "involved_units")
     for i, ids in person_unit_ids.items():
         require_units(errors, units, ids, f"involved_persons.{i}.unit")

@@ -22,6 +22,8 @@ from xinfang.audit.services import (
     prepare_first_event,
 )
 from xinfang.core.errors import Conflict, Forbidden
+from xinfang.core.inserts import insert_one
+from xinfang.core.statements import KeptStatements
 from xinfang.petitions import derived
 from xinfang.petitions.audit_state import describe_written
 from xinfang.petitions.choices import Status
@@ -166,7 +168,8 @@ def _create(
     # INSERT (derived.py), without an UPDATE; they are written below, where they were.
     clocks = registration_deadlines(petition)
     petition.next_due_at = derived.running_due(clocks)
-    petition.save(force_insert=True)
+    # As petition.save(force_insert=True), from an INSERT built once (core/inserts.py).
+    insert_one(petition, returning_pk=True)
     if idempotency_key:
         # Claimed first, before the number: a second request with the same key waits here on the
         # key's unique index (not in the number's queue) until this one ends, then fails into a
@@ -358,6 +361,61 @@ def _write_parties(petition: Petition, data: RegistrationInput) -> tuple[list, l
     )
 
 
+def _earlier_by_person(petition_id, id_keys: list[str], phone_keys: list[str]):
+    """Earlier petitions (not void) with a petitioner of one of these blind indexes, most recent
+    first, as (pk, number), at most MAX_REPEAT_LINKS."""
+    from django.db.models import Q
+
+    match = Q(petitioners__id_number_index__in=id_keys) | Q(petitioners__phone_index__in=phone_keys)
+    return (
+        Petition.objects.filter(match)
+        .exclude(pk=petition_id)
+        .exclude(status=Status.VOID)
+        .order_by("-received_at", "-id")
+        .values_list("pk", "number")
+        .distinct()[:MAX_REPEAT_LINKS]
+    )
+
+
+# PostgreSQL: the look-up of _earlier_by_person as a WITH item, the links inserted from it (in its
+# order, so their ids rise as bulk_create's would), the petitions found returned.
+_LINK_REPEATS = (
+    'WITH "earlier" AS ({earlier}), "linked" AS ('
+    'INSERT INTO "{table}" ("from_petition_id", "to_petition_id") '
+    'SELECT %s, "pk" FROM "earlier" ORDER BY "received_at" DESC, "pk" DESC) '
+    'SELECT "pk", "number" FROM "earlier" ORDER BY "received_at" DESC, "pk" DESC'
+)
+# Its text and parameters by shape (how many ID numbers, how many phones): the ORM built and
+# compiled the same statement for every registration (about a tenth of its CPU, profiled); now
+# once per shape and process, with stand-ins marking where this call's values go.
+_KEPT_REPEATS = KeptStatements(64)
+_KEY_STAND_IN = "\x00xinfang-key-{}"
+_PETITION_STAND_IN = -7_340_287_105_519
+
+
+def _repeats_statement(id_keys: list[str], phone_keys: list[str]) -> tuple[str, list, list] | None:
+    """(sql, params, where) for the PostgreSQL statement: `where[i]` is the index into
+    [*id_keys, *phone_keys, petition id] of the value params[i] stands for (-1: a constant)."""
+    shape = (connection.alias, len(id_keys), len(phone_keys))
+    kept = _KEPT_REPEATS.get(shape)
+    if kept is None:
+        values = [_KEY_STAND_IN.format(i) for i in range(len(id_keys) + len(phone_keys))]
+        values.append(_PETITION_STAND_IN)
+        earlier = _earlier_by_person(values[-1], values[: len(id_keys)], values[len(id_keys) : -1])
+        sql, params = earlier.query.sql_with_params()
+        sql = _LINK_REPEATS.format(earlier=sql, table=Petition.repeat_of.through._meta.db_table)
+        params = [*params, _PETITION_STAND_IN]
+        where = [values.index(p) if p in values else -1 for p in params]
+        # Every value must stand exactly where the ORM put it; otherwise keep nothing (the ORM
+        # builds it each time, below).
+        if sorted(i for i in where if i >= 0) != sorted(
+            [*range(len(values) - 1), len(values) - 1, len(values) - 1]
+        ):
+            return None
+        kept = _KEPT_REPEATS.put(shape, (sql, params, where))
+    return kept
+
+
 def _link_repeats(petition: Petition, data: RegistrationInput) -> list[tuple[int, str]]:
     """Earlier petitions by the same person (same ID number or phone) are marked as
     ones this petition repeats (重复信访), most recent first, as (pk, number). The
@@ -367,33 +425,21 @@ def _link_repeats(petition: Petition, data: RegistrationInput) -> list[tuple[int
     phone_keys = [k for k in (blind_index("phone", p.phone) for p in data.petitioners) if k]
     if not id_keys and not phone_keys:
         return []
-    from django.db.models import Q
-
-    match = Q(petitioners__id_number_index__in=id_keys) | Q(petitioners__phone_index__in=phone_keys)
-    earlier = (
-        Petition.objects.filter(match)
-        .exclude(pk=petition.pk)
-        .exclude(status=Status.VOID)
-        .order_by("-received_at", "-id")
-        .values_list("pk", "number")
-        .distinct()[:MAX_REPEAT_LINKS]
-    )
     through = Petition.repeat_of.through
     if connection.vendor == "postgresql":
-        # One statement: the look-up as a WITH item, the links inserted from it (in its order, so
-        # their ids rise as bulk_create's would), the petitions found returned.
-        sql, params = earlier.query.sql_with_params()
-        table = through._meta.db_table
+        kept = _repeats_statement(id_keys, phone_keys)
+        if kept is not None:
+            sql, constants, where = kept
+            values = [*id_keys, *phone_keys, petition.pk]
+            params = [values[w] if w >= 0 else c for c, w in zip(constants, where, strict=True)]
+        else:
+            sql, params = _earlier_by_person(petition.pk, id_keys, phone_keys).query.sql_with_params()
+            sql = _LINK_REPEATS.format(earlier=sql, table=through._meta.db_table)
+            params = [*params, petition.pk]
         with connection.cursor() as cursor:
-            cursor.execute(
-                f'WITH "earlier" AS ({sql}), "linked" AS ('  # noqa: S608 (the ORM's query, our table)
-                f'INSERT INTO "{table}" ("from_petition_id", "to_petition_id") '
-                'SELECT %s, "pk" FROM "earlier" ORDER BY "received_at" DESC, "pk" DESC) '
-                'SELECT "pk", "number" FROM "earlier" ORDER BY "received_at" DESC, "pk" DESC',
-                [*params, petition.pk],
-            )
+            cursor.execute(sql, params)
             return [(pk, number) for pk, number in cursor.fetchall()]
-    earlier = list(earlier)
+    earlier = list(_earlier_by_person(petition.pk, id_keys, phone_keys))
     # The link rows directly: `repeat_of.add` first reads which links exist (none can,
     # the petition is new) and costs a second statement.
     through.objects.bulk_create(
