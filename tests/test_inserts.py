@@ -2,6 +2,7 @@
 conversion (pre_save, then get_db_prep_save) would give back the same value; every other field
 and every value of another type goes through Django's conversion, as before."""
 
+import base64
 from datetime import UTC, date, datetime
 
 import pytest
@@ -12,6 +13,7 @@ from tests.reports.test_import_bulk import ledger, run
 from xinfang.audit.models import ChainHead, Event
 from xinfang.core import crypto
 from xinfang.core.inserts import _value_getter
+from xinfang.petitions.masking import masked_copy
 from xinfang.petitions.models import Deadline, InvolvedUnit, Petition, Petitioner, ReceptionRecord
 from xinfang.petitions.workflow_models import Assignment, Reply
 from xinfang.reports.models import ImportedPetition
@@ -115,3 +117,28 @@ def test_plain_values_of_their_type_are_copied_as_they_are():
         ("category", 3),
     ]:
         assert _value_getter(Petition._meta.get_field(name), connection)(obj) is value
+
+
+@pytest.mark.parametrize("cipher", ["sm4-gcm", "aes-256-gcm"])
+def test_a_sealed_column_is_sealed_as_a_save_seals_it(settings, cipher):
+    """The COPY path seals with the column's key read once (EncryptedTextField.sealer): the same
+    cipher, key, column binding and format as a save's get_db_prep_save, under the settings in
+    force; empty stays empty; the masked copy is derived and sealed too."""
+    settings.PII_CIPHER = cipher
+    settings.PII_KEYS = "kz:" + base64.b64encode(b"Z" * (32 if cipher == "aes-256-gcm" else 16)).decode()
+    obj = Petitioner(id_number="11010519491231002X", phone="13912345678", address="金丝雀路99号")
+    for name, plain in [
+        ("phone", "13912345678"),
+        ("id_number", "11010519491231002X"),
+        ("address", "金丝雀路99号"),
+        ("masked", masked_copy("11010519491231002X", "13912345678", "金丝雀路99号")),
+    ]:
+        field = Petitioner._meta.get_field(name)
+        got, want = _value_getter(field, connection)(obj), django_value(field, obj)
+        assert got.split(":")[:3] == want.split(":")[:3] == ["enc1", cipher, "kz"]
+        assert len(got) == len(want) and got != want  # same length, its own nonce
+        assert crypto.decrypt(got, purpose=f"petitioner.{name}") == plain
+        with pytest.raises(crypto.DecryptionError):
+            crypto.decrypt(got, purpose="petitioner.work_unit")
+    empty = Petitioner(phone="")
+    assert _value_getter(Petitioner._meta.get_field("phone"), connection)(empty) == ""

@@ -190,6 +190,22 @@ def _value_getter(field, connection):
     def converted(obj):
         return field.get_db_prep_save(field.pre_save(obj, True), connection)
 
+    sealer = getattr(field, "sealer", None)
+    if sealer is not None:
+        # A sealed field (core/fields.py): its get_prep_value with the key read once for the
+        # column instead of once a value.
+        seal = sealer()
+        return lambda obj: seal(field.pre_save(obj, True))
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        # pre_save sets the moment (aware with USE_TZ), which is then stored as it is, like
+        # any plain aware datetime below; anything else takes the full way.
+        def stamped(obj):
+            v = field.pre_save(obj, True)
+            if type(v) is datetime and v.utcoffset() is not None:
+                return v
+            return field.get_db_prep_save(v, connection)
+
+        return stamped
     types = _plain_types(field)
     if types is None:
         return converted
