@@ -164,9 +164,11 @@ _TAKEN_AT = (
 )
 
 
-def _server_cpu() -> float | None:
-    """CPU seconds (user + system) of this connection's PostgreSQL backend so far."""
-    from django.db import connection
+def _server_cpu(connection=None) -> float | None:
+    """CPU seconds (user + system) of `connection`'s PostgreSQL backend so far (Django's default
+    connection when none is given); None where /proc does not show it (another machine)."""
+    if connection is None:
+        from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")

@@ -69,17 +69,6 @@ COMPONENTS = (
 )
 
 
-def _backend_cpu(connection) -> float | None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -176,6 +165,7 @@ def run(count: int, warm: int, seed: int, profile: bool, top: int, dump: str = "
     from django.db import connection
 
     from bench.generator import PetitionGenerator, demo_unit_ids
+    from bench.registration import _server_cpu
     from xinfang.accounts.models import ApiToken, User
 
     _token, raw = ApiToken.issue(User.objects.get(username="clerk"))
@@ -235,7 +225,7 @@ def run(count: int, warm: int, seed: int, profile: bool, top: int, dump: str = "
     # Process CPU time, not the wall's: on a shared machine the wall counts other processes' turns.
     profiler = cProfile.Profile(time.process_time) if profile else None
     walls, statuses = [], {}
-    backend0, cpu0 = _backend_cpu(connection), _cpu()
+    backend0, cpu0 = _server_cpu(connection), _cpu()
     pid0 = connection.connection.info.backend_pid
     with connection.execute_wrapper(counter):
         for body in bodies[warm:]:
@@ -249,7 +239,7 @@ def run(count: int, warm: int, seed: int, profile: bool, top: int, dump: str = "
             statuses[code] = statuses.get(code, 0) + 1
     cpu = _cpu() - cpu0
     pid = connection.connection.info.backend_pid
-    backend = _backend_cpu(connection)
+    backend = _server_cpu(connection)
     backend = backend - backend0 if backend is not None and backend0 is not None else None
     if pid != pid0:  # the backend changed after all: its CPU says nothing of the run
         backend = None
