@@ -106,7 +106,10 @@ def test_a_sample_s_ids_are_visible_matches_and_prove_only_more_than(hidden, mon
     expected = like_oracle(clerk, TERM)
     qs = selectors.petition_list(clerk, parse_filters({"q": TERM}))
     ids = qs.order_by().values_list("pk", flat=True)[:4]
-    exact = set(ids)
+    # The exact capped count, from the oracle. Not the ids of one evaluation of `ids`: an
+    # unordered LIMIT may answer any 4 of the 5 matches, and which ones follows the plan (the
+    # statistics taken below, the work_mem more_than sets), so two evaluations may differ.
+    capped = min(len(expected), 4)
     for analyzed in (False, True):
         if analyzed:
             _analyzed()
@@ -118,11 +121,12 @@ def test_a_sample_s_ids_are_visible_matches_and_prove_only_more_than(hidden, mon
                     assert found is None  # no sample: the count is read as before
                 elif found is not None:
                     assert set(found) <= expected and len(found) == len(set(found))
-                    assert len(found) > limit or set(found) == exact
+                    assert len(found) > limit or len(found) == capped
     # A key the statistics do not expect in SAMPLE_ENTRIES documents: read exactly, once.
     monkeypatch.setattr(query, "SAMPLE_ENTRIES", 4_000)
     if connection.vendor == "postgresql":
-        assert set(query.more_than(ids, TERM, 5)) == exact
+        found = query.more_than(ids, TERM, 5)
+        assert set(found) <= expected and len(set(found)) == len(found) == capped
     # Not sampled: several keys (a longer term, two terms).
     assert query.more_than(ids, TERM + "问题", 1) is None
     assert query.more_than(ids, f"{TERM} 工厂", 1) is None
