@@ -46,6 +46,13 @@ def like_oracle(user, term: str):
     return set(Petition.objects.visible_to(user).filter(cond).values_list("pk", flat=True))
 
 
+def newest_first(ids) -> list[str]:
+    """The numbers of the petitions `ids` in the list's newest-first order (received_at, id
+    descending): the order a searched list past the ranking limit is expected in."""
+    rows = Petition.objects.filter(pk__in=ids).order_by("-received_at", "-id")
+    return list(rows.values_list("number", flat=True))
+
+
 @pytest.fixture
 def search_ids():
     """Ids the list's search answers for `q` (any filters), as the page and the API use it."""

@@ -6,14 +6,9 @@ id) order written out here, not from the search code."""
 
 import pytest
 
-from tests.search.conftest import TERM, like_oracle
+from tests.search.conftest import TERM, like_oracle, newest_first
 from xinfang.petitions import selectors
 from xinfang.petitions.models import Petition
-
-
-def _newest_first(ids) -> list[str]:
-    rows = Petition.objects.filter(pk__in=ids).order_by("-received_at", "-id")
-    return list(rows.values_list("number", flat=True))
 
 
 def _follow(client, first: dict) -> tuple[list[str], list[dict]]:
@@ -30,7 +25,7 @@ def test_above_the_limit_newest_first_capped_count_every_match_reachable(api, si
     users, _made = six
     monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", 3)
     for name in ("clerk", "chair"):
-        expected = _newest_first(like_oracle(users[name], TERM))
+        expected = newest_first(like_oracle(users[name], TERM))
         assert len(expected) == 5
         client = api(name)
         first = client.get("/api/v1/petitions", q=TERM, page_size=2).json()
@@ -61,7 +56,7 @@ def test_at_or_below_the_limit_relevance_and_exact_count(api, six, monkeypatch):
     assert first["order"] == "relevance" and first["count_capped"] is False
     assert first["count"] == 5
     seen, bodies = _follow(client, first)
-    assert sorted(seen) == sorted(_newest_first(like_oracle(users["clerk"], TERM)))
+    assert sorted(seen) == sorted(newest_first(like_oracle(users["clerk"], TERM)))
     assert len(seen) == len(set(seen)) == 5
     assert seen[0] == made[0].number  # the title match first, though the oldest
     assert all(b["order"] == "relevance" and "after=" not in (b["next"] or "") for b in bodies)
@@ -93,7 +88,7 @@ def test_a_handling_officer_gets_only_their_units_matches_either_way(api, six, d
     (the oracle under visible_to), ranked below the limit and newest first above it."""
     users, _made = six
     assigned = [drive("assigned", title=f"{TERM}第{n}处", content="河道异味。") for n in range(4)]
-    expected = _newest_first(like_oracle(users["housing"], TERM))
+    expected = newest_first(like_oracle(users["housing"], TERM))
     assert sorted(expected) == sorted(p.number for p in assigned)
     client = api("housing")
     for limit, order in ((2, "newest"), (10, "relevance")):

@@ -6,9 +6,8 @@ following the pages in both cases. Expectations come from the LIKE oracle and fr
 import pytest
 from django.test import Client
 
-from tests.search.conftest import TERM, like_oracle
+from tests.search.conftest import TERM, like_oracle, newest_first
 from xinfang.petitions import selectors
-from xinfang.petitions.models import Petition
 from xinfang.petitions.selectors import list_page, parse_filters
 
 
@@ -27,17 +26,12 @@ def _walk(user, q: str) -> tuple[list[str], list[str]]:
     return seen, orders
 
 
-def _newest_first(ids) -> list[str]:
-    rows = Petition.objects.filter(pk__in=ids).order_by("-received_at", "-id")
-    return list(rows.values_list("number", flat=True))
-
-
 @pytest.mark.django_db
 def test_above_the_limit_newest_first_and_every_match_reachable(six, monkeypatch):
     users, _made = six
     monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", 3)
     for name in ("clerk", "chair"):
-        expected = _newest_first(like_oracle(users[name], TERM))
+        expected = newest_first(like_oracle(users[name], TERM))
         assert len(expected) > 3
         seen, orders = _walk(users[name], TERM)
         assert seen == expected  # each match once, in (received_at, id) order
@@ -49,7 +43,7 @@ def test_at_or_below_the_limit_by_relevance(six, monkeypatch):
     users, made = six
     monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", 5)
     seen, orders = _walk(users["clerk"], TERM)
-    expected = _newest_first(like_oracle(users["clerk"], TERM))
+    expected = newest_first(like_oracle(users["clerk"], TERM))
     assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen)) == 5
     assert seen[0] == made[0].number  # the title match first, though the oldest
     assert set(orders) == {"relevance"}

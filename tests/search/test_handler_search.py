@@ -7,7 +7,7 @@ a section under it (two units, one petition assigned to both)."""
 
 import pytest
 
-from tests.search.conftest import like_oracle
+from tests.search.conftest import like_oracle, newest_first
 from tests.workflow.conftest import registration
 from xinfang.audit.services import Context
 from xinfang.petitions import selectors
@@ -59,11 +59,6 @@ def unit_matches(housing_sub_unit):
     return users, made
 
 
-def _newest_first(ids) -> list[str]:
-    rows = Petition.objects.filter(pk__in=ids).order_by("-received_at", "-id")
-    return list(rows.values_list("number", flat=True))
-
-
 def _pages(user, q: str, per_page: int = 2):
     """Every page from the first by `after`, then back from the last by `before`."""
     filters = parse_filters({"q": q})
@@ -89,7 +84,7 @@ def _pages(user, q: str, per_page: int = 2):
 def test_above_the_limit_every_match_newest_first_along_the_units(unit_matches, monkeypatch, name):
     users, _made = unit_matches
     monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", 3)
-    expected = _newest_first(like_oracle(users[name], TERM))
+    expected = newest_first(like_oracle(users[name], TERM))
     assert len(expected) == (8 if name == "housing" else 10)
     pages, back = _pages(users[name], TERM)
     seen = [p.number for listed in pages for p in listed.page.object_list]
@@ -112,7 +107,7 @@ def test_above_the_limit_with_a_filter(unit_matches, monkeypatch, slack):
     monkeypatch.setattr(selectors, "FOUND_SLACK", slack)
     visits = {made[5].pk, made[6].pk, made[7].pk}
     Petition.objects.filter(pk__in=visits).update(channel="visit")
-    expected = _newest_first(like_oracle(users["housing"], TERM) & visits)
+    expected = newest_first(like_oracle(users["housing"], TERM) & visits)
     listed = list_page(users["housing"], parse_filters({"q": TERM, "channel": "visit"}), {}, per_page=5)
     assert (listed.order, listed.page.paginator.count) == ("newest", 3)
     assert [p.number for p in listed.page.object_list] == expected

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import registration_data
-from tests.search.conftest import TERM, like_oracle
+from tests.search.conftest import TERM, like_oracle, newest_first
 from xinfang.audit.services import Context
 from xinfang.petitions import selectors
 from xinfang.petitions.models import Petition
@@ -68,11 +68,6 @@ def _walk(user, q: str) -> list[str]:
     return seen
 
 
-def _newest_first(ids) -> list[str]:
-    rows = Petition.objects.filter(pk__in=ids).order_by("-received_at", "-id")
-    return list(rows.values_list("number", flat=True))
-
-
 @pytest.mark.django_db
 def test_documents_carry_their_petitions_received_time(api, backdated):
     _users, made = backdated
@@ -93,7 +88,7 @@ def test_newest_first_pages_follow_the_received_order_after_corrections(api, bac
     _correct_received(api, made[1], timezone.now() - timedelta(hours=1))  # oldest becomes newest
     _correct_received(api, made[2], timezone.now() - timedelta(days=20))  # newest becomes oldest
     for name in ("clerk", "chair"):
-        expected = _newest_first(like_oracle(users[name], TERM))
+        expected = newest_first(like_oracle(users[name], TERM))
         assert len(expected) == len(made)
         assert _walk(users[name], TERM) == expected
 

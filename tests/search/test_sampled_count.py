@@ -11,7 +11,7 @@ from django.db.models.expressions import RawSQL
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import registration_data
-from tests.search.conftest import TERM, like_oracle
+from tests.search.conftest import TERM, like_oracle, newest_first
 from xinfang.audit.services import Context
 from xinfang.petitions import selectors
 from xinfang.petitions.models import Petition
@@ -30,11 +30,6 @@ def _analyzed() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE search_searchdocument")
-
-
-def _newest_first(ids) -> list[str]:
-    rows = Petition.objects.filter(pk__in=ids).order_by("-received_at", "-id")
-    return list(rows.values_list("number", flat=True))
 
 
 def _walk(user, q: str, **filters) -> tuple[list[str], set[str], set[int]]:
@@ -74,7 +69,7 @@ def test_a_one_character_term_on_the_walked_path_is_the_oracle_s(hidden, monkeyp
     monkeypatch.setattr(query, "SAMPLE_ENTRIES", entries)
     for term in (TERM[:1], TERM):
         for name in ("clerk", "chair"):
-            expected = _newest_first(like_oracle(users[name], term))
+            expected = newest_first(like_oracle(users[name], term))
             assert len(expected) == 5
             seen, orders, counts = _walk(users[name], term)
             assert seen == expected  # each match once, newest first
@@ -93,7 +88,7 @@ def test_a_term_found_only_in_hidden_petitions_is_neither_shown_nor_counted(hidd
     assert seen == [] and counts == {0} and orders == {"relevance"}
     # The clerk sees the three: more than the limit, newest first.
     seen, orders, counts = _walk(users["clerk"], HIDDEN)
-    assert seen == _newest_first(like_oracle(users["clerk"], HIDDEN)) and len(seen) == 3
+    assert seen == newest_first(like_oracle(users["clerk"], HIDDEN)) and len(seen) == 3
     assert orders == {"newest"} and counts == {2}
 
 
