@@ -13,8 +13,9 @@ Every due day before yesterday (as the writing transaction sees the date) is fil
 day, DUE_PAST: for a read only "before today", "today" and "later" differ, and a day that is
 past stays past, so the rows of long-overdue clocks fold together (compaction) instead of
 growing with every day. A row written under a day that has become past since is re-filed under
-DUE_PAST by the next fold (summary_fold_sql.py); until then reads count it the same. Yesterday keeps its own day so that an application server whose clock
-is a little behind the database's around midnight still counts that day as stored, not live.
+DUE_PAST by the next fold (summary_fold_sql.py); until then reads count it the same. Yesterday
+keeps its own day so that an application server whose clock is a little behind the database's
+around midnight still counts that day as stored, not live.
 
 Clocks change in bulk (imports COPY them, services update several at once), so the clocks'
 trigger is statement-level over the transition tables: a petition's earliest running due

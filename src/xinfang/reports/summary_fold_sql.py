@@ -41,19 +41,7 @@ from __future__ import annotations
 
 from xinfang.reports.summary_due_sql import DUE_PAST
 from xinfang.reports.summary_rollup_sql import DUE_COLUMNS, STAT_COLUMNS
-
-KEY = (
-    "grain",
-    "day",
-    "channel",
-    "category_id",
-    "status",
-    "is_group",
-    "is_repeat",
-    "scope",
-    "clock",
-    "unit_id",
-)
+from xinfang.reports.summary_rollup_sql import KEY_COLUMNS as KEY
 
 
 def _same_key(row: str, key: str, columns=KEY) -> str:

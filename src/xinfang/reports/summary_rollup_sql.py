@@ -23,15 +23,23 @@ roll-up rows with the others (their keys are distinct). readers: summary_scope.s
 
 from __future__ import annotations
 
-# The columns of the two summary tables (here, the module every writer of them imports).
-STAT_COLUMNS = (
-    "grain, day, channel, category_id, status, is_group, is_repeat, scope, clock, unit_id, "
-    "petitions, settled, on_time, late"
+# The columns of the two summary tables (here, the module every writer of them imports): a row's
+# key (reports_statdue's with its due day after it), then its counts. The fold groups by the key
+# and inserts its sums under these columns, so both are written from the one list.
+KEY_COLUMNS = (
+    "grain",
+    "day",
+    "channel",
+    "category_id",
+    "status",
+    "is_group",
+    "is_repeat",
+    "scope",
+    "clock",
+    "unit_id",
 )
-DUE_COLUMNS = (
-    "grain, day, channel, category_id, status, is_group, is_repeat, scope, clock, unit_id, due, "
-    "petitions, settled, clocks, on_time, late"
-)
+STAT_COLUMNS = ", ".join([*KEY_COLUMNS, "petitions", "settled", "on_time", "late"])
+DUE_COLUMNS = ", ".join([*KEY_COLUMNS, "due", "petitions", "settled", "clocks", "on_time", "late"])
 # The scopes rolled up and their roll-up scope.
 ROLLUP = {"": "all", "unit": "unit:all", "involved": "involved:all"}
 _BASE = ", ".join(f"'{scope}'" for scope in ROLLUP)

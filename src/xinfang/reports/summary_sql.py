@@ -1,8 +1,8 @@
 """The PostgreSQL side of the statistics summary (reports/summary.py): trigger functions that
 append a signed delta to reports_statcount for every change of what the statistics count, the
-fold that compacts the deltas (its SQL in summary_fold_sql.py), and the full rebuild. The running clocks' table
-(reports_statdue) has its own functions in summary_due_sql.py; the petitions' and units'
-triggers here call them, and the rebuild and compaction cover both tables.
+fold that compacts the deltas (its SQL in summary_fold_sql.py), and the full rebuild. The
+running clocks' table (reports_statdue) has its own functions in summary_due_sql.py; the
+petitions' and units' triggers here call them, and the rebuild and compaction cover both tables.
 
 Why triggers and not the services: the counts must equal a COUNT over the petitions at every
 moment (tests compare them with an SQL oracle). Rows reach the tables through the action
