@@ -60,9 +60,9 @@ def _upsert_documents(cursor, rows: list[tuple[int, str, object]], *, fresh: boo
 
 
 def _upsert_sql(rows: list[tuple[int, str, object]], *, fresh: bool = False) -> tuple[str, list]:
-    """`rows`: (petition id, folded body, received_at). PostgreSQL: also the document's live units, read from the assignments in the same
-    statement (none for a petition created in this transaction, `fresh`: no assignment can
-    name it yet)."""
+    """`rows`: (petition id, folded body, received_at). PostgreSQL: also the document's live
+    units, read from the assignments in the same statement (none for a petition created in this
+    transaction, `fresh`: no assignment can name it yet)."""
     if connection.vendor == "postgresql":
         units = "'{}'::bigint[]" if fresh else _LIVE_UNITS.format(petition="%s")
         sql = _UPSERT.format(
@@ -113,9 +113,9 @@ def _write_sqlite_keys(cursor, rows: list[tuple[int, str, object]], *, fresh: bo
 
 
 def store(rows: list[tuple[int, str, object]], *, fresh: bool = False) -> None:
-    """Write (petition id, folded body, received_at) rows: the table both databases read, with its grams on
-    PostgreSQL (under the GIN index) or SQLite's FTS5 keys. `fresh`: the petitions were created
-    in this transaction, so there is nothing to replace."""
+    """Write (petition id, folded body, received_at) rows: the table both databases read, with
+    its grams on PostgreSQL (under the GIN index) or SQLite's FTS5 keys. `fresh`: the petitions
+    were created in this transaction, so there is nothing to replace."""
     if not rows:
         return
     with connection.cursor() as cursor:
@@ -151,10 +151,9 @@ def _rows(petition, *, fresh: bool) -> list[tuple[int, str, object]]:
     body = registered_body(petition) if fresh else None
     if body is None:
         body = petition_bodies([petition], registration_only=fresh)[petition.pk]
-    rows = [(petition.pk, body, petition.received_at)]
     # Kept for on_numbered, which swaps the real number in without reading the document back.
-    petition._search_body = rows[0][1] if rows else None
-    return rows
+    petition._search_body = body
+    return [(petition.pk, body, petition.received_at)]
 
 
 def _prepare_numbering(petition) -> None:
