@@ -2,7 +2,7 @@
 
 As `field__in=values` each value is a placeholder of its own, which Django resolves and psycopg
 quotes into the statement's text and then scans for placeholders: for a thousand ids about a
-fifth of a search's Python time and milliseconds of planning (petitions/selectors._among), a few
+fifth of a search's Python time and milliseconds of planning (petitions/selectors.py), a few
 seconds of CPU per 10⁵ keys for a ledger import's look-ups (reports/importing, profiled).
 `column = ANY(%s::type[])` sends them as one parameter. SQLite has no arrays: there the values
 go in lists, each under its limit on bound parameters.
@@ -37,3 +37,11 @@ def among_values(field: str, values: list, *, array_type: str, per_list: int) ->
         return
     for start in range(0, len(values), per_list):
         yield Q(**{f"{field}__in": values[start : start + per_list]})
+
+
+def among(qs, field: str, values: list, *, array_type: str = "bigint"):
+    """`qs` narrowed to the rows whose `field` is one of `values`: on PostgreSQL as one AnyOf,
+    elsewhere as `field__in` (for lists the caller keeps within SQLite's bound parameters)."""
+    if connection.vendor == "postgresql":
+        return qs.filter(AnyOf(field, values, array_type=array_type))
+    return qs.filter(**{f"{field}__in": values})

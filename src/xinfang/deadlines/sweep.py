@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from xinfang.accounts.models import Role, Unit, User
 from xinfang.accounts.role_codes import prime, with_role_codes
 from xinfang.core import inserts
-from xinfang.core.lookups import AnyOf
+from xinfang.core.lookups import among
 from xinfang.deadlines.clocks import office_tz
 from xinfang.deadlines.display import clock_label
 from xinfang.deadlines.models import Reminder, ReminderKind
@@ -143,20 +143,14 @@ class _Clock(NamedTuple):
     first_responder_unit_id: int | None
 
 
-def _among(qs, field: str, ids):
-    """`qs` narrowed to rows whose `field` is one of `ids`. On PostgreSQL as one array parameter:
-    a batch's thousands of ids as placeholders of their own were quoted into the statement text
-    and scanned again by the driver, statement after statement (the clocks, their units, each
-    recipient's visibility check): a third of a 10⁶-clock catch-up's own CPU, profiled."""
-    if connection.vendor == "postgresql":
-        return qs.filter(AnyOf(field, ids, array_type="bigint"))
-    return qs.filter(**{f"{field}__in": ids})
-
-
+# A batch's ids go to PostgreSQL as one array (core.lookups.among), here and in the look-ups of
+# its units and each recipient's visibility check: thousands of them as placeholders of their
+# own were quoted into each statement and scanned again by the driver, a third of a 10⁶-clock
+# catch-up's own CPU, profiled.
 def _clocks(claimed: list[int]) -> list[_Clock]:
     return [
         _Clock(*row)
-        for row in _among(Deadline.objects.all(), "pk", claimed)
+        for row in among(Deadline.objects.all(), "pk", claimed)
         .order_by("due_at", "pk")
         .values_list(
             "petition_id",
@@ -182,7 +176,7 @@ def _recipients(clocks: list[_Clock], kind: str, leaders: _Leaders) -> list[tupl
     ):
         handlers.setdefault(unit_id, []).append(user_id)
     lead_units = dict(
-        _among(Assignment.objects.filter(role=AssignmentRole.LEAD), "petition_id", list(petition_ids))
+        among(Assignment.objects.filter(role=AssignmentRole.LEAD), "petition_id", list(petition_ids))
         .exclude(status=AssignmentStatus.WITHDRAWN)
         .values_list("petition_id", "unit_id")
     )
@@ -216,7 +210,7 @@ def _deliver(claimed: list[int], kind: str, leaders: _Leaders, result: SweepResu
         by_user.setdefault(user_id, set()).add(d.petition_id)
     visible: dict[int, set[int]] = {}
     for user in users.values():
-        seen = _among(Petition.objects.visible_to(user), "pk", list(by_user[user.pk]))
+        seen = among(Petition.objects.visible_to(user), "pk", list(by_user[user.pk]))
         visible[user.pk] = set(seen.values_list("pk", flat=True))
     rows, mails = [], []
     for user_id, d, note_kind in wanted:
