@@ -74,8 +74,11 @@ def token(gram: str) -> str:
     for a unigram, "b" + hex + "x" + hex for a bigram, "t" + three hex code points joined by
     "x" for a digit trigram. Spelling keys this way means no tokenizer rule (punctuation,
     spaces, digits, case) can split or merge them."""
-    codes = "x".join(f"{ord(c):x}" for c in gram)
-    return {1: "u", 2: "b", 3: "t"}[len(gram)] + codes
+    if len(gram) == 1:
+        return f"u{ord(gram):x}"
+    if len(gram) == 2:
+        return f"b{ord(gram[0]):x}x{ord(gram[1]):x}"
+    return f"t{ord(gram[0]):x}x{ord(gram[1]):x}x{ord(gram[2]):x}"
 
 
 def fts_keys(body: str) -> str:
