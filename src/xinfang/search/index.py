@@ -161,7 +161,7 @@ def _prepare_numbering(petition) -> None:
     for on_numbered, which then only adds the grams around the real number: the whole set would
     otherwise be computed and sorted again while the year's number is locked. A gram of the
     numbered text lies either inside a piece between the provisional's places or across the
-    number (with at most one neighbouring character on each side)."""
+    number (with at most two neighbouring characters on each side: a digit trigram)."""
     body = petition._search_body
     if body is None:
         return
@@ -174,11 +174,12 @@ def _prepare_numbering(petition) -> None:
 def _numbered_grams_literal(prepared, number: str, body: str) -> str:
     """grams_literal(body) of the numbered `body` from what _prepare_numbering kept."""
     _old, _provisional, pieces, outside, ordered = prepared
-    if not all(pieces[1:-1]):  # two numbers side by side: a gram may span both; never in practice
+    # Two numbers less than two characters apart: a trigram may span both; never in practice.
+    if any(len(piece) < 2 for piece in pieces[1:-1]):
         return grams_literal(body)
     across = set()
     for left, right in zip(pieces, pieces[1:], strict=False):
-        across |= document_grams(left[-1:] + number + right[:1])
+        across |= document_grams(left[-2:] + number + right[:2])
     # A sorted list and a few grams appended: one merge for sort(), not a full sort.
     return _literal(sorted(ordered + [g for g in across if g not in outside]), body)
 

@@ -2,8 +2,9 @@
 
 A query is up to MAX_TERMS terms separated by spaces, each a substring to find (AND), with
 "double quotes" keeping a phrase together. Each term is looked up in the index (candidates
-holding all of the term's bigrams), then rechecked as a substring of the folded document (unless
-the term is its own key: one or two characters), so the answer is exactly "every term is a
+holding all of the term's keys: its bigrams, and the trigrams of its runs of three or more
+digits), then rechecked as a substring of the folded document (unless the term is its own key:
+one or two characters, or three digits), so the answer is exactly "every term is a
 substring of something the reader may see". An 18-character
 ID number or a valid phone number also matches its petitioner through the blind index, since
 those are sealed and never copied into the documents.
@@ -89,8 +90,9 @@ def _parsed(q: str) -> tuple[Term, ...]:
 
 def _candidates(terms: list[Term], *, walk: bool = False, units=None) -> QuerySet:
     """Ids of documents holding every one of `terms`: the index narrows (all the terms' keys
-    in one probe, so two common terms together select few rows), LIKE decides (a term of one or
-    two characters is decided by the probe itself: exact_by_keys). With `walk`
+    in one probe, so two common terms together select few rows), LIKE decides (a term that is its
+    own key, one or two characters or three digits, is decided by the probe itself:
+    exact_by_keys). With `walk`
     only LIKE, the exact condition: the caller reads petitions in index order and stops after
     a page, checking each one's document by its key (the list's newest-first plan).
 
@@ -99,9 +101,22 @@ def _candidates(terms: list[Term], *, walk: bool = False, units=None) -> QuerySe
     (`units`, index.py): a common term then yields the unit's few matches instead of the
     office's 35,000 at 10⁶, each of which was checked against the assignments. Only a
     narrowing: the caller's visible_to queryset still decides."""
-    keys = sorted(set().union(*(grams(term.folded) for term in terms)))
     docs = SearchDocument.objects.all()
-    if connection.vendor == "postgresql" and not walk:
+    if not walk:
+        if connection.vendor == "postgresql" and not units:
+            docs = _like_first(docs, terms)
+        docs = _holding_keys(docs, terms, units=units)
+    for term in terms:
+        if walk or not exact_by_keys(term):
+            docs = docs.filter(body__contains=term.folded)
+    return docs.values("petition_id")
+
+
+def _holding_keys(docs: QuerySet, terms: list[Term], *, units=None) -> QuerySet:
+    """`docs` narrowed to those holding every index key of `terms` (text.grams), in one probe
+    of the index (and, with `units` on PostgreSQL, listing one of them)."""
+    keys = sorted(set().union(*(grams(term.folded) for term in terms)))
+    if connection.vendor == "postgresql":
         # `grams` and `units` are the columns under the GIN index (migrations 0001, 0003, 0005).
         if units:
             condition = RawSQL(
@@ -111,27 +126,29 @@ def _candidates(terms: list[Term], *, walk: bool = False, units=None) -> QuerySe
             )
         else:
             condition = RawSQL("grams @> %s::text[]", (keys,), output_field=BooleanField())
-            docs = _like_first(docs, terms)
-        docs = docs.filter(condition)
-    elif connection.vendor == "sqlite" and not walk:
-        match = " AND ".join(f'"{token(k)}"' for k in keys)
-        docs = docs.filter(
-            RawSQL(
-                "petition_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)",
-                (match,),
-                output_field=BooleanField(),
-            )
+        return docs.filter(condition)
+    match = " AND ".join(f'"{token(k)}"' for k in keys)
+    return docs.filter(
+        RawSQL(
+            "petition_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)",
+            (match,),
+            output_field=BooleanField(),
         )
-    for term in terms:
-        if walk or not exact_by_keys(term):
-            docs = docs.filter(body__contains=term.folded)
-    return docs.values("petition_id")
+    )
+
+
+def index_candidates(q: str) -> QuerySet:
+    """The petition ids the index probe alone yields for `q` (every key of every term, no
+    substring test, no read policy): the candidates the LIKE recheck then decides. For the
+    tests and the bench, which compare them with the documents holding the terms."""
+    terms = parse(q)
+    return _holding_keys(SearchDocument.objects.all(), terms).values_list("petition_id", flat=True)
 
 
 def _like_first(docs: QuerySet, terms: list[Term]) -> QuerySet:
-    """An office-wide reader's probe (PostgreSQL) also asks each term of one or two characters
-    by LIKE, written *before* the gram condition. Not for the rows: for such a term the two
-    conditions hold for exactly the same documents (exact_by_keys). For the plan: a term in a
+    """An office-wide reader's probe (PostgreSQL) also asks each term that is its own key (one
+    or two characters, three digits: exact_by_keys) by LIKE, written *before* the gram
+    condition. Not for the rows: for such a term the two conditions hold for exactly the same documents (exact_by_keys). For the plan: a term in a
     sixth or more of the documents is counted by walking their primary key and testing each
     one, and PostgreSQL, seeing two conditions of the same cost, tests them in the order
     written. `grams @>` unpacks the row's compressed gram array (about 7 µs); LIKE reads the
@@ -147,12 +164,13 @@ def _like_first(docs: QuerySet, terms: list[Term]) -> QuerySet:
 
 def exact_by_keys(term: Term) -> bool:
     """Does holding the term's index key already mean holding the term? For a term of one or
-    two characters its key is the term itself (text.grams), and a document's keys are every
-    character and every pair of adjacent characters of the same folded body, written in the
-    same statement (index.py): so the probe is the whole condition and the LIKE recheck would
-    only re-read each candidate's body to say yes again (a 1- or 2-character term is the
-    common, many-match case). Longer terms need it: their bigrams may lie apart."""
-    return len(term.folded) <= 2
+    two characters, or of three ASCII digits, its key is the term itself (text.grams), and a
+    document's keys are every character, every pair of adjacent characters and every three
+    adjacent digits of the same folded body, written in the same statement (index.py): so the
+    probe is the whole condition and the LIKE recheck would only re-read each candidate's body
+    to say yes again (a 1- or 2-character term is the common, many-match case). Longer terms
+    need it: their keys may lie apart."""
+    return grams(term.folded) == {term.folded}
 
 
 def matching_ids(q: str, *, limit: int, units) -> list[int] | None:

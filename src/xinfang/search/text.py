@@ -7,6 +7,7 @@ test both databases answer (the index only narrows the rows that test runs on).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from django.db import connection
@@ -22,30 +23,62 @@ def fold(text: str) -> str:
     return text.casefold()
 
 
+# ASCII digits: the characters of petition numbers, dates, amounts and the like. Only these get
+# trigram keys (digit_trigrams): ten symbols make every digit pair common (each in about one
+# document in seven, and the year's pairs in all of them), so a digit bigram barely narrows,
+# while a Chinese character pair is already selective. Other scripts' digits (fullwidth ０–９,
+# superscripts, …) keep bigrams: rare in the documents, and `str.isdigit` would key them too.
+# (A regular expression finds the runs: a Python test of every character of a document cost
+# more than the rest of its keys.)
+_DIGIT_RUN = re.compile(r"[0-9]{3,}", re.ASCII)
+
+
+def digit_trigrams(text: str) -> set[str]:
+    """Every three consecutive ASCII digits of `text`. Every trigram of a substring is a trigram
+    of the text, so a document holding a term holds all of the term's digit trigrams."""
+    return {run[i : i + 3] for run in _DIGIT_RUN.findall(text) for i in range(len(run) - 2)}
+
+
 def grams(term: str) -> set[str]:
     """The index keys every document containing `term` must have: its character bigrams, or
     the character itself for a one-character term. Needing all of them loses no match
     (each bigram of a substring is a bigram of the document), so recall stays 1.0; the
-    substring recheck then removes documents that hold the bigrams in another order."""
+    substring recheck then removes documents that hold the bigrams in another order.
+
+    Where the term has three or more ASCII digits in a row, those digits are asked by their
+    trigrams instead of their bigrams: each trigram's pairs are bigrams of every document
+    holding it, so the bigrams inside a digit run would only add long posting lists to read
+    (a term like `040209` read 412 index pages for 238 candidates by its bigrams at 10⁵,
+    docs/benchmarks.md round 15; its trigrams hold one). The bigrams that touch the run's
+    ends (`-0` in `-040209`) are still asked."""
     if len(term) == 1:
         return {term}
-    return {term[i : i + 2] for i in range(len(term) - 1)}
+    trigrams = digit_trigrams(term)
+    covered = {i for i in range(len(term) - 2) if term[i : i + 3] in trigrams}
+    # A pair at i lies inside the trigram starting at i or at i - 1.
+    pairs = {term[i : i + 2] for i in range(len(term) - 1) if i not in covered and i - 1 not in covered}
+    return pairs | trigrams
 
 
 def document_grams(body: str) -> set[str]:
-    """Every unigram and bigram of a (folded) document: what the SQLite index stores."""
+    """Every unigram and bigram of a (folded) document, and every trigram of ASCII digits
+    (digit_trigrams): the keys PostgreSQL's grams and SQLite's FTS5 row hold."""
     keys = set(body)
     keys.update(body[i : i + 2] for i in range(len(body) - 1))
+    keys.update(digit_trigrams(body))
     return keys
 
 
 def token(gram: str) -> str:
     """An index key as a plain ASCII word for SQLite's FTS5 tokenizer: "u" + hex code point
-    for a unigram, "b" + hex + "x" + hex for a bigram. Spelling keys this way means no
-    tokenizer rule (punctuation, spaces, digits, case) can split or merge them."""
+    for a unigram, "b" + hex + "x" + hex for a bigram, "t" + three hex code points joined by
+    "x" for a digit trigram. Spelling keys this way means no tokenizer rule (punctuation,
+    spaces, digits, case) can split or merge them."""
     if len(gram) == 1:
         return f"u{ord(gram):x}"
-    return f"b{ord(gram[0]):x}x{ord(gram[1]):x}"
+    if len(gram) == 2:
+        return f"b{ord(gram[0]):x}x{ord(gram[1]):x}"
+    return f"t{ord(gram[0]):x}x{ord(gram[1]):x}x{ord(gram[2]):x}"
 
 
 def fts_keys(body: str) -> str:
