@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F, Max, Min
+from django.db.models import F
 from django.utils import timezone
 
 from xinfang.petitions.deadlines import office_tz
@@ -305,9 +305,8 @@ def _local_day(column: str, filters) -> tuple[str, list]:
     (the stored text compares in time order, so `column < change` picks the earlier offset)."""
     lo, hi = filters.received_after, filters.received_before
     if lo is None or hi is None:
-        bounds = Petition.objects.aggregate(first=Min("received_at"), last=Max("received_at"))
-        lo = lo or bounds["first"]
-        hi = hi or bounds["last"]
+        first, last = _received_bounds()
+        lo, hi = lo or first, hi or last
     pieces = offsets(lo, hi) if lo is not None and hi is not None and lo <= hi else []
     if not pieces:  # nothing to count: any offset gives the same (empty) answer
         pieces = [(None, timezone.localtime(timezone.now(), office_tz()).utcoffset())]
@@ -320,6 +319,18 @@ def _local_day(column: str, filters) -> tuple[str, list]:
     sql.append(f"ELSE date({column}, %s) END")
     params.append(_seconds(pieces[-1][1]))
     return " ".join(sql), params
+
+
+def _received_bounds() -> tuple[datetime | None, datetime | None]:
+    """The first and last moment any petition was received: each end read from the index
+    petition_received_order (one MIN and one MAX in a single SELECT would scan the table)."""
+    q = connection.ops.quote_name
+    table, column = q(Petition._meta.db_table), q("received_at")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT MIN({column}) FROM {table}), (SELECT MAX({column}) FROM {table})")  # noqa: S608
+        bounds = cursor.fetchone()
+    # Scalar subqueries: SQLite hands back the stored text (UTC) rather than a datetime.
+    return tuple(None if v is None else datetime.fromisoformat(v).replace(tzinfo=UTC) for v in bounds)
 
 
 def offsets(lo: datetime, hi: datetime) -> list[tuple[datetime | None, timedelta]]:
