@@ -66,9 +66,9 @@ class Ask:
 
 def many(user, asks: list[Ask]) -> list:
     """The answer to each of `asks` (statistics.statistics(user, ask.query, totals=ask.totals),
-    a count, or clock_rates), in one statement (two when a period grouping is asked over a
-    period open at one end: the first and last moment received are read to know the zone's
-    offsets between them)."""
+    a count, or clock_rates), in one statement; and before it, for each period grouping asked
+    over a period open at an end, one read of the first and last moment received, which bound
+    the office zone's changes of offset to look for."""
     if not asks:
         return []
     facts: list[tuple] = []  # (filters, clock, sql, params) of each distinct set of petitions
