@@ -43,6 +43,15 @@ def _lists(deep_page: int, deep_key: str) -> list[tuple[str, str]]:
     ]
 
 
+# The statistics page (issue 12): its default twelve months by month, and by week compared with
+# the period before (环比), which reads both periods' sections. For a clerk, a leader (the
+# secretary-general) and a handling officer, whose unit's share is counted live on PostgreSQL too.
+STATISTICS_PAGES = (
+    ("statistics page", "/statistics/"),
+    ("statistics page, weeks, previous period", "/statistics/?interval=week&compare=previous"),
+)
+
+
 def personas(
     sample_number: str, deep: tuple[int, str], unit_deep: tuple[int, str] | None = None
 ) -> dict[str, list[tuple[str, str]]]:
@@ -60,10 +69,7 @@ def personas(
             ("queue to_propose", "/queues/to_propose/"),
             ("API queues", "/api/v1/queues"),
             ("petition page", f"/petitions/{sample_number}/"),
-            # The statistics page (issue 12): its default twelve months by month, and by week
-            # compared with the period before (环比), which reads both periods' sections.
-            ("statistics page", "/statistics/"),
-            ("statistics page, weeks, previous period", "/statistics/?interval=week&compare=previous"),
+            *STATISTICS_PAGES,
         ],
         "secgen": [
             ("home", "/"),
@@ -72,6 +78,7 @@ def personas(
             ("queue to_instruct", "/queues/to_instruct/"),
             ("queue to_sign", "/queues/to_sign/"),
             ("API queues", "/api/v1/queues"),
+            *STATISTICS_PAGES,
         ],
         "deputy": [("home", "/"), ("queue to_sign", "/queues/to_sign/"), ("API queues", "/api/v1/queues")],
         "housing": [
@@ -80,6 +87,7 @@ def personas(
             ("/deadlines/ overdue", "/deadlines/?scope=unit"),
             ("queue assigned_to_my_unit", "/queues/assigned_to_my_unit/"),
             ("API queues", "/api/v1/queues"),
+            *STATISTICS_PAGES,
         ],
     }
 

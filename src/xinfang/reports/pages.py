@@ -17,11 +17,10 @@ from xinfang.petitions.models import Category
 from xinfang.petitions.selectors import petition_list
 from xinfang.reports.statistics import (
     StatisticsQuery,
-    clock_rates,
     comparison_period,
     link_maker,
     list_link,
-    statistics_sets,
+    page_statistics,
 )
 
 # (section key, grouping, chart type); the intake section groups by the chosen interval.
@@ -102,8 +101,9 @@ def build_page(
     asks = [(query, groupings)]
     if previous_query:
         asks.append((previous_query, [g for g in groupings if g != interval]))
-    # Both periods' sections in one go: on PostgreSQL one read of the summary for all of them.
-    results, *earlier = statistics_sets(user, asks)
+    # Both periods' sections in one go: on PostgreSQL one read of the summary for all of them;
+    # on SQLite one statement for them, the repeat petitions and the clocks' rates.
+    (results, *earlier), repeat, rates = page_statistics(user, asks)
     overall = results["group"]
     earlier_results = earlier[0] if earlier else {}
     previous_total = earlier_results["group"]["total"] if earlier else None
@@ -151,8 +151,6 @@ def build_page(
             }
         )
     group_counts = {row["group"]: row["count"] for row in overall["rows"]}
-    repeat = _repeat_count(user, query)
-    rates = clock_rates(user, query)
     clock_names = clock_labels()
     return {
         "total": overall["total"],
@@ -203,24 +201,6 @@ def _rows_html(rows: list[dict]) -> SafeString:
             )
         )
     return mark_safe("".join(out))  # noqa: S308 (every value escaped or an integer above)
-
-
-def _repeat_count(user, query: StatisticsQuery) -> int:
-    """The repeat petitions among those the page counts: from the summary's repeat flag where it
-    answers (one statement for the stored rows, one for the firewall's), else a COUNT."""
-    from xinfang.reports import summary
-
-    repeats = _repeat_query(query)
-    if summary.applies(user, repeats):
-        return summary.summary_count(user, repeats)
-    return petition_list(user, repeats.filters).order_by().count()
-
-
-def _repeat_query(query: StatisticsQuery) -> StatisticsQuery:
-    from xinfang.petitions.selectors import parse_filters
-
-    params = {**(query.list_params or {}), "repeat": "true"}
-    return StatisticsQuery(parse_filters(params), [], query.clock, params)
 
 
 def _change(now: int, before: int | None) -> float | None:

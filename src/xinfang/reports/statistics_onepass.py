@@ -1,0 +1,367 @@
+"""The live statistics on SQLite (the embedded database has no summary): every section of a page
+or an API answer from one pass over the counted petitions.
+
+statistics.py's live aggregates join each petition to its clocks (and, for a unit, to its
+assignments or involvements), then count DISTINCT petitions and clocks per group, once per
+section. SQLite ran that as a temporary B-tree per COUNT(DISTINCT …) and one for the GROUP BY
+in every section, a Python function call per row for the office-time month (Django's
+django_datetime_trunc), and a scan of the year's petitions and their clocks per section: 17 s
+for the statistics page at 10⁵ petitions (docs/benchmarks.md, round 16).
+
+Here the petitions the list shows (selectors.petition_list: the read policy and the filters)
+are read once into `facts`, a common table expression with one row per petition: its keys, how
+many of its clocks are overdue, met in time and late (its clocks joined and grouped by its id).
+SQLite materialises a table expression used more than once, so every section is then a GROUP BY
+over those rows with plain COUNT and SUM: a petition is one row, so nothing is counted twice and
+nothing needs DISTINCT. A unit grouping joins the live assignments (or the involvements): a
+petition of two units is a row of each, as before, and a unit has at most one live assignment
+of a petition (unique_live_assignment) and one involvement (unique_involved_unit). The page's
+repeat number and clocks' rates, and the standard report's cells, are read from the same rows.
+
+The office-time day of a petition is SQLite's date() of the stored UTC moment shifted by the
+office zone's offset, as a CASE over the periods between the zone's changes of offset inside the
+counted period (one branch for a zone without any, such as Asia/Shanghai since 1991), so a
+zone with daylight saving time is counted exactly too. The result is the same as
+statistics.statistics(), key for key (tests/reports/test_statistics*.py hold both to an oracle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
+
+from xinfang.petitions.deadlines import office_tz
+from xinfang.petitions.models import Deadline, InvolvedUnit, Petition
+from xinfang.petitions.selectors import petition_list
+from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
+
+# The facts' columns a grouping reads directly, by grouping key.
+COLUMNS = {"channel": "channel", "status": "status", "group": "is_group", "category": "category_code"}
+# A period's key from the office-time date: "YYYY-MM", and the Monday of the week (the Monday
+# on or after six days before), as the list's filters take them (statistics.DIMENSIONS).
+PERIODS = {"month": "substr({day}, 1, 7)", "week": "date({day}, '-6 days', 'weekday 1')", "day": "{day}"}
+SLOTS = 3  # parse_statistics_query allows at most three groupings
+# An assignment that still stands (reports/filters.live_assignments), in unique_live_assignment's
+# own words.
+_LIVE = f"NOT (a.status = '{AssignmentStatus.WITHDRAWN.value}')"
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One part of the answer for `query`'s petitions. "counts": grouped by its group_by (none:
+    the totals alone), and `totals` read too; "repeat": how many of them are repeat petitions;
+    "clocks": on-time and late clocks per clock and per unit (statistics.clock_rates);
+    "settled": per group, the petitions, the overdue ones and those settled in time (a decided
+    clock and none late: the standard report's cells, standard._counts)."""
+
+    query: object  # statistics.StatisticsQuery
+    totals: bool = True
+    kind: str = "counts"
+
+
+def many(user, asks: list[Ask]) -> list:
+    """The answer to each of `asks` (statistics.statistics(user, ask.query, totals=ask.totals),
+    a count, or clock_rates), in one statement; and before it, for each period grouping asked
+    over a period open at an end, one read of the first and last moment received, which bound
+    the office zone's changes of offset to look for."""
+    if not asks:
+        return []
+    facts: list[tuple] = []  # (filters, clock, sql, params) of each distinct set of petitions
+    branches, params = [], []
+    for number, ask in enumerate(asks):
+        name = _facts_of(user, ask.query, facts)
+        if name is None:  # a reader who may see no petition
+            continue
+        for sql, branch_params in _branches(2 * number, name, ask):
+            branches.append(sql)
+            params += branch_params
+    rows_by_tag: dict[int, list] = {}
+    if branches:
+        ctes = ", ".join(f"facts_{i} AS ({sql})" for i, (_f, _c, sql, _p) in enumerate(facts))
+        cte_params = [p for _f, _c, _sql, fact_params in facts for p in fact_params]
+        slots = ", ".join(f"{n}" for n in range(2, SLOTS + 2))
+        statement = f"WITH {ctes} {' UNION ALL '.join(branches)} ORDER BY 1, {slots}"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(statement, cte_params + params)
+            for row in cursor.fetchall():
+                rows_by_tag.setdefault(row[0], []).append(row)
+    answers = []
+    for number, ask in enumerate(asks):
+        rows, whole = rows_by_tag.get(2 * number, []), rows_by_tag.get(2 * number + 1)
+        if ask.kind == "clocks":
+            answers.append(_clock_rates(rows))
+        elif ask.kind == "repeat":
+            answers.append(whole[0][1 + SLOTS] if whole else 0)
+        elif ask.kind == "settled":
+            keys = ask.query.group_by
+            answers.append(
+                {
+                    tuple(row[1 : 1 + len(keys)]): {"n": row[-4], "overdue": row[-3], "on_time": row[-2]}
+                    for row in rows
+                }
+            )
+        else:
+            answers.append(_answer(ask, rows, whole))
+    return answers
+
+
+def _branches(tag: int, facts: str, ask: Ask) -> list[tuple[str, list]]:
+    """The parts of the UNION ALL that answer `ask`: its rows tagged `tag`, its one-row totals
+    `tag` + 1."""
+    if ask.kind == "clocks":
+        return [_clocks_branch(tag, facts)]
+    if ask.kind == "repeat":
+        return [_repeat_branch(tag + 1, facts)]
+    keys = list(ask.query.group_by)
+    if ask.kind == "settled":
+        return [_branch(tag, facts, keys, ask.query.filters, settled=True)]
+    if not keys:
+        return [_branch(tag + 1, facts, [], ask.query.filters)]
+    wanted = [_branch(tag, facts, keys, ask.query.filters)]
+    if ask.totals:
+        wanted.append(_branch(tag + 1, facts, [], ask.query.filters))
+    return wanted
+
+
+def _answer(ask: Ask, rows: list, whole: list | None) -> dict:
+    from xinfang.reports.statistics import _rate
+
+    keys = list(ask.query.group_by)
+    out_rows = []
+    for row in rows if keys else []:
+        out = {key: _value(key, row[1 + i]) for i, key in enumerate(keys)}
+        count, overdue, on_time, late = row[1 + SLOTS :]
+        out.update(count=count, overdue=overdue, on_time_rate=_rate(on_time, late))
+        out_rows.append(out)
+    if not ask.totals:
+        return {"total": None, "overdue": None, "on_time_rate": None, "rows": out_rows}
+    count, overdue, on_time, late = whole[0][1 + SLOTS :] if whole else (0, 0, 0, 0)
+    return {"total": count, "overdue": overdue, "on_time_rate": _rate(on_time, late), "rows": out_rows}
+
+
+def _clock_rates(rows: list) -> dict:
+    """statistics.clock_rates' answer from the (clock name, unit) rows: the units' assignment
+    clocks are one clock kind; a unit's rate covers every clock it runs."""
+    from xinfang.reports.statistics import CLOCKS, _rate
+
+    by_clock = {clock: {"on_time": 0, "late": 0} for clock in CLOCKS}
+    by_unit: dict[int, dict] = {}
+    for _tag, name, unit, _k2, _count, _overdue, on_time, late in rows:
+        clock = "assignment" if name.startswith("assignment:") else name
+        if clock in by_clock:
+            by_clock[clock]["on_time"] += on_time
+            by_clock[clock]["late"] += late
+        if unit is not None:
+            counts = by_unit.setdefault(unit, {"on_time": 0, "late": 0})
+            counts["on_time"] += on_time
+            counts["late"] += late
+    return {
+        "clocks": [
+            {"clock": clock, **values, "rate": _rate(values["on_time"], values["late"])}
+            for clock, values in by_clock.items()
+        ],
+        "units": [
+            {"unit": unit, **values, "rate": _rate(values["on_time"], values["late"])}
+            for unit, values in sorted(by_unit.items())
+            if values["on_time"] or values["late"]
+        ],
+    }
+
+
+def _value(key: str, value):
+    """The JSON value of a key as statistics.DIMENSIONS[key].to_value gives it: SQLite hands
+    back 0/1 for the group flag; periods are already the strings the list's filters take."""
+    if key == "group" and value is not None:
+        return bool(value)
+    return value
+
+
+def _facts_of(user, query, facts: list[tuple]) -> str | None:
+    """The name of the table expression of `query`'s petitions (one per distinct filters and
+    clock of the statement's asks), added to `facts` when new; None if the reader sees none."""
+    for i, (filters, clock, _sql, _params) in enumerate(facts):
+        if filters == query.filters and clock == query.clock:
+            return f"facts_{i}"
+    try:
+        sql, params = _facts(user, query)
+    except EmptyResultSet:
+        return None
+    facts.append((query.filters, query.clock, sql, params))
+    return f"facts_{len(facts) - 1}"
+
+
+# A clock `d` met by its due time; running (not paused) past it (overdue, with the moment now);
+# late: met after it, or running past it.
+ON_TIME = "d.met_at IS NOT NULL AND d.met_at <= d.due_at"
+RUNNING_PAST = "d.met_at IS NULL AND d.paused_at IS NULL AND d.due_at < %s"
+LATE = f"d.met_at > d.due_at OR ({RUNNING_PAST})"
+
+
+def _facts(user, query) -> tuple[str, list]:
+    """One row per petition the list shows for `query.filters` (the read policy and the filters:
+    selectors.petition_list): the columns the groupings read, how many of its clocks are overdue
+    now, and how many (of `query.clock`) were met in time and how many late.
+
+    The clocks are joined and grouped by the petition's id alone. Three correlated counts per
+    petition read the clocks index three times, and Django's GROUP BY of every selected column
+    sorted wider keys: either cost more than twice this (docs/benchmarks.md, round 16)."""
+    q = connection.ops.quote_name
+    visible = (
+        petition_list(user, query.filters)
+        .order_by()
+        .values("id", "is_group", "received_at", "channel", "status", category_code=F("category__code"))
+    )
+    sql, params = visible.query.sql_with_params()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    clock, clock_params = "", []
+    if query.clock == "assignment":
+        clock = " AND substr(d.name, 1, 11) = 'assignment:'"
+    elif query.clock:
+        clock, clock_params = " AND d.name = %s", [query.clock]
+    statement = (
+        "SELECT v.id, v.is_group, v.received_at, v.channel, v.status, v.category_code, "  # noqa: S608
+        f"COUNT(*) FILTER (WHERE {RUNNING_PAST}) AS overdue, "
+        f"COUNT(*) FILTER (WHERE ({ON_TIME}){clock}) AS on_time, "
+        f"COUNT(*) FILTER (WHERE ({LATE}){clock}) AS late "
+        f"FROM ({sql}) v LEFT JOIN {q(Deadline._meta.db_table)} d ON d.petition_id = v.id GROUP BY v.id"
+    )
+    return statement, [now, *clock_params, now, *clock_params, *params]  # in the order of the text
+
+
+def _branch(tag: int, facts: str, keys: list[str], filters, *, settled: bool = False) -> tuple[str, list]:
+    """One part of the UNION ALL: the section's rows (or, without keys, its totals as one row,
+    zeros included) with its tag, its keys in the first slots and its four numbers: petitions,
+    overdue ones, on-time and late clocks; `settled`: petitions, overdue ones, those with a clock
+    met in time and none late (a decided clock is either), and 0."""
+    q = connection.ops.quote_name
+    joins, exprs, params = [], [], []
+    for key in keys:
+        if key in COLUMNS:
+            exprs.append(f"f.{q(COLUMNS[key])}")
+        elif key in PERIODS:
+            day, day_params = _local_day("f." + q("received_at"), filters)
+            exprs.append(PERIODS[key].format(day=day))
+            params += day_params
+        elif key == "unit":
+            table = q(Assignment._meta.db_table)
+            joins.append(f"LEFT JOIN {table} a ON a.petition_id = f.id AND {_LIVE}")
+            exprs.append("a.unit_id")
+        elif key == "involved_unit":
+            joins.append(f"LEFT JOIN {q(InvolvedUnit._meta.db_table)} i ON i.petition_id = f.id")
+            exprs.append("i.unit_id")
+        else:
+            raise ValueError(key)
+    # A unary plus: an expression, not a column, so the driver applies no declared type's
+    # converter (the first branch's `bool` would turn every key of the slot into True/False).
+    slots = [f"+{expr} AS k{n}" for n, expr in enumerate(exprs)]
+    slots += [f"NULL AS k{n}" for n in range(len(exprs), SLOTS)]
+    names = ", ".join(f"k{n}" for n in range(SLOTS))
+    # A petition is one row per key: the joins add a row per live assignment (at most one per
+    # unit: unique_live_assignment) or involvement (unique_involved_unit) of the petition.
+    inner = f"SELECT f.id, f.overdue, f.on_time, f.late, {', '.join(slots)} FROM {facts} f {' '.join(joins)}"  # noqa: S608
+    numbers = (
+        "COUNT(*), COALESCE(SUM(s.overdue > 0), 0), COALESCE(SUM(s.on_time), 0), COALESCE(SUM(s.late), 0)"
+    )
+    if settled:
+        numbers = (
+            "COUNT(*), COALESCE(SUM(s.overdue > 0), 0), COALESCE(SUM(s.on_time > 0 AND s.late = 0), 0), 0"
+        )
+    group = f" GROUP BY {', '.join(f'k{n}' for n in range(len(keys)))}" if keys else ""
+    return f"SELECT {tag}, {names}, {numbers} FROM ({inner}) s{group}", params  # noqa: S608
+
+
+def _clocks_branch(tag: int, facts: str) -> tuple[str, list]:
+    """The on-time and late clocks of the petitions, per clock name and unit (statistics.
+    clock_rates: every clock, whatever the query's `clock`)."""
+    q = connection.ops.quote_name
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    sql = (
+        f"SELECT {tag}, +d.name, +d.unit_id, NULL, COUNT(*), 0, COUNT(*) FILTER (WHERE {ON_TIME}), "  # noqa: S608
+        f"COUNT(*) FILTER (WHERE {LATE}) FROM {facts} f JOIN {q(Deadline._meta.db_table)} d "
+        "ON d.petition_id = f.id GROUP BY d.name, d.unit_id"
+    )
+    return sql, [now]
+
+
+def _repeat_branch(tag: int, facts: str) -> tuple[str, list]:
+    """How many of the petitions are repeat petitions (reports/filters.py's `repeat`)."""
+    q = connection.ops.quote_name
+    links = q(Petition.repeat_of.through._meta.db_table)
+    sql = (
+        f"SELECT {tag}, NULL, NULL, NULL, COUNT(*), 0, 0, 0 FROM {facts} f "  # noqa: S608
+        f"WHERE EXISTS (SELECT 1 FROM {links} r WHERE r.from_petition_id = f.id)"
+    )
+    return sql, []
+
+
+def _local_day(column: str, filters) -> tuple[str, list]:
+    """SQL for the office-time date ('YYYY-MM-DD') of the UTC moment in `column`: date() with
+    the zone's offset in seconds, one CASE branch per offset in force during the counted period
+    (the stored text compares in time order, so `column < change` picks the earlier offset)."""
+    lo, hi = filters.received_after, filters.received_before
+    if lo is None or hi is None:
+        first, last = _received_bounds()
+        lo, hi = lo or first, hi or last
+    pieces = offsets(lo, hi) if lo is not None and hi is not None and lo <= hi else []
+    if not pieces:  # nothing to count: any offset gives the same (empty) answer
+        pieces = [(None, timezone.localtime(timezone.now(), office_tz()).utcoffset())]
+    if len(pieces) == 1:
+        return f"date({column}, %s)", [_seconds(pieces[0][1])]
+    sql, params = ["CASE"], []
+    for (_start, offset), (change, _next) in zip(pieces, pieces[1:], strict=False):
+        sql.append(f"WHEN {column} < %s THEN date({column}, %s)")
+        params += [_stored(change), _seconds(offset)]
+    sql.append(f"ELSE date({column}, %s) END")
+    params.append(_seconds(pieces[-1][1]))
+    return " ".join(sql), params
+
+
+def _received_bounds() -> tuple[datetime | None, datetime | None]:
+    """The first and last moment any petition was received: each end read from the index
+    petition_received_order (one MIN and one MAX in a single SELECT would scan the table)."""
+    q = connection.ops.quote_name
+    table, column = q(Petition._meta.db_table), q("received_at")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT MIN({column}) FROM {table}), (SELECT MAX({column}) FROM {table})")  # noqa: S608
+        bounds = cursor.fetchone()
+    # Scalar subqueries: SQLite hands back the stored text (UTC) rather than a datetime.
+    return tuple(None if v is None else datetime.fromisoformat(v).replace(tzinfo=UTC) for v in bounds)
+
+
+def offsets(lo: datetime, hi: datetime) -> list[tuple[datetime | None, timedelta]]:
+    """[(moment from which it applies, UTC offset)] of the office zone between lo and hi: the
+    first with None, then one per change of offset, found day by day and then to the second
+    (zones change offset on a whole second)."""
+    tz = office_tz()
+
+    def offset_at(second: int) -> timedelta:
+        return datetime.fromtimestamp(second, UTC).astimezone(tz).utcoffset()
+
+    second, end = int(lo.timestamp()), int(hi.timestamp()) + 1
+    offset = offset_at(second)
+    pieces: list[tuple[datetime | None, timedelta]] = [(None, offset)]
+    while second < end:
+        following = min(second + 86_400, end)
+        if offset_at(following) != offset:
+            low, high = second, following  # the old offset at low, another one at high
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if offset_at(middle) == offset else (low, middle)
+            offset = offset_at(high)
+            pieces.append((datetime.fromtimestamp(high, UTC), offset))
+        second = following
+    return pieces
+
+
+def _seconds(offset: timedelta) -> str:
+    return f"{int(offset.total_seconds()):+d} seconds"
+
+
+def _stored(moment: datetime) -> str:
+    """A UTC moment as Django's SQLite backend stores it (text that sorts in time order)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
