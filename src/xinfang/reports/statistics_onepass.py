@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import F
 from django.utils import timezone
 
@@ -86,7 +86,7 @@ def many(user, asks: list[Ask]) -> list:
         cte_params = [p for _f, _c, _sql, fact_params in facts for p in fact_params]
         slots = ", ".join(f"{n}" for n in range(2, SLOTS + 2))
         statement = f"WITH {ctes} {' UNION ALL '.join(branches)} ORDER BY 1, {slots}"  # noqa: S608
-        with connection.cursor() as cursor:
+        with _reading().cursor() as cursor:
             cursor.execute(statement, cte_params + params)
             for row in cursor.fetchall():
                 rows_by_tag.setdefault(row[0], []).append(row)
@@ -216,7 +216,7 @@ def _facts(user, query) -> tuple[str, list]:
         .order_by()
         .values("id", "is_group", "received_at", "channel", "status", category_code=F("category__code"))
     )
-    sql, params = visible.query.sql_with_params()
+    sql, params = visible.query.get_compiler(using=visible.db).as_sql()
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     clock, clock_params = "", []
     if query.clock == "assignment":
@@ -321,12 +321,18 @@ def _local_day(column: str, filters) -> tuple[str, list]:
     return " ".join(sql), params
 
 
+def _reading():
+    """The connection the petitions are read from: a replica where the router sends reads that
+    may lag (core/replicas.py), as the list these numbers link to is read."""
+    return connections[router.db_for_read(Petition)]
+
+
 def _received_bounds() -> tuple[datetime | None, datetime | None]:
     """The first and last moment any petition was received: each end read from the index
     petition_received_order (one MIN and one MAX in a single SELECT would scan the table)."""
     q = connection.ops.quote_name
     table, column = q(Petition._meta.db_table), q("received_at")
-    with connection.cursor() as cursor:
+    with _reading().cursor() as cursor:
         cursor.execute(f"SELECT (SELECT MIN({column}) FROM {table}), (SELECT MAX({column}) FROM {table})")  # noqa: S608
         bounds = cursor.fetchone()
     # Scalar subqueries: SQLite hands back the stored text (UTC) rather than a datetime.
