@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -180,8 +180,9 @@ def _no_cycle_collection():
     """Python's cycle collector held off while a ledger is checked and written. The import
     holds every row's checked input (and a chunk's model instances) until it ends, so each full
     collection walks more objects than the last, for garbage it almost never finds (the rows
-    are freed by their reference counts): at 10⁵ rows the collections were over a quarter of
-    the planning's CPU (docs/benchmarks.md, round 16). Collection resumes afterwards, for the
+    are freed by their reference counts; bulk.py builds no row that refers back to its
+    petition): at 10⁵ rows the collections were over a quarter of the planning's CPU
+    (docs/benchmarks.md, round 16). Collection resumes afterwards, for the
     whole process (its other threads' cycles wait until then), unless something else had
     turned it off."""
     was_enabled = gc.isenabled()
@@ -199,7 +200,9 @@ def import_ledger(
     """Check a ledger file row by row and, unless `dry_run` or any row is wrong, import it."""
     if not may_import(ctx.actor):
         raise Forbidden(_("Only petition office staff and leaders import ledgers."))
-    with _no_cycle_collection():
+    # Row by row (the reference, rows.py) every registration leaves cycles of its own (its
+    # querysets: about 140 objects a row), which the collector must be there to free.
+    with _no_cycle_collection() if bulk_write else nullcontext():
         return _import(ctx, filename, content, dry_run=dry_run, bulk_write=bulk_write)
 
 
