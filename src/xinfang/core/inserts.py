@@ -246,9 +246,10 @@ def _copy(connection, model, objs, fields, alias) -> None:
 def insert_values(model, names: tuple[str, ...], rows) -> None:
     """Insert rows given as plain tuples of values, in the order of the fields `names` (attnames:
     `petition_id`, not `petition`), for rows nobody reads again once written. On PostgreSQL the
-    tuples go to COPY without a model instance each: building an instance and reading every
-    value back out of it was about a tenth of a ledger import's own CPU for its write-only rows
-    (clocks, import records, repeat links, chain events and heads, about five a ledger row).
+    tuples go to COPY without a model instance each: for a ledger import's write-only rows
+    (clocks, import records, repeat links, chain events and heads, about five a ledger row)
+    building the instances and reading every value back out of them was 0.3–0.7 s of the
+    import's 8.6 s of CPU per 2·10⁴ rows (docs/benchmarks.md, round 16).
     Each value is copied as it is where `insert` would copy it as it is (a plain field holding a
     value of exactly its type) and converted by the field otherwise, as `insert` converts it.
     Every other field takes its default, once for all the rows: a field whose default is
