@@ -9,12 +9,15 @@ import pytest
 from django.db import connection
 from django.utils.translation import gettext_lazy
 
+from tests.conftest import letter
 from tests.reports.test_import_bulk import ledger, run
-from xinfang.audit.models import ChainHead, Event
+from xinfang.audit.models import ChainHead, Event, Source
 from xinfang.core import crypto
-from xinfang.core.inserts import _value_getter
+from xinfang.core.inserts import _value_getter, insert, insert_values
 from xinfang.petitions.masking import masked_copy
 from xinfang.petitions.models import Deadline, InvolvedUnit, Petition, Petitioner, ReceptionRecord
+from xinfang.petitions.services.checks import check_registration
+from xinfang.petitions.services.registration import unsaved_petition
 from xinfang.petitions.workflow_models import Assignment, Reply
 from xinfang.reports.models import ImportedPetition
 
@@ -142,3 +145,100 @@ def test_a_sealed_column_is_sealed_as_a_save_seals_it(settings, cipher):
             crypto.decrypt(got, purpose="petitioner.work_unit")
     empty = Petitioner(phone="")
     assert _value_getter(Petitioner._meta.get_field("phone"), connection)(empty) == ""
+
+
+def _stored(model, pk_field: str, pk: int) -> dict:
+    """The row of `model` written for petition `pk`, every column but its id and the petition."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname not in ("id", pk_field)]
+    return model.objects.filter(**{pk_field: pk}).values(*names).get()
+
+
+@pytest.mark.parametrize(
+    ("model", "names", "values"),
+    [
+        # Plain values, an enum member (converted), and the unnamed fields' defaults (met_at,
+        # paused_at, unit: none).
+        (
+            Deadline,
+            ("petition_id", "name", "rule", "starts_at", "due_at", "calendar_gap"),
+            (
+                "handling",
+                Source.WEB,
+                datetime(2026, 1, 5, 1, 0, tzinfo=UTC),
+                datetime(2026, 3, 5, tzinfo=UTC),
+                "",
+            ),
+        ),
+        (ImportedPetition, ("petition_id", "ledger_import_id", "original_number", "row"), (None, "L-7", 12)),
+        # JSON, an enum member in a text column, version given; the rest by name.
+        (
+            Event,
+            (
+                "petition_id",
+                "at",
+                "actor_id",
+                "action",
+                "data",
+                "source",
+                "request_id",
+                "state",
+                "seq",
+                "version",
+                "prev_hash",
+                "hash",
+            ),
+            (
+                datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+                None,
+                "petition.imported",
+                {"sha256": "ab", "handling_units": [3, 1], "closed": True, "名": "值"},
+                Source.COMMAND,
+                "",
+                "f" * 64,
+                1,
+                2,
+                "0" * 64,
+                "e" * 64,
+            ),
+        ),
+        (ChainHead, ("petition_id", "seq", "hash", "mac"), (1, "a" * 64, "b" * 64)),
+    ],
+)
+def test_plain_values_are_written_as_instances_of_them_are(demo_org, model, names, values):
+    """insert_values writes the row `insert` writes for an instance holding the same values
+    (the fields not named at their defaults), column by column, on either database."""
+    users, _units = demo_org
+    # Two petitions with no rows of their own yet (no clocks, no chain), as an import writes them.
+    first, second = insert(
+        Petition,
+        [unsaved_petition(check_registration(letter()), actor=users["clerk"], year=2026) for _ in range(2)],
+        returning_ids=True,
+        match_on="number",
+    )
+    if model is ImportedPetition:
+        from xinfang.reports.models import LedgerImport
+
+        ledger = LedgerImport.objects.create(
+            sha256="c" * 64, filename="l.csv", size=1, rows=1, by=users["clerk"]
+        )
+        values = (ledger.pk, *values[1:])
+    insert(model, [model(**dict(zip(names, (first.pk, *values), strict=True)))])
+    want = _stored(model, "petition_id", first.pk)
+    if model is ImportedPetition:  # an original number is imported once
+        model.objects.filter(petition_id=first.pk).delete()
+    insert_values(model, names, [(second.pk, *values)])
+    assert _stored(model, "petition_id", second.pk) == want
+
+
+@pytest.mark.parametrize(
+    ("model", "names"),
+    [
+        (Assignment, ("petition_id", "assigned_at")),  # set on save
+        (Petitioner, ("petition_id", "phone")),  # sealed
+        (Event, ("petition_id",)),  # `data`'s default is computed (dict): it must be named
+        (Deadline, ("petition",)),  # a field is named by its attname
+    ],
+)
+def test_values_a_save_would_compute_are_refused(model, names):
+    with pytest.raises(ValueError):
+        insert_values(model, names, [(1,) * len(names)])
