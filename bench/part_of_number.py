@@ -1,7 +1,7 @@
 """Part of a number (issue 10): what the list's capped count costs for the last six digits of
 random petitions' numbers, read from `EXPLAIN (ANALYZE, BUFFERS)` on PostgreSQL.
 
-    DB=xf_… source /work/…/env.sh   # or DATABASE_URL=… XINFANG_SECRET_KEY=… as for manage.py
+    # the environment of bench/load.py: DATABASE_URL, XINFANG_SECRET_KEY, … as for manage.py
     .venv/bin/python bench/part_of_number.py [--terms 300] [--seed 16] [--user clerk]
 
 For each term: the statement the list's search counts with for an office-wide reader (the
