@@ -1,9 +1,10 @@
 """The search index's own table: one folded text document per petition.
 
-On PostgreSQL a GIN index over the document's character unigrams and bigrams and its trigrams
-of ASCII digits (migration 0009) (a column `grams` unknown to Django, created in the migrations) and the units holding a live assignment of the
-petition (`units`, migration 0005: a handling officer's search probes their units' documents
-only) narrows candidates; on SQLite an FTS5 table (`search_fts`, also created in the
+On PostgreSQL a GIN index over the document's keys (a column `grams` unknown to Django,
+created in the migrations: its character unigrams and bigrams, and since migration 0009 its
+trigrams of ASCII digits) and the units holding a live assignment of the petition (`units`,
+migration 0005: a handling officer's search probes their units' documents only) narrows
+candidates; on SQLite an FTS5 table (`search_fts`, also created in the
 migrations) plays that part. Both are rechecked with LIKE on `body`.
 See docs/search.md for why.
 """
