@@ -240,11 +240,13 @@ def _branch(tag: int, facts: str, keys: list[str], filters, *, settled: bool = F
     met in time and none late (a decided clock is either), and 0."""
     q = connection.ops.quote_name
     joins, exprs, params = [], [], []
+    local_day = None  # worked out once for the branch's period keys (month and day, say)
     for key in keys:
         if key in COLUMNS:
             exprs.append(f"f.{q(COLUMNS[key])}")
         elif key in PERIODS:
-            day, day_params = _local_day("f." + q("received_at"), filters)
+            local_day = local_day or _local_day("f." + q("received_at"), filters)
+            day, day_params = local_day
             exprs.append(PERIODS[key].format(day=day))
             params += day_params
         elif key == "unit":
