@@ -17,21 +17,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import quote_plus
 
-from django.db import connection
 from django.db.models import (
-    BigIntegerField,
-    BooleanField,
-    CharField,
-    Count,
-    DateTimeField,
-    Exists,
     F,
     FilteredRelation,
-    OuterRef,
     Q,
-    Value,
 )
-from django.db.models.functions import Cast, TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -39,8 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.core.errors import InvalidInput
 from xinfang.petitions.deadlines import office_tz
-from xinfang.petitions.models import Deadline
-from xinfang.petitions.selectors import PetitionFilters, overdue_deadlines, parse_filters, petition_list
+from xinfang.petitions.selectors import PetitionFilters, parse_filters, petition_list
 from xinfang.petitions.workflow_models import AssignmentStatus
 from xinfang.reports import statistics_onepass
 
@@ -182,31 +172,6 @@ def parse_statistics_query(params) -> StatisticsQuery:
     return StatisticsQuery(filters, list(dict.fromkeys(keys)), clock, list_params)
 
 
-def _clock_q(clock: str) -> Q:
-    if not clock:
-        return Q()
-    if clock == "assignment":
-        return Q(deadlines__name__startswith="assignment:")
-    return Q(deadlines__name=clock)
-
-
-def _aggregates(clock: str) -> dict:
-    now = timezone.now()
-    on_time = Q(deadlines__met_at__isnull=False, deadlines__met_at__lte=F("deadlines__due_at"))
-    late = Q(deadlines__met_at__gt=F("deadlines__due_at")) | Q(
-        deadlines__met_at__isnull=True, deadlines__paused_at__isnull=True, deadlines__due_at__lt=now
-    )
-    clock_q = _clock_q(clock)
-    return {
-        "count": Count("pk", distinct=True),
-        "overdue": Count(
-            "pk", distinct=True, filter=Q(Exists(overdue_deadlines().filter(petition=OuterRef("pk"))))
-        ),
-        "on_time": Count("deadlines", distinct=True, filter=on_time & clock_q),
-        "late": Count("deadlines", distinct=True, filter=late & clock_q),
-    }
-
-
 def with_live_assignment(qs, group_by):
     """Grouping by handling unit joins the assignments that still stand (`live_assignment`)."""
     if "unit" in group_by:
@@ -216,10 +181,6 @@ def with_live_assignment(qs, group_by):
             )
         )
     return qs
-
-
-def _base(user, query: StatisticsQuery):
-    return with_live_assignment(petition_list(user, query.filters).order_by(), query.group_by)
 
 
 def _rate(on_time: int, late: int) -> float | None:
@@ -232,41 +193,13 @@ def statistics(user, query: StatisticsQuery, *, totals: bool = True) -> dict:
     """{"total", "overdue", "on_time_rate", "rows": [{<keys>, "count", "overdue", "on_time_rate"}]}.
     Without `totals` (a page section whose totals another query gives) only the rows are read.
     On PostgreSQL, for the office's roles and the filters it knows, the summary answers
-    (reports/summary.py); the live aggregates below answer everything else."""
+    (reports/summary.py); one pass over the petitions answers everything else
+    (statistics_onepass.py)."""
     from xinfang.reports import summary
 
     if summary.applies(user, query):
         return summary.summary_statistics(user, query, totals=totals)
-    if connection.vendor == "sqlite":
-        return statistics_onepass.many(user, [statistics_onepass.Ask(query, totals)])[0]
-    aggregates = _aggregates(query.clock)
-    totals = (
-        _base(user, query).aggregate(**aggregates)
-        if totals
-        else {"count": None, "overdue": None, "on_time": 0, "late": 0}
-    )
-    rows = []
-    if query.group_by:
-        names = {key: f"k_{key}" for key in query.group_by}
-        grouped = (
-            _base(user, query)
-            .annotate(**{names[k]: _expr(DIMENSIONS[k]) for k in query.group_by})
-            .values(*names.values())
-            .annotate(**aggregates)
-            .order_by(*names.values())
-        )
-        for row in grouped:
-            out = {k: DIMENSIONS[k].to_value(row[names[k]]) for k in query.group_by}
-            out.update(
-                count=row["count"], overdue=row["overdue"], on_time_rate=_rate(row["on_time"], row["late"])
-            )
-            rows.append(out)
-    return {
-        "total": totals["count"],
-        "overdue": totals["overdue"],
-        "on_time_rate": _rate(totals["on_time"], totals["late"]),
-        "rows": rows,
-    }
+    return statistics_onepass.many(user, [statistics_onepass.Ask(query, totals)])[0]
 
 
 def statistics_sets(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> list[dict[str, dict]]:
@@ -297,76 +230,12 @@ def statistics_sets(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> list
     return results
 
 
-_TRUNC = {"month": TruncMonth, "week": TruncWeek, "day": TruncDay}
-
-
-def _no_key(key: str):
-    """A NULL of the type (and with the conversion) of the grouping's key: the value the other
-    sections' rows of one UNION ALL have in its column. Typed, because PostgreSQL matches a
-    UNION's columns pairwise (an untyped NULL in two branches becomes text, which no date or
-    number matches); a period's truncation of a NULL moment, because the first branch's column
-    decides how every branch's values are read back (office time, not UTC)."""
-    if key in _TRUNC:
-        return _TRUNC[key](Cast(Value(None), DateTimeField()), tzinfo=office_tz())
-    if key in ("unit", "involved_unit"):
-        return Cast(Value(None), BigIntegerField())
-    return Cast(Value(None), BooleanField() if key == "group" else CharField())
-
-
 def _live_sections(user, live: list[tuple[int, StatisticsQuery, bool]]) -> list[dict]:
     """statistics(user, query, totals=…) for each single-grouping query of `live`, read live in
-    one statement: the rows of every section (and the totals asked for) joined by UNION ALL,
-    each branch the very aggregate statistics() runs, tagged and with its own key column."""
+    one statement over the petitions read once (statistics_onepass)."""
     if not live:
         return []
-    if connection.vendor == "sqlite":
-        return statistics_onepass.many(user, [statistics_onepass.Ask(q, totals) for _i, q, totals in live])
-    keys = list(dict.fromkeys(q.group_by[0] for _i, q, _t in live))
-    names = {k: f"k_{k}" for k in keys}
-    branches = []
-    for number, (_i, query, totals) in enumerate(live):
-        aggregates = _aggregates(query.clock)
-        wanted = [(2 * number, None)] + ([(2 * number + 1, "")] if totals else [])
-        for tag, only in wanted:
-            # Totals: one row over the petitions (no key); rows: grouped by the section's key.
-            grouping = query.group_by[0] if only is None else None
-            columns = {names[k]: _expr(DIMENSIONS[k]) if k == grouping else _no_key(k) for k in keys}
-            branch = (
-                _base(user, StatisticsQuery(query.filters, [grouping] if grouping else [], query.clock))
-                .annotate(section=Value(tag), **columns)
-                .values("section", *names.values())
-                .annotate(**aggregates)
-                .order_by()
-            )
-            branches.append(branch)
-    union = branches[0].union(*branches[1:], all=True).order_by("section", *names.values())
-    rows_by_tag: dict[int, list[dict]] = {}
-    for row in union:
-        rows_by_tag.setdefault(row["section"], []).append(row)
-    out = []
-    for number, (_i, query, totals) in enumerate(live):
-        g = query.group_by[0]
-        rows = [
-            {
-                g: DIMENSIONS[g].to_value(row[names[g]]),
-                "count": row["count"],
-                "overdue": row["overdue"],
-                "on_time_rate": _rate(row["on_time"], row["late"]),
-            }
-            for row in rows_by_tag.get(2 * number, [])
-        ]
-        # No petition at all: a grouped branch has no row where a bare aggregate had zeros.
-        nothing = {"count": 0, "overdue": 0, "on_time": 0, "late": 0}
-        whole = rows_by_tag.get(2 * number + 1, [nothing])[0] if totals else {}
-        out.append(
-            {
-                "total": whole.get("count"),
-                "overdue": whole.get("overdue"),
-                "on_time_rate": _rate(whole.get("on_time", 0), whole.get("late", 0)),
-                "rows": rows,
-            }
-        )
-    return out
+    return statistics_onepass.many(user, [statistics_onepass.Ask(q, totals) for _i, q, totals in live])
 
 
 def _expr(dimension: Dimension):
@@ -422,37 +291,7 @@ def clock_rates(user, query: StatisticsQuery) -> dict:
 
     if summary.applies(user, StatisticsQuery(query.filters, [], "", query.list_params), units=False):
         return summary_rates.summary_clock_rates(user, query)
-    if connection.vendor == "sqlite":
-        return statistics_onepass.many(user, [statistics_onepass.Ask(query, kind="clocks")])[0]
-    petitions = petition_list(user, query.filters).order_by().values("pk")
-    now = timezone.now()
-    on_time = Q(met_at__isnull=False, met_at__lte=F("due_at"))
-    late = Q(met_at__gt=F("due_at")) | Q(met_at__isnull=True, paused_at__isnull=True, due_at__lt=now)
-    counts = {"on_time": Count("pk", filter=on_time), "late": Count("pk", filter=late)}
-    deadlines = Deadline.objects.filter(petition__in=petitions)
-    by_clock = {clock: {"on_time": 0, "late": 0} for clock in CLOCKS}
-    for row in deadlines.values("name").annotate(**counts):
-        clock = "assignment" if row["name"].startswith("assignment:") else row["name"]
-        if clock in by_clock:
-            by_clock[clock]["on_time"] += row["on_time"]
-            by_clock[clock]["late"] += row["late"]
-    per_unit = [
-        {
-            "unit": row["unit"],
-            "on_time": row["on_time"],
-            "late": row["late"],
-            "rate": _rate(row["on_time"], row["late"]),
-        }
-        for row in deadlines.filter(unit__isnull=False).values("unit").annotate(**counts).order_by("unit")
-        if row["on_time"] or row["late"]
-    ]
-    return {
-        "clocks": [
-            {"clock": clock, **values, "rate": _rate(values["on_time"], values["late"])}
-            for clock, values in by_clock.items()
-        ],
-        "units": per_unit,
-    }
+    return statistics_onepass.many(user, [statistics_onepass.Ask(query, kind="clocks")])[0]
 
 
 def repeat_count(user, query: StatisticsQuery) -> int:
@@ -474,10 +313,11 @@ def _repeat_query(query: StatisticsQuery) -> StatisticsQuery:
 
 def page_statistics(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> tuple[list[dict], int, dict]:
     """What the statistics page counts: statistics_sets(user, asks), and for the first query
-    its repeat petitions (repeat_count) and its clocks' on-time rates (clock_rates). On SQLite
-    all of it is one statement over the petitions read once (statistics_onepass)."""
+    its repeat petitions (repeat_count) and its clocks' on-time rates (clock_rates). Where the
+    summary answers none of it (SQLite; a handling officer, say), all of it is one statement
+    over the petitions read once (statistics_onepass)."""
     query = asks[0][0]
-    if connection.vendor != "sqlite" or "repeat" in query.filters.extra:
+    if "repeat" in query.filters.extra or _summarised(user, asks):
         return statistics_sets(user, asks), repeat_count(user, query), clock_rates(user, query)
     Ask = statistics_onepass.Ask
     singles = [
@@ -493,6 +333,24 @@ def page_statistics(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> tupl
         results.append(dict(zip(groupings, answers[: len(asked)], strict=True)))
         answers = answers[len(asked) :]
     return results, repeats, rates
+
+
+def _summarised(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> bool:
+    """Whether the summary answers any part of the page (the conditions statistics_sets,
+    repeat_count and clock_rates ask)."""
+    from xinfang.reports import summary
+
+    query = asks[0][0]
+    rates = StatisticsQuery(query.filters, [], "", query.list_params)
+    return (
+        any(
+            summary.applies(user, StatisticsQuery(q.filters, [g], q.clock))
+            for q, groupings in asks
+            for g in groupings
+        )
+        or summary.applies(user, _repeat_query(query))
+        or summary.applies(user, rates, units=False)
+    )
 
 
 def comparison_period(query: StatisticsQuery, mode: str) -> StatisticsQuery | None:

@@ -1,28 +1,34 @@
-"""The live statistics on SQLite (the embedded database has no summary): every section of a page
-or an API answer from one pass over the counted petitions.
+"""The live statistics: every section of a page or an API answer from one pass over the counted
+petitions. It answers everything on SQLite (the embedded database has no summary) and, on
+PostgreSQL, whatever the summary does not (handling officers, text search, filters it does not
+keep: summary_scope.applies).
 
-statistics.py's live aggregates join each petition to its clocks (and, for a unit, to its
-assignments or involvements), then count DISTINCT petitions and clocks per group, once per
+The live aggregates this replaced joined each petition to its clocks (and, for a unit, to its
+assignments or involvements), then counted DISTINCT petitions and clocks per group, once per
 section. SQLite ran that as a temporary B-tree per COUNT(DISTINCT …) and one for the GROUP BY
 in every section, a Python function call per row for the office-time month (Django's
 django_datetime_trunc), and a scan of the year's petitions and their clocks per section: 17 s
-for the statistics page at 10⁵ petitions (docs/benchmarks.md, round 16).
+for the statistics page at 10⁵ petitions. PostgreSQL sorted the joined rows once per
+COUNT(DISTINCT …) of every section: 1.9 s of the handling officer's page at 10⁶ (docs/
+benchmarks.md, rounds 16 and 17).
 
 Here the petitions the list shows (selectors.petition_list: the read policy and the filters)
 are read once into `facts`, a common table expression with one row per petition: its keys, how
 many of its clocks are overdue, met in time and late (its clocks joined and grouped by its id).
-SQLite materialises a table expression used more than once, so every section is then a GROUP BY
-over those rows with plain COUNT and SUM: a petition is one row, so nothing is counted twice and
-nothing needs DISTINCT. A unit grouping joins the live assignments (or the involvements): a
-petition of two units is a row of each, as before, and a unit has at most one live assignment
-of a petition (unique_live_assignment) and one involvement (unique_involved_unit). The page's
-repeat number and clocks' rates, and the standard report's cells, are read from the same rows.
+Both databases materialise a table expression used more than once, so every section is then a
+GROUP BY over those rows with plain COUNT and SUM: a petition is one row, so nothing is counted
+twice and nothing needs DISTINCT. A unit grouping joins the live assignments (or the
+involvements): a petition of two units is a row of each, as before, and a unit has at most one
+live assignment of a petition (unique_live_assignment) and one involvement
+(unique_involved_unit). The page's repeat number and clocks' rates, and the standard report's
+cells, are read from the same rows.
 
-The office-time day of a petition is SQLite's date() of the stored UTC moment shifted by the
-office zone's offset, as a CASE over the periods between the zone's changes of offset inside the
-counted period (one branch for a zone without any, such as Asia/Shanghai since 1991), so a
-zone with daylight saving time is counted exactly too. The result is the same as
-statistics.statistics(), key for key (tests/reports/test_statistics*.py hold both to an oracle).
+The office-time day of a petition: on PostgreSQL the stored moment AT TIME ZONE the office's
+zone. On SQLite, date() of the stored UTC moment shifted by the zone's offset, as a CASE over
+the periods between the zone's changes of offset inside the counted period (one branch for a
+zone without any, such as Asia/Shanghai since 1991), so a zone with daylight saving time is
+counted exactly on both. The result is the same as the aggregates it replaced, key for key
+(tests/reports/test_statistics*.py hold it to a SQL oracle).
 """
 
 from __future__ import annotations
@@ -42,9 +48,18 @@ from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
 
 # The facts' columns a grouping reads directly, by grouping key.
 COLUMNS = {"channel": "channel", "status": "status", "group": "is_group", "category": "category_code"}
-# A period's key from the office-time date: "YYYY-MM", and the Monday of the week (the Monday
-# on or after six days before), as the list's filters take them (statistics.DIMENSIONS).
-PERIODS = {"month": "substr({day}, 1, 7)", "week": "date({day}, '-6 days', 'weekday 1')", "day": "{day}"}
+# A period's key from the office-time date, as the list's filters take them (statistics.
+# DIMENSIONS): "YYYY-MM", the Monday of the week and the day as "YYYY-MM-DD". SQLite's day is
+# that text already (the week's Monday: the Monday on or after six days before); PostgreSQL's
+# is a date (a timestamp without zone for date_trunc, which would otherwise take the session's).
+PERIODS = {
+    "sqlite": {"month": "substr({day}, 1, 7)", "week": "date({day}, '-6 days', 'weekday 1')", "day": "{day}"},
+    "postgresql": {
+        "month": "to_char({day}, 'YYYY-MM')",
+        "week": "to_char(date_trunc('week', ({day})::timestamp), 'YYYY-MM-DD')",
+        "day": "to_char({day}, 'YYYY-MM-DD')",
+    },
+}
 SLOTS = 3  # parse_statistics_query allows at most three groupings
 # An assignment that still stands (reports/filters.live_assignments), in unique_live_assignment's
 # own words.
@@ -89,7 +104,9 @@ def many(user, asks: list[Ask]) -> list:
         with _reading().cursor() as cursor:
             cursor.execute(statement, cte_params + params)
             for row in cursor.fetchall():
-                rows_by_tag.setdefault(row[0], []).append(row)
+                # PostgreSQL's SUM of bigints is a numeric (a Decimal here); the numbers are counts.
+                numbers = tuple(int(v) for v in row[1 + SLOTS :])
+                rows_by_tag.setdefault(row[0], []).append(row[: 1 + SLOTS] + numbers)
     answers = []
     for number, ask in enumerate(asks):
         rows, whole = rows_by_tag.get(2 * number, []), rows_by_tag.get(2 * number + 1)
@@ -138,6 +155,10 @@ def _answer(ask: Ask, rows: list, whole: list | None) -> dict:
         count, overdue, on_time, late = row[1 + SLOTS :]
         out.update(count=count, overdue=overdue, on_time_rate=_rate(on_time, late))
         out_rows.append(out)
+    if connection.vendor == "postgresql":
+        # The keys came back as text (_slot), which would put unit 10 before unit 9: in the
+        # keys' own order, no key last, as the statement of the aggregates this replaced did.
+        out_rows.sort(key=lambda r: tuple((r[k] is None, 0 if r[k] is None else r[k]) for k in keys))
     if not ask.totals:
         return {"total": None, "overdue": None, "on_time_rate": None, "rows": out_rows}
     count, overdue, on_time, late = whole[0][1 + SLOTS :] if whole else (0, 0, 0, 0)
@@ -153,6 +174,7 @@ def _clock_rates(rows: list) -> dict:
     by_unit: dict[int, dict] = {}
     for _tag, name, unit, _k2, _count, _overdue, on_time, late in rows:
         clock = "assignment" if name.startswith("assignment:") else name
+        unit = None if unit is None else int(unit)  # text on PostgreSQL (_slot)
         if clock in by_clock:
             by_clock[clock]["on_time"] += on_time
             by_clock[clock]["late"] += late
@@ -174,11 +196,30 @@ def _clock_rates(rows: list) -> dict:
 
 
 def _value(key: str, value):
-    """The JSON value of a key as statistics.DIMENSIONS[key].to_value gives it: SQLite hands
-    back 0/1 for the group flag; periods are already the strings the list's filters take."""
-    if key == "group" and value is not None:
-        return bool(value)
+    """The JSON value of a key as statistics.DIMENSIONS[key].to_value gives it: the group flag
+    comes back as 0/1 from SQLite and as text from PostgreSQL, as do the units' ids there
+    (_slot); periods are already the strings the list's filters take."""
+    if value is None:
+        return None
+    if key == "group":
+        return value in (1, True, "true")
+    if key in ("unit", "involved_unit"):
+        return int(value)
     return value
+
+
+def _slot(expr: str) -> str:
+    """A grouping key in one of the UNION ALL's shared columns. SQLite: a unary plus, making it
+    an expression, not a column, so the driver applies no declared type's converter (the first
+    branch's `bool` would turn every key of the slot into True/False). PostgreSQL: text, as a
+    column of a UNION has one type, and a slot holds a unit's id in one branch and a channel in
+    another."""
+    return f"+{expr}" if connection.vendor == "sqlite" else f"CAST({expr} AS text)"
+
+
+# An empty slot: typed, because PostgreSQL resolves a UNION's column types pair by pair (two
+# untyped NULLs would become text before a third branch's key is seen; text is what _slot gives).
+NO_KEY = "CAST(NULL AS text)"
 
 
 def _facts_of(user, query, facts: list[tuple]) -> str | None:
@@ -219,6 +260,13 @@ def _facts(user, query) -> tuple[str, list]:
     sql, params = visible.query.get_compiler(using=visible.db).as_sql()
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     clock, clock_params = "", []
+    # PostgreSQL groups by a table's key alone, not a subquery's column (on SQLite the one
+    # column sorts narrower keys: docs/benchmarks.md, round 16).
+    group = (
+        "v.id"
+        if connection.vendor == "sqlite"
+        else "v.id, v.is_group, v.received_at, v.channel, v.status, v.category_code"
+    )
     if query.clock == "assignment":
         clock = " AND substr(d.name, 1, 11) = 'assignment:'"
     elif query.clock:
@@ -228,7 +276,7 @@ def _facts(user, query) -> tuple[str, list]:
         f"COUNT(*) FILTER (WHERE {RUNNING_PAST}) AS overdue, "
         f"COUNT(*) FILTER (WHERE ({ON_TIME}){clock}) AS on_time, "
         f"COUNT(*) FILTER (WHERE ({LATE}){clock}) AS late "
-        f"FROM ({sql}) v LEFT JOIN {q(Deadline._meta.db_table)} d ON d.petition_id = v.id GROUP BY v.id"
+        f"FROM ({sql}) v LEFT JOIN {q(Deadline._meta.db_table)} d ON d.petition_id = v.id GROUP BY {group}"
     )
     return statement, [now, *clock_params, now, *clock_params, *params]  # in the order of the text
 
@@ -244,10 +292,10 @@ def _branch(tag: int, facts: str, keys: list[str], filters, *, settled: bool = F
     for key in keys:
         if key in COLUMNS:
             exprs.append(f"f.{q(COLUMNS[key])}")
-        elif key in PERIODS:
+        elif key in PERIODS[connection.vendor]:
             local_day = local_day or _local_day("f." + q("received_at"), filters)
             day, day_params = local_day
-            exprs.append(PERIODS[key].format(day=day))
+            exprs.append(PERIODS[connection.vendor][key].format(day=day))
             params += day_params
         elif key == "unit":
             table = q(Assignment._meta.db_table)
@@ -258,21 +306,16 @@ def _branch(tag: int, facts: str, keys: list[str], filters, *, settled: bool = F
             exprs.append("i.unit_id")
         else:
             raise ValueError(key)
-    # A unary plus: an expression, not a column, so the driver applies no declared type's
-    # converter (the first branch's `bool` would turn every key of the slot into True/False).
-    slots = [f"+{expr} AS k{n}" for n, expr in enumerate(exprs)]
-    slots += [f"NULL AS k{n}" for n in range(len(exprs), SLOTS)]
-    names = ", ".join(f"k{n}" for n in range(SLOTS))
+    slots = "".join(f", {_slot(expr)} AS k{n}" for n, expr in enumerate(exprs))
+    # The empty slots outside the GROUP BY (PostgreSQL would not take an ungrouped column there).
+    names = ", ".join([f"k{n}" for n in range(len(exprs))] + [NO_KEY] * (SLOTS - len(exprs)))
     # A petition is one row per key: the joins add a row per live assignment (at most one per
     # unit: unique_live_assignment) or involvement (unique_involved_unit) of the petition.
-    inner = f"SELECT f.id, f.overdue, f.on_time, f.late, {', '.join(slots)} FROM {facts} f {' '.join(joins)}"  # noqa: S608
-    numbers = (
-        "COUNT(*), COALESCE(SUM(s.overdue > 0), 0), COALESCE(SUM(s.on_time), 0), COALESCE(SUM(s.late), 0)"
-    )
+    inner = f"SELECT f.id, f.overdue, f.on_time, f.late{slots} FROM {facts} f {' '.join(joins)}"  # noqa: S608
+    overdue = "COUNT(*) FILTER (WHERE s.overdue > 0)"
+    numbers = f"COUNT(*), {overdue}, COALESCE(SUM(s.on_time), 0), COALESCE(SUM(s.late), 0)"
     if settled:
-        numbers = (
-            "COUNT(*), COALESCE(SUM(s.overdue > 0), 0), COALESCE(SUM(s.on_time > 0 AND s.late = 0), 0), 0"
-        )
+        numbers = f"COUNT(*), {overdue}, COUNT(*) FILTER (WHERE s.on_time > 0 AND s.late = 0), 0"
     group = f" GROUP BY {', '.join(f'k{n}' for n in range(len(keys)))}" if keys else ""
     return f"SELECT {tag}, {names}, {numbers} FROM ({inner}) s{group}", params  # noqa: S608
 
@@ -283,7 +326,8 @@ def _clocks_branch(tag: int, facts: str) -> tuple[str, list]:
     q = connection.ops.quote_name
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     sql = (
-        f"SELECT {tag}, +d.name, +d.unit_id, NULL, COUNT(*), 0, COUNT(*) FILTER (WHERE {ON_TIME}), "  # noqa: S608
+        f"SELECT {tag}, {_slot('d.name')}, {_slot('d.unit_id')}, {NO_KEY}, COUNT(*), 0, "  # noqa: S608
+        f"COUNT(*) FILTER (WHERE {ON_TIME}), "
         f"COUNT(*) FILTER (WHERE {LATE}) FROM {facts} f JOIN {q(Deadline._meta.db_table)} d "
         "ON d.petition_id = f.id GROUP BY d.name, d.unit_id"
     )
@@ -295,16 +339,19 @@ def _repeat_branch(tag: int, facts: str) -> tuple[str, list]:
     q = connection.ops.quote_name
     links = q(Petition.repeat_of.through._meta.db_table)
     sql = (
-        f"SELECT {tag}, NULL, NULL, NULL, COUNT(*), 0, 0, 0 FROM {facts} f "  # noqa: S608
+        f"SELECT {tag}, {NO_KEY}, {NO_KEY}, {NO_KEY}, COUNT(*), 0, 0, 0 FROM {facts} f "  # noqa: S608
         f"WHERE EXISTS (SELECT 1 FROM {links} r WHERE r.from_petition_id = f.id)"
     )
     return sql, []
 
 
 def _local_day(column: str, filters) -> tuple[str, list]:
-    """SQL for the office-time date ('YYYY-MM-DD') of the UTC moment in `column`: date() with
-    the zone's offset in seconds, one CASE branch per offset in force during the counted period
-    (the stored text compares in time order, so `column < change` picks the earlier offset)."""
+    """SQL for the office-time date of the moment in `column`. PostgreSQL: the moment at the
+    office's zone. SQLite ('YYYY-MM-DD'): date() with the zone's offset in seconds, one CASE
+    branch per offset in force during the counted period (the stored text compares in time
+    order, so `column < change` picks the earlier offset)."""
+    if connection.vendor == "postgresql":
+        return f"(({column}) AT TIME ZONE %s)::date", [office_tz().key]
     lo, hi = filters.received_after, filters.received_before
     if lo is None or hi is None:
         first, last = _received_bounds()
