@@ -49,6 +49,8 @@ def _lists(deep_page: int, deep_key: str) -> list[tuple[str, str]]:
 STATISTICS_PAGES = (
     ("statistics page", "/statistics/"),
     ("statistics page, weeks, previous period", "/statistics/?interval=week&compare=previous"),
+    ("API statistics by month", "/api/v1/statistics?group_by=month"),
+    ("standard report", "/statistics/report/"),
 )
 
 

@@ -265,3 +265,37 @@ def test_days_weeks_and_months_follow_a_zone_with_daylight_saving_time(register,
             result = statistics(users["clerk"], parse_statistics_query({**period, **live, "group_by": key}))
             assert {r[key]: r["count"] for r in result["rows"]} == dict(Counter(of(d) for d in days)), key
             assert result["total"] == len(days)
+
+
+def test_rows_come_in_their_keys_order_with_no_key_last(register, demo_org):
+    """Rows grouped by handling unit and by month, read live (`mine`: a filter the summary does
+    not keep), come in their keys' own order with the petitions of no unit last, on both
+    databases: unit ids of different lengths among them, which PostgreSQL's shared text columns would sort
+    as "10…" < "9…"."""
+    from xinfang.accounts.models import Unit, UnitKind
+    from xinfang.petitions.workflow_models import Assignment
+
+    users, _units = demo_org
+    # Ids of seven and eight digits, past any the sequences gave: text would sort 10… before 9….
+    ids = [9_000_000 + n for n in range(5)] + [10_000_000 + n for n in range(6)]
+    extra = [
+        Unit.objects.create(pk=pk, code=f"ORDER{pk}", name=f"Order {pk}", kind=UnitKind.DEPARTMENT)
+        for pk in ids
+    ]
+    petitions = [register(received_at=f"2026-0{m}-10T10:00:00+08:00") for m in (5, 3, 4)]
+    for k, unit in enumerate(extra):
+        Assignment.objects.create(
+            petition=petitions[k % 2], unit=unit, role="assist", kind="transfer", status="received",
+            assigned_by=users["clerk"],
+        )  # fmt: skip
+    unassigned = Assignment.objects.filter(petition=petitions[2]).count() == 0
+    params = {"mine": "true", "from": "2026-01-01", "to": "2026-12-31"}
+    result = statistics(users["clerk"], parse_statistics_query({**params, "group_by": "unit"}))
+    units = [r["unit"] for r in result["rows"]]
+    want = sorted(
+        {u.pk for u in extra}
+        | set(Assignment.objects.filter(petition__in=petitions).values_list("unit_id", flat=True))
+    )
+    assert units == want + ([None] if unassigned else [])
+    months = statistics(users["clerk"], parse_statistics_query({**params, "group_by": "month"}))["rows"]
+    assert [r["month"] for r in months] == ["2026-03", "2026-04", "2026-05"]

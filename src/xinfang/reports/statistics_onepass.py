@@ -155,10 +155,9 @@ def _answer(ask: Ask, rows: list, whole: list | None) -> dict:
         count, overdue, on_time, late = row[1 + SLOTS :]
         out.update(count=count, overdue=overdue, on_time_rate=_rate(on_time, late))
         out_rows.append(out)
-    if connection.vendor == "postgresql":
-        # The keys came back as text (_slot), which would put unit 10 before unit 9: in the
-        # keys' own order, no key last, as the statement of the aggregates this replaced did.
-        out_rows.sort(key=lambda r: tuple((r[k] is None, 0 if r[k] is None else r[k]) for k in keys))
+    # In the keys' own order, no key last, on both databases: PostgreSQL's keys came back as text
+    # (_slot), which would put unit 10 before unit 9, and SQLite sorts no key first.
+    out_rows.sort(key=lambda r: tuple((r[k] is None, 0 if r[k] is None else r[k]) for k in keys))
     if not ask.totals:
         return {"total": None, "overdue": None, "on_time_rate": None, "rows": out_rows}
     count, overdue, on_time, late = whole[0][1 + SLOTS :] if whole else (0, 0, 0, 0)
