@@ -252,7 +252,7 @@ def _facts(user, query) -> tuple[str, list]:
     sorted wider keys: either cost more than twice this (docs/benchmarks.md, round 16)."""
     q = connection.ops.quote_name
     visible = (
-        petition_list(user, query.filters)
+        _within_period(user, petition_list(user, query.filters), query.filters)
         .order_by()
         .values("id", "is_group", "received_at", "channel", "status", category_code=F("category__code"))
     )
@@ -278,6 +278,24 @@ def _facts(user, query) -> tuple[str, list]:
         f"FROM ({sql}) v LEFT JOIN {q(Deadline._meta.db_table)} d ON d.petition_id = v.id GROUP BY {group}"
     )
     return statement, [now, *clock_params, now, *clock_params, *params]  # in the order of the text
+
+
+def _within_period(user, visible, filters):
+    """For a handling officer and a period, `visible` narrowed to the petitions with a live
+    assignment to the officer's units received in the period: the same petitions (visible_to
+    keeps only those with such an assignment, and an assignment carries its petition's
+    received_at: workflow_models.Assignment), found from the index assignment_unit_received.
+    Without it PostgreSQL read the petition of every live assignment of the unit to test its
+    time: 28,000 petitions for the 8,000 of a year at 10⁶, most of the page's time."""
+    units = Petition.objects.handler_unit_ids(user)
+    if units is None or not (filters.received_after or filters.received_before):
+        return visible
+    along = Assignment.objects.filter(unit_id__in=units).exclude(status=AssignmentStatus.WITHDRAWN)
+    if filters.received_after:
+        along = along.filter(received_at__gte=filters.received_after)
+    if filters.received_before:
+        along = along.filter(received_at__lte=filters.received_before)
+    return visible.filter(pk__in=along.values("petition_id"))
 
 
 def _branch(tag: int, facts: str, keys: list[str], filters, *, settled: bool = False) -> tuple[str, list]:
