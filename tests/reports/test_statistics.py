@@ -219,7 +219,7 @@ def expected(rows, f, group_by, units, clocks=None, involved=None):
 
 # Readers: the clerk and the deputy secretary-general see everything but the firewall (on
 # PostgreSQL the summary answers them, minus what the firewall hides); the housing bureau's
-# handler sees its assignments only (live aggregates).
+# handler sees its assignments only (counted live, in one pass: statistics_onepass.py).
 READERS = (("clerk", False), ("deputy", False), ("housing", True))
 
 

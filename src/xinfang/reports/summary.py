@@ -1,6 +1,6 @@
 """Statistics read from the summary table (reports_statcount) instead of the petitions, on
-PostgreSQL, for the questions it can answer exactly. statistics.py asks `applies()` first and falls
-back to live aggregates over the petitions for everything else.
+PostgreSQL, for the questions it can answer exactly. statistics.py asks `applies()` first and
+counts the petitions live for everything else (statistics_onepass.py).
 
 How the answer stays equal to a COUNT over what the reader may see (Rule 4.3):
 
