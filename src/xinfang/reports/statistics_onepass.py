@@ -45,6 +45,7 @@ from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Deadline, InvolvedUnit, Petition
 from xinfang.petitions.selectors import petition_list
 from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
+from xinfang.reports.filters import live_assignments
 
 # The facts' columns a grouping reads directly, by grouping key.
 COLUMNS = {"channel": "channel", "status": "status", "group": "is_group", "category": "category_code"}
@@ -81,9 +82,9 @@ class Ask:
 
 def many(user, asks: list[Ask]) -> list:
     """The answer to each of `asks` (statistics.statistics(user, ask.query, totals=ask.totals),
-    a count, or clock_rates), in one statement; and before it, for each period grouping asked
-    over a period open at an end, one read of the first and last moment received, which bound
-    the office zone's changes of offset to look for."""
+    a count, or clock_rates), in one statement; and before it, on SQLite, for each period
+    grouping asked over a period open at an end, one read of the first and last moment
+    received, which bound the office zone's changes of offset to look for (_local_day)."""
     if not asks:
         return []
     facts: list[tuple] = []  # (filters, clock, sql, params) of each distinct set of petitions
@@ -290,7 +291,7 @@ def _within_period(user, visible, filters):
     units = Petition.objects.handler_unit_ids(user)
     if units is None or not (filters.received_after or filters.received_before):
         return visible
-    along = Assignment.objects.filter(unit_id__in=units).exclude(status=AssignmentStatus.WITHDRAWN)
+    along = live_assignments().filter(unit_id__in=units)
     if filters.received_after:
         along = along.filter(received_at__gte=filters.received_after)
     if filters.received_before:
