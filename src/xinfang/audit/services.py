@@ -340,6 +340,7 @@ def start_chains(
     *,
     batch: int = 2000,
     states: dict[int, str] | None = None,
+    count: bool = True,
 ) -> int:
     """Start the chains of many petitions created in this transaction (a ledger import): for
     each, its first event as `append_event(..., first=True)` would write it (the same hash, the
@@ -347,7 +348,9 @@ def start_chains(
     once for all of them. A few statements per `batch` petitions. Returns the events written.
     `states`: each petition's sealed state already computed from the rows the caller has just
     written and still holds (state.digest of audit_state.describe_written, as registration
-    seals its event), instead of reading them back."""
+    seals its event), instead of reading them back. With `count` false the sealed count is
+    left to the caller's `count_started` (a caller starting chains chunk by chunk counts them
+    once, at its end: the count's statements would wait for the chunk's COPYs)."""
     petitions = list(petitions)
     if not petitions:
         return 0
@@ -375,11 +378,19 @@ def start_chains(
             heads.append((petition.pk, 1, digest, head_mac(petition.pk, 1, digest)))
         insert_values(Event, _FirstEvent._fields + ("prev_hash", "hash"), events)
         insert_values(ChainHead, ("petition_id", "seq", "hash", "mac"), heads)
+    if count:
+        count_started(len(petitions), max(p.pk for p in petitions))
+    return len(petitions)
+
+
+def count_started(started: int, last_petition_id: int) -> None:
+    """Add `started` chains to the sealed count; `last_petition_id` is the newest of them."""
+    if not started:
+        return
     ChainCount.objects.get_or_create(pk=1, defaults={"count": 0, "mac": count_mac(0, None)})
     counter = ChainCount.objects.select_for_update().get(pk=1)
-    counter.count += len(petitions)
+    counter.count += started
     # The chain started last is the newest petition's, as when they are registered one by one.
-    counter.last_petition_id = max(p.pk for p in petitions)
+    counter.last_petition_id = last_petition_id
     counter.mac = count_mac(counter.count, counter.last_petition_id)
     counter.save(update_fields=["count", "last_petition_id", "mac"])
-    return len(petitions)

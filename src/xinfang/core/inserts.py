@@ -28,17 +28,21 @@ from datetime import date, datetime
 from django.db import connections, models, router, transaction
 from django.db.models import AutoField, BigAutoField, SmallAutoField, signals
 
+from xinfang.core.background_copy import active_writer
+
 _AUTO = (AutoField, BigAutoField, SmallAutoField)
 SQLITE_MAX_PARAMS = 999  # what Django assumes of SQLite (DatabaseFeatures.max_query_params)
 MAX_ROWS = 1000
 
 
-def insert(model, objs, *, returning_ids: bool = False, match_on: str = "") -> list:
+def insert(model, objs, *, returning_ids: bool = False, match_on: str = "", ids: list[int] | None = None) -> list:
     """Insert `objs` (unsaved instances of `model`); with `returning_ids`, their new primary
     keys are set on them. Neither database promises that RETURNING lists rows in the order of
     the VALUES, so with `match_on` (a unique field's name) each id is matched by that field's
     value instead of by position (on SQLite; PostgreSQL draws the ids before it copies).
-    Returns `objs`."""
+    On PostgreSQL `ids` are ids already drawn by `draw_ids` for these objects, in order, used
+    instead of drawing them here (no statement: inside background_copies a statement waits for
+    the COPYs before it). Returns `objs`."""
     objs = list(objs)
     if not objs:
         return objs
@@ -61,12 +65,8 @@ def insert(model, objs, *, returning_ids: bool = False, match_on: str = "") -> l
             # The ids are taken from the table's sequence first (one statement), set on the
             # objects in their order, and copied with the rows: what RETURNING would give, the
             # ids rising with the order of `objs` as they do when rows are inserted one by one.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [model._meta.db_table, pk.column, len(objs)],
-                )
-                ids = sorted(row[0] for row in cursor.fetchall())
+            if ids is None:
+                ids = draw_ids(model, len(objs))
             for obj, value in zip(objs, ids, strict=True):
                 setattr(obj, pk.attname, value)
             fields = [pk, *fields]
@@ -95,6 +95,21 @@ def insert(model, objs, *, returning_ids: bool = False, match_on: str = "") -> l
                 obj._state.adding = False
                 obj._state.db = alias
     return objs
+
+
+def draw_ids(model, count: int) -> list[int] | None:
+    """`count` new ids from `model`'s sequence, rising, in one statement (PostgreSQL; None on
+    SQLite, whose ids come back from the INSERT)."""
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 _ONE_ROW: dict[tuple, tuple[str, list]] = {}
@@ -136,11 +151,19 @@ def insert_one(obj, *, returning_pk: bool = False) -> None:
 
 
 def copy_rows(connection, table: str, columns: list[str], rows) -> None:
-    """COPY `rows` (tuples of values psycopg adapts) into `table` on PostgreSQL. Recorded in
-    connection.queries when queries are being captured, so that statement counts (tests,
-    debug toolbar) see the COPY as one statement."""
+    """COPY `rows` (tuples of values psycopg adapts) into `table` on PostgreSQL; inside
+    background_copies, by its writer thread. Recorded in connection.queries when queries are
+    being captured, so that statement counts (tests, debug toolbar) see the COPY as one
+    statement."""
     qn = connection.ops.quote_name
     sql = f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    writer = active_writer(connection)
+    if writer is not None:
+        # Inside background_copies: the rows are built here, sent by the writer thread.
+        writer.send(sql, list(rows))
+        if connection.queries_logged:
+            connection.queries_log.append({"sql": sql, "time": "0.000"})
+        return
     started = time.monotonic()
     # cursor.cursor: psycopg's own cursor under Django's wrapper.
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:

@@ -22,8 +22,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from xinfang.audit import state
-from xinfang.audit.services import Context, start_chains
-from xinfang.core.inserts import insert, insert_values
+from xinfang.audit.services import Context, count_started, start_chains
+from xinfang.core.background_copy import background_copies
+from xinfang.core.inserts import draw_ids, insert, insert_values
 from xinfang.core.lookups import among_values
 from xinfang.deadlines import clock_cache
 from xinfang.deadlines.clocks import local_day as clock_day
@@ -59,8 +60,8 @@ WRITE_CHUNK = 10_000  # rows whose model instances are alive at once (memory, no
 
 def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict]:
     """Write every planned (RowResult, RegistrationInput) pair. Returns the row errors found
-    while writing (an involvement that would hide a petition, Rule 4.3); the caller then rolls
-    the whole import back.
+    once every row is written (an involvement that would hide a petition, Rule 4.3); the caller
+    then rolls the whole import back.
 
     In chunks of WRITE_CHUNK rows, all inside the caller's one transaction: a chunk's model
     instances are dropped once written, so memory follows the chunk, not the ledger (10⁵ rows
@@ -69,49 +70,59 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
     its queues' columns, its search document and its chain's first event from the rows in hand
     (two UPDATEs of every new petition and reading them back cost about a third of the import).
     The year's numbering is therefore locked for the whole write, as registration's lock covers
-    its whole event."""
+    its whole event. The COPYs go to the server from a second thread while the next rows are
+    built (core/background_copy.py): the server's work and the process's overlap."""
     year = office_year(timezone.now())
     keys = [_person_keys(data) for _result, data in planned]
     # Read before anything is written, so that the batch's own petitions are not among them.
     earlier = _earlier_matches({k for pair in keys for k in pair[0]}, {k for pair in keys for k in pair[1]})
     clocks = _Clocks()
+    # The petitions' ids, drawn now (PostgreSQL) so that no chunk waits on a statement for them.
+    drawn = draw_ids(Petition, len(planned))
     ids: list[int] = []
-    errors: list[dict] = []
+    # Each petition with an involvement, for the reach check (Rule 4.3) once all are written.
+    involved: dict[int, object] = {}
     # From here to commit the year's number row is locked (numbering.py).
     numbers = allocate_numbers(year, len(planned))
     # The statistics summary's triggers are paused while the new petitions and their rows are
     # written, and the petitions counted in one pass afterwards (summary_sql.pause).
     summary_sql.pause()
     try:
-        for start in range(0, len(planned), WRITE_CHUNK):
-            end = start + WRITE_CHUNK
-            chunk_errors, chunk_ids = _write_rows(
-                ctx,
-                ledger,
-                digest,
-                planned[start:end],
-                keys[start:end],
-                numbers[start:end],
-                earlier,
-                clocks,
-                year,
-                rest=not errors,
-            )
-            errors += chunk_errors
-            ids += chunk_ids
+        # The chunks' COPYs are sent by a second thread while the next chunk's rows are built
+        # (core/background_copy.py); nothing in the loop reads the database, so that nothing
+        # waits for them until the loop ends.
+        with background_copies():
+            for start in range(0, len(planned), WRITE_CHUNK):
+                end = start + WRITE_CHUNK
+                ids += _write_rows(
+                    ctx,
+                    ledger,
+                    digest,
+                    planned[start:end],
+                    keys[start:end],
+                    numbers[start:end],
+                    drawn[start:end] if drawn is not None else None,
+                    earlier,
+                    clocks,
+                    year,
+                    involved,
+                )
+        # Checked once every row is written: the importer and the reviewing leaders are office
+        # readers, whose read policy is the involvements alone, all written by then.
+        errors = _unreachable(involved, ctx.actor)
         if errors:
             return errors
+        count_started(len(ids), max(ids, default=0))
         summary_sql.count_new(ids)
     finally:
         summary_sql.resume()
     return []
 
 
-def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, earlier, clocks, year: int, *, rest: bool):
-    """One chunk's petitions and parties, checked for reach (Rule 4.3); then, unless an earlier
-    chunk already failed that check (`rest` false: nothing will be kept, only the errors are
-    still collected), everything else registration writes, the search index and the chains.
-    Returns (errors, petition ids)."""
+def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, drawn, earlier, clocks, year: int, involved):
+    """One chunk's rows: everything registration writes, the search index and the chains.
+    Adds the chunk's petitions with an involvement to `involved` (id: row result). Returns the
+    petition ids."""
     actor = ctx.actor
     petitions = []
     for (result, data), (number, serial) in zip(planned, numbers, strict=True):
@@ -124,7 +135,8 @@ def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, earlier, clock
         elif result.handling_units:
             petition.lead_unit_id = result.handling_units[0]
         petitions.append(petition)
-    insert(Petition, petitions, returning_ids=True, match_on="number")
+    insert(Petition, petitions, returning_ids=True, match_on="number", ids=drawn)
+    involved.update(_involving(petitions, planned))
 
     people, units, persons, receptions, parties = [], [], [], [], []
     # Each petition's records with searchable text, for its search document (written_bodies).
@@ -155,11 +167,6 @@ def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, earlier, clock
     insert(Petitioner, people)
     insert(InvolvedUnit, units)
     insert(InvolvedPerson, persons)
-
-    errors = _unreachable(petitions, planned, actor)
-    if errors or not rest:
-        return errors, []
-
     insert(ReceptionRecord, receptions)
     # The clocks, import records and repeat links are written from plain values (no instance
     # each): nothing reads them again here.
@@ -214,8 +221,9 @@ def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, earlier, clock
                 petitions, parties, strict=True
             )
         },
+        count=False,
     )
-    return [], [p.pk for p in petitions]
+    return [p.pk for p in petitions]
 
 
 class _Clocks:
@@ -274,7 +282,7 @@ def check_reach(actor, planned) -> list[dict]:
                 for x in d.involved_persons
             ),
         )
-        errors = _unreachable(petitions, subset, actor)
+        errors = _unreachable(dict(_involving(petitions, subset)), actor)
         transaction.set_rollback(True)
     return errors
 
@@ -302,13 +310,18 @@ def _registration_data(petition: Petition, data) -> dict:
     }
 
 
-def _unreachable(petitions, planned, actor) -> list[dict]:
-    """ensure_reachable for every petition with an involvement, as row errors."""
-    involved = {
-        p.pk: result
+def _involving(petitions, planned):
+    """(petition id, row result) of the petitions with an involvement."""
+    return (
+        (p.pk, result)
         for p, (result, data) in zip(petitions, planned, strict=True)
         if data.involved_units or data.involved_persons
-    }
+    )
+
+
+def _unreachable(involved: dict, actor) -> list[dict]:
+    """ensure_reachable for every petition with an involvement (id: row result), as row errors,
+    in the order of the rows."""
     errors = []
     for pk, who in sorted(unreachable_many(involved, actor).items(), key=lambda item: involved[item[0]].row):
         result = involved[pk]
