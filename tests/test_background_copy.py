@@ -86,11 +86,10 @@ def test_a_failed_copy_is_raised_in_the_caller_and_nothing_after_it_is_sent(tabl
 
 @on_postgresql
 def test_leaving_by_an_exception_stops_the_writer_and_drops_what_it_holds(table):
-    with pytest.raises(ValueError, match="while building"), transaction.atomic():
-        with background_copies():
-            for start in range(0, 200_000, 20_000):
-                copy_rows(connection, table, ["id", "value"], rows(start, 20_000))
-            raise ValueError("while building")
+    with pytest.raises(ValueError, match="while building"), transaction.atomic(), background_copies():
+        for start in range(0, 200_000, 20_000):
+            copy_rows(connection, table, ["id", "value"], rows(start, 20_000))
+        raise ValueError("while building")
     assert writer_threads() == []
     assert count(table) == 0
 

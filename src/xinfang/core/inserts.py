@@ -35,7 +35,9 @@ SQLITE_MAX_PARAMS = 999  # what Django assumes of SQLite (DatabaseFeatures.max_q
 MAX_ROWS = 1000
 
 
-def insert(model, objs, *, returning_ids: bool = False, match_on: str = "", ids: list[int] | None = None) -> list:
+def insert(
+    model, objs, *, returning_ids: bool = False, match_on: str = "", ids: list[int] | None = None
+) -> list:
     """Insert `objs` (unsaved instances of `model`); with `returning_ids`, their new primary
     keys are set on them. Neither database promises that RETURNING lists rows in the order of
     the VALUES, so with `match_on` (a unique field's name) each id is matched by that field's

@@ -119,7 +119,9 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
     return []
 
 
-def _write_rows(ctx, ledger, digest: str, planned, keys, numbers, drawn, earlier, clocks, year: int, involved):
+def _write_rows(
+    ctx, ledger, digest: str, planned, keys, numbers, drawn, earlier, clocks, year: int, involved
+):
     """One chunk's rows: everything registration writes, the search index and the chains.
     Adds the chunk's petitions with an involvement to `involved` (id: row result). Returns the
     petition ids."""
