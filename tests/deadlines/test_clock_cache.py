@@ -117,3 +117,40 @@ def models_amount_plus(n):
     from django.db.models import F
 
     return F("amount") + n
+
+
+def test_held_clocks_use_the_version_read_on_entering(demo_org, monkeypatch):
+    # A ledger import holds them (reports/importing/bulk.py): inside the block another
+    # process's edit is not asked for, however long it takes; this thread's own edit applies
+    # at once; after the block the next registration sees the other process's edit.
+    from uuid import uuid4
+
+    from xinfang.deadlines import clock_cache
+
+    users, _units = demo_org
+    before = _register(users, _monday())
+    asked = []
+    real_get = clock_cache.cache.get
+
+    def counting_get(key, *args, **kwargs):
+        asked.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(clock_cache.cache, "get", counting_get)
+    policy = DeadlinePolicy.objects.filter(
+        profile=active_profile(), clock="handling", channel="", superseded_at__isnull=True
+    )
+    with clock_cache.held():
+        policy.update(amount=models_amount_plus(10))  # as in another process: no signal
+        clock_cache.cache.set(clock_cache.VERSION_KEY, uuid4().hex, None)
+        for _ in range(3):
+            clock_cache._version_memo[0] = 0.0  # each time, a second has passed
+            assert _register(users, _monday()) == before
+        clock_cache.invalidate()  # this thread's own edit
+        changed = _register(users, _monday())
+        assert changed > before
+    assert asked.count(clock_cache.VERSION_KEY) <= 1
+    policy.update(amount=models_amount_plus(10))
+    clock_cache.cache.set(clock_cache.VERSION_KEY, uuid4().hex, None)
+    clock_cache._version_memo[0] = 0.0
+    assert _register(users, _monday()) > changed

@@ -20,7 +20,9 @@ end)` give for the same arguments: only where it comes from changes.
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 from datetime import date, timedelta
 from uuid import uuid4
 
@@ -42,9 +44,13 @@ WINDOW_DAYS = 400
 
 _memo: dict[tuple, tuple[float, object]] = {}
 _version_memo: list = [0.0, ""]  # [trusted until (monotonic), token]
+_held = threading.local()
 
 
 def _version() -> str:
+    token = getattr(_held, "token", None)
+    if token is not None:
+        return token
     now = time.monotonic()
     if _version_memo[0] > now:
         return _version_memo[1]
@@ -84,6 +90,24 @@ def calendar(start: date, end: date) -> engine.CalendarData:
     return _get(("calendar", start, end), lambda: clocks.load_calendar(start, end))
 
 
+@contextmanager
+def held():
+    """In this thread, every clock computed inside the block uses the version of the policies
+    and calendar read on entering it, as one registration's clocks do: a ledger import
+    computing clocks for a minute does not ask the shared cache again every VERSION_SECONDS
+    (with the database cache a SELECT, which inside the import's background COPYs waits for
+    all of them, core/background_copy.py). An edit made meanwhile applies from the next import
+    or registration on."""
+    if getattr(_held, "token", None) is not None:
+        yield
+        return
+    _held.token = _version()
+    try:
+        yield
+    finally:
+        _held.token = None
+
+
 def clear_local() -> None:
     _memo.clear()
     _version_memo[0] = 0.0
@@ -94,7 +118,11 @@ def _bump() -> None:
     # cleared could meet an old entry's number again.
     _memo.clear()
     _version_memo[0] = 0.0
-    cache.set(VERSION_KEY, uuid4().hex, None)
+    token = uuid4().hex
+    cache.set(VERSION_KEY, token, None)
+    if getattr(_held, "token", None) is not None:
+        # This thread's own edit applies at once, held or not.
+        _held.token = token
 
 
 def invalidate() -> None:

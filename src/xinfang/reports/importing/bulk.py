@@ -91,7 +91,7 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
         # The chunks' COPYs are sent by a second thread while the next chunk's rows are built
         # (core/background_copy.py); nothing in the loop reads the database, so that nothing
         # waits for them until the loop ends.
-        with background_copies():
+        with background_copies(), clock_cache.held():
             for start in range(0, len(planned), WRITE_CHUNK):
                 end = start + WRITE_CHUNK
                 ids += _write_rows(
