@@ -376,6 +376,40 @@ def test_an_import_that_races_another_is_a_sentence_not_a_500(api, monkeypatch):
     assert not ImportedPetition.objects.exists() and not Petition.objects.exists()
 
 
+@pytest.mark.parametrize("chunk", [None, 1])
+def test_rows_imported_by_someone_else_meanwhile_are_a_sentence_not_a_500(api, monkeypatch, chunk):
+    """Another file with one of the same original numbers is imported between this import's
+    check and its write: the unique original number stops the write (on PostgreSQL inside a
+    COPY of the writer thread), the answer is the same sentence and nothing is kept."""
+    from tests.reports.test_import import post
+    from xinfang.accounts.models import User
+    from xinfang.reports.importing import service
+
+    if chunk:
+        monkeypatch.setattr(bulk, "WRITE_CHUNK", chunk)
+    content = xlsx([line("D-1"), line("D-2"), line("D-3")], head=HEAD)
+    other = xlsx([line("D-3", title="另一份台账的同号事项")], head=HEAD)
+    planning = service._plan
+
+    def plan_then_someone_else_imports(*args, **kwargs):
+        planned = planning(*args, **kwargs)
+        monkeypatch.setattr(service, "_plan", planning)
+        done = import_ledger(
+            ctx=Context(actor=User.objects.get(username="clerk2")),
+            filename="other.xlsx",
+            content=other,
+            dry_run=False,
+        )
+        assert done.created == 1
+        return planned
+
+    monkeypatch.setattr(service, "_plan", plan_then_someone_else_imports)
+    response = post(api, content, language="en")
+    assert response.status_code == 400 and "a moment ago" in response.json()["errors"]["file"][0]
+    assert list(ImportedPetition.objects.values_list("original_number", flat=True)) == ["D-3"]
+    assert Petition.objects.count() == 1
+
+
 @pytest.mark.parametrize("chunk", [None, 3])
 def test_the_statistics_summary_counts_the_imported_petitions(demo_org, register, monkeypatch, chunk):
     """The bulk import pauses the summary's triggers and counts its petitions in one pass

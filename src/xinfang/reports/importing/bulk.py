@@ -87,36 +87,37 @@ def write(ctx: Context, ledger: LedgerImport, planned, digest: str) -> list[dict
     # The statistics summary's triggers are paused while the new petitions and their rows are
     # written, and the petitions counted in one pass afterwards (summary_sql.pause).
     summary_sql.pause()
-    try:
-        # The chunks' COPYs are sent by a second thread while the next chunk's rows are built
-        # (core/background_copy.py); nothing in the loop reads the database, so that nothing
-        # waits for them until the loop ends.
-        with background_copies(), clock_cache.held():
-            for start in range(0, len(planned), WRITE_CHUNK):
-                end = start + WRITE_CHUNK
-                ids += _write_rows(
-                    ctx,
-                    ledger,
-                    digest,
-                    planned[start:end],
-                    keys[start:end],
-                    numbers[start:end],
-                    drawn[start:end] if drawn is not None else None,
-                    earlier,
-                    clocks,
-                    year,
-                    involved,
-                )
-        # Checked once every row is written: the importer and the reviewing leaders are office
-        # readers, whose read policy is the involvements alone, all written by then.
-        errors = _unreachable(involved, ctx.actor)
-        if errors:
-            return errors
+    # The chunks' COPYs are sent by a second thread while the next chunk's rows are built
+    # (core/background_copy.py); nothing in the loop reads the database, so that nothing waits
+    # for them until the loop ends.
+    with background_copies(), clock_cache.held():
+        for start in range(0, len(planned), WRITE_CHUNK):
+            end = start + WRITE_CHUNK
+            ids += _write_rows(
+                ctx,
+                ledger,
+                digest,
+                planned[start:end],
+                keys[start:end],
+                numbers[start:end],
+                drawn[start:end] if drawn is not None else None,
+                earlier,
+                clocks,
+                year,
+                involved,
+            )
+    # Checked once every row is written: the importer and the reviewing leaders are office
+    # readers, whose read policy is the involvements alone, all written by then.
+    errors = _unreachable(involved, ctx.actor)
+    if not errors:
         count_started(len(ids), max(ids, default=0))
         summary_sql.count_new(ids)
-    finally:
-        summary_sql.resume()
-    return []
+    # Not in a `finally`: after a failed statement the transaction accepts no other until it is
+    # rolled back (which switches the triggers on again, pause's setting being the
+    # transaction's), and this statement's error would then hide the first one (a row imported
+    # by someone else meanwhile: IntegrityError, which the service answers with a sentence).
+    summary_sql.resume()
+    return errors
 
 
 def _write_rows(
