@@ -36,6 +36,21 @@ def _register(users, received_at: datetime):
     return petition.deadlines.get(name="handling").due_at
 
 
+def _cache_asks(monkeypatch) -> list:
+    """The keys clock_cache asks the shared cache for from now on, in order."""
+    from xinfang.deadlines import clock_cache
+
+    asked = []
+    real_get = clock_cache.cache.get
+
+    def counting_get(key, *args, **kwargs):
+        asked.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(clock_cache.cache, "get", counting_get)
+    return asked
+
+
 def _monday() -> datetime:
     today = timezone.localdate()
     monday = today - timedelta(days=today.weekday() + 7)
@@ -82,14 +97,7 @@ def test_one_registration_asks_the_shared_cache_once(demo_org, monkeypatch):
 
     users, _units = demo_org
     _register(users, _monday())
-    asked = []
-    real_get = clock_cache.cache.get
-
-    def counting_get(key, *args, **kwargs):
-        asked.append(key)
-        return real_get(key, *args, **kwargs)
-
-    monkeypatch.setattr(clock_cache.cache, "get", counting_get)
+    asked = _cache_asks(monkeypatch)
     clock_cache._version_memo[0] = 0.0  # as after a second without registrations
     _register(users, _monday())
     assert asked.count(clock_cache.VERSION_KEY) == 1
@@ -129,14 +137,7 @@ def test_held_clocks_use_the_version_read_on_entering(demo_org, monkeypatch):
 
     users, _units = demo_org
     before = _register(users, _monday())
-    asked = []
-    real_get = clock_cache.cache.get
-
-    def counting_get(key, *args, **kwargs):
-        asked.append(key)
-        return real_get(key, *args, **kwargs)
-
-    monkeypatch.setattr(clock_cache.cache, "get", counting_get)
+    asked = _cache_asks(monkeypatch)
     policy = DeadlinePolicy.objects.filter(
         profile=active_profile(), clock="handling", channel="", superseded_at__isnull=True
     )
