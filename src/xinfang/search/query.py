@@ -151,11 +151,12 @@ def _like_first(docs: QuerySet, terms: list[Term]) -> QuerySet:
     condition. Not for the rows: for such a term the two conditions hold for exactly the same
     documents. For the plan: a term in a sixth or more of the documents is counted by walking
     their primary key and testing each one, and PostgreSQL, seeing two conditions of the same
-    cost, tests them in the order written. `grams @>` unpacks the row's compressed gram array (about 7 µs); LIKE reads the
-    body, mostly stored inline, and rejects most rows first: that walk took a half to a third
-    of the time (docs/benchmarks.md, round 11). Where the probe is a bitmap (rarer terms) the
-    LIKE is one more test per fetched row, a few milliseconds for the count's 1,001. A handling
-    officer's probe (`units`) is always such a bitmap and is left as it is."""
+    cost, tests them in the order written. `grams @>` unpacks the row's compressed gram array
+    (about 7 µs); LIKE reads the body, mostly stored inline, and rejects most rows first: that
+    walk took a half to a third of the time (docs/benchmarks.md, round 11). Where the probe is
+    a bitmap (rarer terms) the LIKE is one more test per fetched row, a few milliseconds for the
+    count's 1,001. A handling officer's probe (`units`) is always such a bitmap and is left as
+    it is."""
     for term in terms:
         if exact_by_keys(term):
             docs = docs.filter(body__contains=term.folded)
