@@ -141,6 +141,7 @@ def test_both_periods_read_together_keep_hidden_petitions_and_todays_clocks_apar
     both share, when they overlap) a petition hidden from the office's unit and running clocks
     due earlier today, one of them on a hidden petition: each counted in its own period only."""
     from xinfang.petitions.models import Deadline, InvolvedUnit, Petition
+    from xinfang.petitions.workflow_models import Assignment
 
     users, _units = demo_org
     now = timezone.now()
@@ -149,6 +150,9 @@ def test_both_periods_read_together_keep_hidden_petitions_and_todays_clocks_apar
     for petition in Petition.objects.filter(pk__in=moved):
         petition.received_at -= timedelta(days=365)  # the year before has petitions too
         petition.save(update_fields=["received_at"])
+        # With the assignments' copy of the time, as services/registration.py corrects a time:
+        # a handling officer's petitions of a period are found by it.
+        Assignment.objects.filter(petition=petition).update(received_at=petition.received_at)
     query = parse_statistics_query({"from": first, "to": last})
     previous = comparison_period(query, compare)
     office = users["clerk"].unit.parent or users["clerk"].unit

@@ -83,7 +83,8 @@ def _counts(user, period: Period) -> dict:
     """{(category code, channel): {"n", "on_time", "overdue"}}. A petition is on time when it
     has a decided clock (met, or running past its end) and none late; as no running clock past
     its end is then left, that is: a met clock, none met late, and not overdue now, which the
-    statistics summary keeps (PostgreSQL, the office's roles)."""
+    statistics summary keeps (PostgreSQL: the office's roles, and a handling officer whose unit
+    has none above it, summary_scope.summary_query)."""
     from xinfang.reports import statistics_onepass, summary
     from xinfang.reports.statistics import StatisticsQuery
 
@@ -91,8 +92,9 @@ def _counts(user, period: Period) -> dict:
         {"received_after": period.first.isoformat(), "received_before": period.last.isoformat()}
     )
     query = StatisticsQuery(filters, ["category", "channel"])
-    if summary.applies(user, query):
-        rows = summary.summary_statistics(user, query, settled=True)["rows"]
+    asked = summary.summary_query(user, query)
+    if asked is not None:
+        rows = summary.summary_statistics(user, asked, settled=True)["rows"]
         return {
             (r["category"], r["channel"]): {
                 "n": r["count"],
@@ -101,7 +103,8 @@ def _counts(user, period: Period) -> dict:
             }
             for r in rows
         }
-    # Everything else (SQLite; a handling officer): the petitions read once with their clocks.
+    # Everything else (SQLite; a handling officer under a unit above theirs): the petitions read
+    # once with their clocks.
     return statistics_onepass.many(user, [statistics_onepass.Ask(query, kind="settled")])[0]
 
 

@@ -3,7 +3,8 @@
 Technique: every number counts the same filtered, visible petitions the petition list shows
 (selectors.petition_list), so a number and the list it links to can never disagree and a unit's
 counts are its own share by construction (visible_to). On PostgreSQL the summary answers the
-office's roles (summary.py); every other answer, and every answer on SQLite, is one pass over
+office's roles and a handling officer's questions but by unit (summary.py, summary_scope.
+summary_query); every other answer, and every answer on SQLite, is one pass over
 those petitions and their clocks, each section a GROUP BY of one row per petition
 (statistics_onepass.py; against the COUNT(DISTINCT …) aggregates it replaced, the office's page on
 SQLite at 10⁵ and a handling officer's on PostgreSQL at 10⁶ are each about eight times faster:
@@ -13,7 +14,7 @@ docs/benchmarks.md, rounds 16 and 17).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from urllib.parse import quote_plus
 
@@ -192,13 +193,14 @@ def _rate(on_time: int, late: int) -> float | None:
 def statistics(user, query: StatisticsQuery, *, totals: bool = True) -> dict:
     """{"total", "overdue", "on_time_rate", "rows": [{<keys>, "count", "overdue", "on_time_rate"}]}.
     Without `totals` (a page section whose totals another query gives) only the rows are read.
-    On PostgreSQL, for the office's roles and the filters it knows, the summary answers
+    On PostgreSQL, for the readers and the filters it knows, the summary answers
     (reports/summary.py); one pass over the petitions answers everything else
     (statistics_onepass.py)."""
     from xinfang.reports import summary
 
-    if summary.applies(user, query):
-        return summary.summary_statistics(user, query, totals=totals)
+    asked = summary.summary_query(user, query)
+    if asked is not None:
+        return summary.summary_statistics(user, asked, totals=totals)
     return statistics_onepass.many(user, [statistics_onepass.Ask(query, totals)])[0]
 
 
@@ -207,16 +209,30 @@ def statistics_sets(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> list
     (the page's sections, for its period and the one it is compared with). Where the summary
     answers, the stored counts of all of them are one read and what they share live is read
     once per period. Totals are read for the first grouping of each only."""
+    results, live = _summarised_sets(user, asks)
+    for (i, single, _totals), result in zip(live, _live_sections(user, live), strict=True):
+        results[i][single.group_by[0]] = result
+    return results
+
+
+def _summarised_sets(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> tuple[list[dict], list[tuple]]:
+    """statistics_sets' answers the summary gives (ask -> grouping -> answer), all read together
+    (summary_many), and the single-grouping questions left to count live: (ask, its question,
+    whether its totals are read)."""
     from xinfang.reports import summary
 
     singles = [
         {g: StatisticsQuery(query.filters, [g], query.clock, query.list_params) for g in groupings}
         for query, groupings in asks
     ]
-    batched = [
-        (query, [g for g in groupings if summary.applies(user, single[g])])
-        for (query, groupings), single in zip(asks, singles, strict=True)
-    ]
+    batched = []
+    for (query, groupings), single in zip(asks, singles, strict=True):
+        asked = {g: summary.summary_query(user, single[g]) for g in groupings}
+        answered = [g for g in groupings if asked[g] is not None]
+        # Every grouping of an ask is asked with the same filters, so the question the summary
+        # answers in its place (summary_query) has the same filters for each of them.
+        in_place = replace(query, filters=asked[answered[0]].filters) if answered else query
+        batched.append((in_place, answered))
     answered = summary.summary_many(user, [ask for ask in batched if ask[1]])
     results = [answered.pop(0) if summarised else {} for (_q, summarised) in batched]
     live = [
@@ -225,9 +241,7 @@ def statistics_sets(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> list
         for g in groupings
         if g not in results[i]
     ]
-    for (i, single, _totals), result in zip(live, _live_sections(user, live), strict=True):
-        results[i][single.group_by[0]] = result
-    return results
+    return results, live
 
 
 def _live_sections(user, live: list[tuple[int, StatisticsQuery, bool]]) -> list[dict]:
@@ -287,11 +301,21 @@ def clock_rates(user, query: StatisticsQuery) -> dict:
     """On-time rates per clock (the office's and the units' assignment clocks) and per unit,
     over the deadlines of the petitions the statistics count. Clocks and units with no decided
     clock are left out."""
-    from xinfang.reports import summary, summary_rates
+    from xinfang.reports import summary_rates
 
-    if summary.applies(user, StatisticsQuery(query.filters, [], "", query.list_params), units=False):
-        return summary_rates.summary_clock_rates(user, query)
+    asked = _rates_query(user, query)
+    if asked is not None:
+        return summary_rates.summary_clock_rates(user, asked)
     return statistics_onepass.many(user, [statistics_onepass.Ask(query, kind="clocks")])[0]
+
+
+def _rates_query(user, query: StatisticsQuery) -> StatisticsQuery | None:
+    """The question summary_rates answers in place of clock_rates(user, query), or None. Its
+    rates per unit are per clock's unit, which only the petitions' own rows keep: not a
+    handling officer's (summary_scope.summary_query)."""
+    from xinfang.reports import summary
+
+    return summary.summary_query(user, StatisticsQuery(query.filters, [], "", query.list_params), units=False)
 
 
 def repeat_count(user, query: StatisticsQuery) -> int:
@@ -301,8 +325,9 @@ def repeat_count(user, query: StatisticsQuery) -> int:
     from xinfang.reports import summary
 
     repeats = _repeat_query(query)
-    if summary.applies(user, repeats):
-        return summary.summary_count(user, repeats)
+    asked = summary.summary_query(user, repeats)
+    if asked is not None:
+        return summary.summary_count(user, asked)
     return petition_list(user, repeats.filters).order_by().count()
 
 
@@ -313,44 +338,54 @@ def _repeat_query(query: StatisticsQuery) -> StatisticsQuery:
 
 def page_statistics(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> tuple[list[dict], int, dict]:
     """What the statistics page counts: statistics_sets(user, asks), and for the first query
-    its repeat petitions (repeat_count) and its clocks' on-time rates (clock_rates). Where the
-    summary answers none of it (SQLite; a handling officer, say), all of it is one statement
-    over the petitions read once (statistics_onepass)."""
+    its repeat petitions (repeat_count) and its clocks' on-time rates (clock_rates).
+
+    Where the summary answers every section (the office's readers on PostgreSQL), they are one
+    read of it (summary_many), and so are the repeat petitions and the rates. Where any section
+    has to be counted over the petitions (all of them on SQLite; a handling officer's sections
+    by unit), all of the page is one statement over the petitions read once
+    (statistics_onepass): once they are read, a section costs a GROUP BY over rows in hand, and
+    the summary's parts of a handling officer's page cost more than that (their live parts
+    read the firewall's petitions and today's clocks again; docs/benchmarks.md, round 19)."""
+    from xinfang.reports import summary, summary_rates
+
     query = asks[0][0]
-    if "repeat" in query.filters.extra or _summarised(user, asks):
-        return statistics_sets(user, asks), repeat_count(user, query), clock_rates(user, query)
     Ask = statistics_onepass.Ask
-    singles = [
-        [Ask(StatisticsQuery(q.filters, [g], q.clock, q.list_params), g == groupings[0]) for g in groupings]
+    summarised = all(
+        summary.summary_query(user, StatisticsQuery(q.filters, [g], q.clock)) is not None
         for q, groupings in asks
-    ]
-    flat = [ask for asked in singles for ask in asked]
-    *answers, repeats, rates = statistics_onepass.many(
-        user, [*flat, Ask(query, kind="repeat"), Ask(query, kind="clocks")]
+        for g in groupings
     )
-    results = []
-    for (_query, groupings), asked in zip(asks, singles, strict=True):
-        results.append(dict(zip(groupings, answers[: len(asked)], strict=True)))
-        answers = answers[len(asked) :]
-    return results, repeats, rates
-
-
-def _summarised(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> bool:
-    """Whether the summary answers any part of the page (the conditions statistics_sets,
-    repeat_count and clock_rates ask)."""
-    from xinfang.reports import summary
-
-    query = asks[0][0]
-    rates = StatisticsQuery(query.filters, [], "", query.list_params)
-    return (
-        any(
-            summary.applies(user, StatisticsQuery(q.filters, [g], q.clock))
-            for q, groupings in asks
+    if summarised:
+        results, live = _summarised_sets(user, asks)
+    else:
+        results = [{} for _ask in asks]
+        live = [
+            (i, StatisticsQuery(q.filters, [g], q.clock, q.list_params), g == groupings[0])
+            for i, (q, groupings) in enumerate(asks)
             for g in groupings
-        )
-        or summary.applies(user, _repeat_query(query))
-        or summary.applies(user, rates, units=False)
-    )
+        ]
+    rest: list = []
+    repeats = rates = None
+    if "repeat" in query.filters.extra:  # its own repeat filter replaced: not the onepass count
+        repeats = repeat_count(user, query)
+    elif summarised and (asked := summary.summary_query(user, _repeat_query(query))) is not None:
+        repeats = summary.summary_count(user, asked)
+    else:
+        rest.append(Ask(query, kind="repeat"))
+    if summarised and (asked := _rates_query(user, query)) is not None:
+        rates = summary_rates.summary_clock_rates(user, asked)
+    else:
+        rest.append(Ask(query, kind="clocks"))
+    answers = statistics_onepass.many(user, [Ask(single, totals) for _i, single, totals in live] + rest)
+    for (i, single, _totals), result in zip(live, answers, strict=False):
+        results[i][single.group_by[0]] = result
+    answers = answers[len(live) :]
+    if repeats is None:
+        repeats = answers.pop(0)
+    if rates is None:
+        rates = answers.pop(0)
+    return results, repeats, rates
 
 
 def comparison_period(query: StatisticsQuery, mode: str) -> StatisticsQuery | None:

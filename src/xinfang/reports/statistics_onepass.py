@@ -1,7 +1,7 @@
 """The live statistics: every section of a page or an API answer from one pass over the counted
 petitions. It answers everything on SQLite (the embedded database has no summary) and, on
-PostgreSQL, whatever the summary does not (handling officers, text search, filters it does not
-keep: summary_scope.applies).
+PostgreSQL, whatever the summary does not (a handling officer's sections by unit and clocks'
+rates, text search, filters it does not keep: summary_scope.summary_query).
 
 The live aggregates this replaced joined each petition to its clocks (and, for a unit, to its
 assignments or involvements), then counted DISTINCT petitions and clocks per group, once per

@@ -10,8 +10,9 @@ The summary holds the first term for every filter and grouping it knows (office-
 month, channel, category, status, group flag, repeat flag). The second term is counted live over the few
 petitions that involve the reader's unit, a unit above it, or the reader (the firewall's own
 indexed EXISTS), with the same filters and groupings, and subtracted. So the path applies to
-readers whose visible set is "everything but the firewall": the office's roles. Handlers see
-only their unit's assignments, a small set, and are counted live.
+readers whose visible set is "everything but the firewall": the office's roles; and a handling
+officer whose unit has none above it, whose visible set is "their unit's petitions but the
+firewall", asked as the office's question filtered to their unit (summary_scope.summary_query).
 
 What depends on the clock on the wall, "overdue" (a petition whose earliest running clock is
 past its due time) and the running late clocks of the on-time rates, is stored by the day it
@@ -52,6 +53,7 @@ from xinfang.reports.summary_scope import COLUMN, UNIT_SCOPES, _key_of_day, rows
 # Whether the summary answers a question: asked of this module by statistics.py, pages.py and
 # standard.py before they read its answers.
 from xinfang.reports.summary_scope import applies as applies
+from xinfang.reports.summary_scope import summary_query as summary_query
 
 
 class _Sums:

@@ -8,6 +8,7 @@ years, months and days (`_period_q`), the filters the rows have as columns, and 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, time, timedelta
 from functools import reduce
 from operator import or_
@@ -70,25 +71,54 @@ def scope_to_read(query) -> str:
 
 
 def applies(user, query, *, units: bool = True) -> bool:
-    """True when the summary answers `query` for `user` exactly (see the module's docstring).
-    `units=False`: only the petitions' own rows will do (no unit grouping or filter)."""
-    from xinfang.accounts.models import OFFICE_ROLES, Role
+    """True when the summary answers `query` for `user` exactly as asked (see the module's
+    docstring): the office's roles. `units=False`: only the petitions' own rows will do (no
+    unit grouping or filter). A handling officer's questions are asked of the summary as
+    summary_query() rewrites them."""
+    return summary_query(user, query, units=units) is query
+
+
+def summary_query(user, query, *, units: bool = True):
+    """The question the summary answers in place of `query` for `user`, or None when it answers
+    none exactly.
+
+    For the office's roles it is `query` itself: what they see is every petition less the
+    firewall's (Rule 4.3), and summary.py subtracts the firewall's. A handling officer sees the
+    petitions with a live assignment to their unit or a unit above it, less the firewall's
+    (visible_to). Where their unit has none above it, that is the office's question filtered to
+    the petitions with a live assignment to their unit (`assigned_unit`): the summary's rows of
+    that unit, less the firewall's petitions among them (summary_live.filtered_petitions applies
+    the same filter to those), plus today's clocks of the petitions they see (petition_list). The
+    same answer as counting what visible_to returns, from the stored rows: the handling
+    officer's statistics at 10⁶ counted all their unit's petitions and clocks on every call
+    (docs/benchmarks.md, round 19). With a unit above theirs, a petition of both units would be
+    two rows of the summary, and a grouping by unit, a unit's rows of the other units of the same
+    petitions, which the summary does not keep: those are counted live."""
+    from xinfang.petitions.querysets import PetitionQuerySet
 
     if connection.vendor != "postgresql":
-        return False
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.has_role(Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN) or not user.has_role(*OFFICE_ROLES):
-        return False
+        return None
+    reader = PetitionQuerySet.reader(user)
+    if reader is None:
+        return None
+    kind, _user_id, units_seen = reader
+    if kind == "handler":
+        if len(units_seen) != 1 or not units:
+            return None
+        unit = units_seen[0]
+        extra = query.filters.extra
+        if extra.get("assigned_unit", unit) != unit:
+            return None
+        query = replace(query, filters=replace(query.filters, extra={**extra, "assigned_unit": unit}))
     f = query.filters
     if f.q or f.mine or set(f.extra) - EXTRA_FILTERS:
-        return False
+        return None
     if not set(query.group_by) <= set(COLUMN) | {"unit", "involved_unit"}:
-        return False
+        return None
     scope = scope_of(query)
     if scope is None or (scope and not units):
-        return False
-    return _whole_days(f) is not None
+        return None
+    return query if _whole_days(f) is not None else None
 
 
 def _whole_days(f) -> tuple[date | None, date | None] | None:
