@@ -62,3 +62,46 @@ def test_the_questions_each_reader_asks_of_the_summary(demo_org):
         # The office's questions are answered as asked; a handling officer's as rewritten.
         assert summary.applies(users[username], query) == (username in office)
         assert (asked is query) == (username in office)
+
+
+def test_a_handling_officer_with_few_petitions_in_the_period_is_counted_live(
+    world_factory, demo_org, monkeypatch, django_assert_num_queries
+):
+    """Below LIVE_BELOW live assignments of their unit in the period, a handling officer's
+    question is counted over their petitions (the cheaper of two exact answers); at or above
+    it, read from the summary. The assignments counted by hand here, the answers compared
+    between both paths."""
+    import random
+    from datetime import date, datetime, time
+
+    from django.utils import timezone
+
+    from xinfang.accounts.models import User
+    from xinfang.petitions.deadlines import office_tz
+    from xinfang.petitions.workflow_models import Assignment
+    from xinfang.reports import summary_scope
+    from xinfang.reports.statistics import statistics
+
+    users, units = demo_org
+    world_factory(random.Random(5), 40, timezone.now())
+    live = Assignment.objects.filter(unit=units["HOUSING"]).exclude(status="withdrawn")
+    params = {"from": "2026-01-01", "to": "2026-07-31", "group_by": "channel"}
+    start = datetime.combine(date(2026, 1, 1), time.min, tzinfo=office_tz())
+    end = datetime.combine(date(2026, 7, 31), time.max, tzinfo=office_tz())
+    n = sum(1 for a in live if start <= a.received_at <= end)
+    assert n >= 3  # the world gives the housing bureau a few
+    query = parse_statistics_query(params)
+    answers = {}
+    for threshold, summarised in ((n + 1, False), (n, True), (0, True)):
+        monkeypatch.setattr(summary_scope, "LIVE_BELOW", threshold)
+        user = User.objects.select_related("unit").get(username="housing")  # nothing kept yet
+        asked = summary.summary_query(user, query)
+        if connection.vendor != "postgresql":
+            assert asked is None
+        else:
+            assert (asked is not None) == summarised, threshold
+            # The size is read once per period for the request's user object, at most once.
+            with django_assert_num_queries(0):
+                assert (summary.summary_query(user, query) is not None) == summarised
+        answers[threshold] = statistics(user, query)
+    assert answers[n + 1] == answers[n] == answers[0]
