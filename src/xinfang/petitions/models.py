@@ -231,10 +231,19 @@ class InvolvedUnit(models.Model):
     """A unit the petition complains about (Rule 4.3): it must never see the petition."""
 
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="involved_units")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="involvements")
+    # Indexed as (unit, petition) below, which serves every look-up by unit too.
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="involvements", db_index=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["petition", "unit"], name="unique_involved_unit")]
+        indexes = [
+            # A unit's involvements as petition ids, read from the index alone: the firewall's
+            # petitions among a handling officer's (Rule 4.3; reports/unit_list_index.py,
+            # reports/summary_live._firewalled_assigned) join them with the unit's assignments,
+            # and a unit complained about often has tens of thousands (the housing bureau
+            # 45,000 at 10⁶: docs/benchmarks.md, round 19).
+            models.Index(fields=["unit", "petition"], name="involved_unit_petitions"),
+        ]
 
 
 class InvolvedPerson(models.Model):
