@@ -351,8 +351,10 @@ def page_statistics(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> tupl
 
     query = asks[0][0]
     Ask = statistics_onepass.Ask
+    # Whether every section could be read from the summary, decided before reading anything
+    # (a handling officer's page has sections by unit: no need to read their unit's size).
     summarised = all(
-        summary.summary_query(user, StatisticsQuery(q.filters, [g], q.clock)) is not None
+        summary.summary_query(user, StatisticsQuery(q.filters, [g], q.clock), sized=False) is not None
         for q, groupings in asks
         for g in groupings
     )

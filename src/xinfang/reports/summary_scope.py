@@ -78,7 +78,7 @@ def applies(user, query, *, units: bool = True) -> bool:
     return summary_query(user, query, units=units) is query
 
 
-def summary_query(user, query, *, units: bool = True):
+def summary_query(user, query, *, units: bool = True, sized: bool = True):
     """The question the summary answers in place of `query` for `user`, or None when it answers
     none exactly.
 
@@ -93,7 +93,9 @@ def summary_query(user, query, *, units: bool = True):
     officer's statistics at 10⁶ counted all their unit's petitions and clocks on every call
     (docs/benchmarks.md, round 19). With a unit above theirs, a petition of both units would be
     two rows of the summary, and a grouping by unit, a unit's rows of the other units of the same
-    petitions, which the summary does not keep: those are counted live."""
+    petitions, which the summary does not keep: those are counted live. So is a handling
+    officer's question over a period with few of their unit's petitions (LIVE_BELOW); without
+    `sized`, whether the summary could answer is decided without reading that size."""
     from xinfang.petitions.querysets import PetitionQuerySet
 
     if connection.vendor != "postgresql":
@@ -119,7 +121,7 @@ def summary_query(user, query, *, units: bool = True):
     scope = scope_of(query)
     if scope is None or (scope and not units) or _whole_days(f) is None:
         return None
-    if unit is not None and _few_to_count(user, unit, f):
+    if unit is not None and sized and _few_to_count(user, unit, f):
         return None
     return query
 
