@@ -338,7 +338,10 @@ def _repeat_query(query: StatisticsQuery) -> StatisticsQuery:
 
 def page_statistics(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> tuple[list[dict], int, dict]:
     """What the statistics page counts: statistics_sets(user, asks), and for the first query
-    its repeat petitions (repeat_count) and its clocks' on-time rates (clock_rates).
+    its repeat petitions (repeat_count) and its clocks' on-time rates (clock_rates). Of the
+    periods it is compared with (the asks after the first), only the counts are read where they
+    are counted live: their overdue numbers are 0 and their rates None (pages.build_page shows
+    a compared period's counts alone).
 
     Where the summary answers every section (the office's readers on PostgreSQL), they are one
     read of it (summary_many), and so are the repeat petitions and the rates. Where any section
@@ -379,7 +382,9 @@ def page_statistics(user, asks: list[tuple[StatisticsQuery, list[str]]]) -> tupl
         rates = summary_rates.summary_clock_rates(user, asked)
     else:
         rest.append(Ask(query, kind="clocks"))
-    answers = statistics_onepass.many(user, [Ask(single, totals) for _i, single, totals in live] + rest)
+    # The periods compared with (every ask after the first): the page shows their counts alone.
+    counted = [Ask(single, totals, clocks=i == 0) for i, single, totals in live]
+    answers = statistics_onepass.many(user, counted + rest)
     for (i, single, _totals), result in zip(live, answers, strict=False):
         results[i][single.group_by[0]] = result
     answers = answers[len(live) :]

@@ -73,11 +73,14 @@ class Ask:
     the totals alone), and `totals` read too; "repeat": how many of them are repeat petitions;
     "clocks": on-time and late clocks per clock and per unit (statistics.clock_rates);
     "settled": per group, the petitions, the overdue ones and those settled in time (a decided
-    clock and none late: the standard report's cells, standard._counts)."""
+    clock and none late: the standard report's cells, standard._counts). Without `clocks`, a
+    "counts" ask reads the petitions alone: its counts are exact, its overdue numbers 0 and its
+    rates None (the statistics page shows only the counts of the period it compares with)."""
 
     query: object  # statistics.StatisticsQuery
     totals: bool = True
     kind: str = "counts"
+    clocks: bool = True
 
 
 def many(user, asks: list[Ask]) -> list:
@@ -87,10 +90,10 @@ def many(user, asks: list[Ask]) -> list:
     received, which bound the office zone's changes of offset to look for (_local_day)."""
     if not asks:
         return []
-    facts: list[tuple] = []  # (filters, clock, sql, params) of each distinct set of petitions
+    facts: list[tuple] = []  # (filters, clock, sql, params, clocks) of each distinct set of petitions
     branches, params = [], []
     for number, ask in enumerate(asks):
-        name = _facts_of(user, ask.query, facts)
+        name = _facts_of(user, ask.query, facts, ask.clocks or ask.kind != "counts")
         if name is None:  # a reader who may see no petition
             continue
         for sql, branch_params in _branches(2 * number, name, ask):
@@ -98,8 +101,8 @@ def many(user, asks: list[Ask]) -> list:
             params += branch_params
     rows_by_tag: dict[int, list] = {}
     if branches:
-        ctes = ", ".join(f"facts_{i} AS ({sql})" for i, (_f, _c, sql, _p) in enumerate(facts))
-        cte_params = [p for _f, _c, _sql, fact_params in facts for p in fact_params]
+        ctes = ", ".join(f"facts_{i} AS ({sql})" for i, (_f, _c, sql, _p, _k) in enumerate(facts))
+        cte_params = [p for _f, _c, _sql, fact_params, _k in facts for p in fact_params]
         slots = ", ".join(f"{n}" for n in range(2, SLOTS + 2))
         statement = f"WITH {ctes} {' UNION ALL '.join(branches)} ORDER BY 1, {slots}"  # noqa: S608
         with _reading().cursor() as cursor:
@@ -222,17 +225,20 @@ def _slot(expr: str) -> str:
 NO_KEY = "CAST(NULL AS text)"
 
 
-def _facts_of(user, query, facts: list[tuple]) -> str | None:
+def _facts_of(user, query, facts: list[tuple], clocks: bool = True) -> str | None:
     """The name of the table expression of `query`'s petitions (one per distinct filters and
-    clock of the statement's asks), added to `facts` when new; None if the reader sees none."""
-    for i, (filters, clock, _sql, _params) in enumerate(facts):
+    clock of the statement's asks), added to `facts` when new, with their clocks counted if
+    any ask of them needs them (`clocks`); None if the reader sees none."""
+    for i, (filters, clock, _sql, _params, counted) in enumerate(facts):
         if filters == query.filters and clock == query.clock:
+            if clocks and not counted:  # built for counts alone, first: with its clocks now
+                facts[i] = (filters, clock, *_facts(user, query, clocks=True), True)
             return f"facts_{i}"
     try:
-        sql, params = _facts(user, query)
+        sql, params = _facts(user, query, clocks=clocks)
     except EmptyResultSet:
         return None
-    facts.append((query.filters, query.clock, sql, params))
+    facts.append((query.filters, query.clock, sql, params, clocks))
     return f"facts_{len(facts) - 1}"
 
 
@@ -243,10 +249,12 @@ RUNNING_PAST = "d.met_at IS NULL AND d.paused_at IS NULL AND d.due_at < %s"
 LATE = f"d.met_at > d.due_at OR ({RUNNING_PAST})"
 
 
-def _facts(user, query) -> tuple[str, list]:
+def _facts(user, query, *, clocks: bool = True) -> tuple[str, list]:
     """One row per petition the list shows for `query.filters` (the read policy and the filters:
     selectors.petition_list): the columns the groupings read, how many of its clocks are overdue
-    now, and how many (of `query.clock`) were met in time and how many late.
+    now, and how many (of `query.clock`) were met in time and how many late. Without `clocks`
+    those three are 0 and the clocks are not read: about a third of a handling officer's
+    comparison period at 10⁶ (docs/benchmarks.md, round 19).
 
     The clocks are joined and grouped by the petition's id alone. Three correlated counts per
     petition read the clocks index three times, and Django's GROUP BY of every selected column
@@ -258,6 +266,9 @@ def _facts(user, query) -> tuple[str, list]:
         .values("id", "is_group", "received_at", "channel", "status", category_code=F("category__code"))
     )
     sql, params = visible.query.get_compiler(using=visible.db).as_sql()
+    if not clocks:
+        columns = "v.id, v.is_group, v.received_at, v.channel, v.status, v.category_code"
+        return f"SELECT {columns}, 0 AS overdue, 0 AS on_time, 0 AS late FROM ({sql}) v", list(params)  # noqa: S608
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     clock, clock_params = "", []
     # PostgreSQL groups by a table's key alone, not a subquery's column (on SQLite the one
