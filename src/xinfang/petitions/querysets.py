@@ -133,11 +133,19 @@ class PetitionQuerySet(models.QuerySet):
         OR form can only be checked row by row, a sequential scan of every petition (68 ms at
         10^5 petitions, growing with them); the ids are found through the involvements' own
         indexes and the petitions through their primary key."""
+        return Q(pk__in=cls.firewall_ids(user))
+
+    @classmethod
+    def firewall_ids(cls, user):
+        """The ids of the petitions Rule 4.3 hides from `user`, as the involvements that hide
+        them, UNION ALL (a petition may be there more than once): `firewalled`'s set, and what
+        the reports join with a unit's assignments (reports/unit_list_index.py,
+        reports/summary_live._firewalled_assigned)."""
         ids = None
         for rows in cls._involvements(user):
             rows = rows.order_by().values("petition_id")
             ids = rows if ids is None else ids.union(rows, all=True)
-        return Q(pk__in=ids)
+        return ids
 
     def open(self):
         from xinfang.petitions.choices import OPEN_STATUSES

@@ -43,6 +43,18 @@ def live_assignments():
     return Assignment.objects.exclude(status=AssignmentStatus.WITHDRAWN)
 
 
+def live_assignments_received(units, after=None, before=None):
+    """The live assignments of `units` whose petitions were received between `after` and
+    `before` (None: unbounded), read from the index assignment_unit_received: an assignment
+    keeps its petition's received_at (workflow_models.Assignment)."""
+    rows = live_assignments().filter(unit_id__in=units)
+    if after is not None:
+        rows = rows.filter(received_at__gte=after)
+    if before is not None:
+        rows = rows.filter(received_at__lte=before)
+    return rows
+
+
 def _unit_name(raw: str) -> str:
     try:
         return Unit.objects.filter(pk=parse_unit(raw)).values_list("name", flat=True).first() or raw

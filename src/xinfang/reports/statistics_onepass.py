@@ -45,7 +45,7 @@ from xinfang.petitions.deadlines import office_tz
 from xinfang.petitions.models import Deadline, InvolvedUnit, Petition
 from xinfang.petitions.selectors import petition_list
 from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
-from xinfang.reports.filters import live_assignments
+from xinfang.reports.filters import live_assignments_received
 
 # The facts' columns a grouping reads directly, by grouping key.
 COLUMNS = {"channel": "channel", "status": "status", "group": "is_group", "category": "category_code"}
@@ -302,11 +302,7 @@ def _within_period(user, visible, filters):
     units = Petition.objects.handler_unit_ids(user)
     if units is None or not (filters.received_after or filters.received_before):
         return visible
-    along = live_assignments().filter(unit_id__in=units)
-    if filters.received_after:
-        along = along.filter(received_at__gte=filters.received_after)
-    if filters.received_before:
-        along = along.filter(received_at__lte=filters.received_before)
+    along = live_assignments_received(units, filters.received_after, filters.received_before)
     return visible.filter(pk__in=along.values("petition_id"))
 
 

@@ -143,10 +143,8 @@ def _firewalled_assigned(user, f) -> Q:
     bureau is involved in 45,000 petitions, and as `id IN (involvements)` each of them was
     probed in the petitions for its date, 0.25 s a statement, for the few hundred the bureau
     also handles (docs/benchmarks.md, round 19). unit_list_index.py joins the same two sets."""
-    involvements = [rows.order_by().values("petition_id") for rows in PetitionQuerySet._involvements(user)]
-    ids = involvements[0].union(*involvements[1:], all=True)
     db = router.db_for_read(Assignment)
-    inner, params = ids.query.get_compiler(using=db).as_sql()
+    inner, params = PetitionQuerySet.firewall_ids(user).query.get_compiler(using=db).as_sql()
     table = connections[db].ops.quote_name(Assignment._meta.db_table)
     where = ["a.unit_id = %s", "a.status <> %s"]
     values = [*params, f.extra["assigned_unit"], AssignmentStatus.WITHDRAWN.value]

@@ -145,7 +145,7 @@ def _few_to_count(user, unit: int, f) -> bool:
     read from the index assignment_unit_received (the assignment keeps its petition's time),
     at most LIVE_BELOW entries, once per period for the request's user object (a page asks the
     summary once per section)."""
-    from xinfang.reports.filters import live_assignments
+    from xinfang.reports.filters import live_assignments_received
 
     if LIVE_BELOW <= 0:
         return False
@@ -155,11 +155,7 @@ def _few_to_count(user, unit: int, f) -> bool:
         setattr(user, _KEPT_SIZES, kept)
     key = (unit, f.received_after, f.received_before)
     if key not in kept:
-        rows = live_assignments().filter(unit_id=unit)
-        if f.received_after is not None:
-            rows = rows.filter(received_at__gte=f.received_after)
-        if f.received_before is not None:
-            rows = rows.filter(received_at__lte=f.received_before)
+        rows = live_assignments_received([unit], f.received_after, f.received_before)
         kept[key] = rows.order_by()[:LIVE_BELOW].count() < LIVE_BELOW
     return kept[key]
 

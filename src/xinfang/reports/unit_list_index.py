@@ -70,7 +70,7 @@ def unit_list_index(user, units: list[int]) -> UnitListIndex | None:
     """The index of `user`'s unfiltered list (a handling officer whose visible petitions are the
     live assignments of `units`, their own unit and the units above it), in one statement;
     None where there is no summary (it is kept on PostgreSQL only)."""
-    from xinfang.petitions.models import InvolvedPerson, InvolvedUnit
+    from xinfang.petitions.querysets import PetitionQuerySet
     from xinfang.petitions.workflow_models import Assignment, AssignmentStatus
     from xinfang.reports.models import StatCount
 
@@ -82,21 +82,21 @@ def unit_list_index(user, units: list[int]) -> UnitListIndex | None:
     assignment = qn(Assignment._meta.db_table)
     tz = str(office_tz())
     month = "(date_trunc('month', a.received_at AT TIME ZONE %s))::date"
+    firewall, firewall_params = PetitionQuerySet.firewall_ids(user).query.get_compiler(using=db).as_sql()
     parts = [
         # The stored term: every live assignment of the units, per month of its petition.
         f"SELECT 0, day, SUM(petitions) FROM {qn(StatCount._meta.db_table)} "  # noqa: S608 (names from _meta)
         "WHERE grain = 'm' AND scope = 'unit:all' AND clock = '' AND unit_id = ANY(%s) GROUP BY day",
-        # The firewall's petitions among them, once each (Rule 4.3: the user's units and the
-        # user in person, as PetitionQuerySet._involvements). A join of the two sets, each read
-        # from its own index: as `petition_id IN (…)` PostgreSQL guessed 200 firewall rows and
-        # probed the assignments once per involvement (45,000 probes, 0.5 s at 10⁶).
-        f"SELECT 1, {month}, COUNT(DISTINCT a.petition_id) FROM {assignment} a JOIN ("  # noqa: S608
-        f"SELECT petition_id FROM {qn(InvolvedUnit._meta.db_table)} WHERE unit_id = ANY(%s) "
-        f"UNION ALL SELECT petition_id FROM {qn(InvolvedPerson._meta.db_table)} WHERE user_id = %s"
-        ") f ON f.petition_id = a.petition_id WHERE a.unit_id = ANY(%s) AND a.status <> %s GROUP BY 2",
+        # The firewall's petitions among them, once each (Rule 4.3: PetitionQuerySet.
+        # firewall_ids, the involvements of the user's units and of the user in person). A join
+        # of the two sets, each read from its own index: as `petition_id IN (…)` PostgreSQL
+        # guessed 200 firewall rows and probed the assignments once per involvement (45,000
+        # probes, 0.5 s at 10⁶).
+        f"SELECT 1, {month}, COUNT(DISTINCT a.petition_id) FROM {assignment} a JOIN ({firewall}) f "  # noqa: S608
+        "ON f.petition_id = a.petition_id WHERE a.unit_id = ANY(%s) AND a.status <> %s GROUP BY 2",
     ]
     live = AssignmentStatus.WITHDRAWN.value
-    params: list = [units, tz, units, user.pk, units, live]
+    params: list = [units, tz, *firewall_params, units, live]
     # The reader's own unit holds their work; the units above it, which hand work down, few rows.
     own = user.unit_id if user.unit_id in units else units[0]
     above = [u for u in units if u != own]
