@@ -210,6 +210,30 @@ def test_page_numbers_read_together_equal_the_oracle(world_factory, demo_org, se
     assert unit_rates  # the world has unit clocks to count
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite joins the clocks twice: faster there")
+def test_a_live_page_reads_each_clock_once(world_factory, demo_org):
+    """A page counted live (a handling officer's) counts its petitions' clocks per petition and
+    per clock and unit: on PostgreSQL the clocks table appears once in its statement, read into
+    a table expression both take from (the rates joined it again before). The answers
+    themselves are held to the oracle above."""
+    from django.test.utils import CaptureQueriesContext
+
+    from xinfang.petitions.models import Deadline
+
+    users, _units = demo_org
+    world_factory(random.Random(3), 12, timezone.now())
+    query = parse_statistics_query({"from": "2026-01-01", "to": "2026-12-31"})
+    groupings = ["group", "month", "unit", "involved_unit"]
+    with CaptureQueriesContext(connection) as queries:
+        page_statistics(
+            users["housing"], [(query, groupings), (comparison_period(query, "previous"), groupings[1:])]
+        )
+    table = connection.ops.quote_name(Deadline._meta.db_table)
+    (live,) = [q["sql"] for q in queries.captured_queries if "facts_0" in q["sql"]]
+    assert live.count(table) == 1, live
+    assert "clocks_0" in live
+
+
 # --- Office time with daylight saving time -------------------------------------------------
 # Europe/Berlin: UTC+1, and UTC+2 from 29 March 2026 01:00 UTC to 25 October 2026 01:00 UTC.
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -147,6 +147,16 @@ class Petition(ChoiceLabels, models.Model):
             models.Index(fields=["status", "-received_at"], name="petition_status_received"),
             models.Index(fields=["first_responder", "status"], name="petition_responder_status"),
             models.Index(fields=["-received_at", "-id"], name="petition_received_order"),
+            # The columns the live statistics group a petition by, looked up by id
+            # (reports/statistics_onepass.py: a handling officer's 8,000 petitions of a year
+            # among 10^6, each a visit to a different table page of rows that hold the letter's
+            # text). From this narrow index the same look-ups read a fraction of the pages
+            # (docs/benchmarks.md, round 20). PostgreSQL only in effect: SQLite has no INCLUDE.
+            models.Index(
+                fields=["id"],
+                include=["received_at", "is_group", "channel", "status", "category"],
+                name="petition_statistics_columns",
+            ),
             # The open petitions by their next running deadline: /outstanding/'s order (overdue
             # first, since they end earliest), and "overdue" as a range of it.
             models.Index(
@@ -273,7 +283,9 @@ class ReceptionRecord(models.Model):
 class Deadline(models.Model):
     """A clock on a petition (Rule 4.6): due by `due_at`, met when its end event happens."""
 
-    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="deadlines")
+    # Looked up by petition through deadline_petition_open_due below (and unique_deadline_name),
+    # which lead with it: an index of the petition alone would be a third copy of that key.
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="deadlines", db_index=False)
     name = models.CharField(max_length=40)
     rule = models.CharField(max_length=16)
     starts_at = models.DateTimeField()
@@ -295,7 +307,16 @@ class Deadline(models.Model):
             models.Index(fields=["unit", "met_at", "due_at"], name="deadline_unit_open_due"),
             # "Does this petition have an overdue clock?" per row of a list: without it SQLite
             # walks every open overdue deadline for each row (2.4 s a page at 35,000 petitions).
-            models.Index(fields=["petition", "met_at", "due_at"], name="deadline_petition_open_due"),
+            # On PostgreSQL it also carries the rest of what the live statistics count of each
+            # petition's clocks (reports/statistics_onepass.py): a handling officer's page read
+            # 16,000 clocks of 8,000 petitions one table page each, most of them outside the
+            # shared buffers; from this index alone they cost a third of that (docs/benchmarks.md,
+            # round 20). SQLite has no INCLUDE and builds the three key columns alone.
+            models.Index(
+                fields=["petition", "met_at", "due_at"],
+                include=["name", "unit", "paused_at"],
+                name="deadline_petition_open_due",
+            ),
             # The running clocks in the /deadlines/ list's own order (due, then id): its page and
             # its capped count read them in order and stop, instead of sorting every overdue
             # clock of years of open matters (issue 9; tens of thousands at 10^5 petitions).

@@ -91,17 +91,26 @@ def many(user, asks: list[Ask]) -> list:
     if not asks:
         return []
     facts: list[tuple] = []  # (filters, clock, sql, params, clocks) of each distinct set of petitions
+    # The sets of petitions whose clocks are also counted per clock and unit (a "clocks" ask):
+    # on PostgreSQL their clocks are read once, for both (_facts). SQLite, which joins by nested
+    # loops only, took 1.5–1.9 times as long over the shared clocks (the clerk's page at 10^5,
+    # 490–554 against 835–925 ms: docs/benchmarks.md, round 20), so there they are joined twice.
+    shared = []
+    if _reading().vendor == "postgresql":
+        shared = [(ask.query.filters, ask.query.clock) for ask in asks if ask.kind == "clocks"]
     branches, params = [], []
     for number, ask in enumerate(asks):
-        name = _facts_of(user, ask.query, facts, ask.clocks or ask.kind != "counts")
+        name = _facts_of(user, ask.query, facts, ask.clocks or ask.kind != "counts", shared=shared)
         if name is None:  # a reader who may see no petition
             continue
-        for sql, branch_params in _branches(2 * number, name, ask):
+        for sql, branch_params in _branches(
+            2 * number, name, ask, shared=(ask.query.filters, ask.query.clock) in shared
+        ):
             branches.append(sql)
             params += branch_params
     rows_by_tag: dict[int, list] = {}
     if branches:
-        ctes = ", ".join(f"facts_{i} AS ({sql})" for i, (_f, _c, sql, _p, _k) in enumerate(facts))
+        ctes = ", ".join(sql for _f, _c, sql, _p, _k in facts)
         cte_params = [p for _f, _c, _sql, fact_params, _k in facts for p in fact_params]
         slots = ", ".join(f"{n}" for n in range(2, SLOTS + 2))
         statement = f"WITH {ctes} {' UNION ALL '.join(branches)} ORDER BY 1, {slots}"  # noqa: S608
@@ -131,11 +140,11 @@ def many(user, asks: list[Ask]) -> list:
     return answers
 
 
-def _branches(tag: int, facts: str, ask: Ask) -> list[tuple[str, list]]:
+def _branches(tag: int, facts: str, ask: Ask, *, shared: bool = False) -> list[tuple[str, list]]:
     """The parts of the UNION ALL that answer `ask`: its rows tagged `tag`, its one-row totals
-    `tag` + 1."""
+    `tag` + 1. `shared`: the facts' clocks are a table expression of their own (_facts)."""
     if ask.kind == "clocks":
-        return [_clocks_branch(tag, facts)]
+        return [_clocks_branch(tag, facts, shared=shared)]
     if ask.kind == "repeat":
         return [_repeat_branch(tag + 1, facts)]
     keys = list(ask.query.group_by)
@@ -225,17 +234,19 @@ def _slot(expr: str) -> str:
 NO_KEY = "CAST(NULL AS text)"
 
 
-def _facts_of(user, query, facts: list[tuple], clocks: bool = True) -> str | None:
+def _facts_of(user, query, facts: list[tuple], clocks: bool = True, *, shared=()) -> str | None:
     """The name of the table expression of `query`'s petitions (one per distinct filters and
     clock of the statement's asks), added to `facts` when new, with their clocks counted if
-    any ask of them needs them (`clocks`); None if the reader sees none."""
+    any ask of them needs them (`clocks`); None if the reader sees none. `shared`: the (filters,
+    clock) whose clocks a "clocks" ask reads too."""
+    key = (query.filters, query.clock)
     for i, (filters, clock, _sql, _params, counted) in enumerate(facts):
-        if filters == query.filters and clock == query.clock:
+        if (filters, clock) == key:
             if clocks and not counted:  # built for counts alone, first: with its clocks now
-                facts[i] = (filters, clock, *_facts(user, query, clocks=True), True)
+                facts[i] = (filters, clock, *_facts(user, query, i, clocks=True, shared=key in shared), True)
             return f"facts_{i}"
     try:
-        sql, params = _facts(user, query, clocks=clocks)
+        sql, params = _facts(user, query, len(facts), clocks=clocks, shared=key in shared)
     except EmptyResultSet:
         return None
     facts.append((query.filters, query.clock, sql, params, clocks))
@@ -249,8 +260,9 @@ RUNNING_PAST = "d.met_at IS NULL AND d.paused_at IS NULL AND d.due_at < %s"
 LATE = f"d.met_at > d.due_at OR ({RUNNING_PAST})"
 
 
-def _facts(user, query, *, clocks: bool = True) -> tuple[str, list]:
-    """One row per petition the list shows for `query.filters` (the read policy and the filters:
+def _facts(user, query, number: int, *, clocks: bool = True, shared: bool = False) -> tuple[str, list]:
+    """The table expression `facts_<number>` (its definition, `name AS (…)`, and parameters):
+    one row per petition the list shows for `query.filters` (the read policy and the filters:
     selectors.petition_list): the columns the groupings read, how many of its clocks are overdue
     now, and how many (of `query.clock`) were met in time and how many late. Without `clocks`
     those three are 0 and the clocks are not read: about a third of a handling officer's
@@ -258,38 +270,58 @@ def _facts(user, query, *, clocks: bool = True) -> tuple[str, list]:
 
     The clocks are joined and grouped by the petition's id alone. Three correlated counts per
     petition read the clocks index three times, and Django's GROUP BY of every selected column
-    sorted wider keys: either cost more than twice this (docs/benchmarks.md, round 16)."""
+    sorted wider keys: either cost more than twice this (docs/benchmarks.md, round 16).
+
+    `shared` (PostgreSQL): the same petitions' clocks are also counted per clock and unit
+    (_clocks_branch). Then the petitions (`visible_<number>`) and their clocks (`clocks_<number>`) are table
+    expressions of their own, each read once (PostgreSQL materialises an expression used
+    twice), and the facts count the clocks from there: the clocks were read twice, once per
+    petition here and once per clock there (a handling officer's page at 10⁶: 16,000 clocks
+    each time, docs/benchmarks.md, round 20)."""
     q = connection.ops.quote_name
+    name = f"facts_{number}"
     visible = (
         _within_period(user, petition_list(user, query.filters), query.filters)
         .order_by()
         .values("id", "is_group", "received_at", "channel", "status", category_code=F("category__code"))
     )
     sql, params = visible.query.get_compiler(using=visible.db).as_sql()
+    columns = "v.id, v.is_group, v.received_at, v.channel, v.status, v.category_code"
     if not clocks:
-        columns = "v.id, v.is_group, v.received_at, v.channel, v.status, v.category_code"
-        return f"SELECT {columns}, 0 AS overdue, 0 AS on_time, 0 AS late FROM ({sql}) v", list(params)  # noqa: S608
+        plain = f"{name} AS (SELECT {columns}, 0 AS overdue, 0 AS on_time, 0 AS late FROM ({sql}) v)"  # noqa: S608
+        return plain, list(params)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     clock, clock_params = "", []
-    # PostgreSQL groups by a table's key alone, not a subquery's column (on SQLite the one
-    # column sorts narrower keys: docs/benchmarks.md, round 16).
-    group = (
-        "v.id"
-        if connection.vendor == "sqlite"
-        else "v.id, v.is_group, v.received_at, v.channel, v.status, v.category_code"
-    )
     if query.clock == "assignment":
         clock = " AND substr(d.name, 1, 11) = 'assignment:'"
     elif query.clock:
         clock, clock_params = " AND d.name = %s", [query.clock]
-    statement = (
-        "SELECT v.id, v.is_group, v.received_at, v.channel, v.status, v.category_code, "  # noqa: S608
+    counts = (
         f"COUNT(*) FILTER (WHERE {RUNNING_PAST}) AS overdue, "
         f"COUNT(*) FILTER (WHERE ({ON_TIME}){clock}) AS on_time, "
-        f"COUNT(*) FILTER (WHERE ({LATE}){clock}) AS late "
-        f"FROM ({sql}) v LEFT JOIN {q(Deadline._meta.db_table)} d ON d.petition_id = v.id GROUP BY {group}"
+        f"COUNT(*) FILTER (WHERE ({LATE}){clock}) AS late"
     )
-    return statement, [now, *clock_params, now, *clock_params, *params]  # in the order of the text
+    counted = [now, *clock_params, now, *clock_params]  # in the order of `counts`
+    table = q(Deadline._meta.db_table)
+    if shared:
+        petitions, kept = f"visible_{number}", f"clocks_{number}"
+        statement = (
+            f"{petitions} AS ({sql}), "  # noqa: S608
+            f"{kept} AS (SELECT d.petition_id, d.name, d.unit_id, d.due_at, d.met_at, d.paused_at "
+            f"FROM {petitions} v JOIN {table} d ON d.petition_id = v.id), "
+            f"{name} AS (SELECT {columns}, COALESCE(c.overdue, 0) AS overdue, COALESCE(c.on_time, 0) AS on_time, "
+            f"COALESCE(c.late, 0) AS late FROM {petitions} v LEFT JOIN (SELECT d.petition_id, {counts} "
+            f"FROM {kept} d GROUP BY d.petition_id) c ON c.petition_id = v.id)"
+        )
+        return statement, [*params, *counted]  # in the order of the text
+    # PostgreSQL groups by a table's key alone, not a subquery's column (on SQLite the one
+    # column sorts narrower keys: docs/benchmarks.md, round 16).
+    group = "v.id" if connection.vendor == "sqlite" else columns
+    statement = (
+        f"{name} AS (SELECT {columns}, {counts} "  # noqa: S608
+        f"FROM ({sql}) v LEFT JOIN {table} d ON d.petition_id = v.id GROUP BY {group})"
+    )
+    return statement, [*counted, *params]  # in the order of the text
 
 
 def _within_period(user, visible, filters):
@@ -345,16 +377,20 @@ def _branch(tag: int, facts: str, keys: list[str], filters, *, settled: bool = F
     return f"SELECT {tag}, {names}, {numbers} FROM ({inner}) s{group}", params  # noqa: S608
 
 
-def _clocks_branch(tag: int, facts: str) -> tuple[str, list]:
+def _clocks_branch(tag: int, facts: str, *, shared: bool = False) -> tuple[str, list]:
     """The on-time and late clocks of the petitions, per clock name and unit (statistics.
-    clock_rates: every clock, whatever the query's `clock`)."""
+    clock_rates: every clock, whatever the query's `clock`). `shared`: read from the clocks the
+    facts were counted from (_facts), not joined again."""
     q = connection.ops.quote_name
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    if shared:
+        source = facts.replace("facts_", "clocks_") + " d"
+    else:
+        source = f"{facts} f JOIN {q(Deadline._meta.db_table)} d ON d.petition_id = f.id"
     sql = (
         f"SELECT {tag}, {_slot('d.name')}, {_slot('d.unit_id')}, {NO_KEY}, COUNT(*), 0, "  # noqa: S608
         f"COUNT(*) FILTER (WHERE {ON_TIME}), "
-        f"COUNT(*) FILTER (WHERE {LATE}) FROM {facts} f JOIN {q(Deadline._meta.db_table)} d "
-        "ON d.petition_id = f.id GROUP BY d.name, d.unit_id"
+        f"COUNT(*) FILTER (WHERE {LATE}) FROM {source} GROUP BY d.name, d.unit_id"
     )
     return sql, [now]
 
