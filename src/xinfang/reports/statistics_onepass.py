@@ -273,11 +273,11 @@ def _facts(user, query, number: int, *, clocks: bool = True, shared: bool = Fals
     sorted wider keys: either cost more than twice this (docs/benchmarks.md, round 16).
 
     `shared` (PostgreSQL): the same petitions' clocks are also counted per clock and unit
-    (_clocks_branch). Then the petitions (`visible_<number>`) and their clocks (`clocks_<number>`) are table
-    expressions of their own, each read once (PostgreSQL materialises an expression used
-    twice), and the facts count the clocks from there: the clocks were read twice, once per
-    petition here and once per clock there (a handling officer's page at 10⁶: 16,000 clocks
-    each time, docs/benchmarks.md, round 20)."""
+    (_clocks_branch). Then the petitions (`visible_<number>`) and their clocks
+    (`clocks_<number>`) are table expressions of their own, each read once (PostgreSQL
+    materialises an expression used twice), and the facts count the clocks from there: the
+    clocks were read twice, once per petition here and once per clock there (a handling
+    officer's page at 10⁶: 16,000 clocks each time, docs/benchmarks.md, round 20)."""
     q = connection.ops.quote_name
     name = f"facts_{number}"
     visible = (
