@@ -100,12 +100,11 @@ def many(user, asks: list[Ask]) -> list:
         shared = [(ask.query.filters, ask.query.clock) for ask in asks if ask.kind == "clocks"]
     branches, params = [], []
     for number, ask in enumerate(asks):
-        name = _facts_of(user, ask.query, facts, ask.clocks or ask.kind != "counts", shared=shared)
+        together = (ask.query.filters, ask.query.clock) in shared
+        name = _facts_of(user, ask.query, facts, ask.clocks or ask.kind != "counts", shared=together)
         if name is None:  # a reader who may see no petition
             continue
-        for sql, branch_params in _branches(
-            2 * number, name, ask, shared=(ask.query.filters, ask.query.clock) in shared
-        ):
+        for sql, branch_params in _branches(2 * number, name, ask, shared=together):
             branches.append(sql)
             params += branch_params
     rows_by_tag: dict[int, list] = {}
@@ -234,19 +233,18 @@ def _slot(expr: str) -> str:
 NO_KEY = "CAST(NULL AS text)"
 
 
-def _facts_of(user, query, facts: list[tuple], clocks: bool = True, *, shared=()) -> str | None:
+def _facts_of(user, query, facts: list[tuple], clocks: bool = True, *, shared: bool = False) -> str | None:
     """The name of the table expression of `query`'s petitions (one per distinct filters and
     clock of the statement's asks), added to `facts` when new, with their clocks counted if
-    any ask of them needs them (`clocks`); None if the reader sees none. `shared`: the (filters,
-    clock) whose clocks a "clocks" ask reads too."""
-    key = (query.filters, query.clock)
+    any ask of them needs them (`clocks`); None if the reader sees none. `shared`: a "clocks"
+    ask reads these petitions' clocks too (_facts)."""
     for i, (filters, clock, _sql, _params, counted) in enumerate(facts):
-        if (filters, clock) == key:
+        if filters == query.filters and clock == query.clock:
             if clocks and not counted:  # built for counts alone, first: with its clocks now
-                facts[i] = (filters, clock, *_facts(user, query, i, clocks=True, shared=key in shared), True)
+                facts[i] = (filters, clock, *_facts(user, query, i, clocks=True, shared=shared), True)
             return f"facts_{i}"
     try:
-        sql, params = _facts(user, query, len(facts), clocks=clocks, shared=key in shared)
+        sql, params = _facts(user, query, len(facts), clocks=clocks, shared=shared)
     except EmptyResultSet:
         return None
     facts.append((query.filters, query.clock, sql, params, clocks))
