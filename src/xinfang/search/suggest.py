@@ -4,8 +4,9 @@ A model is trained on the registered petitions of this office (title, problem an
 category; the same text -> the lead unit of its assignment), stored as a versioned row in the
 database so every web process reads the same one, and retrained by `manage.py
 train_suggestions` or the scheduled task (search/tasks.py). No network is needed: the model is
-a TF-IDF over character n-grams and words with a linear classifier (search/nbsvm.py), trained in seconds
-on the office's own rows. With too little history there is simply no model, and no suggestion.
+a TF-IDF over character n-grams and words with a linear classifier (search/nbsvm.py), trained on
+the office's own rows and stored as the numbers web workers score with (search/scorer.py). With
+too little history there is simply no model, and no suggestion.
 
 The clerk always confirms: the form preselects the best category, nothing is saved by it.
 """
@@ -21,6 +22,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from xinfang.search.models import SuggestionModel
+from xinfang.search.scorer import Scorer
 
 MIN_EXAMPLES = 20  # fewer registered petitions than this: no model, no suggestion
 MAX_EXAMPLES = 50_000  # the newest ones; enough for a stable model, bounded training time
@@ -129,8 +131,8 @@ def train() -> SuggestionModel | None:
             trained_at=timezone.now(),
             examples=len(texts),
             unit_examples=len(unit_texts) if unit_model is not None else 0,
-            categories=_dump(category_model),
-            units=_dump(unit_model) if unit_model is not None else b"",
+            categories=_dump(Scorer.from_pipeline(category_model)),
+            units=_dump(Scorer.from_pipeline(unit_model)) if unit_model is not None else b"",
         )
         # Only the newest few are kept: older ones are of no use once replaced.
         stale = SuggestionModel.objects.order_by("-version").values_list("version", flat=True)[3:]
@@ -145,7 +147,8 @@ def _dump(model) -> bytes:
 
 
 def _load(blob: bytes):
-    # The blob was written by `train` in this database; it is never taken from a request.
+    # The blob was written by `train` in this database; it is never taken from a request. It is
+    # a Scorer (search/scorer.py), or the scikit-learn pipeline itself if it was trained before.
     return pickle.loads(bytes(blob)) if blob else None  # noqa: S301
 
 

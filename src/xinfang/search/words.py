@@ -21,25 +21,19 @@ vectorizer knows only the words of its training.
 
 from __future__ import annotations
 
-import logging
 import threading
 
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from xinfang.search.scorer import cut, jieba_module, trimmed_tokenizer
+
 _full_lock = threading.Lock()
-
-
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)  # it logs its dictionary loading at DEBUG/INFO
-    return jieba
 
 
 def full_dictionary():
     """jieba's default tokenizer, loaded once per process (training only)."""
-    jieba = _jieba()
+    jieba = jieba_module()
     with _full_lock:
         jieba.dt.check_initialized()
     return jieba.dt
@@ -79,23 +73,12 @@ class Words(BaseEstimator, TransformerMixin):
         return self.part(text) if self.part is not None else text
 
     def _words(self, text: str) -> list[str]:
-        return [w for w in self._trimmed().lcut(self._of(text)) if not w.isspace()]
+        return cut(self._trimmed(), self._of(text))
 
     def _trimmed(self):
         tokenizer = getattr(self, "_tokenizer", None)
         if tokenizer is None:
-            jieba = _jieba()
-            tokenizer = jieba.Tokenizer()
-            # A dictionary built in memory, as jieba builds its own (gen_pfdict): every word
-            # with its frequency and each of its prefixes at 0, so the word graph is the same.
-            freq = {}
-            for word, count in self.dictionary_.items():
-                freq[word] = count
-                for end in range(1, len(word)):
-                    freq.setdefault(word[:end], 0)
-            tokenizer.FREQ, tokenizer.total = freq, self.total_
-            tokenizer.initialized = True
-            self._tokenizer = tokenizer
+            tokenizer = self._tokenizer = trimmed_tokenizer(self.dictionary_, self.total_)
         return tokenizer
 
     def __getstate__(self):
