@@ -5,7 +5,8 @@ filled; by hand: the same environment as bench/load.py). For each persona it sig
 in (force_login, as after a real sign-in), requests each page a few times unmeasured,
 then `--requests` measured times, and reports p50/p95/mean in milliseconds with the
 number of SQL statements of one request. The process's peak RSS at the end is the
-most a web worker needed to render every page once.
+most a web worker needed to render every page once, the registration form's suggestions
+included (with a stored suggestion model: one is trained first if there is none).
 
 In-process (the test client) rather than over HTTP: the figure is the server's
 work — middleware, queries, templates — without the loopback or a queue, which is
@@ -54,6 +55,21 @@ STATISTICS_PAGES = (
 )
 
 
+# The registration form's panel (issue 10): similar petitions and the category and unit
+# suggested, as htmx asks for them while the clerk types. A POST: its form's fields.
+INTAKE_PANEL = (
+    "registration form's suggestions",
+    "/search/intake-panel/",
+    {
+        "channel": "letter",
+        "title": "小区电梯长期故障无人维修",
+        "content": "幸福里小区3号楼电梯自今年三月起多次故障停运，物业公司以费用不足为由拖延维修，"
+        "老人和孩子上下楼十分困难，请求有关部门督促物业尽快修复并公开维修资金使用情况。",
+        "requests": "尽快修复电梯",
+    },
+)
+
+
 def personas(
     sample_number: str, deep: tuple[int, str], unit_deep: tuple[int, str] | None = None
 ) -> dict[str, list[tuple[str, str]]]:
@@ -72,6 +88,7 @@ def personas(
             ("API queues", "/api/v1/queues"),
             ("petition page", f"/petitions/{sample_number}/"),
             *STATISTICS_PAGES,
+            INTAKE_PANEL,
         ],
         "secgen": [
             ("home", "/"),
@@ -117,6 +134,32 @@ def _deep_of(petitions, cursor) -> tuple[int, str]:
     return deep_page, cursor(petitions.order_by("-received_at", "-id")[(deep_page - 1) * 25 - 1])
 
 
+def ensure_suggestion_model(examples: int) -> dict:
+    """A suggestion model to score with, so the registration form's panel is timed, and the
+    worker's memory measured, with one loaded: the newest stored one, or else one trained now on
+    the newest `examples` petitions, in a process of its own (training loads scikit-learn and
+    jieba's full dictionary, which a web worker never does: its peak RSS must not include them)."""
+    import subprocess
+
+    from xinfang.search.models import SuggestionModel
+
+    newest = SuggestionModel.objects.order_by("-version").values("version", "examples").first()
+    if newest is not None or examples <= 0:
+        return {"stored": newest}
+    script = (
+        "import django, json, time; django.setup()\n"
+        "from xinfang.search import suggest\n"
+        f"suggest.MAX_EXAMPLES = {int(examples)}\n"
+        "t = time.perf_counter(); r = suggest.train()\n"
+        "print(json.dumps({'version': r and r.version, 'examples': r and r.examples,"
+        " 'seconds': round(time.perf_counter() - t, 1)}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT, timeout=3600
+    )
+    return {"trained": json.loads(done.stdout.strip().splitlines()[-1])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=20)
@@ -125,6 +168,12 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated personas")
     parser.add_argument("--pages", default="", help="comma-separated parts of page labels (e.g. home,queue)")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--suggestion-examples",
+        type=int,
+        default=2000,
+        help="with no stored suggestion model, train one on this many of the newest petitions first (0: no)",
+    )
     parser.add_argument(
         "--no-gc-freeze",
         action="store_true",
@@ -164,6 +213,8 @@ def main() -> None:
     deep_page, deep_key = _deep_of(Petition.objects.all(), cursor)
     results: dict = {"petitions": total, "jit": args.jit, "gc_freeze": not args.no_gc_freeze, "personas": {}}
     wanted = {p for p in args.only.split(",") if p}
+    if not wanted or "clerk" in wanted:
+        results["suggestion_model"] = ensure_suggestion_model(args.suggestion_examples)
     handler = User.objects.get(username="housing")
     unit_deep = (deep_page, deep_key)
     if not wanted or "housing" in wanted:
@@ -179,13 +230,19 @@ def main() -> None:
         api_headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
         rows = {}
         chosen = [p for p in args.pages.split(",") if p]
-        for label, path in pages:
+        for label, path, *posted in pages:
             if chosen and not any(part in label for part in chosen):
                 continue
             extra = api_headers if path.startswith("/api/") else {}
+
+            def request(path=path, extra=extra, posted=posted, client=client):
+                if posted:
+                    return client.post(path, posted[0], **extra)
+                return client.get(path, **extra)
+
             status = None
             for _ in range(args.warmup):
-                status = client.get(path, **extra).status_code
+                status = request().status_code
             statements = []
 
             def count(execute, sql, params, many, context, statements=statements):
@@ -193,11 +250,11 @@ def main() -> None:
                 return execute(sql, params, many, context)
 
             with connection.execute_wrapper(count):
-                status = client.get(path, **extra).status_code
+                status = request().status_code
             timings = []
             for _ in range(args.requests):
                 started = time.perf_counter()
-                client.get(path, **extra)
+                request()
                 timings.append(time.perf_counter() - started)
             rows[label] = {**summarise(timings), "queries": len(statements), "status": status}
             print(f"  {username:8} {label:28} {rows[label]}", file=sys.stderr, flush=True)
