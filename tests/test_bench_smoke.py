@@ -53,6 +53,9 @@ def test_bench_quick_mode_runs(tmp_path):
     # Every role's pages (bench/pages.py) on the same database, with the worker's peak RSS.
     assert set(sqlite["pages"]["personas"]) == {"clerk", "secgen", "deputy", "housing"}
     assert sqlite["pages"]["personas"]["clerk"]["home"]["status"] == 200
+    # The registration form's panel, timed with a suggestion model the bench trained first.
+    assert sqlite["pages"]["personas"]["clerk"]["registration form's suggestions"]["status"] == 200
+    assert sqlite["pages"]["suggestion_model"]["trained"]["version"] is not None
     assert sqlite["pages"]["peak_rss_mb"] > 0 and "web worker peak RSS" in done.stdout
     # Issue 12's figures on the same database (bench/reports.py --existing): quick mode exports
     # the newest 500 petitions, here all 38 of them, and imports 500 rows.
