@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests.api.conftest import api  # noqa: F401  (the API client fixture)
@@ -83,3 +88,14 @@ def six(demo_org):
         ctx=ctx, data=check_registration(registration_data(9, title="路灯", content="路灯坏了。"))
     )
     return users, made
+
+
+def in_a_new_process(script: str, *, django: bool):
+    """Runs `script` in a new Python process, as a web worker starts, with the project's source
+    on the path: with this run's environment (settings, database) when it will set up Django,
+    else with nothing but the path. Returns the finished process."""
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "PYTHONPATH": src} if django else {"PYTHONPATH": src}
+    return subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )

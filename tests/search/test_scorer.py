@@ -1,14 +1,12 @@
 """The stored suggestion model (search/scorer.py) scores as the trained pipeline does."""
 
-import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.search.conftest import in_a_new_process
 from xinfang.search.scorer import Scorer, char_ngrams
 from xinfang.search.suggest import _text, build_classifier
 
@@ -72,14 +70,7 @@ def test_a_stored_scorer_scores_without_scikit_learn(tmp_path: Path):
         f"assert all(abs(a - b) < 1e-12 for r, e in zip(got, {expected!r}) for a, b in zip(r, e)), got\n"
         "assert not any(m == 'sklearn' or m.startswith(('sklearn.', 'scipy.')) for m in sys.modules), 'imported'\n"
     )
-    src = str(Path(__file__).resolve().parents[2] / "src")
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        env={**os.environ, "PYTHONPATH": src},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = in_a_new_process(script, django=True)
     assert result.returncode == 0, result.stderr
 
 

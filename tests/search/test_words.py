@@ -1,12 +1,11 @@
 """The suggestions' word features (search/words.py): jieba's cut, from a trimmed dictionary."""
 
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import jieba
 
+from tests.search.conftest import in_a_new_process
 from xinfang.search.words import Words
 
 TEXTS = [
@@ -29,7 +28,7 @@ def test_the_trimmed_dictionary_cuts_these_training_texts_as_jieba_does():
         # The oracle: jieba's own default dictionary, blanks dropped as the features drop them.
         expected = [w for w in jieba.lcut(text) if not w.isspace()]
         assert words._words(text) == expected
-    assert len(words.dictionary_) < 100  # not jieba's 349,000 words
+    assert len(words.cut_.dictionary) < 100  # not jieba's 349,000 words
 
 
 def test_a_new_text_of_known_words_is_cut_by_jieba_s_costs():
@@ -62,8 +61,5 @@ def test_a_stored_model_cuts_alike_without_jieba_s_full_dictionary(tmp_path: Pat
         f"assert got == {expected!r}, got\n"
         "assert not jieba.dt.initialized\n"
     )
-    src = str(Path(__file__).resolve().parents[2] / "src")
-    result = subprocess.run(
-        [sys.executable, "-c", script], env={"PYTHONPATH": src}, capture_output=True, text=True, timeout=120
-    )
+    result = in_a_new_process(script, django=False)
     assert result.returncode == 0, result.stderr

@@ -48,8 +48,26 @@ def trimmed_tokenizer(dictionary: dict[str, int], total: int):
     return tokenizer
 
 
-def cut(tokenizer, text: str) -> list[str]:
-    return [w for w in tokenizer.lcut(text) if not w.isspace()]
+class TrimmedCut:
+    """Cuts text into words as jieba does over `dictionary` ({word: frequency}) with jieba's
+    `total`, blanks left out. The tokenizer is built on first use and never pickled (it holds a
+    lock): training's Words and the stored Scorer share this one object."""
+
+    def __init__(self, dictionary: dict[str, int], total: int):
+        self.dictionary = dictionary
+        self.total = total
+        self._tokenizer = None
+
+    def __call__(self, text: str) -> list[str]:
+        if self._tokenizer is None:
+            self._tokenizer = trimmed_tokenizer(self.dictionary, self.total)
+        return [w for w in self._tokenizer.lcut(text) if not w.isspace()]
+
+    def __getstate__(self):
+        return {"dictionary": self.dictionary, "total": self.total}
+
+    def __setstate__(self, state):
+        self.__init__(**state)
 
 
 def char_ngrams(text: str, low: int, high: int) -> list[str]:
@@ -70,21 +88,12 @@ class View:
     offset: int  # the view's first column in the joined features
     sublinear: bool = True
     ngrams: tuple[int, int] | None = None  # character views
-    dictionary: dict[str, int] | None = None  # word views
-    total: int = 0
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_tokenizer", None)  # holds a lock; rebuilt from the dictionary on first use
-        return state
+    words: TrimmedCut | None = None  # word views
 
     def terms(self, text: str) -> list[str]:
         if self.ngrams is not None:
             return char_ngrams(self.part(text), *self.ngrams)
-        tokenizer = self.__dict__.get("_tokenizer")
-        if tokenizer is None:
-            tokenizer = self._tokenizer = trimmed_tokenizer(self.dictionary, self.total)
-        return cut(tokenizer, self.part(text))
+        return self.words(self.part(text))
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(columns, values) of the text in the joined features: counts, 1 + log if sublinear,
@@ -115,7 +124,7 @@ class Scorer:
     def decision_function(self, texts: list[str]) -> np.ndarray:
         rows = []
         for text in texts:
-            margins = self.intercept.astype(np.float64).copy()
+            margins = self.intercept.copy()  # float64 already (from_pipeline)
             for view in self.views:
                 columns, values = view.features(text)
                 if len(columns):
@@ -157,7 +166,7 @@ class Scorer:
             if isinstance(part, Words):
                 if part.part is None:
                     raise ValueError(f"view {name}: words of the whole raw text are not scored")
-                view.dictionary, view.total = dict(part.dictionary_), int(part.total_)
+                view.words = part.cut_
             elif vectorizer.analyzer == "char" and vectorizer.preprocessor is not None:
                 view.ngrams = tuple(vectorizer.ngram_range)
             else:

@@ -26,7 +26,7 @@ import threading
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from xinfang.search.scorer import cut, jieba_module, trimmed_tokenizer
+from xinfang.search.scorer import TrimmedCut, jieba_module
 
 _full_lock = threading.Lock()
 
@@ -41,7 +41,7 @@ def full_dictionary():
 
 class Words(BaseEstimator, TransformerMixin):
     """TF-IDF over the words of one part of the text (`part`, a function of the text, such as
-    suggest.title_part). Fitted, it holds the trimmed dictionary ({word: frequency}, total)."""
+    suggest.title_part). Fitted, `cut_` holds the trimmed dictionary and cuts with it."""
 
     def __init__(self, part=None, min_df: int = 1):
         self.part = part
@@ -60,9 +60,7 @@ class Words(BaseEstimator, TransformerMixin):
             found.update(full.lcut(self._of(text)))
         # Only real dictionary words: those its HMM makes up for unknown runs are made up again
         # by the trimmed one, which has the same HMM.
-        self.dictionary_ = {w: full.FREQ[w] for w in found if full.FREQ.get(w)}
-        self.total_ = full.total
-        self._tokenizer = None
+        self.cut_ = TrimmedCut({w: full.FREQ[w] for w in found if full.FREQ.get(w)}, full.total)
         self.vectorizer_ = TfidfVectorizer(analyzer=self._words, sublinear_tf=True, min_df=self.min_df)
         return self.vectorizer_.fit_transform(texts)
 
@@ -73,16 +71,4 @@ class Words(BaseEstimator, TransformerMixin):
         return self.part(text) if self.part is not None else text
 
     def _words(self, text: str) -> list[str]:
-        return cut(self._trimmed(), self._of(text))
-
-    def _trimmed(self):
-        tokenizer = getattr(self, "_tokenizer", None)
-        if tokenizer is None:
-            tokenizer = self._tokenizer = trimmed_tokenizer(self.dictionary_, self.total_)
-        return tokenizer
-
-    def __getstate__(self):
-        # The tokenizer holds a lock and is rebuilt from the dictionary on first use.
-        state = super().__getstate__()
-        state.pop("_tokenizer", None)
-        return state
+        return self.cut_(self._of(text))
